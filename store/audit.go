@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Result of an audited operation.
+type Result string
+
+// Audit results.
+const (
+	ResultOK     Result = "ok"
+	ResultDenied Result = "denied"
+	ResultFailed Result = "failed"
+)
+
+// AuditEntry is one row of the append-only audit log: a login, a file
+// operation or a denial. It never holds a password or key material.
+type AuditEntry struct {
+	ID       int64
+	At       time.Time
+	Session  string
+	User     string
+	Role     Role
+	Protocol string
+	Remote   string
+	Action   string // login, list, read, write, overwrite, delete, rename, mkdir, …
+	VPath    string // the path as the user named it
+	SPath    string // the storage path authorization decided on
+	Bytes    int64
+	SHA256   string // hex, uploads only
+	Result   Result
+	Reason   string // why it was denied or failed
+}
+
+type auditRow struct {
+	ID       int64  `db:"id"`
+	At       string `db:"at"`
+	Session  string `db:"session"`
+	User     string `db:"user_name"`
+	Role     string `db:"role"`
+	Protocol string `db:"protocol"`
+	Remote   string `db:"remote"`
+	Action   string `db:"action"`
+	VPath    string `db:"vpath"`
+	SPath    string `db:"spath"`
+	Bytes    int64  `db:"bytes"`
+	SHA256   string `db:"sha256"`
+	Result   string `db:"result"`
+	Reason   string `db:"reason"`
+}
+
+// Audit appends one entry. When it returns nil the row is durable.
+func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit
+		(at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256, result, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
+		e.VPath, e.SPath, e.Bytes, e.SHA256, string(e.Result), e.Reason)
+	if err != nil {
+		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.VPath, err)
+	}
+	return nil
+}
+
+// AuditQuery filters the audit log. Zero fields do not filter.
+type AuditQuery struct {
+	User  string
+	Since time.Time
+	Limit int // newest Limit rows; 0 means 100
+}
+
+// QueryAudit returns matching rows, oldest first.
+func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	var where []string
+	var args []any
+	if q.User != "" {
+		args = append(args, q.User)
+		where = append(where, fmt.Sprintf("lower(user_name) = lower($%d)", len(args)))
+	}
+	if !q.Since.IsZero() {
+		args = append(args, formatTime(q.Since))
+		where = append(where, fmt.Sprintf("at >= $%d", len(args)))
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	query := `SELECT id, at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256, result, reason FROM audit`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	var rows []auditRow
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("store: query audit: %w", err)
+	}
+	out := make([]AuditEntry, len(rows))
+	for i, r := range rows {
+		at, err := parseTime(r.At)
+		if err != nil {
+			return nil, fmt.Errorf("store: audit row %d: %w", r.ID, err)
+		}
+		out[len(rows)-1-i] = AuditEntry{
+			ID: r.ID, At: at, Session: r.Session, User: r.User, Role: Role(r.Role), Protocol: r.Protocol,
+			Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Bytes: r.Bytes,
+			SHA256: r.SHA256, Result: Result(r.Result), Reason: r.Reason,
+		}
+	}
+	return out, nil
+}

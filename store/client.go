@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Client is a customer account of the brokerage. Its id (the customer
+// code, often an RFC) names its folders under clients/ and dossiers/.
+type Client struct {
+	ID        string    `db:"id"`
+	Name      string    `db:"name"`
+	CreatedAt time.Time `db:"-"`
+}
+
+// NormalizeClientID upper-cases a client id and checks that it can be one
+// path segment: letters, digits, '&', '_' and '-', starting with a letter
+// or digit, at most 64 characters.
+func NormalizeClientID(id string) (string, error) {
+	id = strings.ToUpper(strings.TrimSpace(id))
+	if id == "" {
+		return "", fmt.Errorf("client id is empty")
+	}
+	if len(id) > 64 {
+		return "", fmt.Errorf("client id %q is longer than 64 characters", id)
+	}
+	for i, r := range id {
+		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || (i > 0 && (r == '&' || r == '_' || r == '-'))
+		if !ok {
+			return "", fmt.Errorf("client id %q: only letters, digits, '&', '_' and '-' are allowed, starting with a letter or digit", id)
+		}
+	}
+	return id, nil
+}
+
+// CreateClient adds a client account. The id must already be normalized.
+func (s *Store) CreateClient(ctx context.Context, id, name string) (*Client, error) {
+	now := s.now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (id, name, created_at) VALUES ($1, $2, $3)`,
+		id, name, formatTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: create client %q: %w", id, wrapDBError(err))
+	}
+	return &Client{ID: id, Name: name, CreatedAt: now.UTC()}, nil
+}
+
+type clientRow struct {
+	ID        string `db:"id"`
+	Name      string `db:"name"`
+	CreatedAt string `db:"created_at"`
+}
+
+func (r clientRow) client() (*Client, error) {
+	t, err := parseTime(r.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("store: client %q created_at: %w", r.ID, err)
+	}
+	return &Client{ID: r.ID, Name: r.Name, CreatedAt: t}, nil
+}
+
+// ClientByID loads one client account.
+func (s *Store) ClientByID(ctx context.Context, id string) (*Client, error) {
+	var r clientRow
+	if err := s.db.GetContext(ctx, &r, `SELECT id, name, created_at FROM clients WHERE id = $1`, id); err != nil {
+		return nil, fmt.Errorf("store: client %q: %w", id, wrapDBError(err))
+	}
+	return r.client()
+}
+
+// ListClients returns every client account ordered by id.
+func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
+	var rows []clientRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT id, name, created_at FROM clients ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("store: list clients: %w", err)
+	}
+	out := make([]*Client, 0, len(rows))
+	for _, r := range rows {
+		c, err := r.client()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

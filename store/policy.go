@@ -166,3 +166,33 @@ func (s *Store) PolicyRevision(ctx context.Context) (int64, error) {
 	}
 	return v, nil
 }
+
+// SeedPolicies stores rules (each ptype followed by values) the first time
+// it is called on a database and reports whether it did. Later calls leave
+// the rules alone, so an admin's deletions stay deleted.
+func (s *Store) SeedPolicies(ctx context.Context, rules [][]string) (bool, error) {
+	seeded := false
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var done int64
+		if err := tx.GetContext(ctx, &done, `SELECT value FROM meta WHERE key = 'policies_seeded'`); err != nil {
+			return err
+		}
+		if done != 0 {
+			return nil
+		}
+		for _, r := range rules {
+			if err := insertRule(tx, r[0], r[1:]); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = 1 WHERE key = 'policies_seeded'`); err != nil {
+			return err
+		}
+		seeded = true
+		return bumpRevision(tx)
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: seed policies: %w", err)
+	}
+	return seeded, nil
+}

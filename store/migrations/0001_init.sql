@@ -52,7 +52,7 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
-INSERT INTO meta (key, value) VALUES ('policy_revision', 0);
+INSERT INTO meta (key, value) VALUES ('policy_revision', 0), ('policies_seeded', 0);
 
 CREATE TABLE audit (
     id       INTEGER PRIMARY KEY,

@@ -1,0 +1,223 @@
+package authz
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/oaq/custodia/store"
+)
+
+//go:embed model.conf
+var modelText string
+
+// maxCached bounds the decision cache; it is emptied when full.
+const maxCached = 1 << 16
+
+// Request asks whether Subject may perform Action on Object, a storage
+// path such as "/dossiers/ACME/2026/factura.pdf" (directories end in "/").
+type Request struct {
+	Subject *Subject
+	Action  Action
+	Object  string
+}
+
+// Decision is the answer, with the rule that decided it.
+type Decision struct {
+	Allow bool
+	Rule  string // the deciding policy line, "" when no rule matched
+}
+
+// Reason explains a decision in one sentence.
+func (d Decision) Reason() string {
+	switch {
+	case d.Allow:
+		return "allowed by " + d.Rule
+	case d.Rule != "":
+		return "denied by " + d.Rule
+	default:
+		return "no rule allows it"
+	}
+}
+
+// Enforcer decides requests against the rules in the store. Decisions are
+// cached; the cache is dropped whenever the rules change, in this process
+// (AddRule, RemoveRule) or another one (Watch polls the store's revision).
+type Enforcer struct {
+	st *store.Store
+
+	mu       sync.RWMutex
+	ce       *casbin.Enforcer
+	revision int64
+	cache    map[string]Decision
+}
+
+// New loads the rules from the store, seeding the defaults on a new store.
+func New(ctx context.Context, st *store.Store) (*Enforcer, error) {
+	var seed [][]string
+	for _, r := range DefaultRules() {
+		seed = append(seed, append([]string{"p"}, r.fields()...))
+	}
+	for _, i := range DefaultInheritance() {
+		seed = append(seed, []string{"g", i.Role, i.Parent})
+	}
+	if _, err := st.SeedPolicies(ctx, seed); err != nil {
+		return nil, err
+	}
+	e := &Enforcer{st: st}
+	if err := e.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Reload reads the rules from the store and drops the cache.
+func (e *Enforcer) Reload(ctx context.Context) error {
+	rev, err := e.st.PolicyRevision(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return fmt.Errorf("authz: model: %w", err)
+	}
+	ce, err := casbin.NewEnforcer(m, e.st.Policies())
+	if err != nil {
+		return fmt.Errorf("authz: load rules: %w", err)
+	}
+	ce.AddFunction("objectMatch", func(args ...any) (any, error) {
+		obj, _ := args[0].(string)
+		pattern, _ := args[1].(string)
+		sub, ok := args[2].(*Subject)
+		if !ok {
+			return false, errors.New("authz: objectMatch: subject is not *Subject")
+		}
+		return objectMatch(obj, pattern, sub), nil
+	})
+	ce.AddFunction("actionMatch", func(args ...any) (any, error) {
+		act, _ := args[0].(string)
+		acts, _ := args[1].(string)
+		return actionMatch(act, acts), nil
+	})
+	e.mu.Lock()
+	e.ce, e.revision, e.cache = ce, rev, make(map[string]Decision)
+	e.mu.Unlock()
+	return nil
+}
+
+// Watch reloads the rules whenever another process changed them, checking
+// every interval until ctx is done. Errors are returned to report() and
+// retried at the next tick.
+func (e *Enforcer) Watch(ctx context.Context, interval time.Duration, report func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rev, err := e.st.PolicyRevision(ctx)
+		if err == nil {
+			e.mu.RLock()
+			changed := rev != e.revision
+			e.mu.RUnlock()
+			if !changed {
+				continue
+			}
+			err = e.Reload(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			report(err)
+		}
+	}
+}
+
+// Decide answers a request. On any error it denies (fails closed).
+func (e *Enforcer) Decide(ctx context.Context, req Request) (Decision, error) {
+	if req.Subject == nil {
+		return Decision{}, errors.New("authz: request without subject")
+	}
+	if !strings.HasPrefix(req.Object, "/") {
+		return Decision{}, fmt.Errorf("authz: object %q is not a storage path", req.Object)
+	}
+	key := req.Subject.key + "\x00" + string(req.Action) + "\x00" + req.Object
+	e.mu.RLock()
+	d, ok := e.cache[key]
+	ce := e.ce
+	e.mu.RUnlock()
+	if ok {
+		return d, nil
+	}
+	allow, explain, err := ce.EnforceEx(req.Subject, req.Object, string(req.Action))
+	if err != nil {
+		return Decision{}, fmt.Errorf("authz: decide %s %s: %w", req.Action, req.Object, err)
+	}
+	d = Decision{Allow: allow}
+	if len(explain) > 0 {
+		d.Rule = "p, " + strings.Join(explain, ", ")
+	}
+	e.mu.Lock()
+	if e.ce == ce {
+		if len(e.cache) >= maxCached {
+			clear(e.cache)
+		}
+		e.cache[key] = d
+	}
+	e.mu.Unlock()
+	return d, nil
+}
+
+// Rules lists the rules and inheritances currently loaded.
+func (e *Enforcer) Rules() ([]Rule, []Inheritance, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ps, err := e.ce.GetPolicy()
+	if err != nil {
+		return nil, nil, fmt.Errorf("authz: rules: %w", err)
+	}
+	gs, err := e.ce.GetGroupingPolicy()
+	if err != nil {
+		return nil, nil, fmt.Errorf("authz: rules: %w", err)
+	}
+	rules := make([]Rule, 0, len(ps))
+	for _, p := range ps {
+		if len(p) != 4 {
+			return nil, nil, fmt.Errorf("authz: stored rule %v has %d fields, want 4", p, len(p))
+		}
+		rules = append(rules, Rule{Subject: p[0], Object: p[1], Actions: p[2], Effect: Effect(p[3])})
+	}
+	inh := make([]Inheritance, 0, len(gs))
+	for _, g := range gs {
+		if len(g) != 2 {
+			return nil, nil, fmt.Errorf("authz: stored inheritance %v has %d fields, want 2", g, len(g))
+		}
+		inh = append(inh, Inheritance{Role: g[0], Parent: g[1]})
+	}
+	return rules, inh, nil
+}
+
+// AddRule validates and stores a rule, then reloads.
+func (e *Enforcer) AddRule(ctx context.Context, r Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := e.st.Policies().AddPolicy("p", "p", r.fields()); err != nil {
+		return err
+	}
+	return e.Reload(ctx)
+}
+
+// RemoveRule deletes a rule, then reloads.
+func (e *Enforcer) RemoveRule(ctx context.Context, r Rule) error {
+	if err := e.st.Policies().RemovePolicy("p", "p", r.fields()); err != nil {
+		return err
+	}
+	return e.Reload(ctx)
+}

@@ -1,0 +1,147 @@
+package authz
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oaq/custodia/store"
+)
+
+func newEnforcer(t testing.TB) (*Enforcer, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custodia.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e, err := New(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, st
+}
+
+func subject(role store.Role, dept string, clients ...string) *Subject {
+	return SubjectOf(&store.User{Name: "u-" + string(role), Role: role, Department: dept, Clients: clients})
+}
+
+func TestDefaultRules(t *testing.T) {
+	e, _ := newEnforcer(t)
+	client := subject(store.RoleClient, "", "ACME")
+	corr := subject(store.RoleCorrespondent, "", "ACME", "BETA")
+	ops := subject(store.RoleStaff, "operaciones")
+	traf := subject(store.RoleManager, "trafico")
+	pub := subject(store.RolePublisher, "")
+	admin := subject(store.RoleAdmin, "")
+	cases := []struct {
+		who    *Subject
+		act    Action
+		obj    string
+		allow  bool
+		ruleIn string
+	}{
+		{client, List, "/clients/ACME/", true, "/clients/{client}/**/"},
+		{client, Read, "/clients/ACME/2026/FACTURA.PDF", true, "*.pdf"},
+		{client, List, "/clients/ACME/notas.txt", false, ""},
+		{client, Read, "/clients/BETA/x.pdf", false, ""},
+		{client, Write, "/clients/ACME/x.pdf", false, ""},
+		{client, Read, "/dossiers/ACME/x.pdf", false, ""},
+		{corr, Write, "/dossiers/BETA/2026/pedimento.pdf", true, "/dossiers/{client}/**"},
+		{corr, Overwrite, "/dossiers/BETA/2026/pedimento.pdf", false, ""},
+		{corr, Read, "/dossiers/ACME/a.pdf", false, ""},
+		{corr, Write, "/dossiers/GAMMA/a.pdf", false, ""},
+		{ops, Read, "/dossiers/GAMMA/a.pdf", true, "department:operaciones"},
+		{ops, Write, "/departments/operaciones/reporte.xlsx", true, ""},
+		{ops, Write, "/departments/operaciones/setup.EXE", false, "deny"},
+		{ops, Write, "/departments/trafico/a.txt", false, ""},
+		{traf, Delete, "/departments/trafico/a.txt", true, "staff"},
+		{traf, Read, "/dossiers/GAMMA/a.pdf", false, ""},
+		{pub, Write, "/clients/GAMMA/2026/a.pdf", true, ""},
+		{pub, Write, "/clients/GAMMA/2026/a.txt", false, ""},
+		{pub, Delete, "/clients/GAMMA/2026/a.pdf", false, ""},
+		{admin, Delete, "/departments/trafico/x.exe", true, "admin"},
+	}
+	for _, c := range cases {
+		d, err := e.Decide(context.Background(), Request{Subject: c.who, Action: c.act, Object: c.obj})
+		if err != nil {
+			t.Fatalf("%s %s %s: %v", c.who.Role, c.act, c.obj, err)
+		}
+		if d.Allow != c.allow || !strings.Contains(d.Rule, c.ruleIn) {
+			t.Errorf("%s %s %s = %v (%s), want allow=%v by a rule containing %q",
+				c.who.Role, c.act, c.obj, d.Allow, d.Reason(), c.allow, c.ruleIn)
+		}
+	}
+}
+
+func TestCacheDroppedWhenAnotherProcessChangesRules(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, st := newEnforcer(t)
+	corr := subject(store.RoleCorrespondent, "", "ACME")
+	req := Request{Subject: corr, Action: Read, Object: "/dossiers/ACME/a.pdf"}
+	if d, _ := e.Decide(ctx, req); d.Allow {
+		t.Fatal("correspondent may read before any grant")
+	}
+	// A second enforcer over the same store stands for the CLI process.
+	other, err := New(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.AddRule(ctx, Rule{"correspondent", "/dossiers/{client}/**", "read", Allow}); err != nil {
+		t.Fatal(err)
+	}
+	go e.Watch(ctx, 10*time.Millisecond, func(err error) { t.Error(err) })
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if d, _ := e.Decide(ctx, req); d.Allow {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the running enforcer never saw the rule added by another process")
+}
+
+func TestRuleValidation(t *testing.T) {
+	bad := []Rule{
+		{"", "/x/**", "read", Allow},
+		{"staff", "x/**", "read", Allow},
+		{"staff", "/x/**/{client}", "read", Allow},
+		{"staff", "/x/a{client}", "read", Allow},
+		{"staff", "/x/**", "read|fly", Allow},
+		{"staff", "/x/**", "read", "maybe"},
+		{"staff", "/x/[", "read", Allow},
+	}
+	for _, r := range bad {
+		if err := r.Validate(); err == nil {
+			t.Errorf("rule %s validated", r)
+		}
+	}
+}
+
+func BenchmarkDecide(b *testing.B) {
+	e, _ := newEnforcer(b)
+	sub := subject(store.RoleCorrespondent, "", "ACME", "BETA")
+	req := Request{Subject: sub, Action: Write, Object: "/dossiers/BETA/2026/pedimento.pdf"}
+	ctx := context.Background()
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if d, err := e.Decide(ctx, req); err != nil || !d.Allow {
+				b.Fatal(d, err)
+			}
+		}
+	})
+	b.Run("uncached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			allow, _, err := e.ce.EnforceEx(req.Subject, req.Object, string(req.Action))
+			if err != nil || !allow {
+				b.Fatal(allow, err)
+			}
+		}
+	})
+}

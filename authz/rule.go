@@ -49,7 +49,7 @@ func (r Rule) Validate() error {
 	if r.Subject == "" || strings.ContainsAny(r.Subject, ", \t\n") {
 		return fmt.Errorf("rule subject %q: want a role, department:<name> or user:<name>", r.Subject)
 	}
-	if !strings.HasPrefix(r.Object, "/") || strings.Contains(r.Object, ",") || !doublestar.ValidatePattern(r.Object) {
+	if !strings.HasPrefix(r.Object, "/") || !doublestar.ValidatePattern(r.Object) {
 		return fmt.Errorf("rule object %q: want a glob over storage paths starting with /", r.Object)
 	}
 	sawDoubleStar := false

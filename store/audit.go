@@ -30,6 +30,7 @@ type AuditEntry struct {
 	Action   string // login, list, read, write, overwrite, delete, rename, mkdir, …
 	VPath    string // the path as the user named it
 	SPath    string // the storage path authorization decided on
+	Target   string // the new virtual path of a rename
 	Bytes    int64
 	SHA256   string // hex, uploads only
 	Result   Result
@@ -47,6 +48,7 @@ type auditRow struct {
 	Action   string `db:"action"`
 	VPath    string `db:"vpath"`
 	SPath    string `db:"spath"`
+	Target   string `db:"target"`
 	Bytes    int64  `db:"bytes"`
 	SHA256   string `db:"sha256"`
 	Result   string `db:"result"`
@@ -59,10 +61,10 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 		e.At = s.now()
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO audit
-		(at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256, result, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		(at, session, user_name, role, protocol, remote, action, vpath, spath, target, bytes, sha256, result, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
-		e.VPath, e.SPath, e.Bytes, e.SHA256, string(e.Result), e.Reason)
+		e.VPath, e.SPath, e.Target, e.Bytes, e.SHA256, string(e.Result), e.Reason)
 	if err != nil {
 		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.VPath, err)
 	}
@@ -93,7 +95,7 @@ func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 		limit = 100
 	}
 	args = append(args, limit)
-	query := `SELECT id, at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256, result, reason FROM audit`
+	query := `SELECT id, at, session, user_name, role, protocol, remote, action, vpath, spath, target, bytes, sha256, result, reason FROM audit`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -110,7 +112,7 @@ func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 		}
 		out[len(rows)-1-i] = AuditEntry{
 			ID: r.ID, At: at, Session: r.Session, User: r.User, Role: Role(r.Role), Protocol: r.Protocol,
-			Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Bytes: r.Bytes,
+			Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Target: r.Target, Bytes: r.Bytes,
 			SHA256: r.SHA256, Result: Result(r.Result), Reason: r.Reason,
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Key is an SSH public key that logs a user in.
@@ -22,12 +24,19 @@ func (s *Store) AddKey(ctx context.Context, userName, fingerprint, publicKey, co
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO ssh_keys (user_id, fingerprint, public_key, comment, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, u.ID, fingerprint, publicKey, comment, formatTime(s.now()))
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		return insertKey(ctx, tx, u.ID, NewKey{fingerprint, publicKey, comment}, formatTime(s.now()))
+	})
 	if err != nil {
 		return fmt.Errorf("store: key %s for %q: %w", fingerprint, userName, wrapDBError(err))
 	}
 	return nil
+}
+
+func insertKey(ctx context.Context, tx *sqlx.Tx, userID int64, k NewKey, now string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO ssh_keys (user_id, fingerprint, public_key, comment, created_at)
+		VALUES ($1, $2, $3, $4, $5)`, userID, k.Fingerprint, k.PublicKey, k.Comment, now)
+	return err
 }
 
 // KeysOf returns the public keys of a user.

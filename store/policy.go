@@ -126,9 +126,13 @@ func (a *PolicyAdapter) RemovePolicy(sec, ptype string, rule []string) error {
 		return err
 	}
 	return a.s.tx(context.Background(), func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExec(`DELETE FROM casbin_rule WHERE ptype = :ptype AND v0 = :v0 AND v1 = :v1
-			AND v2 = :v2 AND v3 = :v3 AND v4 = :v4 AND v5 = :v5`, r); err != nil {
+		res, err := tx.NamedExec(`DELETE FROM casbin_rule WHERE ptype = :ptype AND v0 = :v0 AND v1 = :v1
+			AND v2 = :v2 AND v3 = :v3 AND v4 = :v4 AND v5 = :v5`, r)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("rule %s: %w", strings.Join(rule, ", "), ErrNotFound)
 		}
 		return bumpRevision(tx)
 	})

@@ -81,6 +81,12 @@ type NewUser struct {
 	Clients      []string
 	AllowedCIDRs []netip.Prefix
 	ExpiresAt    *time.Time
+	Keys         []NewKey
+}
+
+// NewKey is an SSH public key to attach to a new user.
+type NewKey struct {
+	Fingerprint, PublicKey, Comment string
 }
 
 type userRow struct {
@@ -174,6 +180,11 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 			nu.PasswordHash, joinCIDRs(nu.AllowedCIDRs), nullTime(nu.ExpiresAt), now, now)
 		if err != nil {
 			return wrapDBError(err)
+		}
+		for _, k := range nu.Keys {
+			if err := insertKey(ctx, tx, id, k, now); err != nil {
+				return fmt.Errorf("key %s: %w", k.Fingerprint, wrapDBError(err))
+			}
 		}
 		return assignClients(ctx, tx, id, nu.Clients)
 	})

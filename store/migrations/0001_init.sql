@@ -65,6 +65,7 @@ CREATE TABLE audit (
     action   TEXT NOT NULL,
     vpath    TEXT NOT NULL DEFAULT '',
     spath    TEXT NOT NULL DEFAULT '',
+    target   TEXT NOT NULL DEFAULT '',
     bytes    INTEGER NOT NULL DEFAULT 0,
     sha256   TEXT NOT NULL DEFAULT '',
     result   TEXT NOT NULL,

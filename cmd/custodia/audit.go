@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oaq/custodia/store"
+)
+
+func (a *app) auditCmd() *cobra.Command {
+	var user string
+	var since time.Duration
+	var limit int
+	cmd := &cobra.Command{
+		Use: "audit [--user U] [--since DURATION] [--limit N]", Short: "print the audit trail, oldest first",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return fmt.Errorf("--limit %d: want at least 1", limit)
+			}
+			if since < 0 {
+				return fmt.Errorf("--since %s: want a positive duration", since)
+			}
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			q := store.AuditQuery{User: user, Limit: limit}
+			if since > 0 {
+				q.Since = time.Now().Add(-since)
+			}
+			rows, err := st.QueryAudit(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				at := r.At.UTC().Format(time.RFC3339Nano)
+				a.printRow(map[string]any{
+					"id": r.ID, "at": at, "session": r.Session, "user": r.User, "role": r.Role,
+					"protocol": r.Protocol, "remote": r.Remote, "action": r.Action, "path": r.VPath,
+					"storage_path": r.SPath, "target": r.Target, "bytes": r.Bytes, "sha256": r.SHA256,
+					"result": r.Result, "reason": r.Reason,
+				}, at, orDash(r.User), orDash(string(r.Role)), orDash(r.Protocol), orDash(r.Remote), r.Action,
+					orDash(r.VPath), orDash(r.Target), r.Bytes, orDash(r.SHA256), r.Result, orDash(r.Reason))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&user, "user", "", "only this user's rows")
+	f.DurationVar(&since, "since", 0, "only rows newer than this, e.g. 24h")
+	f.IntVar(&limit, "limit", 100, "at most this many of the newest rows")
+	return cmd
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/store"
+)
+
+func (a *app) clientCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "client", Short: "manage client accounts"}
+	var name string
+	add := &cobra.Command{
+		Use: "add ID --name NAME", Short: "add a client account and create its folders", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := store.NormalizeClientID(args[0])
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(name) == "" {
+				return errors.New("--name must not be empty")
+			}
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			files, err := storage.OpenFiles(a.cfg.FilesDir(), a.cfg.Departments)
+			if err != nil {
+				return err
+			}
+			defer files.Close()
+			if _, err := st.CreateClient(cmd.Context(), id, strings.TrimSpace(name)); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("client %q already exists", id)
+				}
+				return err
+			}
+			if err := files.AddClient(id); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "client %s added\n", id)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&name, "name", "", "the client's name (required)")
+	add.MarkFlagRequired("name")
+	list := &cobra.Command{
+		Use: "list", Short: "list client accounts", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			clients, err := st.ListClients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, c := range clients {
+				created := c.CreatedAt.UTC().Format(time.RFC3339)
+				a.printRow(map[string]any{"id": c.ID, "name": c.Name, "created_at": created}, c.ID, c.Name, created)
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list)
+	return cmd
+}

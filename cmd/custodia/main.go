@@ -1,0 +1,174 @@
+// Command custodia is the hardened file gateway: custodia serve runs it;
+// the other commands manage users, client accounts, policies and the
+// audit trail, also while the server runs.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot(os.Stdin, os.Stdout, os.Stderr, os.Environ()).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "custodia:", err)
+		os.Exit(1)
+	}
+}
+
+// app is what every command shares: flags, the loaded config, and the
+// streams (so tests run commands in-process).
+type app struct {
+	in       io.Reader
+	out, err io.Writer
+	environ  []string
+	dataDir  string
+	cfgFile  string
+	asJSON   bool
+	cfg      config.Config
+}
+
+func newRoot(in io.Reader, out, errw io.Writer, environ []string) *cobra.Command {
+	a := &app{in: in, out: out, err: errw, environ: environ}
+	root := &cobra.Command{
+		Use:           "custodia",
+		Short:         "custodia is a hardened SFTP/FTPS/WebDAV file gateway",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errw)
+	root.PersistentFlags().StringVar(&a.dataDir, "data", "", "data directory (default $CUSTODIA_DATA_DIR or ./custodia-data)")
+	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "TOML config file (default $CUSTODIA_CONFIG)")
+	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print rows as JSON lines")
+	root.AddCommand(a.serveCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.auditCmd(),
+		a.checkConfigCmd(), a.versionCmd())
+	return root
+}
+
+// load reads the configuration: file, then environment, then --data.
+func (a *app) load() error {
+	file := a.cfgFile
+	if file == "" {
+		for _, kv := range a.environ {
+			if v, ok := cutPrefix(kv, "CUSTODIA_CONFIG="); ok {
+				file = v
+			}
+		}
+	}
+	env := a.environ
+	if a.dataDir != "" {
+		env = append(append([]string(nil), env...), "CUSTODIA_DATA_DIR="+a.dataDir)
+	}
+	cfg, err := config.Load(file, env)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	a.cfg = cfg
+	return nil
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return "", false
+}
+
+// openStore opens the data dir's database, creating the dir if needed.
+func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+	if err := a.load(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, a.cfg.DBFile())
+}
+
+// openAll opens the store, the enforcer and the files tree.
+func (a *app) openAll(ctx context.Context) (*store.Store, *authz.Enforcer, *storage.Files, error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	enf, err := authz.New(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	files, err := storage.OpenFiles(a.cfg.FilesDir(), a.cfg.Departments)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, enf, files, nil
+}
+
+// printRow prints one row: tab-separated text, or a JSON line with --json.
+func (a *app) printRow(obj any, fields ...any) {
+	if a.asJSON {
+		b, _ := json.Marshal(obj)
+		fmt.Fprintln(a.out, string(b))
+		return
+	}
+	for i, f := range fields {
+		if i > 0 {
+			fmt.Fprint(a.out, "\t")
+		}
+		fmt.Fprint(a.out, f)
+	}
+	fmt.Fprintln(a.out)
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "version", Short: "print the version", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.out, "custodia", version)
+			return nil
+		},
+	}
+}
+
+func (a *app) checkConfigCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "check-config", Short: "validate the configuration and report every problem", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(); err != nil {
+				var ps config.Problems
+				if errors.As(err, &ps) {
+					for _, p := range ps {
+						fmt.Fprintln(a.err, p)
+					}
+					return fmt.Errorf("%d configuration problem(s)", len(ps))
+				}
+				return err
+			}
+			for _, kv := range config.Keys(a.cfg) {
+				fmt.Fprintf(a.out, "%s = %s\n", kv[0], kv[1])
+			}
+			fmt.Fprintln(a.out, "configuration ok")
+			return nil
+		},
+	}
+}

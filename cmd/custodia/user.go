@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
+)
+
+func (a *app) userCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "manage users"}
+	cmd.AddCommand(a.userAddCmd(), a.userListCmd(), a.userPasswdCmd(),
+		a.userStatusCmd("disable", store.StatusDisabled), a.userStatusCmd("enable", store.StatusActive),
+		a.userDeleteCmd())
+	return cmd
+}
+
+// readPassword reads one line from stdin and checks its strength.
+func (a *app) readPassword() (string, error) {
+	line, err := bufio.NewReader(a.in).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("--password-stdin: no password on standard input")
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if err := gateway.CheckPasswordStrength(pw); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+func validUserName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("user name %q: 1 to 64 characters", name)
+	}
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			i > 0 && (r == '.' || r == '_' || r == '-' || r == '@')
+		if !ok {
+			return fmt.Errorf("user name %q: use letters, digits and . _ - @, starting with a letter or digit", name)
+		}
+	}
+	return nil
+}
+
+func (a *app) userAddCmd() *cobra.Command {
+	var role, dept string
+	var clients, keyFiles []string
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use:   "add NAME --role ROLE [--client ID]... [--department DEPT] [--key FILE]... [--password-stdin]",
+		Short: "add a user; without --password-stdin and --key a strong password is generated and printed once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			name := args[0]
+			if err := validUserName(name); err != nil {
+				return err
+			}
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := store.ParseRole(role)
+			if err != nil {
+				return err
+			}
+			nu := store.NewUser{Name: name, Role: r}
+			if err := a.assignments(ctx, st, &nu, dept, clients); err != nil {
+				return err
+			}
+			var keys []store.NewKey
+			for _, f := range keyFiles {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return fmt.Errorf("--key %s: %w", f, err)
+				}
+				line, fp, comment, err := gateway.ParseKeyFile(data)
+				if err != nil {
+					return fmt.Errorf("--key %s: %w", f, err)
+				}
+				keys = append(keys, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+			}
+			var generated string
+			switch {
+			case pwStdin:
+				pw, err := a.readPassword()
+				if err != nil {
+					return err
+				}
+				if nu.PasswordHash, err = gateway.HashPassword(pw); err != nil {
+					return err
+				}
+			case len(keys) == 0:
+				generated = gateway.GeneratePassword()
+				if nu.PasswordHash, err = gateway.HashPassword(generated); err != nil {
+					return err
+				}
+			}
+			nu.Keys = keys
+			if _, err := st.CreateUser(ctx, nu); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("user %q or one of its keys already exists", name)
+				}
+				return err
+			}
+			fmt.Fprintf(a.out, "user %s added (role %s)\n", name, r)
+			if generated != "" {
+				fmt.Fprintf(a.out, "password: %s\n", generated)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&role, "role", "", "client, correspondent, staff, manager, publisher or admin (required)")
+	f.StringVar(&dept, "department", "", "department of a staff member or manager")
+	f.StringArrayVar(&clients, "client", nil, "client account id (repeatable) for a client or correspondent")
+	f.StringArrayVar(&keyFiles, "key", nil, "SSH public key file (repeatable)")
+	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+	cmd.MarkFlagRequired("role")
+	return cmd
+}
+
+// assignments checks the department and client ids against the role.
+func (a *app) assignments(ctx context.Context, st *store.Store, nu *store.NewUser, dept string, clients []string) error {
+	switch {
+	case nu.Role.HasDepartment() && dept == "":
+		return fmt.Errorf("role %s needs --department (one of %s)", nu.Role, strings.Join(a.cfg.Departments, ", "))
+	case !nu.Role.HasDepartment() && dept != "":
+		return fmt.Errorf("role %s has no department; drop --department", nu.Role)
+	case dept != "" && !slices.Contains(a.cfg.Departments, dept):
+		return fmt.Errorf("unknown department %q (want one of %s)", dept, strings.Join(a.cfg.Departments, ", "))
+	case nu.Role.HasClients() && len(clients) == 0:
+		return fmt.Errorf("role %s needs at least one --client", nu.Role)
+	case !nu.Role.HasClients() && len(clients) > 0:
+		return fmt.Errorf("role %s is not assigned clients; drop --client", nu.Role)
+	}
+	nu.Department = dept
+	for _, c := range clients {
+		id, err := store.NormalizeClientID(c)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ClientByID(ctx, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("unknown client %q (add it first with: custodia client add %s --name NAME)", id, id)
+			}
+			return err
+		}
+		nu.Clients = append(nu.Clients, id)
+	}
+	return nil
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (a *app) userListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "list", Short: "list users", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			users, err := st.ListUsers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				dept, clients := orDash(u.Department), orDash(strings.Join(u.Clients, ","))
+				a.printRow(map[string]any{
+					"name": u.Name, "role": u.Role, "department": u.Department, "clients": u.Clients,
+					"status": u.Status, "created_at": u.CreatedAt.UTC().Format(time.RFC3339),
+					"last_login_at": fmtTime(u.LastLoginAt), "expires_at": fmtTime(u.ExpiresAt),
+				}, u.Name, u.Role, dept, clients, u.Status, u.CreatedAt.UTC().Format(time.RFC3339), fmtTime(u.LastLoginAt))
+			}
+			return nil
+		},
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (a *app) userPasswdCmd() *cobra.Command {
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use: "passwd NAME [--password-stdin]", Short: "set a new password (generated and printed once without --password-stdin)",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			pw := gateway.GeneratePassword()
+			if pwStdin {
+				if pw, err = a.readPassword(); err != nil {
+					return err
+				}
+			}
+			hash, err := gateway.HashPassword(pw)
+			if err != nil {
+				return err
+			}
+			if err := st.SetPasswordHash(cmd.Context(), args[0], hash); err != nil {
+				return userErr(args[0], err)
+			}
+			fmt.Fprintf(a.out, "password of %s changed\n", args[0])
+			if !pwStdin {
+				fmt.Fprintf(a.out, "password: %s\n", pw)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+	return cmd
+}
+
+func userErr(name string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("unknown user %q", name)
+	}
+	return err
+}
+
+func (a *app) userStatusCmd(verb string, s store.Status) *cobra.Command {
+	return &cobra.Command{
+		Use: verb + " NAME", Short: verb + " a user", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.SetStatus(cmd.Context(), args[0], s); err != nil {
+				return userErr(args[0], err)
+			}
+			fmt.Fprintf(a.out, "user %s %sd\n", args[0], verb)
+			return nil
+		},
+	}
+}
+
+func (a *app) userDeleteCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "delete NAME", Short: "delete a user and its keys (the audit trail keeps its rows)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.DeleteUser(cmd.Context(), args[0]); err != nil {
+				return userErr(args[0], err)
+			}
+			fmt.Fprintf(a.out, "user %s deleted\n", args[0])
+			return nil
+		},
+	}
+}

@@ -1,0 +1,251 @@
+// Package config loads custodia's configuration: one TOML file, every key
+// also settable through an environment variable (CUSTODIA_ followed by
+// the key path in upper case with "." as "_", e.g. sftp.listen is
+// CUSTODIA_SFTP_LISTEN), and defaults that need no file at all.
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Off disables a listener.
+const Off = "off"
+
+// Config is the whole configuration.
+type Config struct {
+	DataDir     string   `toml:"data_dir"`    // where files, database and keys live
+	Departments []string `toml:"departments"` // department folders and valid departments
+	LogLevel    string   `toml:"log_level"`   // debug, info, warn, error
+	LogFormat   string   `toml:"log_format"`  // text or json
+	SFTP        SFTP     `toml:"sftp"`
+	FTP         Listener `toml:"ftp"`
+	WebDAV      Listener `toml:"webdav"`
+	Admin       Listener `toml:"admin"`
+	Defender    Defender `toml:"defender"`
+}
+
+// SFTP configures the SFTP front end.
+type SFTP struct {
+	Listen       string   `toml:"listen"`         // host:port or "off"
+	HostKey      string   `toml:"host_key"`       // ed25519 private key file; generated in <data>/keys when empty
+	IdleTimeout  Duration `toml:"idle_timeout"`   // close a connection idle this long
+	LoginTimeout Duration `toml:"login_timeout"`  // handshake and login must finish within it
+	MaxAuthTries int      `toml:"max_auth_tries"` // authentication attempts per connection
+	// LegacyClients adds AES-CTR with SHA-2 MACs for clients built on
+	// libssh2 < 1.11 (curl on Debian 12), which lack AES-GCM and
+	// chacha20-poly1305. Never CBC, never SHA-1.
+	LegacyClients bool `toml:"legacy_clients"`
+}
+
+// Listener configures a front end that later versions serve.
+type Listener struct {
+	Listen string `toml:"listen"` // host:port or "off"
+}
+
+// Defender configures the ban on repeated failed logins.
+type Defender struct {
+	Enabled     bool     `toml:"enabled"`
+	MaxFailures int      `toml:"max_failures"` // failures within window that ban an address
+	Window      Duration `toml:"window"`
+	BanTime     Duration `toml:"ban_time"`
+}
+
+// Duration is a time.Duration written as "15m", "30s".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like 30s or 15m", string(b))
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText prints a duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		DataDir:     "./custodia-data",
+		Departments: []string{"operaciones", "comercializacion", "trafico", "administracion", "recursos-humanos"},
+		LogLevel:    "info",
+		LogFormat:   "text",
+		SFTP: SFTP{
+			Listen: ":2022", IdleTimeout: Duration{15 * time.Minute},
+			LoginTimeout: Duration{30 * time.Second}, MaxAuthTries: 3,
+		},
+		FTP:      Listener{Listen: ":2121"},
+		WebDAV:   Listener{Listen: ":8443"},
+		Admin:    Listener{Listen: "127.0.0.1:8080"},
+		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
+	}
+}
+
+// Problem is one thing wrong with the configuration.
+type Problem struct {
+	Key string // e.g. sftp.listen
+	Msg string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s (%s): %s", p.Key, EnvName(p.Key), p.Msg) }
+
+// Problems is every problem found; it is an error.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// EnvName is the environment variable of a key.
+func EnvName(key string) string {
+	return "CUSTODIA_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+// Load reads the file (none when file is ""), applies the environment
+// (environ as from os.Environ) over it, and validates the result. It
+// reports every problem at once.
+func Load(file string, environ []string) (Config, error) {
+	c := Default()
+	var ps Problems
+	if file != "" {
+		md, err := toml.DecodeFile(file, &c)
+		if err != nil {
+			return c, Problems{{Key: "config", Msg: fmt.Sprintf("%s: %v", file, err)}}
+		}
+		for _, k := range md.Undecoded() {
+			ps = append(ps, Problem{Key: k.String(), Msg: "unknown key"})
+		}
+	}
+	ps = append(ps, applyEnv(&c, environ)...)
+	ps = append(ps, c.Validate()...)
+	if len(ps) > 0 {
+		return c, ps
+	}
+	return c, nil
+}
+
+// Validate checks every key and returns all problems.
+func (c Config) Validate() Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
+	if strings.TrimSpace(c.DataDir) == "" {
+		add("data_dir", "must not be empty")
+	}
+	if len(c.Departments) == 0 {
+		add("departments", "at least one department is needed")
+	}
+	seen := map[string]bool{}
+	for _, d := range c.Departments {
+		if !validDepartment(d) {
+			add("departments", "%q: use lower-case letters, digits and '-', starting with a letter", d)
+		}
+		if seen[d] {
+			add("departments", "%q is listed twice", d)
+		}
+		seen[d] = true
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level", "%q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		add("log_format", "%q: want text or json", c.LogFormat)
+	}
+	for key, v := range map[string]string{
+		"sftp.listen": c.SFTP.Listen, "ftp.listen": c.FTP.Listen,
+		"webdav.listen": c.WebDAV.Listen, "admin.listen": c.Admin.Listen,
+	} {
+		if err := checkListen(v); err != nil {
+			add(key, "%v", err)
+		}
+	}
+	if c.SFTP.HostKey != "" {
+		if _, err := os.Stat(c.SFTP.HostKey); err != nil {
+			add("sftp.host_key", "%q cannot be read", c.SFTP.HostKey)
+		}
+	}
+	positive := func(key string, d Duration) {
+		if d.Duration <= 0 {
+			add(key, "must be a positive duration")
+		}
+	}
+	positive("sftp.idle_timeout", c.SFTP.IdleTimeout)
+	positive("sftp.login_timeout", c.SFTP.LoginTimeout)
+	if c.SFTP.MaxAuthTries < 1 || c.SFTP.MaxAuthTries > 20 {
+		add("sftp.max_auth_tries", "%d: want 1 to 20", c.SFTP.MaxAuthTries)
+	}
+	if c.Defender.Enabled {
+		if c.Defender.MaxFailures < 1 {
+			add("defender.max_failures", "%d: want at least 1", c.Defender.MaxFailures)
+		}
+		positive("defender.window", c.Defender.Window)
+		positive("defender.ban_time", c.Defender.BanTime)
+	}
+	sortProblems(ps)
+	return ps
+}
+
+func sortProblems(ps Problems) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].Key < ps[j-1].Key; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+func validDepartment(d string) bool {
+	if d == "" || len(d) > 64 || d[0] < 'a' || d[0] > 'z' {
+		return false
+	}
+	for _, r := range d {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkListen(v string) error {
+	if v == Off {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q: want host:port (e.g. :2022, 127.0.0.1:2022) or off", v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port must be a number from 0 to 65535", v)
+	}
+	if host != "" && net.ParseIP(strings.Trim(host, "[]")) == nil && strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q: bad host", v)
+	}
+	return nil
+}
+
+// Enabled reports whether a listen value turns the listener on.
+func Enabled(listen string) bool { return listen != Off }
+
+// DBFile is the SQLite database of the data dir.
+func (c Config) DBFile() string { return filepath.Join(c.DataDir, "custodia.db") }
+
+// FilesDir is the files/ tree of the data dir.
+func (c Config) FilesDir() string { return filepath.Join(c.DataDir, "files") }
+
+// KeysDir holds the host key and, later, TLS material.
+func (c Config) KeysDir() string { return filepath.Join(c.DataDir, "keys") }

@@ -1,0 +1,214 @@
+// Package gateway holds what the protocol front ends share: login (with
+// the defender that bans repeated failures) and the construction of each
+// session's storage view.
+package gateway
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/store"
+)
+
+// ErrLoginFailed is the only login error a client ever sees, whatever the
+// cause: unknown user, wrong password or key, disabled, expired, address
+// not allowed, banned.
+var ErrLoginFailed = errors.New("authentication failed")
+
+// LoginError carries the cause of a failed login, for the audit log.
+type LoginError struct{ Reason string }
+
+func (e *LoginError) Error() string { return ErrLoginFailed.Error() + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrLoginFailed) true.
+func (e *LoginError) Is(target error) bool { return target == ErrLoginFailed }
+
+func failed(reason string) error { return &LoginError{Reason: reason} }
+
+// Credentials is one login attempt: a password or a public key.
+type Credentials struct {
+	Username  string
+	Password  string
+	PublicKey []byte // SSH wire format, when logging in with a key
+	Remote    netip.Addr
+	Protocol  string
+	Session   string
+}
+
+// Options configure a Core.
+type Options struct {
+	Store    *store.Store
+	Files    *storage.Files
+	Decider  storage.Decider
+	Defender *Defender
+	Logger   *slog.Logger
+}
+
+// Core is the login and view construction every front end calls.
+type Core struct {
+	st       *store.Store
+	files    *storage.Files
+	decider  storage.Decider
+	defender *Defender
+	log      *slog.Logger
+	now      func() time.Time
+	dummy    string // hash checked for unknown users, so timing tells nothing
+}
+
+// New returns the shared core.
+func New(o Options) (*Core, error) {
+	dummy, err := HashPassword(GeneratePassword())
+	if err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
+		log: o.Logger, now: time.Now, dummy: dummy}, nil
+}
+
+// Defender returns the shared defender.
+func (c *Core) Defender() *Defender { return c.defender }
+
+// Authenticate checks credentials without recording anything. SSH asks
+// about keys before the client proves it holds them, so the SFTP front
+// end records the outcome itself, once the handshake is over.
+func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, error) {
+	if c.defender.Banned(cr.Remote) {
+		return nil, failed("address banned by the defender")
+	}
+	u, err := c.st.UserByName(ctx, cr.Username)
+	if err != nil {
+		if cr.PublicKey == nil {
+			VerifyPassword(c.dummy, cr.Password) // spend the same time as for a real user
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, failed("unknown user")
+		}
+		return nil, failed("store error: " + err.Error())
+	}
+	if cr.PublicKey != nil {
+		if err := c.checkKey(ctx, u, cr.PublicKey); err != nil {
+			return nil, err
+		}
+	} else {
+		if u.PasswordHash == "" {
+			VerifyPassword(c.dummy, cr.Password)
+			return nil, failed("user has no password")
+		}
+		ok, err := VerifyPassword(u.PasswordHash, cr.Password)
+		if err != nil {
+			return nil, failed("stored hash unusable: " + err.Error())
+		}
+		if !ok {
+			return nil, failed("wrong password")
+		}
+	}
+	return u, c.admit(u, cr.Remote)
+}
+
+func (c *Core) checkKey(ctx context.Context, u *store.User, wire []byte) error {
+	keys, err := c.st.KeysOf(ctx, u.ID)
+	if err != nil {
+		return failed("store error: " + err.Error())
+	}
+	match := 0
+	for _, k := range keys {
+		stored, err := ParseAuthorizedKey(k.PublicKey)
+		if err != nil {
+			continue
+		}
+		match |= subtle.ConstantTimeCompare(stored.Marshal(), wire)
+	}
+	if match != 1 {
+		return failed("unknown key")
+	}
+	return nil
+}
+
+// admit applies the account rules that hold whatever the credential.
+func (c *Core) admit(u *store.User, remote netip.Addr) error {
+	if u.Status != store.StatusActive {
+		return failed("account " + string(u.Status))
+	}
+	if u.ExpiresAt != nil && !c.now().Before(*u.ExpiresAt) {
+		return failed("account expired")
+	}
+	if len(u.AllowedCIDRs) > 0 {
+		for _, p := range u.AllowedCIDRs {
+			if p.Contains(remote.Unmap()) {
+				return nil
+			}
+		}
+		return failed(fmt.Sprintf("address %s not allowed", remote))
+	}
+	return nil
+}
+
+// Record audits a login's outcome; a failure also counts towards a ban.
+func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginErr error) {
+	e := store.AuditEntry{
+		Session: cr.Session, User: cr.Username, Protocol: cr.Protocol, Remote: cr.Remote.String(),
+		Action: "login", Result: store.ResultOK,
+	}
+	if u != nil {
+		e.User, e.Role = u.Name, u.Role
+	}
+	if cr.PublicKey != nil {
+		e.Reason = "public key"
+	} else {
+		e.Reason = "password"
+	}
+	if loginErr != nil {
+		e.Result = store.ResultFailed
+		var le *LoginError
+		if errors.As(loginErr, &le) {
+			e.Reason += ": " + le.Reason
+		}
+		if c.defender.Fail(cr.Remote) {
+			e.Reason += "; address banned"
+		}
+	} else if err := c.st.TouchLogin(ctx, u.Name); err != nil {
+		c.log.Warn("login time not recorded", "user", u.Name, "err", err)
+	}
+	if err := c.st.Audit(context.WithoutCancel(ctx), e); err != nil {
+		c.log.Error("login not audited", "user", cr.Username, "err", err)
+	}
+	c.log.Debug("login", "user", cr.Username, "proto", cr.Protocol, "remote", cr.Remote, "session", cr.Session,
+		"result", e.Result, "reason", e.Reason)
+}
+
+// Login authenticates and records the outcome: for passwords, and for
+// any protocol where a key is proven before it is checked.
+func (c *Core) Login(ctx context.Context, cr Credentials) (*store.User, error) {
+	u, err := c.Authenticate(ctx, cr)
+	c.Record(ctx, cr, u, err)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// View builds the storage view of a logged-in user's session.
+func (c *Core) View(ctx context.Context, u *store.User, s storage.Session) (*storage.View, error) {
+	var all []string
+	if u.Role == store.RolePublisher {
+		clients, err := c.st.ListClients(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, cl := range clients {
+			all = append(all, cl.ID)
+		}
+	}
+	return storage.NewView(ctx, storage.ViewOptions{
+		User: u, AllClients: all, Files: c.files, Decider: c.decider, Auditor: c.st, Session: s,
+	})
+}

@@ -1,0 +1,119 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// argon2id parameters: OWASP's recommended m=19 MiB, t=2, p=1.
+const (
+	argonMemory  = 19 * 1024
+	argonTime    = 2
+	argonThreads = 1
+	argonKeyLen  = 32
+	saltLen      = 16
+)
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 12
+
+// HashPassword returns the argon2id hash of pw in PHC string format.
+func HashPassword(pw string) (string, error) {
+	if pw == "" {
+		return "", errors.New("empty password")
+	}
+	salt := make([]byte, saltLen)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime,
+		argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// VerifyPassword reports whether pw matches an argon2id PHC hash, in
+// constant time with respect to the hash.
+func VerifyPassword(hash, pw string) (bool, error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errors.New("not an argon2id hash")
+	}
+	var version int
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, errors.New("unsupported argon2 version")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<22 {
+		return false, errors.New("bad argon2id parameters")
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false, errors.New("bad argon2id salt")
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil || len(want) == 0 {
+		return false, errors.New("bad argon2id key")
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// CheckPasswordStrength refuses passwords that are short or use fewer
+// than three of: lower case, upper case, digits, other characters.
+func CheckPasswordStrength(pw string) error {
+	if strings.TrimSpace(pw) == "" {
+		return errors.New("password is empty")
+	}
+	if len([]rune(pw)) < MinPasswordLen {
+		return fmt.Errorf("password is too short: at least %d characters", MinPasswordLen)
+	}
+	var lower, upper, digit, other int
+	for _, r := range pw {
+		switch {
+		case unicode.IsLower(r):
+			lower = 1
+		case unicode.IsUpper(r):
+			upper = 1
+		case unicode.IsDigit(r):
+			digit = 1
+		default:
+			other = 1
+		}
+	}
+	if lower+upper+digit+other < 3 {
+		return errors.New("password is too weak: use at least three of lower case, upper case, digits and symbols")
+	}
+	return nil
+}
+
+// passwordAlphabet leaves out look-alikes (0/O, 1/l/I) because the
+// password travels on paper, in a letter.
+const passwordAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.:+"
+
+// GeneratePassword returns a random 20-character password that passes
+// CheckPasswordStrength.
+func GeneratePassword() string {
+	const limit = byte(256 - 256%len(passwordAlphabet)) // reject to avoid modulo bias
+	for range 64 {
+		pw := make([]byte, 0, 20)
+		var b [1]byte
+		for len(pw) < cap(pw) {
+			rand.Read(b[:])
+			if b[0] < limit {
+				pw = append(pw, passwordAlphabet[int(b[0])%len(passwordAlphabet)])
+			}
+		}
+		if CheckPasswordStrength(string(pw)) == nil {
+			return string(pw)
+		}
+	}
+	panic("gateway: no strong password in 64 random draws")
+}

@@ -1,0 +1,131 @@
+package sftp
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	gosftp "github.com/pkg/sftp"
+
+	"github.com/oaq/custodia/storage"
+)
+
+// handlers adapts pkg/sftp's request server to a storage view. Every
+// method maps errors once, through statusOf, and logs once.
+type handlers struct {
+	ctx  context.Context // the connection's; cancelled when it closes
+	view *storage.View
+	log  *slog.Logger
+}
+
+func (h *handlers) fail(op string, err error) error {
+	if err != nil {
+		h.log.Debug("sftp request failed", "action", op, "err", err)
+	}
+	return statusOf(err)
+}
+
+// Fileread opens a file for download.
+func (h *handlers) Fileread(r *gosftp.Request) (io.ReaderAt, error) {
+	d, err := h.view.Open(h.ctx, r.Filepath)
+	if err != nil {
+		return nil, h.fail("read", err)
+	}
+	return d, nil
+}
+
+// Filewrite opens an upload. Uploads always write a whole new file: an
+// open that keeps existing content (append, or no truncate on an existing
+// file, as in a resumed upload) is refused as unsupported.
+func (h *handlers) Filewrite(r *gosftp.Request) (io.WriterAt, error) {
+	fl := r.Pflags()
+	if fl.Append || (!fl.Trunc && h.exists(r.Filepath)) {
+		return nil, gosftp.ErrSSHFxOpUnsupported
+	}
+	u, err := h.view.Create(h.ctx, r.Filepath)
+	if err != nil {
+		return nil, h.fail("write", err)
+	}
+	return u, nil
+}
+
+func (h *handlers) exists(name string) bool {
+	_, err := h.view.Stat(h.ctx, name)
+	return err == nil
+}
+
+// Filecmd runs the commands that change the tree.
+func (h *handlers) Filecmd(r *gosftp.Request) error {
+	var err error
+	switch r.Method {
+	case "Mkdir":
+		err = h.view.Mkdir(h.ctx, r.Filepath)
+	case "Remove":
+		err = h.view.Remove(h.ctx, r.Filepath)
+	case "Rmdir":
+		err = h.view.RemoveDir(h.ctx, r.Filepath)
+	case "Rename":
+		err = h.view.Rename(h.ctx, r.Filepath, r.Target, false)
+	case "Setstat":
+		attrs := r.AttrFlags()
+		if !attrs.Acmodtime {
+			return nil // sizes, modes and owners are the gateway's; times are the only thing a client may set
+		}
+		a := r.Attributes()
+		err = h.view.Chtimes(h.ctx, r.Filepath, a.AccessTime(), a.ModTime())
+	default: // Link, Symlink
+		return gosftp.ErrSSHFxOpUnsupported
+	}
+	return h.fail(r.Method, err)
+}
+
+// PosixRename is rename that replaces an existing target.
+func (h *handlers) PosixRename(r *gosftp.Request) error {
+	return h.fail("rename", h.view.Rename(h.ctx, r.Filepath, r.Target, true))
+}
+
+// Filelist answers List and Stat.
+func (h *handlers) Filelist(r *gosftp.Request) (gosftp.ListerAt, error) {
+	switch r.Method {
+	case "List":
+		fis, err := h.view.ReadDir(h.ctx, r.Filepath)
+		if err != nil {
+			return nil, h.fail("list", err)
+		}
+		return listerAt(fis), nil
+	case "Stat", "Readlink":
+		fi, err := h.view.Stat(h.ctx, r.Filepath)
+		if err != nil {
+			return nil, h.fail("stat", err)
+		}
+		return listerAt{fi}, nil
+	}
+	return nil, gosftp.ErrSSHFxOpUnsupported
+}
+
+// Lstat is Stat: the view never shows a symlink.
+func (h *handlers) Lstat(r *gosftp.Request) (gosftp.ListerAt, error) { return h.Filelist(r) }
+
+// RealPath cleans a path the way the view does.
+func (h *handlers) RealPath(p string) (string, error) {
+	vp, err := storage.ParsePath(p)
+	if err != nil {
+		return "", gosftp.ErrSSHFxNoSuchFile
+	}
+	return vp.String(), nil
+}
+
+type listerAt []fs.FileInfo
+
+func (l listerAt) ListAt(dst []os.FileInfo, off int64) (int, error) {
+	if off >= int64(len(l)) {
+		return 0, io.EOF
+	}
+	n := copy(dst, l[off:])
+	if n < len(dst) {
+		return n, io.EOF
+	}
+	return n, nil
+}

@@ -1,0 +1,299 @@
+// Package sftp is custodia's SFTP front end: an x/crypto/ssh server that
+// offers only the sftp subsystem, served by pkg/sftp's request server over
+// the user's storage view.
+package sftp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	gosftp "github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/storage"
+)
+
+// Options configure the SFTP server.
+type Options struct {
+	Core         *gateway.Core
+	HostKey      ssh.Signer
+	IdleTimeout  time.Duration // a connection with no traffic this long is closed
+	LoginTimeout time.Duration // the SSH handshake and login must finish within it
+	MaxAuthTries int           // authentication attempts per connection
+	// LegacyClients also offers AES-CTR with SHA-2 MACs, for libssh2 < 1.11.
+	LegacyClients bool
+	Logger        *slog.Logger
+}
+
+// Server serves SFTP.
+type Server struct {
+	o      Options
+	config *ssh.ServerConfig
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns a server.
+func New(o Options) (*Server, error) {
+	if o.Core == nil || o.HostKey == nil {
+		return nil, errors.New("sftp: Core and HostKey are required")
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 15 * time.Minute
+	}
+	if o.LoginTimeout <= 0 {
+		o.LoginTimeout = 30 * time.Second
+	}
+	if o.MaxAuthTries <= 0 {
+		o.MaxAuthTries = 3
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{o: o, log: o.Logger.With("proto", "sftp"), conns: make(map[net.Conn]struct{})}
+	s.config = &ssh.ServerConfig{
+		Config: ssh.Config{
+			KeyExchanges: []string{"mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org"},
+			Ciphers:      []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com"},
+			MACs:         []string{"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"},
+		},
+		PublicKeyAuthAlgorithms: []string{
+			ssh.KeyAlgoED25519, ssh.KeyAlgoSKED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384,
+			ssh.KeyAlgoECDSA521, ssh.KeyAlgoSKECDSA256, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSASHA512,
+		},
+		MaxAuthTries:  o.MaxAuthTries,
+		ServerVersion: "SSH-2.0-custodia",
+	}
+	if o.LegacyClients {
+		c := &s.config.Config
+		c.Ciphers = append(c.Ciphers, "aes128-ctr", "aes256-ctr")
+		c.MACs = append(c.MACs, "hmac-sha2-256", "hmac-sha2-512")
+	}
+	hostKey := o.HostKey
+	if hostKey.PublicKey().Type() == ssh.KeyAlgoRSA {
+		// An RSA host key signs with SHA-2 only, never ssh-rsa (SHA-1).
+		as, ok := hostKey.(ssh.AlgorithmSigner)
+		if !ok {
+			return nil, errors.New("sftp: RSA host key cannot sign with SHA-2")
+		}
+		var err error
+		if hostKey, err = ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}); err != nil {
+			return nil, fmt.Errorf("sftp: host key: %w", err)
+		}
+	}
+	s.config.AddHostKey(hostKey)
+	return s, nil
+}
+
+// Addr returns the listening address, once Serve runs.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Serve accepts connections until ln fails or Shutdown is called.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("sftp: accept: %w", err)
+		}
+		if !s.track(c) {
+			c.Close()
+			return nil
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(c)
+			s.handle(ctx, c)
+		}()
+	}
+}
+
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting, closes every connection and waits for their
+// goroutines (uploads in flight are discarded, as after a dropped link).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func newSessionID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func remoteAddr(c net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// handle runs one connection: handshake and login, then its channels.
+func (s *Server) handle(ctx context.Context, c net.Conn) {
+	remote := remoteAddr(c)
+	sid := newSessionID()
+	log := s.log.With("session", sid, "remote", remote.String())
+	if s.o.Core.Defender().Banned(remote) {
+		log.Debug("connection from banned address refused")
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	l := &login{core: s.o.Core, ctx: ctx, remote: remote, session: sid}
+	cfg := *s.config
+	cfg.PasswordCallback = l.password
+	cfg.PublicKeyCallback = l.publicKey
+
+	ic := &idleConn{Conn: c, idle: s.o.IdleTimeout}
+	c.SetDeadline(time.Now().Add(s.o.LoginTimeout))
+	sconn, chans, reqs, err := ssh.NewServerConn(ic, &cfg)
+	if err != nil {
+		l.finish(nil)
+		log.Debug("handshake failed", "err", err)
+		return
+	}
+	defer sconn.Close()
+	c.SetDeadline(time.Time{})
+	ic.start()
+	u := l.finish(sconn.Permissions)
+	if u == nil {
+		return
+	}
+	log = log.With("user", u.Name, "role", string(u.Role))
+	view, err := s.o.Core.View(ctx, u, storage.Session{ID: sid, Protocol: "sftp", Remote: remote.String()})
+	if err != nil {
+		log.Error("view not built", "err", err)
+		return
+	}
+	log.Info("session started")
+	defer log.Info("session ended")
+	go ssh.DiscardRequests(reqs) // refuses tcpip-forward and every other global request
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(ssh.Prohibited, "only the sftp subsystem is available")
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.session(ctx, ch, creqs, view, log)
+		}()
+	}
+}
+
+// session serves one channel: it accepts only "subsystem sftp".
+func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request, view *storage.View, log *slog.Logger) {
+	defer ch.Close()
+	for req := range reqs {
+		if req.Type != "subsystem" || len(req.Payload) < 4 || string(req.Payload[4:]) != "sftp" {
+			log.Debug("channel request refused", "request", req.Type)
+			req.Reply(false, nil)
+			continue
+		}
+		req.Reply(true, nil)
+		go ssh.DiscardRequests(reqs)
+		h := &handlers{ctx: ctx, view: view, log: log}
+		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h})
+		if err := rs.Serve(); err != nil && !errors.Is(err, net.ErrClosed) && err.Error() != "EOF" {
+			log.Debug("sftp session ended", "err", err)
+		}
+		rs.Close()
+		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+		return
+	}
+}
+
+// idleConn closes a connection that has seen no traffic for idle: every
+// read pushes the deadline further.
+type idleConn struct {
+	net.Conn
+	idle   time.Duration
+	active bool
+}
+
+func (c *idleConn) start() { c.active = true }
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	if c.active {
+		c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	}
+	return c.Conn.Read(p)
+}

@@ -1,0 +1,103 @@
+package storage
+
+import (
+	"context"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/store"
+)
+
+// Download is a file open for reading. Closing it audits the bytes served.
+type Download struct {
+	v      *View
+	t      target
+	file   *os.File
+	size   int64
+	served atomic.Int64
+	failed atomic.Bool
+	closed atomic.Bool
+}
+
+// Open opens a file the user may read.
+func (v *View) Open(ctx context.Context, name string) (*Download, error) {
+	t, err := v.resolve(name)
+	if err != nil {
+		return nil, pathErr("open", name, err)
+	}
+	fi, err := v.existing(ctx, "open", t)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, &PathError{Op: "open", Path: t.vpath.String(), Err: ErrIsDir}
+	}
+	if err := v.authorize(ctx, "open", authz.Read, t, false); err != nil {
+		return nil, err
+	}
+	var f *os.File
+	err = v.withMount(t, func(r *RootFs) error {
+		af, err := r.OpenFile(t.rel, os.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if f, ok = af.(*os.File); !ok {
+			af.Close()
+			return ErrIsDir
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, v.done(ctx, "open", authz.Read, t, "", err)
+	}
+	return &Download{v: v, t: t, file: f, size: fi.Size()}, nil
+}
+
+// ReadAt reads at an offset.
+func (d *Download) ReadAt(p []byte, off int64) (int, error) {
+	n, err := d.file.ReadAt(p, off)
+	d.served.Add(int64(n))
+	if err != nil && err != io.EOF {
+		return n, pathErr("read", d.t.vpath.String(), err)
+	}
+	return n, err
+}
+
+// Read reads sequentially, for protocols that stream.
+func (d *Download) Read(p []byte) (int, error) {
+	n, err := d.file.Read(p)
+	d.served.Add(int64(n))
+	if err != nil && err != io.EOF {
+		return n, pathErr("read", d.t.vpath.String(), err)
+	}
+	return n, err
+}
+
+// Seek sets the offset of the next Read (resumed downloads).
+func (d *Download) Seek(off int64, whence int) (int64, error) { return d.file.Seek(off, whence) }
+
+// Size is the file's size when it was opened.
+func (d *Download) Size() int64 { return d.size }
+
+// TransferError records that the transfer did not complete.
+func (d *Download) TransferError(error) { d.failed.Store(true) }
+
+// Close releases the file and audits the download.
+func (d *Download) Close() error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	err := d.file.Close()
+	res, reason := store.ResultOK, ""
+	if d.failed.Load() {
+		res, reason = store.ResultFailed, "transfer aborted"
+	}
+	d.v.audit(context.Background(), string(authz.Read), d.t, "", d.served.Load(), "", res, reason)
+	if err != nil {
+		return pathErr("close", d.t.vpath.String(), err)
+	}
+	return nil
+}

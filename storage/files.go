@@ -1,0 +1,144 @@
+package storage
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+const incomingDir = ".incoming"
+
+// Files is the files/ tree of the data dir, shared by every session. All
+// access to it goes through os.Root.
+type Files struct {
+	root     *os.Root // files/
+	incoming *os.Root // files/.incoming: uploads in progress
+	inDir    *os.File // files/.incoming as a directory handle, for renameat
+}
+
+// OpenFiles opens (creating) dir as the files tree with its areas and the
+// given department folders. Leftovers of uploads interrupted by a crash are
+// removed from .incoming: they were never acknowledged.
+func OpenFiles(dir string, departments []string) (*Files, error) {
+	for _, d := range []string{dir, filepath.Join(dir, incomingDir)} {
+		if err := os.MkdirAll(d, dirMode); err != nil {
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	f := &Files{root: root}
+	if err := f.init(departments); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *Files) init(departments []string) error {
+	for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments} {
+		if err := f.root.MkdirAll(rel(a), dirMode); err != nil {
+			return fmt.Errorf("storage: create %s: %w", a, err)
+		}
+	}
+	for _, d := range departments {
+		if err := f.root.MkdirAll(rel(path.Join(AreaDepartments, d)), dirMode); err != nil {
+			return fmt.Errorf("storage: create department %s: %w", d, err)
+		}
+	}
+	var err error
+	if f.incoming, err = f.root.OpenRoot(incomingDir); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	if f.inDir, err = f.root.Open(incomingDir); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	names, err := f.inDir.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("storage: list %s: %w", incomingDir, err)
+	}
+	for _, n := range names {
+		if err := f.incoming.RemoveAll(n); err != nil {
+			return fmt.Errorf("storage: clean %s: %w", incomingDir, err)
+		}
+	}
+	return nil
+}
+
+// Close releases the tree's handles.
+func (f *Files) Close() error {
+	var errs []error
+	for _, c := range []interface{ Close() error }{f.inDir, f.incoming, f.root} {
+		if c != nil && !isNilHandle(c) {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func isNilHandle(c interface{ Close() error }) bool {
+	switch h := c.(type) {
+	case *os.File:
+		return h == nil
+	case *os.Root:
+		return h == nil
+	}
+	return false
+}
+
+// AddClient creates the folders of a new client account.
+func (f *Files) AddClient(id string) error {
+	for _, a := range []string{AreaClients, AreaDossiers} {
+		if err := f.root.MkdirAll(rel(path.Join(a, id)), dirMode); err != nil {
+			return fmt.Errorf("storage: create %s/%s: %w", a, id, err)
+		}
+	}
+	return nil
+}
+
+// openMount opens a mount's storage folder as its own root, so that
+// nothing on disk can lead out of the mount.
+func (f *Files) openMount(m *Mount) (*os.Root, error) {
+	r, err := f.root.OpenRoot(rel(m.Storage))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// createTemp creates a new, empty upload file in .incoming.
+func (f *Files) createTemp(prefix string) (*os.File, string, error) {
+	var b [12]byte
+	rand.Read(b[:])
+	name := sanitizePrefix(prefix) + "-" + hex.EncodeToString(b[:]) + ".part"
+	file, err := f.incoming.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+	if err != nil {
+		return nil, "", err
+	}
+	return file, name, nil
+}
+
+func (f *Files) removeTemp(name string) error {
+	err := f.incoming.Remove(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func sanitizePrefix(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}

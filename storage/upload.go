@@ -1,0 +1,185 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"sync"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/store"
+)
+
+// Upload is a file being written. Data goes to files/.incoming; Close
+// puts it in place only when the transfer ended cleanly, so an aborted or
+// failed upload leaves nothing visible.
+type Upload struct {
+	v      *View
+	t      target
+	act    authz.Action // Write (new file) or Overwrite
+	file   *os.File
+	name   string // in .incoming
+	mu     sync.Mutex
+	sum    hash.Hash
+	hashed int64 // bytes hashed so far, in order
+	size   int64
+	failed error // set by Abort/TransferError
+	closed bool
+}
+
+// Create opens an upload of a new file, or of a replacement when the user
+// may overwrite it. The folder must exist and be visible to the user.
+func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
+	t, err := v.resolve(name)
+	if err != nil {
+		return nil, pathErr("create", name, err)
+	}
+	if t.mount == nil || t.isMountRoot() {
+		return nil, &PathError{Op: "create", Path: t.vpath.String(), Err: ErrDenied}
+	}
+	if err := v.folder(ctx, "create", t); err != nil {
+		return nil, err
+	}
+	act := authz.Write
+	if fi, err := v.lookup(t); err == nil {
+		if fi.IsDir() {
+			return nil, &PathError{Op: "create", Path: t.vpath.String(), Err: ErrIsDir}
+		}
+		act = authz.Overwrite
+	}
+	if err := v.authorize(ctx, "create", act, t, false); err != nil {
+		return nil, err
+	}
+	f, tmp, err := v.files.createTemp(v.session.ID)
+	if err != nil {
+		return nil, v.done(ctx, "create", act, t, "", err)
+	}
+	return &Upload{v: v, t: t, act: act, file: f, name: tmp, sum: sha256.New()}, nil
+}
+
+// WriteAt writes at an offset; out-of-order writes are fine.
+func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed || u.failed != nil {
+		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrFailed}
+	}
+	n, err := u.file.WriteAt(p, off)
+	if off == u.hashed {
+		u.sum.Write(p[:n])
+		u.hashed += int64(n)
+	} else {
+		u.hashed = -1 // out of order: Close hashes the file instead
+	}
+	if end := off + int64(n); end > u.size {
+		u.size = end
+	}
+	if err != nil {
+		return n, pathErr("write", u.t.vpath.String(), err)
+	}
+	return n, nil
+}
+
+// Write appends, for protocols that stream.
+func (u *Upload) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	off := u.size
+	u.mu.Unlock()
+	return u.WriteAt(p, off)
+}
+
+// TransferError tells the upload that its transfer failed (pkg/sftp calls
+// it when the connection drops with the file open); Close then discards it.
+func (u *Upload) TransferError(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err == nil {
+		err = errors.New("transfer aborted")
+	}
+	if u.failed == nil {
+		u.failed = err
+	}
+}
+
+// Close finishes the upload. After a clean transfer it makes the data, the
+// file's place in its folder and the audit row durable, and only then
+// returns nil; after a failed one it removes the data.
+func (u *Upload) Close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return nil
+	}
+	u.closed = true
+	ctx := context.Background()
+	if u.failed != nil {
+		u.discard()
+		u.v.audit(ctx, string(u.act), u.t, "", u.size, "", store.ResultFailed, "transfer aborted: "+u.failed.Error())
+		return &PathError{Op: "close", Path: u.t.vpath.String(), Err: ErrFailed, Cause: u.failed}
+	}
+	sum, err := u.commit()
+	if err != nil {
+		u.discard()
+		pe := pathErr("close", u.t.vpath.String(), err).(*PathError)
+		u.v.audit(ctx, string(u.act), u.t, "", u.size, "", store.ResultFailed, pe.Err.Error())
+		return pe
+	}
+	if err := u.v.audit(ctx, string(u.act), u.t, "", u.size, sum, store.ResultOK, ""); err != nil {
+		return &PathError{Op: "close", Path: u.t.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	return nil
+}
+
+// Size returns the number of bytes written so far.
+func (u *Upload) Size() int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.size
+}
+
+func (u *Upload) discard() {
+	u.file.Close()
+	u.v.files.removeTemp(u.name)
+}
+
+// commit fsyncs the data, hashes what was not hashed in order, and renames
+// the file into place (never over an existing file for a plain write).
+func (u *Upload) commit() (string, error) {
+	if err := u.file.Sync(); err != nil {
+		return "", err
+	}
+	if u.hashed != u.size {
+		u.sum.Reset()
+		if _, err := io.Copy(u.sum, io.NewSectionReader(u.file, 0, u.size)); err != nil {
+			return "", fmt.Errorf("hash: %w", err)
+		}
+	}
+	if err := u.file.Close(); err != nil {
+		return "", err
+	}
+	sum := hex.EncodeToString(u.sum.Sum(nil))
+	err := u.v.withMount(u.t, func(r *RootFs) error {
+		dir, err := r.root.Open(relName(path.Dir(u.t.rel)))
+		if err != nil {
+			return err
+		}
+		defer dir.Close()
+		if fi, err := dir.Stat(); err != nil || !fi.IsDir() {
+			return ErrNotFound
+		}
+		if err := renameAt(u.v.files.inDir, u.name, dir, path.Base(u.t.rel), u.act == authz.Overwrite); err != nil {
+			return err
+		}
+		return dir.Sync()
+	})
+	if err != nil {
+		return "", err
+	}
+	return sum, nil
+}

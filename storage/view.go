@@ -1,0 +1,497 @@
+// Package storage is the virtual filesystem every protocol serves: a
+// per-session View made of mounts onto the files/ tree, which asks authz
+// before every operation, audits it, and reaches the disk only through
+// os.Root.
+package storage
+
+import (
+	"context"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/store"
+)
+
+// Decider answers authorization requests (authz.Enforcer).
+type Decider interface {
+	Decide(ctx context.Context, req authz.Request) (authz.Decision, error)
+}
+
+// Auditor records audit rows (store.Store).
+type Auditor interface {
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
+
+// Session identifies the connection a view serves, for the audit log.
+type Session struct {
+	ID       string
+	Protocol string // sftp, ftp, webdav
+	Remote   string // client address
+}
+
+// ViewOptions are what NewView needs.
+type ViewOptions struct {
+	User       *store.User
+	AllClients []string // every client id (the publisher's mounts)
+	Files      *Files
+	Decider    Decider
+	Auditor    Auditor
+	Session    Session
+}
+
+// View is one user's virtual filesystem for one session.
+type View struct {
+	user    *store.User
+	sub     *authz.Subject
+	mounts  []Mount
+	files   *Files
+	decider Decider
+	auditor Auditor
+	session Session
+}
+
+// NewView builds a session's view: the role's mounts, plus any whole area
+// a rule lets the user list (e.g. Operaciones reading /dossiers).
+func NewView(ctx context.Context, o ViewOptions) (*View, error) {
+	v := &View{
+		user: o.User, sub: authz.SubjectOf(o.User), files: o.Files,
+		decider: o.Decider, auditor: o.Auditor, session: o.Session,
+	}
+	v.mounts = MountsFor(o.User, o.AllClients)
+	if o.User.Role == store.RoleStaff || o.User.Role == store.RoleManager {
+		for _, area := range []string{AreaClients, AreaDossiers} {
+			d, err := o.Decider.Decide(ctx, authz.Request{Subject: v.sub, Action: authz.List, Object: area + "/"})
+			if err != nil {
+				return nil, err
+			}
+			if d.Allow {
+				v.mounts = append(v.mounts, Mount{Virtual: area, Storage: area})
+			}
+		}
+		sortMounts(v.mounts)
+	}
+	return v, nil
+}
+
+// User returns the view's user.
+func (v *View) User() *store.User { return v.user }
+
+// Mounts returns the view's mounts.
+func (v *View) Mounts() []Mount { return append([]Mount(nil), v.mounts...) }
+
+// target is a resolved virtual path.
+type target struct {
+	vpath Path
+	mount *Mount // nil for "/"
+	rel   string // inside the mount, "" for the mount's own folder
+	spath string // storage path, e.g. "/dossiers/ACME/2026/x.pdf"
+}
+
+func (t target) isMountRoot() bool { return t.mount != nil && t.rel == "" }
+
+// object is the authz object: directories end in "/".
+func (t target) object(dir bool) string {
+	if dir && t.spath != "/" {
+		return t.spath + "/"
+	}
+	return t.spath
+}
+
+func (v *View) resolve(raw string) (target, error) {
+	p, err := ParsePath(raw)
+	if err != nil {
+		return target{}, err
+	}
+	t := target{vpath: p, spath: "/"}
+	if p.IsRoot() {
+		return t, nil
+	}
+	for i := range v.mounts {
+		m := &v.mounts[i]
+		if r, ok := p.within(m.Virtual); ok {
+			t.mount, t.rel, t.spath = m, r, path.Join(m.Storage, r)
+			return t, nil
+		}
+	}
+	return target{}, ErrNotFound
+}
+
+// parent resolves the folder that holds t.
+func (v *View) parent(t target) target {
+	p := t.vpath.Dir()
+	if t.mount == nil || t.rel == "" {
+		return target{vpath: p, spath: "/"}
+	}
+	r := path.Dir(t.rel)
+	if r == "." {
+		r = ""
+	}
+	return target{vpath: p, mount: t.mount, rel: r, spath: path.Join(t.mount.Storage, r)}
+}
+
+// withMount runs fn with the mount's root open.
+func (v *View) withMount(t target, fn func(*RootFs) error) error {
+	root, err := v.files.openMount(t.mount)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return fn(NewRootFs(root))
+}
+
+// lookup stats a target on disk. The root and mount folders always exist.
+func (v *View) lookup(t target) (fs.FileInfo, error) {
+	if t.mount == nil {
+		return dirInfo{name: "/"}, nil
+	}
+	var fi fs.FileInfo
+	err := v.withMount(t, func(r *RootFs) (err error) {
+		fi, err = r.Stat(relName(t.rel))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.rel == "" {
+		return dirInfo{name: path.Base(t.mount.Virtual), mod: fi.ModTime()}, nil
+	}
+	return fi, nil
+}
+
+func relName(r string) string {
+	if r == "" {
+		return "."
+	}
+	return r
+}
+
+// allowed asks the decider without auditing.
+func (v *View) allowed(ctx context.Context, act authz.Action, t target, dir bool) (authz.Decision, error) {
+	if t.mount == nil {
+		// The root is a synthetic folder of mounts: it can be listed, nothing else.
+		return authz.Decision{Allow: act == authz.List, Rule: "the view's root"}, nil
+	}
+	return v.decider.Decide(ctx, authz.Request{Subject: v.sub, Action: act, Object: t.object(dir)})
+}
+
+// authorize asks the decider and audits a denial. A failed decision denies.
+func (v *View) authorize(ctx context.Context, op string, act authz.Action, t target, dir bool) error {
+	d, err := v.allowed(ctx, act, t, dir)
+	if err != nil {
+		v.audit(ctx, string(act), t, "", 0, "", store.ResultDenied, "decision failed: "+err.Error())
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrDenied, Cause: err}
+	}
+	if !d.Allow {
+		v.audit(ctx, string(act), t, "", 0, "", store.ResultDenied, d.Reason())
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrDenied}
+	}
+	return nil
+}
+
+// existing looks a target up and hides it, as not existing, when the user
+// may not list it: nobody can probe for names outside their rights.
+func (v *View) existing(ctx context.Context, op string, t target) (fs.FileInfo, error) {
+	fi, err := v.lookup(t)
+	if err != nil {
+		return nil, pathErr(op, t.vpath.String(), err)
+	}
+	d, err := v.allowed(ctx, authz.List, t, fi.IsDir())
+	if err != nil || !d.Allow {
+		reason := "hidden: " + d.Reason()
+		if err != nil {
+			reason = "decision failed: " + err.Error()
+		}
+		v.audit(ctx, op, t, "", 0, "", store.ResultDenied, reason)
+		return nil, &PathError{Op: op, Path: t.vpath.String(), Err: ErrNotFound, Cause: err}
+	}
+	return fi, nil
+}
+
+// folder checks that t's parent is a folder the user can see.
+func (v *View) folder(ctx context.Context, op string, t target) error {
+	p := v.parent(t)
+	fi, err := v.existing(ctx, op, p)
+	if err != nil {
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrNotFound}
+	}
+	if !fi.IsDir() {
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrNotDir}
+	}
+	return nil
+}
+
+func (v *View) audit(ctx context.Context, action string, t target, to string, n int64, sum string, res store.Result, reason string) error {
+	return v.auditor.Audit(context.WithoutCancel(ctx), store.AuditEntry{
+		Session: v.session.ID, User: v.user.Name, Role: v.user.Role, Protocol: v.session.Protocol,
+		Remote: v.session.Remote, Action: action, VPath: t.vpath.String(), SPath: t.spath, Target: to,
+		Bytes: n, SHA256: sum, Result: res, Reason: reason,
+	})
+}
+
+// done audits the outcome of an operation and returns err as a PathError.
+func (v *View) done(ctx context.Context, op string, act authz.Action, t target, to string, err error) error {
+	if err != nil {
+		pe := pathErr(op, t.vpath.String(), err).(*PathError)
+		v.audit(ctx, string(act), t, to, 0, "", store.ResultFailed, pe.Err.Error())
+		return pe
+	}
+	if aerr := v.audit(ctx, string(act), t, to, 0, "", store.ResultOK, ""); aerr != nil {
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrFailed, Cause: aerr}
+	}
+	return nil
+}
+
+// Stat describes a file or folder the user can see.
+func (v *View) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
+	t, err := v.resolve(name)
+	if err != nil {
+		return nil, pathErr("stat", name, err)
+	}
+	return v.existing(ctx, "stat", t)
+}
+
+// ReadDir lists a folder: the entries the user may list, sorted by name.
+func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) {
+	t, err := v.resolve(name)
+	if err != nil {
+		return nil, pathErr("list", name, err)
+	}
+	fi, err := v.existing(ctx, "list", t)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, &PathError{Op: "list", Path: t.vpath.String(), Err: ErrNotDir}
+	}
+	var out []fs.FileInfo
+	if t.mount == nil {
+		for _, m := range v.mounts {
+			mt, _ := v.resolve(m.Virtual)
+			if mfi, err := v.lookup(mt); err == nil {
+				out = append(out, mfi)
+			}
+		}
+	} else {
+		var entries []fs.FileInfo
+		err = v.withMount(t, func(r *RootFs) error {
+			d, err := r.Open(relName(t.rel))
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			entries, err = d.Readdir(-1)
+			return err
+		})
+		if err != nil {
+			return nil, v.done(ctx, "list", authz.List, t, "", err)
+		}
+		for _, e := range entries {
+			ct := target{vpath: Path{s: path.Join(t.vpath.String(), e.Name())}, mount: t.mount,
+				rel: path.Join(t.rel, e.Name()), spath: path.Join(t.spath, e.Name())}
+			if d, err := v.allowed(ctx, authz.List, ct, e.IsDir()); err == nil && d.Allow {
+				out = append(out, e)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, v.done(ctx, "list", authz.List, t, "", nil)
+}
+
+// Mkdir creates a folder.
+func (v *View) Mkdir(ctx context.Context, name string) error {
+	t, err := v.resolve(name)
+	if err != nil {
+		return pathErr("mkdir", name, err)
+	}
+	if t.mount == nil || t.isMountRoot() {
+		return &PathError{Op: "mkdir", Path: t.vpath.String(), Err: ErrExists}
+	}
+	if err := v.folder(ctx, "mkdir", t); err != nil {
+		return err
+	}
+	if _, err := v.lookup(t); err == nil {
+		if _, err := v.existing(ctx, "mkdir", t); err != nil {
+			return err
+		}
+		return &PathError{Op: "mkdir", Path: t.vpath.String(), Err: ErrExists}
+	}
+	if err := v.authorize(ctx, "mkdir", authz.Mkdir, t, true); err != nil {
+		return err
+	}
+	err = v.withMount(t, func(r *RootFs) error {
+		if err := r.Mkdir(t.rel, dirMode); err != nil {
+			return err
+		}
+		return syncDir(r, path.Dir(t.rel))
+	})
+	return v.done(ctx, "mkdir", authz.Mkdir, t, "", err)
+}
+
+// Remove deletes a file.
+func (v *View) Remove(ctx context.Context, name string) error { return v.remove(ctx, name, false) }
+
+// RemoveDir deletes an empty folder.
+func (v *View) RemoveDir(ctx context.Context, name string) error { return v.remove(ctx, name, true) }
+
+func (v *View) remove(ctx context.Context, name string, dir bool) error {
+	op := "remove"
+	if dir {
+		op = "rmdir"
+	}
+	t, err := v.resolve(name)
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	if t.mount == nil || t.isMountRoot() {
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrDenied}
+	}
+	fi, err := v.existing(ctx, op, t)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() != dir {
+		if dir {
+			return &PathError{Op: op, Path: t.vpath.String(), Err: ErrNotDir}
+		}
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrIsDir}
+	}
+	if err := v.authorize(ctx, op, authz.Delete, t, dir); err != nil {
+		return err
+	}
+	err = v.withMount(t, func(r *RootFs) error {
+		if err := r.Remove(t.rel); err != nil {
+			return err
+		}
+		return syncDir(r, path.Dir(t.rel))
+	})
+	return v.done(ctx, op, authz.Delete, t, "", err)
+}
+
+// Rename moves a file or folder. It never replaces an existing target
+// unless replace is set and the user may overwrite it.
+func (v *View) Rename(ctx context.Context, from, to string, replace bool) error {
+	src, err := v.resolve(from)
+	if err != nil {
+		return pathErr("rename", from, err)
+	}
+	dst, err := v.resolve(to)
+	if err != nil {
+		return pathErr("rename", to, err)
+	}
+	for _, t := range []target{src, dst} {
+		if t.mount == nil || t.isMountRoot() {
+			return &PathError{Op: "rename", Path: t.vpath.String(), Err: ErrDenied}
+		}
+	}
+	fi, err := v.existing(ctx, "rename", src)
+	if err != nil {
+		return err
+	}
+	if err := v.folder(ctx, "rename", dst); err != nil {
+		return err
+	}
+	if strings.HasPrefix(dst.spath+"/", src.spath+"/") {
+		return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrInvalidPath}
+	}
+	if dfi, err := v.lookup(dst); err == nil {
+		if _, err := v.existing(ctx, "rename", dst); err != nil {
+			return err
+		}
+		if !replace || dfi.IsDir() || fi.IsDir() {
+			return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrExists}
+		}
+		if err := v.authorize(ctx, "rename", authz.Overwrite, dst, false); err != nil {
+			return err
+		}
+	}
+	if err := v.authorize(ctx, "rename", authz.Rename, src, fi.IsDir()); err != nil {
+		return err
+	}
+	if err := v.authorize(ctx, "rename", authz.Rename, dst, fi.IsDir()); err != nil {
+		return err
+	}
+	err = v.withMount(src, func(sr *RootFs) error {
+		return v.withMount(dst, func(dr *RootFs) error {
+			return moveBetween(sr, src.rel, dr, dst.rel, replace)
+		})
+	})
+	return v.done(ctx, "rename", authz.Rename, src, dst.vpath.String(), err)
+}
+
+// Chtimes sets a file's or folder's times. It needs the right to write
+// the file (or to make the folder); modes and owners are the gateway's.
+func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time) error {
+	t, err := v.resolve(name)
+	if err != nil {
+		return pathErr("chtimes", name, err)
+	}
+	if t.mount == nil {
+		return &PathError{Op: "chtimes", Path: "/", Err: ErrDenied}
+	}
+	fi, err := v.existing(ctx, "chtimes", t)
+	if err != nil {
+		return err
+	}
+	act := authz.Overwrite
+	if fi.IsDir() {
+		act = authz.Mkdir
+	} else if d, err := v.allowed(ctx, authz.Write, t, false); err == nil && d.Allow {
+		act = authz.Write
+	}
+	if err := v.authorize(ctx, "chtimes", act, t, fi.IsDir()); err != nil {
+		return err
+	}
+	err = v.withMount(t, func(r *RootFs) error { return r.Chtimes(relName(t.rel), atime, mtime) })
+	if err != nil {
+		return pathErr("chtimes", t.vpath.String(), err)
+	}
+	return nil
+}
+
+// moveBetween renames across two mount roots through their parent folders.
+func moveBetween(sr *RootFs, srel string, dr *RootFs, drel string, replace bool) error {
+	sdir, err := sr.root.Open(relName(path.Dir(srel)))
+	if err != nil {
+		return err
+	}
+	defer sdir.Close()
+	ddir, err := dr.root.Open(relName(path.Dir(drel)))
+	if err != nil {
+		return err
+	}
+	defer ddir.Close()
+	if err := renameAt(sdir, path.Base(srel), ddir, path.Base(drel), replace); err != nil {
+		return err
+	}
+	if err := ddir.Sync(); err != nil {
+		return err
+	}
+	return sdir.Sync()
+}
+
+// syncDir makes a folder's entries durable.
+func syncDir(r *RootFs, rel string) error {
+	d, err := r.root.Open(relName(rel))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// dirInfo describes the synthetic root and mount folders.
+type dirInfo struct {
+	name string
+	mod  time.Time
+}
+
+func (d dirInfo) Name() string       { return d.name }
+func (d dirInfo) Size() int64        { return 0 }
+func (d dirInfo) Mode() fs.FileMode  { return fs.ModeDir | dirMode }
+func (d dirInfo) ModTime() time.Time { return d.mod }
+func (d dirInfo) IsDir() bool        { return true }
+func (d dirInfo) Sys() any           { return nil }

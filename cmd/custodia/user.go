@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -52,8 +53,8 @@ func validUserName(name string) error {
 }
 
 func (a *app) userAddCmd() *cobra.Command {
-	var role, dept string
-	var clients, keyFiles []string
+	var role, dept, expires string
+	var clients, keyFiles, cidrs []string
 	var pwStdin bool
 	cmd := &cobra.Command{
 		Use:   "add NAME --role ROLE [--client ID]... [--department DEPT] [--key FILE]... [--password-stdin]",
@@ -77,6 +78,20 @@ func (a *app) userAddCmd() *cobra.Command {
 			nu := store.NewUser{Name: name, Role: r}
 			if err := a.assignments(ctx, st, &nu, dept, clients); err != nil {
 				return err
+			}
+			for _, c := range cidrs {
+				p, err := netip.ParsePrefix(c)
+				if err != nil {
+					return fmt.Errorf("--allow-cidr %q: want an address range such as 10.0.0.0/8", c)
+				}
+				nu.AllowedCIDRs = append(nu.AllowedCIDRs, p.Masked())
+			}
+			if expires != "" {
+				t, err := time.Parse(time.RFC3339, expires)
+				if err != nil {
+					return fmt.Errorf("--expires %q: want an RFC 3339 time such as 2027-01-31T23:59:59Z", expires)
+				}
+				nu.ExpiresAt = &t
 			}
 			var keys []store.NewKey
 			for _, f := range keyFiles {
@@ -126,6 +141,8 @@ func (a *app) userAddCmd() *cobra.Command {
 	f.StringArrayVar(&clients, "client", nil, "client account id (repeatable) for a client or correspondent")
 	f.StringArrayVar(&keyFiles, "key", nil, "SSH public key file (repeatable)")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+	f.StringArrayVar(&cidrs, "allow-cidr", nil, "only allow logins from this address range (repeatable)")
+	f.StringVar(&expires, "expires", "", "refuse logins from this RFC 3339 time on")
 	cmd.MarkFlagRequired("role")
 	return cmd
 }

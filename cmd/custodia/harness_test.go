@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gosftp "github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// testPassword is strong enough for CheckPasswordStrength.
+const testPassword = "Correct-Horse-9-Battery"
+
+// testGateway is a real gateway on 127.0.0.1:0 over a real SQLite store
+// in a temporary data dir, started the way `custodia serve` starts.
+type testGateway struct {
+	t       *testing.T
+	dataDir string
+	environ []string
+	g       *running
+	addr    string
+}
+
+// startGateway starts a gateway; extra are CUSTODIA_* settings.
+func startGateway(t *testing.T, extra ...string) *testGateway {
+	t.Helper()
+	dir := t.TempDir()
+	env := append([]string{
+		"CUSTODIA_DATA_DIR=" + dir, "CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_LOG_LEVEL=error",
+	}, extra...)
+	var out, errb bytes.Buffer
+	a := &app{in: strings.NewReader(""), out: &out, err: &errb, environ: env}
+	g, err := a.start(context.Background())
+	if err != nil {
+		t.Fatalf("gateway did not start: %v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "created the first user, admin, with password: ") {
+		t.Fatalf("serve on an empty data dir did not print the first admin's password:\n%s", out.String())
+	}
+	tg := &testGateway{t: t, dataDir: dir, environ: env, g: g}
+	if g.sftpLn != nil {
+		tg.addr = g.sftpLn.Addr().String()
+	}
+	t.Cleanup(func() {
+		if err := g.stop(); err != nil {
+			t.Errorf("gateway did not stop cleanly: %v", err)
+		}
+	})
+	return tg
+}
+
+// cli runs a custodia command in-process against the gateway's data dir.
+func (tg *testGateway) cli(stdin string, args ...string) (string, error) {
+	tg.t.Helper()
+	var out, errb bytes.Buffer
+	root := newRoot(strings.NewReader(stdin), &out, &errb, tg.environ)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String() + errb.String(), err
+}
+
+// must runs a command that has to succeed.
+func (tg *testGateway) must(stdin string, args ...string) string {
+	tg.t.Helper()
+	out, err := tg.cli(stdin, args...)
+	if err != nil {
+		tg.t.Fatalf("custodia %s failed: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// addUser adds a user whose password is testPassword.
+func (tg *testGateway) addUser(name string, args ...string) {
+	tg.t.Helper()
+	tg.must(testPassword+"\n", append([]string{"user", "add", name, "--password-stdin"}, args...)...)
+}
+
+// put writes a file straight into the files tree, as fixture.
+func (tg *testGateway) put(storagePath, content string) {
+	tg.t.Helper()
+	p := filepath.Join(tg.dataDir, "files", filepath.FromSlash(storagePath))
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		tg.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o640); err != nil {
+		tg.t.Fatal(err)
+	}
+}
+
+// dial opens an SSH connection with a password.
+func (tg *testGateway) dial(user, password string) (*ssh.Client, error) {
+	return ssh.Dial("tcp", tg.addr, &ssh.ClientConfig{
+		User:            user,
+		Auth:            []ssh.AuthMethod{ssh.Password(password)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         10 * time.Second,
+	})
+}
+
+// sftp logs in with testPassword and returns a pkg/sftp client.
+func (tg *testGateway) sftp(user string) *gosftp.Client {
+	tg.t.Helper()
+	conn, err := tg.dial(user, testPassword)
+	if err != nil {
+		tg.t.Fatalf("%s cannot log in: %v", user, err)
+	}
+	c, err := gosftp.NewClient(conn)
+	if err != nil {
+		conn.Close()
+		tg.t.Fatalf("%s gets no sftp session: %v", user, err)
+	}
+	tg.t.Cleanup(func() { c.Close(); conn.Close() })
+	return c
+}
+
+// rawConn dials TCP so that a test can drop the connection abruptly.
+func (tg *testGateway) rawSFTP(user string) (*gosftp.Client, net.Conn) {
+	tg.t.Helper()
+	nc, err := net.Dial("tcp", tg.addr)
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	cc, chans, reqs, err := ssh.NewClientConn(nc, tg.addr, &ssh.ClientConfig{
+		User: user, Auth: []ssh.AuthMethod{ssh.Password(testPassword)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+	})
+	if err != nil {
+		tg.t.Fatalf("%s cannot log in: %v", user, err)
+	}
+	c, err := gosftp.NewClient(ssh.NewClient(cc, chans, reqs))
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	return c, nc
+}
+
+// fixture adds two clients, one user per role, and a few files.
+func (tg *testGateway) fixture() {
+	tg.t.Helper()
+	tg.must("", "client", "add", "ACME", "--name", "Acme SA de CV")
+	tg.must("", "client", "add", "beta", "--name", "Beta Logistica")
+	tg.addUser("carla", "--role", "client", "--client", "ACME")
+	tg.addUser("juan", "--role", "correspondent", "--client", "ACME")
+	tg.addUser("ana", "--role", "staff", "--department", "operaciones")
+	tg.addUser("tomas", "--role", "staff", "--department", "trafico")
+	tg.addUser("mario", "--role", "manager", "--department", "trafico")
+	tg.addUser("pub", "--role", "publisher")
+	tg.addUser("sys", "--role", "admin")
+	tg.put("clients/ACME/2026/factura.pdf", "%PDF-1.4 factura")
+	tg.put("clients/ACME/2026/notas.txt", "internal notes")
+	tg.put("clients/BETA/b.pdf", "%PDF-1.4 beta")
+	tg.put("dossiers/ACME/2026/pedimento.pdf", "%PDF-1.4 pedimento")
+	tg.put("dossiers/BETA/x.pdf", "%PDF-1.4 x")
+	tg.put("departments/operaciones/reporte.xlsx", "reporte")
+	tg.put("departments/trafico/guia.docx", "guia")
+}

@@ -95,7 +95,7 @@ func (h *handlers) Filelist(r *gosftp.Request) (gosftp.ListerAt, error) {
 			return nil, h.fail("list", err)
 		}
 		return listerAt(fis), nil
-	case "Stat", "Readlink":
+	case "Stat", "Lstat", "Readlink":
 		fi, err := h.view.Stat(h.ctx, r.Filepath)
 		if err != nil {
 			return nil, h.fail("stat", err)

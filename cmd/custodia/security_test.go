@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoginFailureMessagesIdentical(t *testing.T) {
+	tg := startGateway(t, "CUSTODIA_DEFENDER_ENABLED=false")
+	tg.fixture()
+	tg.addUser("off", "--role", "staff", "--department", "trafico")
+	tg.must("", "user", "disable", "off")
+	tg.addUser("old", "--role", "staff", "--department", "trafico", "--expires", "2020-01-01T00:00:00Z")
+	tg.addUser("far", "--role", "staff", "--department", "trafico", "--allow-cidr", "10.9.0.0/16")
+	causes := map[string][2]string{
+		"unknown user":    {"nobody", testPassword},
+		"wrong password":  {"ana", testPassword + "x"},
+		"disabled user":   {"off", testPassword},
+		"expired user":    {"old", testPassword},
+		"address refused": {"far", testPassword},
+	}
+	var first string
+	for cause, cred := range causes {
+		_, err := tg.dial(cred[0], cred[1])
+		if err == nil {
+			t.Fatalf("login with %s succeeded", cause)
+		}
+		msg := err.Error()
+		if first == "" {
+			first = msg
+		}
+		if msg != first {
+			t.Errorf("login failure for %s answers %q, unlike %q", cause, msg, first)
+		}
+	}
+	audit := tg.must("", "audit", "--limit", "1000")
+	for _, reason := range []string{"unknown user", "wrong password", "account disabled", "account expired", "not allowed"} {
+		if !strings.Contains(audit, reason) {
+			t.Errorf("the audit trail does not name the cause %q:\n%s", reason, audit)
+		}
+	}
+	if strings.Contains(audit, testPassword) {
+		t.Error("a password reached the audit trail")
+	}
+}
+
+func TestDefenderBansAfterFailuresAndLetsBanExpire(t *testing.T) {
+	tg := startGateway(t, "CUSTODIA_DEFENDER_MAX_FAILURES=3", "CUSTODIA_DEFENDER_BAN_TIME=1s")
+	tg.fixture()
+	for range 3 {
+		if _, err := tg.dial("ana", "Wrong-password-123"); err == nil {
+			t.Fatal("a wrong password logged in")
+		}
+	}
+	if c, err := tg.dial("ana", testPassword); err == nil {
+		c.Close()
+		t.Fatal("a banned address logged in with the right password")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := tg.dial("ana", testPassword)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ban never expired: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if audit := tg.must("", "audit", "--user", "ana"); !strings.Contains(audit, "address banned") {
+		t.Errorf("the ban is not in the audit trail:\n%s", audit)
+	}
+}
+
+func TestAbortedUploadLeavesNothing(t *testing.T) {
+	tg := startGateway(t)
+	tg.fixture()
+	c, nc := tg.rawSFTP("juan")
+	f, err := c.Create("/ACME/2026/grande.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 256<<10)
+	rand.Read(chunk)
+	for range 8 {
+		if _, err := f.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc.Close() // the client dies mid-transfer, without closing the file
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(tg.must("", "audit", "--user", "juan"), "transfer aborted") {
+		if time.Now().After(deadline) {
+			t.Fatal("the aborted upload was never audited as failed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(tg.dataDir, "files/dossiers/ACME/2026/grande.pdf")); !os.IsNotExist(err) {
+		t.Errorf("an aborted upload is visible at its target (stat err %v)", err)
+	}
+	left, _ := os.ReadDir(filepath.Join(tg.dataDir, "files/.incoming"))
+	if len(left) != 0 {
+		t.Errorf("an aborted upload left %d file(s) in .incoming", len(left))
+	}
+}
+
+func TestCompletedUploadIsAuditedWithSizeAndSHA256(t *testing.T) {
+	tg := startGateway(t)
+	tg.fixture()
+	c := tg.sftp("juan")
+	data := bytes.Repeat([]byte("pedimento "), 100_000)
+	f, err := c.Create("/ACME/2026/lote.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadFrom(bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(tg.dataDir, "files/dossiers/ACME/2026/lote.pdf"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the uploaded file on disk differs from what was sent (err %v)", err)
+	}
+	// sha256 of the data, computed independently
+	want := sha256Hex(data)
+	audit := tg.must("", "audit", "--user", "juan")
+	if !strings.Contains(audit, "1000000\t"+want+"\tok") {
+		t.Errorf("the audit trail lacks the upload's size and sha256 %s:\n%s", want, audit)
+	}
+}
+
+func TestOnlyTheSFTPSubsystem(t *testing.T) {
+	tg := startGateway(t)
+	tg.fixture()
+	conn, err := tg.dial("sys", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, try := range []func() error{
+		func() error { s, _ := conn.NewSession(); defer s.Close(); return s.Run("id") },
+		func() error { s, _ := conn.NewSession(); defer s.Close(); return s.Shell() },
+		func() error { s, _ := conn.NewSession(); defer s.Close(); return s.RequestSubsystem("netconf") },
+	} {
+		if err := try(); err == nil {
+			t.Error("the server accepted a shell, exec or another subsystem")
+		}
+	}
+	if _, err := conn.Dial("tcp", "127.0.0.1:9"); err == nil {
+		t.Error("the server opened a direct-tcpip forward")
+	}
+	if _, err := conn.Listen("tcp", "127.0.0.1:0"); err == nil {
+		t.Error("the server accepted a remote port forward")
+	}
+}

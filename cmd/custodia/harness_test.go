@@ -20,7 +20,7 @@ const testPassword = "Correct-Horse-9-Battery"
 // testGateway is a real gateway on 127.0.0.1:0 over a real SQLite store
 // in a temporary data dir, started the way `custodia serve` starts.
 type testGateway struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	environ []string
 	g       *running
@@ -28,7 +28,7 @@ type testGateway struct {
 }
 
 // startGateway starts a gateway; extra are CUSTODIA_* settings.
-func startGateway(t *testing.T, extra ...string) *testGateway {
+func startGateway(t testing.TB, extra ...string) *testGateway {
 	t.Helper()
 	dir := t.TempDir()
 	env := append([]string{

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"crypto/rand"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	gosftp "github.com/pkg/sftp"
+)
+
+const benchSize = 256 << 20
+
+// benchClient logs in as the admin over loopback with pkg/sftp's client,
+// concurrent reads and writes on, as a transfer tool would use it.
+func benchClient(b *testing.B) (*testGateway, *gosftp.Client) {
+	tg := startGateway(b)
+	tg.addUser("bench", "--role", "admin")
+	conn, err := tg.dial("bench", testPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := gosftp.NewClient(conn, gosftp.UseConcurrentWrites(true), gosftp.UseConcurrentReads(true),
+		gosftp.MaxConcurrentRequestsPerFile(64))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close(); conn.Close() })
+	return tg, c
+}
+
+func benchFile(b *testing.B) *os.File {
+	p := filepath.Join(b.TempDir(), "payload")
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.CopyN(f, rand.Reader, benchSize); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f
+}
+
+// BenchmarkSFTPUpload moves a 256 MiB file up; MB/s is the figure.
+func BenchmarkSFTPUpload(b *testing.B) {
+	_, c := benchClient(b)
+	src := benchFile(b)
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for b.Loop() {
+		src.Seek(0, io.SeekStart)
+		dst, err := c.Create("/departments/operaciones/bench.bin")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := dst.ReadFrom(src); err != nil {
+			b.Fatal(err)
+		}
+		if err := dst.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSFTPDownload moves a 256 MiB file down; MB/s is the figure.
+func BenchmarkSFTPDownload(b *testing.B) {
+	tg, c := benchClient(b)
+	src := benchFile(b)
+	dstPath := filepath.Join(tg.dataDir, "files/departments/operaciones/bench.bin")
+	out, err := os.Create(dstPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src.Seek(0, io.SeekStart)
+	io.Copy(out, src)
+	out.Close()
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := c.Open("/departments/operaciones/bench.bin")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := f.WriteTo(io.Discard)
+		f.Close()
+		if err != nil || n != benchSize {
+			b.Fatalf("downloaded %d bytes: %v", n, err)
+		}
+	}
+}

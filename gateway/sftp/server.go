@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gosftp "github.com/pkg/sftp"
@@ -286,13 +287,13 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 type idleConn struct {
 	net.Conn
 	idle   time.Duration
-	active bool
+	active atomic.Bool // set once logged in; the handshake has its own deadline
 }
 
-func (c *idleConn) start() { c.active = true }
+func (c *idleConn) start() { c.active.Store(true) }
 
 func (c *idleConn) Read(p []byte) (int, error) {
-	if c.active {
+	if c.active.Load() {
 		c.Conn.SetReadDeadline(time.Now().Add(c.idle))
 	}
 	return c.Conn.Read(p)

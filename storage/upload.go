@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"sync"
+	"time"
 
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/store"
@@ -29,8 +30,21 @@ type Upload struct {
 	sum    hash.Hash
 	hashed int64 // bytes hashed so far, in order
 	size   int64
-	failed error // set by Abort/TransferError
+	failed error // set by TransferError
 	closed bool
+	mtime  time.Time // applied once in place, when set
+	atime  time.Time
+}
+
+// Path returns the upload's clean virtual path.
+func (u *Upload) Path() string { return u.t.vpath.String() }
+
+// SetTimes records times to give the file once it is in place; clients
+// such as OpenSSH's "put -p" set them while the upload is still open.
+func (u *Upload) SetTimes(atime, mtime time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.atime, u.mtime = atime, mtime
 }
 
 // Create opens an upload of a new file, or of a replacement when the user
@@ -172,6 +186,11 @@ func (u *Upload) commit() (string, error) {
 		defer dir.Close()
 		if fi, err := dir.Stat(); err != nil || !fi.IsDir() {
 			return ErrNotFound
+		}
+		if !u.mtime.IsZero() {
+			if err := u.v.files.incoming.Chtimes(u.name, u.atime, u.mtime); err != nil {
+				return err
+			}
 		}
 		if err := renameAt(u.v.files.inDir, u.name, dir, path.Base(u.t.rel), u.act == authz.Overwrite); err != nil {
 			return err

@@ -211,6 +211,16 @@ func (v *View) existing(ctx context.Context, op string, t target) (fs.FileInfo, 
 	return fi, nil
 }
 
+// visible reports whether t exists and the user may list it.
+func (v *View) visible(ctx context.Context, t target) bool {
+	fi, err := v.lookup(t)
+	if err != nil {
+		return false
+	}
+	d, err := v.allowed(ctx, authz.List, t, fi.IsDir())
+	return err == nil && d.Allow
+}
+
 // folder checks that t's parent is a folder the user can see.
 func (v *View) folder(ctx context.Context, op string, t target) error {
 	p := v.parent(t)
@@ -313,12 +323,11 @@ func (v *View) Mkdir(ctx context.Context, name string) error {
 	if err := v.folder(ctx, "mkdir", t); err != nil {
 		return err
 	}
-	if _, err := v.lookup(t); err == nil {
-		if _, err := v.existing(ctx, "mkdir", t); err != nil {
-			return err
-		}
+	if v.visible(ctx, t) {
 		return &PathError{Op: "mkdir", Path: t.vpath.String(), Err: ErrExists}
 	}
+	// A name the user may not see is treated as free: the answer must not
+	// tell it exists (the disk refuses the mkdir if it does).
 	if err := v.authorize(ctx, "mkdir", authz.Mkdir, t, true); err != nil {
 		return err
 	}
@@ -397,10 +406,7 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	if strings.HasPrefix(dst.spath+"/", src.spath+"/") {
 		return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrInvalidPath}
 	}
-	if dfi, err := v.lookup(dst); err == nil {
-		if _, err := v.existing(ctx, "rename", dst); err != nil {
-			return err
-		}
+	if dfi, err := v.lookup(dst); err == nil && v.visible(ctx, dst) {
 		if !replace || dfi.IsDir() || fi.IsDir() {
 			return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrExists}
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // needTool skips when an external client is missing, unless CI is set.
@@ -36,7 +37,9 @@ func TestInteropOpenSSHWithKey(t *testing.T) {
 	local := filepath.Join(dir, "pedimento-2026.pdf")
 	os.WriteFile(local, []byte("%PDF-1.4 from openssh"), 0o600)
 	batch := filepath.Join(dir, "batch")
-	os.WriteFile(batch, []byte("cd /ACME\nmkdir openssh\nput "+local+" openssh/p.pdf\nls -l openssh\n"), 0o600)
+	old := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	os.Chtimes(local, old, old)
+	os.WriteFile(batch, []byte("cd /ACME\nmkdir openssh\nput "+local+" openssh/p.pdf\nput -p "+local+" openssh/kept.pdf\nls -l openssh\n"), 0o600)
 	_, port, _ := net.SplitHostPort(tg.addr)
 	cmd := exec.Command(sftpBin, "-b", batch, "-i", key, "-P", port,
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
@@ -51,6 +54,9 @@ func TestInteropOpenSSHWithKey(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(tg.dataDir, "files/dossiers/ACME/openssh/p.pdf"))
 	if err != nil || string(got) != "%PDF-1.4 from openssh" {
 		t.Errorf("the file uploaded with OpenSSH sftp is not on disk intact (err %v)", err)
+	}
+	if fi, err := os.Stat(filepath.Join(tg.dataDir, "files/dossiers/ACME/openssh/kept.pdf")); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("put -p did not keep the file's time: %v", err)
 	}
 	// A denied command makes the batch fail.
 	os.WriteFile(batch, []byte("rm /ACME/openssh/p.pdf\n"), 0o600)

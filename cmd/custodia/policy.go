@@ -104,7 +104,8 @@ func (a *app) policyChangeCmd(verb string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "rule %sd: %s\n", verb, r)
+			done := map[string]string{"add": "added", "remove": "removed"}[verb]
+			fmt.Fprintf(a.out, "rule %s: %s\n", done, r)
 			return nil
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 
 	gosftp "github.com/pkg/sftp"
 
@@ -18,6 +19,24 @@ type handlers struct {
 	ctx  context.Context // the connection's; cancelled when it closes
 	view *storage.View
 	log  *slog.Logger
+
+	mu      sync.Mutex
+	uploads map[string]*upload // open uploads by clean virtual path
+}
+
+// upload is an open upload that leaves the handlers' table when closed.
+type upload struct {
+	*storage.Upload
+	h *handlers
+}
+
+func (u *upload) Close() error {
+	u.h.mu.Lock()
+	if u.h.uploads[u.Path()] == u {
+		delete(u.h.uploads, u.Path())
+	}
+	u.h.mu.Unlock()
+	return u.Upload.Close()
 }
 
 func (h *handlers) fail(op string, err error) error {
@@ -48,7 +67,25 @@ func (h *handlers) Filewrite(r *gosftp.Request) (io.WriterAt, error) {
 	if err != nil {
 		return nil, h.fail("write", err)
 	}
-	return u, nil
+	w := &upload{Upload: u, h: h}
+	h.mu.Lock()
+	if h.uploads == nil {
+		h.uploads = make(map[string]*upload)
+	}
+	h.uploads[u.Path()] = w
+	h.mu.Unlock()
+	return w, nil
+}
+
+// openUpload returns the open upload of a path, if any.
+func (h *handlers) openUpload(name string) *upload {
+	p, err := storage.ParsePath(name)
+	if err != nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.uploads[p.String()]
 }
 
 func (h *handlers) exists(name string) bool {
@@ -74,6 +111,10 @@ func (h *handlers) Filecmd(r *gosftp.Request) error {
 			return nil // sizes, modes and owners are the gateway's; times are the only thing a client may set
 		}
 		a := r.Attributes()
+		if u := h.openUpload(r.Filepath); u != nil {
+			u.SetTimes(a.AccessTime(), a.ModTime()) // applied when the upload is in place
+			return nil
+		}
 		err = h.view.Chtimes(h.ctx, r.Filepath, a.AccessTime(), a.ModTime())
 	default: // Link, Symlink
 		return gosftp.ErrSSHFxOpUnsupported

@@ -17,6 +17,11 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
+// maxHole bounds how far past the data written so far a write may land:
+// enough for out-of-order pipelined writes, too little to make a huge
+// sparse file (and a long re-hash) with one byte.
+const maxHole = 64 << 20
+
 // Upload is a file being written. Data goes to files/.incoming; Close
 // puts it in place only when the transfer ended cleanly, so an aborted or
 // failed upload leaves nothing visible.
@@ -84,6 +89,9 @@ func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 	if u.closed || u.failed != nil {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrFailed}
 	}
+	if off < 0 || off > u.size+maxHole {
+		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrUnsupported}
+	}
 	n, err := u.file.WriteAt(p, off)
 	if off == u.hashed {
 		u.sum.Write(p[:n])
@@ -91,7 +99,7 @@ func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 	} else {
 		u.hashed = -1 // out of order: Close hashes the file instead
 	}
-	if end := off + int64(n); end > u.size {
+	if end := off + int64(n); n > 0 && end > u.size {
 		u.size = end
 	}
 	if err != nil {

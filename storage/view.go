@@ -406,11 +406,13 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	if strings.HasPrefix(dst.spath+"/", src.spath+"/") {
 		return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrInvalidPath}
 	}
-	if dfi, err := v.lookup(dst); err == nil && v.visible(ctx, dst) {
+	if dfi, err := v.lookup(dst); err == nil {
 		if !replace || dfi.IsDir() || fi.IsDir() {
-			return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrExists}
-		}
-		if err := v.authorize(ctx, "rename", authz.Overwrite, dst, false); err != nil {
+			if v.visible(ctx, dst) {
+				return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrExists}
+			}
+			replace = false // a hidden name is never replaced: the disk refuses
+		} else if err := v.authorize(ctx, "rename", authz.Overwrite, dst, false); err != nil {
 			return err
 		}
 	}

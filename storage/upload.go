@@ -33,7 +33,9 @@ type Upload struct {
 	name   string // in .incoming
 	mu     sync.Mutex
 	sum    hash.Hash
-	hashed int64 // bytes hashed so far, in order
+	hashed int64 // bytes hashed so far, in order; -1 once Close must re-read
+	ahead  map[int64][]byte // copies of writes past hashed, until the gap fills
+	aheadN int
 	size   int64
 	failed error // set by TransferError
 	closed bool
@@ -93,12 +95,7 @@ func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrUnsupported}
 	}
 	n, err := u.file.WriteAt(p, off)
-	if off == u.hashed {
-		u.sum.Write(p[:n])
-		u.hashed += int64(n)
-	} else {
-		u.hashed = -1 // out of order: Close hashes the file instead
-	}
+	u.hash(p[:n], off)
 	if end := off + int64(n); n > 0 && end > u.size {
 		u.size = end
 	}
@@ -106,6 +103,37 @@ func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 		return n, pathErr("write", u.t.vpath.String(), err)
 	}
 	return n, nil
+}
+
+// maxAhead bounds the out-of-order data kept for hashing; pipelined SFTP
+// clients keep a few MiB in flight.
+const maxAhead = 16 << 20
+
+// hash feeds the sha256 in file order. Writes that arrive early are kept
+// until the gap before them fills; past maxAhead, or on a rewrite, Close
+// re-reads the file instead.
+func (u *Upload) hash(p []byte, off int64) {
+	switch {
+	case u.hashed < 0 || len(p) == 0:
+		return
+	case off == u.hashed:
+		u.sum.Write(p)
+		u.hashed += int64(len(p))
+		for next, ok := u.ahead[u.hashed]; ok; next, ok = u.ahead[u.hashed] {
+			delete(u.ahead, u.hashed)
+			u.aheadN -= len(next)
+			u.sum.Write(next)
+			u.hashed += int64(len(next))
+		}
+	case off > u.hashed && u.aheadN+len(p) <= maxAhead && u.ahead[off] == nil:
+		if u.ahead == nil {
+			u.ahead = make(map[int64][]byte)
+		}
+		u.ahead[off] = append([]byte(nil), p...)
+		u.aheadN += len(p)
+	default:
+		u.hashed, u.ahead, u.aheadN = -1, nil, 0
+	}
 }
 
 // Write appends, for protocols that stream.
@@ -176,7 +204,7 @@ func (u *Upload) commit() (string, error) {
 	if err := u.file.Sync(); err != nil {
 		return "", err
 	}
-	if u.hashed != u.size {
+	if u.hashed != u.size || len(u.ahead) > 0 {
 		u.sum.Reset()
 		if _, err := io.Copy(u.sum, io.NewSectionReader(u.file, 0, u.size)); err != nil {
 			return "", fmt.Errorf("hash: %w", err)

@@ -33,7 +33,7 @@ type Upload struct {
 	name   string // in .incoming
 	mu     sync.Mutex
 	sum    hash.Hash
-	hashed int64 // bytes hashed so far, in order; -1 once Close must re-read
+	hashed int64            // bytes hashed so far, in order; -1 once Close must re-read
 	ahead  map[int64][]byte // copies of writes past hashed, until the gap fills
 	aheadN int
 	size   int64

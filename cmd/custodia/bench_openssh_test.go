@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -82,44 +81,12 @@ func writeKey(b *testing.B, file string, k ed25519.PrivateKey) {
 // BenchmarkOpenSSHUpload is BenchmarkSFTPUpload against OpenSSH.
 func BenchmarkOpenSSHUpload(b *testing.B) {
 	c, dir := startSSHD(b)
-	src := benchFile(b)
-	b.SetBytes(benchSize)
-	b.ResetTimer()
-	for b.Loop() {
-		src.Seek(0, io.SeekStart)
-		dst, err := c.Create(filepath.Join(dir, "bench.bin"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := dst.ReadFrom(src); err != nil {
-			b.Fatal(err)
-		}
-		if err := dst.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	uploadLoop(b, c, benchFile(b), filepath.Join(dir, "bench.bin"))
 }
 
 // BenchmarkOpenSSHDownload is BenchmarkSFTPDownload against OpenSSH.
 func BenchmarkOpenSSHDownload(b *testing.B) {
 	c, dir := startSSHD(b)
-	src := benchFile(b)
-	p := filepath.Join(dir, "bench.bin")
-	out, _ := os.Create(p)
-	src.Seek(0, io.SeekStart)
-	io.Copy(out, src)
-	out.Close()
-	b.SetBytes(benchSize)
-	b.ResetTimer()
-	for b.Loop() {
-		f, err := c.Open(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, err := f.WriteTo(io.Discard)
-		f.Close()
-		if err != nil || n != benchSize {
-			b.Fatalf("downloaded %d bytes: %v", n, err)
-		}
-	}
+	copyTo(b, benchFile(b), filepath.Join(dir, "bench.bin"))
+	downloadLoop(b, c, filepath.Join(dir, "bench.bin"))
 }

@@ -92,6 +92,7 @@ func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrFailed}
 	}
 	if off < 0 || off > u.size+maxHole {
+		u.failed = errors.New("write far past the end of the data")
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrUnsupported}
 	}
 	n, err := u.file.WriteAt(p, off)
@@ -100,6 +101,7 @@ func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 		u.size = end
 	}
 	if err != nil {
+		u.failed = err // a file with a failed write is never put in place
 		return n, pathErr("write", u.t.vpath.String(), err)
 	}
 	return n, nil

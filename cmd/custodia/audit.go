@@ -37,7 +37,7 @@ func (a *app) auditCmd() *cobra.Command {
 				return err
 			}
 			for _, r := range rows {
-				at := r.At.UTC().Format(time.RFC3339Nano)
+				at := r.At.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
 				a.printRow(map[string]any{
 					"id": r.ID, "at": at, "session": r.Session, "user": r.User, "role": r.Role,
 					"protocol": r.Protocol, "remote": r.Remote, "action": r.Action, "path": r.VPath,

@@ -161,3 +161,16 @@ func TestOnlyTheSFTPSubsystem(t *testing.T) {
 		t.Error("the server accepted a remote port forward")
 	}
 }
+
+func TestIdleConnectionIsClosed(t *testing.T) {
+	tg := startGateway(t, "CUSTODIA_SFTP_IDLE_TIMEOUT=300ms")
+	tg.fixture()
+	c := tg.sftp("ana")
+	if _, err := c.ReadDir("/operaciones"); err != nil {
+		t.Fatalf("a fresh session cannot list: %v", err)
+	}
+	time.Sleep(time.Second)
+	if _, err := c.ReadDir("/operaciones"); err == nil {
+		t.Error("a session idle for longer than sftp.idle_timeout still works")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,11 +203,7 @@ func (c Config) Validate() Problems {
 }
 
 func sortProblems(ps Problems) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].Key < ps[j-1].Key; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	slices.SortStableFunc(ps, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
 }
 
 func validDepartment(d string) bool {

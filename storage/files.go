@@ -76,22 +76,13 @@ func (f *Files) init(departments []string) error {
 // Close releases the tree's handles.
 func (f *Files) Close() error {
 	var errs []error
-	for _, c := range []interface{ Close() error }{f.inDir, f.incoming, f.root} {
-		if c != nil && !isNilHandle(c) {
-			errs = append(errs, c.Close())
-		}
+	if f.inDir != nil {
+		errs = append(errs, f.inDir.Close())
 	}
-	return errors.Join(errs...)
-}
-
-func isNilHandle(c interface{ Close() error }) bool {
-	switch h := c.(type) {
-	case *os.File:
-		return h == nil
-	case *os.Root:
-		return h == nil
+	if f.incoming != nil {
+		errs = append(errs, f.incoming.Close())
 	}
-	return false
+	return errors.Join(append(errs, f.root.Close())...)
 }
 
 // AddClient creates the folders of a new client account.
@@ -107,11 +98,7 @@ func (f *Files) AddClient(id string) error {
 // openMount opens a mount's storage folder as its own root, so that
 // nothing on disk can lead out of the mount.
 func (f *Files) openMount(m *Mount) (*os.Root, error) {
-	r, err := f.root.OpenRoot(rel(m.Storage))
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return f.root.OpenRoot(rel(m.Storage))
 }
 
 // createTemp creates a new, empty upload file in .incoming.

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/netip"
-	"sort"
 	"sync"
 	"time"
 )
@@ -30,12 +29,6 @@ type Defender struct {
 type peer struct {
 	failures    []time.Time
 	bannedUntil time.Time
-}
-
-// Ban is one banned address.
-type Ban struct {
-	Addr  netip.Addr
-	Until time.Time
 }
 
 // NewDefender returns a defender.
@@ -104,32 +97,4 @@ func (d *Defender) prune(now time.Time) {
 			delete(d.peers, a)
 		}
 	}
-}
-
-// Bans lists the addresses banned now.
-func (d *Defender) Bans() []Ban {
-	if !d.enabled() {
-		return nil
-	}
-	now := d.now()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []Ban
-	for a, p := range d.peers {
-		if now.Before(p.bannedUntil) {
-			out = append(out, Ban{Addr: a, Until: p.bannedUntil})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Addr.Less(out[j].Addr) })
-	return out
-}
-
-// Lift removes a ban and the failures of addr.
-func (d *Defender) Lift(addr netip.Addr) {
-	if !d.enabled() {
-		return
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.peers, addr.Unmap())
 }

@@ -15,7 +15,6 @@ type Download struct {
 	v      *View
 	t      target
 	file   *os.File
-	size   int64
 	served atomic.Int64
 	failed atomic.Bool
 	closed atomic.Bool
@@ -53,7 +52,7 @@ func (v *View) Open(ctx context.Context, name string) (*Download, error) {
 	if err != nil {
 		return nil, v.done(ctx, "open", authz.Read, t, "", err)
 	}
-	return &Download{v: v, t: t, file: f, size: fi.Size()}, nil
+	return &Download{v: v, t: t, file: f}, nil
 }
 
 // ReadAt reads at an offset.
@@ -75,12 +74,6 @@ func (d *Download) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// Seek sets the offset of the next Read (resumed downloads).
-func (d *Download) Seek(off int64, whence int) (int64, error) { return d.file.Seek(off, whence) }
-
-// Size is the file's size when it was opened.
-func (d *Download) Size() int64 { return d.size }
 
 // TransferError records that the transfer did not complete.
 func (d *Download) TransferError(error) { d.failed.Store(true) }

@@ -88,6 +88,18 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	return u.writeAt(p, off)
+}
+
+// Write appends, for protocols that stream.
+func (u *Upload) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.writeAt(p, u.size)
+}
+
+// writeAt writes with u.mu held.
+func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	if u.closed || u.failed != nil {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrFailed}
 	}
@@ -136,14 +148,6 @@ func (u *Upload) hash(p []byte, off int64) {
 	default:
 		u.hashed, u.ahead, u.aheadN = -1, nil, 0
 	}
-}
-
-// Write appends, for protocols that stream.
-func (u *Upload) Write(p []byte) (int, error) {
-	u.mu.Lock()
-	off := u.size
-	u.mu.Unlock()
-	return u.WriteAt(p, off)
 }
 
 // TransferError tells the upload that its transfer failed (pkg/sftp calls

@@ -80,9 +80,6 @@ func NewView(ctx context.Context, o ViewOptions) (*View, error) {
 // User returns the view's user.
 func (v *View) User() *store.User { return v.user }
 
-// Mounts returns the view's mounts.
-func (v *View) Mounts() []Mount { return append([]Mount(nil), v.mounts...) }
-
 // target is a resolved virtual path.
 type target struct {
 	vpath Path

@@ -18,21 +18,6 @@ type Key struct {
 	CreatedAt   time.Time `db:"-"`
 }
 
-// AddKey attaches a public key to a user. A key can belong to one user only.
-func (s *Store) AddKey(ctx context.Context, userName, fingerprint, publicKey, comment string) error {
-	u, err := s.UserByName(ctx, userName)
-	if err != nil {
-		return err
-	}
-	err = s.tx(ctx, func(tx *sqlx.Tx) error {
-		return insertKey(ctx, tx, u.ID, NewKey{fingerprint, publicKey, comment}, formatTime(s.now()))
-	})
-	if err != nil {
-		return fmt.Errorf("store: key %s for %q: %w", fingerprint, userName, wrapDBError(err))
-	}
-	return nil
-}
-
 func insertKey(ctx context.Context, tx *sqlx.Tx, userID int64, k NewKey, now string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO ssh_keys (user_id, fingerprint, public_key, comment, created_at)
 		VALUES ($1, $2, $3, $4, $5)`, userID, k.Fingerprint, k.PublicKey, k.Comment, now)

@@ -61,13 +61,7 @@ func startSSHD(b *testing.B) (*gosftp.Client, string) {
 	if err != nil {
 		b.Skipf("skipping: cannot log in to sshd: %v", err)
 	}
-	c, err := gosftp.NewClient(conn, gosftp.UseConcurrentWrites(true), gosftp.UseConcurrentReads(true),
-		gosftp.MaxConcurrentRequestsPerFile(64))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close(); conn.Close() })
-	return c, dir
+	return pipelinedClient(b, conn), dir
 }
 
 func writeKey(b *testing.B, file string, k ed25519.PrivateKey) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	gosftp "github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 )
 
 const benchSize = 256 << 20
@@ -21,13 +22,19 @@ func benchClient(b *testing.B) (*testGateway, *gosftp.Client) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return tg, pipelinedClient(b, conn)
+}
+
+// pipelinedClient is pkg/sftp's client with 64 requests in flight per
+// file, the same for custodia and for OpenSSH.
+func pipelinedClient(b *testing.B, conn *ssh.Client) *gosftp.Client {
 	c, err := gosftp.NewClient(conn, gosftp.UseConcurrentWrites(true), gosftp.UseConcurrentReads(true),
 		gosftp.MaxConcurrentRequestsPerFile(64))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { c.Close(); conn.Close() })
-	return tg, c
+	return c
 }
 
 func benchFile(b *testing.B) *os.File {

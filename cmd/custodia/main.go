@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -70,7 +71,7 @@ func (a *app) load() error {
 	file := a.cfgFile
 	if file == "" {
 		for _, kv := range a.environ {
-			if v, ok := cutPrefix(kv, "CUSTODIA_CONFIG="); ok {
+			if v, ok := strings.CutPrefix(kv, "CUSTODIA_CONFIG="); ok {
 				file = v
 			}
 		}
@@ -85,13 +86,6 @@ func (a *app) load() error {
 	}
 	a.cfg = cfg
 	return nil
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return "", false
 }
 
 // openStore opens the data dir's database, creating the dir if needed.

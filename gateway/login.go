@@ -47,6 +47,7 @@ type Options struct {
 	Files    *storage.Files
 	Decider  storage.Decider
 	Defender *Defender
+	Limits   Limits
 	Logger   *slog.Logger
 }
 
@@ -56,6 +57,7 @@ type Core struct {
 	files    *storage.Files
 	decider  storage.Decider
 	defender *Defender
+	limits   *limiter
 	log      *slog.Logger
 	now      func() time.Time
 	dummy    string // hash checked for unknown users, so timing tells nothing
@@ -71,11 +73,8 @@ func New(o Options) (*Core, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
-		log: o.Logger, now: time.Now, dummy: dummy}, nil
+		limits: newLimiter(o.Limits), log: o.Logger, now: time.Now, dummy: dummy}, nil
 }
-
-// Defender returns the shared defender.
-func (c *Core) Defender() *Defender { return c.defender }
 
 // Authenticate checks credentials without recording anything. SSH asks
 // about keys before the client proves it holds them, so the SFTP front

@@ -64,7 +64,7 @@ func (l *login) publicKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permis
 // grant remembers an authenticated user under a token that the handshake
 // hands back in the permissions of the method that completed.
 func (l *login) grant(u *store.User, method string, key []byte) *ssh.Permissions {
-	token := newSessionID()
+	token := gateway.NewSessionID()
 	if l.users == nil {
 		l.users = make(map[string]*store.User)
 	}

@@ -5,13 +5,10 @@ package sftp
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,7 +108,9 @@ func (s *Server) Addr() net.Addr {
 }
 
 // Serve accepts connections until ln fails or Shutdown is called.
+// Banned addresses and connections over the core's limits are refused.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ln = s.o.Core.Listener(ln, nil)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -186,28 +185,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-func newSessionID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func remoteAddr(c net.Conn) netip.Addr {
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
 // handle runs one connection: handshake and login, then its channels.
 func (s *Server) handle(ctx context.Context, c net.Conn) {
-	remote := remoteAddr(c)
-	sid := newSessionID()
+	remote := gateway.AddrOf(c.RemoteAddr())
+	sid := gateway.NewSessionID()
 	log := s.log.With("session", sid, "remote", remote.String())
-	if s.o.Core.Defender().Banned(remote) {
-		log.Debug("connection from banned address refused")
-		return
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

@@ -55,15 +55,22 @@ func (h *handlers) Fileread(r *gosftp.Request) (io.ReaderAt, error) {
 	return d, nil
 }
 
-// Filewrite opens an upload. Uploads always write a whole new file: an
-// open that keeps existing content (append, or no truncate on an existing
-// file, as in a resumed upload) is refused as unsupported.
+// Filewrite opens an upload. An open without truncate keeps the existing
+// content (a resumed upload, as OpenSSH's reput), which needs the right
+// to overwrite; the file is still replaced atomically at close. Append
+// mode, whose writes ignore their offsets, is refused as unsupported.
 func (h *handlers) Filewrite(r *gosftp.Request) (io.WriterAt, error) {
 	fl := r.Pflags()
-	if fl.Append || (!fl.Trunc && h.exists(r.Filepath)) {
+	if fl.Append {
 		return nil, gosftp.ErrSSHFxOpUnsupported
 	}
-	u, err := h.view.Create(h.ctx, r.Filepath)
+	var u *storage.Upload
+	var err error
+	if fl.Trunc {
+		u, err = h.view.Create(h.ctx, r.Filepath)
+	} else {
+		u, err = h.view.Append(h.ctx, r.Filepath, -1)
+	}
 	if err != nil {
 		return nil, h.fail("write", err)
 	}
@@ -86,11 +93,6 @@ func (h *handlers) openUpload(name string) *upload {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.uploads[p.String()]
-}
-
-func (h *handlers) exists(name string) bool {
-	_, err := h.view.Stat(h.ctx, name)
-	return err == nil
 }
 
 // Filecmd runs the commands that change the tree.

@@ -26,11 +26,44 @@ type Config struct {
 	Departments []string `toml:"departments"` // department folders and valid departments
 	LogLevel    string   `toml:"log_level"`   // debug, info, warn, error
 	LogFormat   string   `toml:"log_format"`  // text or json
+	TLS         TLS      `toml:"tls"`
 	SFTP        SFTP     `toml:"sftp"`
-	FTP         Listener `toml:"ftp"`
+	FTP         FTP      `toml:"ftp"`
 	WebDAV      Listener `toml:"webdav"`
 	Admin       Listener `toml:"admin"`
 	Defender    Defender `toml:"defender"`
+	Limits      Limits   `toml:"limits"`
+}
+
+// TLS names the certificate that FTPS (and later WebDAV and the admin
+// API) serve. Both empty: a self-signed one is generated in <data>/keys.
+type TLS struct {
+	Cert string `toml:"cert"` // PEM certificate chain file
+	Key  string `toml:"key"`  // PEM private key file
+}
+
+// FTP TLS modes.
+const (
+	TLSRequired = "required" // AUTH TLS before login, PROT P for data
+	TLSOptional = "optional" // clients choose: passwords may cross in clear text
+	TLSOff      = "off"      // no TLS at all
+)
+
+// FTP configures the FTPS front end.
+type FTP struct {
+	Listen         string   `toml:"listen"`          // explicit FTPS (AUTH TLS): host:port or "off"
+	ImplicitListen string   `toml:"implicit_listen"` // implicit FTPS (TLS from the first byte): host:port or "off"
+	TLS            string   `toml:"tls"`             // required, optional or off
+	PassivePorts   string   `toml:"passive_ports"`   // e.g. 30000-30099; empty: any free port
+	PublicHost     string   `toml:"public_host"`     // IPv4 address announced in PASV replies (NAT); empty: the one the client reached
+	ActiveMode     bool     `toml:"active_mode"`     // allow PORT/EPRT, only towards the client's own address
+	IdleTimeout    Duration `toml:"idle_timeout"`    // close a control connection idle this long
+}
+
+// Limits bound the open connections over every protocol; 0 is no limit.
+type Limits struct {
+	MaxConnections      int `toml:"max_connections"`        // in all
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"` // from one IP address
 }
 
 // SFTP configures the SFTP front end.
@@ -86,10 +119,13 @@ func Default() Config {
 			Listen: ":2022", IdleTimeout: Duration{15 * time.Minute},
 			LoginTimeout: Duration{30 * time.Second}, MaxAuthTries: 3,
 		},
-		FTP:      Listener{Listen: ":2121"},
+		FTP: FTP{
+			Listen: ":2121", ImplicitListen: Off, TLS: TLSRequired, IdleTimeout: Duration{15 * time.Minute},
+		},
 		WebDAV:   Listener{Listen: ":8443"},
 		Admin:    Listener{Listen: "127.0.0.1:8080"},
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
+		Limits:   Limits{MaxConnections: 500, MaxConnectionsPerIP: 20},
 	}
 }
 
@@ -169,7 +205,7 @@ func (c Config) Validate() Problems {
 		add("log_format", "%q: want text or json", c.LogFormat)
 	}
 	for key, v := range map[string]string{
-		"sftp.listen": c.SFTP.Listen, "ftp.listen": c.FTP.Listen,
+		"sftp.listen": c.SFTP.Listen, "ftp.listen": c.FTP.Listen, "ftp.implicit_listen": c.FTP.ImplicitListen,
 		"webdav.listen": c.WebDAV.Listen, "admin.listen": c.Admin.Listen,
 	} {
 		if err := checkListen(v); err != nil {
@@ -190,6 +226,14 @@ func (c Config) Validate() Problems {
 	positive("sftp.login_timeout", c.SFTP.LoginTimeout)
 	if c.SFTP.MaxAuthTries < 1 || c.SFTP.MaxAuthTries > 20 {
 		add("sftp.max_auth_tries", "%d: want 1 to 20", c.SFTP.MaxAuthTries)
+	}
+	ps = append(ps, c.validateTLS()...)
+	ps = append(ps, c.validateFTP()...)
+	if c.Limits.MaxConnections < 0 {
+		add("limits.max_connections", "%d: want 0 (no limit) or more", c.Limits.MaxConnections)
+	}
+	if c.Limits.MaxConnectionsPerIP < 0 {
+		add("limits.max_connections_per_ip", "%d: want 0 (no limit) or more", c.Limits.MaxConnectionsPerIP)
 	}
 	if c.Defender.Enabled {
 		if c.Defender.MaxFailures < 1 {

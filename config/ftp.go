@@ -1,0 +1,66 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (c Config) validateTLS() Problems {
+	var ps Problems
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		ps = append(ps, Problem{"tls.cert", "set both tls.cert and tls.key, or neither (a certificate is then generated)"})
+	}
+	for key, f := range map[string]string{"tls.cert": c.TLS.Cert, "tls.key": c.TLS.Key} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			ps = append(ps, Problem{key, fmt.Sprintf("%q cannot be read", f)})
+		}
+	}
+	return ps
+}
+
+func (c Config) validateFTP() Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
+	switch c.FTP.TLS {
+	case TLSRequired, TLSOptional:
+	case TLSOff:
+		if Enabled(c.FTP.ImplicitListen) {
+			add("ftp.implicit_listen", "implicit FTPS needs TLS: set ftp.tls to required or optional, or implicit_listen to off")
+		}
+	default:
+		add("ftp.tls", "%q: want required, optional or off", c.FTP.TLS)
+	}
+	if _, _, err := c.FTP.PassiveRange(); err != nil {
+		add("ftp.passive_ports", "%v", err)
+	}
+	if c.FTP.PublicHost != "" {
+		if a, err := netip.ParseAddr(c.FTP.PublicHost); err != nil || !a.Is4() {
+			add("ftp.public_host", "%q: want an IPv4 address (PASV replies carry IPv4 only)", c.FTP.PublicHost)
+		}
+	}
+	if c.FTP.IdleTimeout.Duration < time.Second {
+		add("ftp.idle_timeout", "must be at least 1s")
+	}
+	return ps
+}
+
+// PassiveRange parses passive_ports: "" is (0, 0), any free port.
+func (f FTP) PassiveRange() (start, end int, err error) {
+	if f.PassivePorts == "" {
+		return 0, 0, nil
+	}
+	lo, hi, ok := strings.Cut(f.PassivePorts, "-")
+	start, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	end, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || start < 1024 || end > 65535 || start > end {
+		return 0, 0, fmt.Errorf("%q: want a range like 30000-30099 within 1024-65535", f.PassivePorts)
+	}
+	return start, end, nil
+}

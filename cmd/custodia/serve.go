@@ -37,13 +37,44 @@ func (a *app) serveCmd() *cobra.Command {
 
 // running is a started gateway.
 type running struct {
-	st     *store.Store
-	files  *storage.Files
-	sftp   *sftp.Server
-	sftpLn net.Listener
-	cancel context.CancelFunc
-	done   chan error
-	log    *slog.Logger
+	st      *store.Store
+	files   *storage.Files
+	servers []server
+	cancel  context.CancelFunc
+	done    chan error // one result per server
+	log     *slog.Logger
+}
+
+// server is a started front end.
+type server struct {
+	name     string // sftp, ftp, ftps-implicit
+	ln       net.Listener
+	shutdown func(context.Context) error
+}
+
+// addr returns the address a front end listens on, or "".
+func (g *running) addr(name string) string {
+	for _, s := range g.servers {
+		if s.name == name {
+			return s.ln.Addr().String()
+		}
+	}
+	return ""
+}
+
+// serve starts a front end on its listener.
+func (g *running) serve(ctx context.Context, name string, ln net.Listener, run func(context.Context, net.Listener) error, shutdown func(context.Context) error) {
+	g.servers = append(g.servers, server{name: name, ln: ln, shutdown: shutdown})
+	go func() { g.done <- run(ctx, ln) }()
+}
+
+// listen opens a front end's listener, naming its key on failure.
+func listen(key, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", key, addr, err)
+	}
+	return ln, nil
 }
 
 func (a *app) logger() *slog.Logger {
@@ -87,15 +118,35 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 			BanTime: a.cfg.Defender.BanTime.Duration,
 		})
 	}
-	core, err := gateway.New(gateway.Options{Store: st, Files: files, Decider: enf, Defender: defender, Logger: log})
+	core, err := gateway.New(gateway.Options{
+		Store: st, Files: files, Decider: enf, Defender: defender, Logger: log,
+		Limits: gateway.Limits{Total: a.cfg.Limits.MaxConnections, PerAddr: a.cfg.Limits.MaxConnectionsPerIP},
+	})
 	if err != nil {
 		return nil, err
 	}
-	g = &running{st: st, files: files, cancel: cancel, done: make(chan error, 1), log: log}
+	g = &running{st: st, files: files, cancel: cancel, done: make(chan error, 3), log: log}
+	defer func() {
+		if err != nil {
+			g.stopServers()
+		}
+	}()
+	if err := a.startSFTP(ctx, g, core); err != nil {
+		return nil, err
+	}
+	if err := a.startFTP(ctx, g, core); err != nil {
+		return nil, err
+	}
+	if len(g.servers) == 0 {
+		log.Warn("every listener is off: nothing is served")
+	}
+	return g, nil
+}
+
+func (a *app) startSFTP(ctx context.Context, g *running, core *gateway.Core) error {
 	if !config.Enabled(a.cfg.SFTP.Listen) {
-		log.Warn("sftp listener is off")
-		close(g.done)
-		return g, nil
+		g.log.Warn("sftp listener is off")
+		return nil
 	}
 	keyFile := a.cfg.SFTP.HostKey
 	if keyFile == "" {
@@ -103,42 +154,53 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 	}
 	hostKey, err := sftp.LoadOrCreateHostKey(keyFile)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	g.sftp, err = sftp.New(sftp.Options{
+	srv, err := sftp.New(sftp.Options{
 		Core: core, HostKey: hostKey, IdleTimeout: a.cfg.SFTP.IdleTimeout.Duration,
 		LoginTimeout: a.cfg.SFTP.LoginTimeout.Duration, MaxAuthTries: a.cfg.SFTP.MaxAuthTries,
-		LegacyClients: a.cfg.SFTP.LegacyClients, Logger: log,
+		LegacyClients: a.cfg.SFTP.LegacyClients, Logger: g.log,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	g.sftpLn, err = net.Listen("tcp", a.cfg.SFTP.Listen)
+	ln, err := listen("sftp.listen", a.cfg.SFTP.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("sftp.listen %s: %w", a.cfg.SFTP.Listen, err)
+		return err
 	}
 	if a.cfg.SFTP.LegacyClients {
-		log.Warn("sftp.legacy_clients is on: AES-CTR with SHA-2 MACs is offered besides AES-GCM and chacha20-poly1305")
+		g.log.Warn("sftp.legacy_clients is on: AES-CTR with SHA-2 MACs is offered besides AES-GCM and chacha20-poly1305")
 	}
-	log.Info("sftp listening", "addr", g.sftpLn.Addr().String(),
+	g.log.Info("sftp listening", "addr", ln.Addr().String(),
 		"host_key", ssh.FingerprintSHA256(hostKey.PublicKey()), "data", a.cfg.DataDir)
-	go func() { g.done <- g.sftp.Serve(ctx, g.sftpLn) }()
-	return g, nil
+	g.serve(ctx, "sftp", ln, srv.Serve, srv.Shutdown)
+	return nil
 }
 
 // stop shuts the listeners down and closes the store.
 func (g *running) stop() error {
-	var errs []error
-	if g.sftp != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		errs = append(errs, g.sftp.Shutdown(sctx))
-		cancel()
-	}
-	errs = append(errs, <-g.done)
+	errs := g.stopServers()
 	g.cancel()
 	errs = append(errs, g.files.Close(), g.st.Close())
 	g.log.Info("stopped")
 	return errors.Join(errs...)
+}
+
+// stopServers shuts every front end down and collects their results.
+func (g *running) stopServers() []error {
+	var errs []error
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range g.servers {
+		if err := s.shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+		}
+	}
+	for range g.servers {
+		errs = append(errs, <-g.done)
+	}
+	g.servers = nil
+	return errs
 }
 
 // firstAdmin creates user "admin" on an empty store and prints its

@@ -1,0 +1,223 @@
+// Package ftp is custodia's FTPS front end: an ftpserverlib driver that
+// translates FTP commands to the session's storage view. TLS is required
+// by default for the login and for every data connection.
+package ftp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+
+	"github.com/oaq/custodia/gateway"
+)
+
+// Options configure an FTP server: one per listener (explicit, implicit).
+type Options struct {
+	Core *gateway.Core
+	// TLS is the certificate configuration (gateway.TLSConfig); nil turns
+	// TLS off, which only an explicit "ftp.tls = off" should do.
+	TLS *tls.Config
+	// TLSRequired refuses a login before AUTH TLS and a data connection
+	// without PROT P. Without it clients may choose clear text.
+	TLSRequired bool
+	// Implicit speaks TLS from the first byte (port 990 style).
+	Implicit bool
+	// PassivePorts is the inclusive range of passive data ports; zero
+	// values let the system pick any free port.
+	PassivePorts [2]int
+	// PublicHost is the IPv4 address announced in PASV replies, for NAT;
+	// empty announces the address the client reached.
+	PublicHost string
+	// ActiveMode allows PORT/EPRT, only towards the client's own address.
+	ActiveMode  bool
+	IdleTimeout time.Duration // a control connection idle this long is closed
+	Logger      *slog.Logger
+}
+
+// Server serves FTP on one listener.
+type Server struct {
+	o      Options
+	driver *driver
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	lib    *ftpserver.FtpServer
+	ln     net.Listener
+	closed bool
+	conns  map[net.Conn]struct{} // open control connections
+}
+
+// New returns a server.
+func New(o Options) (*Server, error) {
+	if o.Core == nil {
+		return nil, errors.New("ftp: Core is required")
+	}
+	if (o.Implicit || o.TLSRequired) && o.TLS == nil {
+		return nil, errors.New("ftp: implicit or required TLS needs a certificate")
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 15 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := o.Logger.With("proto", "ftp")
+	s := &Server{o: o, log: log}
+	s.driver = newDriver(s)
+	return s, nil
+}
+
+// settings are ftpserverlib's settings for a listener.
+func (s *Server) settings(ln net.Listener) *ftpserver.Settings {
+	st := &ftpserver.Settings{
+		Listener:                ln,
+		PublicHost:              s.o.PublicHost,
+		Banner:                  "custodia",
+		IdleTimeout:             max(1, int(s.o.IdleTimeout/time.Second)),
+		ConnectionTimeout:       30,
+		DisableActiveMode:       !s.o.ActiveMode,
+		ActiveTransferPortNon20: true,
+		ActiveConnectionsCheck:  ftpserver.IPMatchRequired,
+		PasvConnectionsCheck:    ftpserver.IPMatchRequired,
+		DisableSite:             true,
+		DisableLISTArgs:         true,
+		EnableHASH:              true,
+		DisableMFMT:             false,
+		DisableSYST:             false,
+		DefaultTransferType:     ftpserver.TransferTypeBinary,
+		DisableASCIIConversion:  true,
+	}
+	if s.o.PassivePorts[1] > 0 {
+		st.PassiveTransferPortRange = ftpserver.PortRange{Start: s.o.PassivePorts[0], End: s.o.PassivePorts[1]}
+	}
+	switch {
+	case s.o.Implicit:
+		st.TLSRequired = ftpserver.ImplicitEncryption
+	case s.o.TLSRequired:
+		st.TLSRequired = ftpserver.MandatoryEncryption
+	default:
+		st.TLSRequired = ftpserver.ClearOrEncrypted
+	}
+	return st
+}
+
+// Addr returns the listening address, once Serve runs.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Serve accepts connections until ln fails or Shutdown is called.
+// Banned addresses and connections over the core's limits get a 421.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	refuse := func(c net.Conn, reason string) { fmt.Fprintf(c, "421 %s\r\n", reason) }
+	if s.o.Implicit {
+		refuse = nil // no clear text on a TLS port
+	}
+	wrapped := net.Listener(&trackListener{Listener: s.o.Core.Listener(ln, refuse), s: s})
+	if s.o.Implicit {
+		wrapped = tls.NewListener(wrapped, s.o.TLS)
+	}
+	s.driver.ctx = ctx
+	s.driver.set = s.settings(wrapped)
+	lib := ftpserver.NewFtpServer(s.driver)
+	lib.Logger = s.log
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.lib, s.ln = lib, ln
+	s.mu.Unlock()
+	if err := lib.Listen(); err != nil {
+		return fmt.Errorf("ftp: %w", err)
+	}
+	if err := lib.Serve(); err != nil {
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if !closed {
+			return fmt.Errorf("ftp: %w", err)
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting, disconnects every client and waits for their
+// transfers to end (uploads in flight are discarded, as after an ABOR).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	lib := s.lib
+	s.mu.Unlock()
+	if lib != nil {
+		lib.Stop()
+	}
+	// Closing the sockets, not ftpserverlib's ClientContext.Close (which
+	// races with the client's own goroutine), ends each session.
+	s.mu.Lock()
+	conns := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	done := make(chan struct{})
+	go func() { s.driver.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// trackListener records the open control connections, for Shutdown.
+type trackListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *trackListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s}
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if l.s.closed {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	if l.s.conns == nil {
+		l.s.conns = make(map[net.Conn]struct{})
+	}
+	l.s.conns[tc] = struct{}{}
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
+}

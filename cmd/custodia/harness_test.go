@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,18 +25,43 @@ type testGateway struct {
 	dataDir string
 	environ []string
 	g       *running
-	addr    string
+	addr    string // SFTP
+	ftpAddr string // explicit FTPS
+	logs    *syncBuffer
 }
+
+// syncBuffer is the server's log output, written by its goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// log returns what the gateway has logged so far.
+func (tg *testGateway) log() string { return tg.logs.String() }
 
 // startGateway starts a gateway; extra are CUSTODIA_* settings.
 func startGateway(t testing.TB, extra ...string) *testGateway {
 	t.Helper()
 	dir := t.TempDir()
 	env := append([]string{
-		"CUSTODIA_DATA_DIR=" + dir, "CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_LOG_LEVEL=error",
+		"CUSTODIA_DATA_DIR=" + dir, "CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_FTP_LISTEN=127.0.0.1:0",
+		"CUSTODIA_LOG_LEVEL=error",
 	}, extra...)
-	var out, errb bytes.Buffer
-	a := &app{in: strings.NewReader(""), out: &out, err: &errb, environ: env}
+	var out bytes.Buffer
+	errb := &syncBuffer{}
+	a := &app{in: strings.NewReader(""), out: &out, err: errb, environ: env}
 	g, err := a.start(context.Background())
 	if err != nil {
 		t.Fatalf("gateway did not start: %v\n%s", err, errb.String())
@@ -43,10 +69,7 @@ func startGateway(t testing.TB, extra ...string) *testGateway {
 	if !strings.Contains(out.String(), "created the first user, admin, with password: ") {
 		t.Fatalf("serve on an empty data dir did not print the first admin's password:\n%s", out.String())
 	}
-	tg := &testGateway{t: t, dataDir: dir, environ: env, g: g}
-	if g.sftpLn != nil {
-		tg.addr = g.sftpLn.Addr().String()
-	}
+	tg := &testGateway{t: t, dataDir: dir, environ: env, g: g, addr: g.addr("sftp"), ftpAddr: g.addr("ftp"), logs: errb}
 	t.Cleanup(func() {
 		if err := g.stop(); err != nil {
 			t.Errorf("gateway did not stop cleanly: %v", err)

@@ -15,7 +15,8 @@ var allowedImports = map[string][]string{
 	"storage":      {"authz", "store"},
 	"gateway":      {"storage", "authz", "store"},
 	"gateway/sftp": {"gateway", "storage", "authz", "store"},
-	"cmd/custodia": {"config", "gateway", "gateway/sftp", "storage", "authz", "store"},
+	"gateway/ftp":  {"gateway", "storage", "authz", "store"},
+	"cmd/custodia": {"config", "gateway", "gateway/sftp", "gateway/ftp", "storage", "authz", "store"},
 }
 
 func TestImportDirection(t *testing.T) {

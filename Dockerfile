@@ -13,10 +13,14 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/custodia /custodia
 # /data must belong to the non-root user so that a fresh named volume does too.
 COPY --from=build --chown=65532:65532 /out/data /data
-ENV CUSTODIA_DATA_DIR=/data
+# Passive FTPS data connections use a fixed range, so that it can be published
+# (docker run -p 30000-30099:30000-30099) and announced with
+# CUSTODIA_FTP_PUBLIC_HOST when clients reach the host through NAT.
+ENV CUSTODIA_DATA_DIR=/data CUSTODIA_FTP_PASSIVE_PORTS=30000-30099
 VOLUME ["/data"]
 USER 65532:65532
-# 2022 SFTP; 2121 FTPS, 8443 WebDAV and 8080 admin API are for later versions.
-EXPOSE 2022 2121 8443 8080
+# 2022 SFTP, 2121 explicit FTPS and its passive range; 8443 WebDAV and 8080
+# admin API are for later versions.
+EXPOSE 2022 2121 30000-30099 8443 8080
 ENTRYPOINT ["/custodia"]
 CMD ["serve"]

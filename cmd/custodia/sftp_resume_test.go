@@ -1,0 +1,37 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// An open without truncate keeps the file's content (a resumed upload,
+// OpenSSH's reput); it needs the right to overwrite.
+func TestSFTPResumedUpload(t *testing.T) {
+	tg := startGateway(t)
+	tg.fixture()
+	tg.put("departments/operaciones/parcial.docx", "first half|")
+	c := tg.sftp("ana")
+	f, err := c.OpenFile("/operaciones/parcial.docx", os.O_WRONLY)
+	if err != nil {
+		t.Fatalf("open for resume: %v", err)
+	}
+	if _, err := f.WriteAt([]byte("second half"), 11); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(tg.dataDir, "files/departments/operaciones/parcial.docx"))
+	if string(got) != "first half|second half" {
+		t.Errorf("after the resumed upload the file is %q", got)
+	}
+	j := tg.sftp("juan")
+	if _, err := j.OpenFile("/ACME/2026/pedimento.pdf", os.O_WRONLY); outcome(err) != "denied" {
+		t.Errorf("a correspondent's resume of an existing file: %v, want denied", err)
+	}
+	if _, err := j.OpenFile("/ACME/2026/x.pdf", os.O_WRONLY|os.O_APPEND|os.O_CREATE); err == nil {
+		t.Error("append mode was accepted")
+	}
+}

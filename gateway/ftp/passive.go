@@ -1,0 +1,68 @@
+package ftp
+
+import (
+	"net"
+	"syscall"
+	"time"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+	"golang.org/x/sys/unix"
+)
+
+var _ ftpserver.MainDriverExtensionPassiveWrapper = (*driver)(nil)
+
+// passivePace is how long the PASV/EPSV reply waits. curl 7.88 (Debian
+// 12) reads a reply that arrives within microseconds of the command in the
+// same step as it sends the command, and then does not start the data
+// connection until its 1 s poll timeout: each file of a multi-file upload
+// stalled 1 s (445 ms per file on average over loopback, 30 files of 4 KiB).
+// A reply that comes while curl already polls the control connection is
+// handled at once: 10 ms per file with this pause. How long curl takes
+// between sending and its first read varies (up to 250 µs seen), so the
+// pause is 1 ms, which costs a fast client 1 ms per transfer.
+const passivePace = time.Millisecond
+
+// WrapPassiveListener runs for every PASV and EPSV before the reply is
+// written: it paces the reply and acknowledges data at once on the data
+// connections it accepts.
+func (d *driver) WrapPassiveListener(l net.Listener) (net.Listener, error) {
+	time.Sleep(passivePace)
+	return quickAckListener{l}, nil
+}
+
+// quickAckListener accepts data connections that acknowledge every read at
+// once (TCP_QUICKACK). A client that leaves Nagle's algorithm on (Python's
+// ftplib, many Windows clients) holds back its last small segment, the TLS
+// close_notify, until the previous one is acknowledged, and Linux delays
+// that acknowledgement up to 40 ms: 45 ms per file with ftplib, 2.4 ms with
+// quick acknowledgements. Linux leaves quick-ack mode on its own, so it is
+// set again before every read.
+type quickAckListener struct{ net.Listener }
+
+func (l quickAckListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c, nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c, nil
+	}
+	return &quickAckConn{TCPConn: tc, raw: rc}, nil
+}
+
+type quickAckConn struct {
+	*net.TCPConn
+	raw syscall.RawConn
+}
+
+func (c *quickAckConn) Read(p []byte) (int, error) {
+	c.raw.Control(func(fd uintptr) {
+		unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
+	})
+	return c.TCPConn.Read(p)
+}

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,3 +96,69 @@ func BenchmarkFTPSSmallFiles(b *testing.B) {
 	ftpSmallFilesLoop(b, c, "/departments/operaciones")
 }
 
+// BenchmarkFTPSSmallFilesNagle uploads 50 small files per iteration as
+// Python's ftplib does: Nagle's algorithm left on, and the end of each
+// upload a TLS close_notify after which the client waits for the server's.
+// Without quick acknowledgements on the server's side, each file waits for
+// a delayed ACK (about 40 ms).
+func BenchmarkFTPSSmallFilesNagle(b *testing.B) {
+	tg := startGateway(b)
+	tg.addUser("bench", "--role", "admin")
+	r := tg.rawFTPConn(tg.ftpAddr, false)
+	r.login("bench")
+	body := bytes.Repeat([]byte("x"), 4<<10)
+	const files = 50
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		r.conn.SetDeadline(time.Now().Add(time.Minute))
+		for i := range files {
+			dc, _ := r.passive()
+			dc.(*tls.Conn).NetConn().(*net.TCPConn).SetNoDelay(false)
+			r.expect(150, "STOR /departments/operaciones/nagle-%02d.txt", i)
+			if _, err := dc.Write(body); err != nil {
+				b.Fatal(err)
+			}
+			dc.(*tls.Conn).CloseWrite()
+			io.Copy(io.Discard, dc)
+			dc.Close()
+			if code, msg := r.reply(); code != 226 {
+				b.Fatalf("upload %d: %d %s", i, code, msg)
+			}
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N*files), "ms/file")
+}
+
+// BenchmarkCurlFTPSSmallFiles has one curl process upload 30 files of 4 KiB
+// over one session per iteration, the case where curl waited 1 s per file
+// for a server that answered EPSV too fast (see gateway/ftp/passive.go).
+// It skips without curl.
+func BenchmarkCurlFTPSSmallFiles(b *testing.B) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		b.Skip("skipping: needs curl")
+	}
+	tg := startGateway(b)
+	tg.addUser("bench", "--role", "admin")
+	dir := b.TempDir()
+	const files = 30
+	names := make([]string, files)
+	for i := range names {
+		names[i] = fmt.Sprintf("small-%02d.txt", i)
+		os.WriteFile(filepath.Join(dir, names[i]), bytes.Repeat([]byte("y"), 4<<10), 0o600)
+	}
+	args := []string{"-sS", "--ssl-reqd", "--cacert", filepath.Join(tg.dataDir, "keys", "tls.crt"),
+		"--connect-to", "localhost::" + tg.ftpAddr, "-u", "bench:" + testPassword,
+		"-T", "{" + strings.Join(names, ",") + "}", "ftp://localhost/departments/operaciones/"}
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		cmd := exec.Command(curl, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("curl: %v\n%s", err, out)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N*files), "ms/file")
+}

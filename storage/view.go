@@ -441,13 +441,7 @@ func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time)
 	if err != nil {
 		return err
 	}
-	act := authz.Overwrite
-	if fi.IsDir() {
-		act = authz.Mkdir
-	} else if d, err := v.allowed(ctx, authz.Write, t, false); err == nil && d.Allow {
-		act = authz.Write
-	}
-	if err := v.authorize(ctx, "chtimes", act, t, fi.IsDir()); err != nil {
+	if err := v.authorize(ctx, "chtimes", v.modifyAction(ctx, t, fi), t, fi.IsDir()); err != nil {
 		return err
 	}
 	err = v.withMount(t, func(r *RootFs) error { return r.Chtimes(relName(t.rel), atime, mtime) })

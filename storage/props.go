@@ -1,0 +1,119 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/oaq/custodia/authz"
+)
+
+// propsAttr is the extended attribute that holds a file's WebDAV dead
+// properties. It moves with the file on rename and goes with it on delete;
+// a new upload over the file starts without any.
+const propsAttr = "user.custodia.dav"
+
+// maxProps bounds the stored properties (ext4 keeps one block of
+// attributes per file).
+const maxProps = 3 << 10
+
+// DeadProps returns the dead properties of a file or folder the user can
+// see: property name ("{namespace}local") to its XML. A filesystem without
+// user extended attributes has none.
+func (v *View) DeadProps(ctx context.Context, name string) (map[string][]byte, error) {
+	t, err := v.resolve(name)
+	if err != nil {
+		return nil, pathErr("props", name, err)
+	}
+	if _, err := v.existing(ctx, "props", t); err != nil {
+		return nil, err
+	}
+	props := map[string][]byte{}
+	if t.mount == nil {
+		return props, nil
+	}
+	err = v.withMount(t, func(r *RootFs) error {
+		f, err := r.root.Open(relName(t.rel))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		buf := make([]byte, maxProps)
+		n, err := unix.Fgetxattr(int(f.Fd()), propsAttr, buf)
+		switch {
+		case errors.Is(err, unix.ENODATA), errors.Is(err, unix.ENOTSUP):
+			return nil
+		case err != nil:
+			return err
+		}
+		return json.Unmarshal(buf[:n], &props)
+	})
+	if err != nil {
+		return nil, pathErr("props", t.vpath.String(), err)
+	}
+	return props, nil
+}
+
+// SetDeadProps replaces the dead properties of a file or folder. It needs
+// what changing its times needs: the right to write the file, or to make
+// the folder.
+func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][]byte) error {
+	t, err := v.resolve(name)
+	if err != nil {
+		return pathErr("props", name, err)
+	}
+	if t.mount == nil {
+		return &PathError{Op: "props", Path: "/", Err: ErrDenied}
+	}
+	fi, err := v.existing(ctx, "props", t)
+	if err != nil {
+		return err
+	}
+	if err := v.authorize(ctx, "props", v.modifyAction(ctx, t, fi), t, fi.IsDir()); err != nil {
+		return err
+	}
+	data, err := json.Marshal(props)
+	if err != nil {
+		return pathErr("props", t.vpath.String(), err)
+	}
+	if len(data) > maxProps {
+		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrQuota}
+	}
+	err = v.withMount(t, func(r *RootFs) error {
+		f, err := r.root.Open(relName(t.rel))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if len(props) == 0 {
+			if err := unix.Fremovexattr(int(f.Fd()), propsAttr); err != nil && !errors.Is(err, unix.ENODATA) {
+				return err
+			}
+			return nil
+		}
+		return unix.Fsetxattr(int(f.Fd()), propsAttr, data, 0)
+	})
+	switch {
+	case errors.Is(err, unix.ENOTSUP):
+		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrUnsupported}
+	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.E2BIG):
+		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrQuota}
+	}
+	return v.done(ctx, "props", authz.Action("props"), t, "", err)
+}
+
+// modifyAction is what changing a file's metadata needs: write when the
+// user may write the name (e.g. a correspondent setting the time of the
+// file it just uploaded), else overwrite; for a folder, mkdir.
+func (v *View) modifyAction(ctx context.Context, t target, fi fs.FileInfo) authz.Action {
+	if fi.IsDir() {
+		return authz.Mkdir
+	}
+	if d, err := v.allowed(ctx, authz.Write, t, false); err == nil && d.Allow {
+		return authz.Write
+	}
+	return authz.Overwrite
+}

@@ -113,6 +113,25 @@ func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, e
 	return u, c.admit(u, cr.Remote)
 }
 
+// Reverify re-admits a user whose password was verified earlier, without
+// the argon2id work, for protocols that send the password with every
+// request (WebDAV's Basic). It fails, like a login, when the address is
+// banned, the account is no longer admitted, or the password changed since
+// (hash is the stored hash the earlier check succeeded against).
+func (c *Core) Reverify(ctx context.Context, name, hash string, remote netip.Addr) (*store.User, error) {
+	if c.defender.Banned(remote) {
+		return nil, failed("address banned by the defender")
+	}
+	u, err := c.st.UserByName(ctx, name)
+	if err != nil {
+		return nil, failed("store error: " + err.Error())
+	}
+	if subtle.ConstantTimeCompare([]byte(u.PasswordHash), []byte(hash)) != 1 {
+		return nil, failed("password changed")
+	}
+	return u, c.admit(u, remote)
+}
+
 func (c *Core) checkKey(ctx context.Context, u *store.User, wire []byte) error {
 	keys, err := c.st.KeysOf(ctx, u.ID)
 	if err != nil {

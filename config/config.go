@@ -29,13 +29,13 @@ type Config struct {
 	TLS         TLS      `toml:"tls"`
 	SFTP        SFTP     `toml:"sftp"`
 	FTP         FTP      `toml:"ftp"`
-	WebDAV      Listener `toml:"webdav"`
+	WebDAV      WebDAV   `toml:"webdav"`
 	Admin       Listener `toml:"admin"`
 	Defender    Defender `toml:"defender"`
 	Limits      Limits   `toml:"limits"`
 }
 
-// TLS names the certificate that FTPS (and later WebDAV and the admin
+// TLS names the certificate that FTPS and WebDAV (and later the admin
 // API) serve. Both empty: a self-signed one is generated in <data>/keys.
 type TLS struct {
 	Cert string `toml:"cert"` // PEM certificate chain file
@@ -59,6 +59,20 @@ type FTP struct {
 	ActiveMode     bool     `toml:"active_mode"`     // allow PORT/EPRT, only towards the client's own address
 	IdleTimeout    Duration `toml:"idle_timeout"`    // close a control connection idle this long
 }
+
+// WebDAV configures the WebDAV front end (mapped drives).
+type WebDAV struct {
+	Listen       string `toml:"listen"`        // HTTPS: host:port or "off"
+	TLS          string `toml:"tls"`           // on, or off behind a TLS-terminating reverse proxy
+	DesktopFiles string `toml:"desktop_files"` // desktop.ini, Thumbs.db, .DS_Store, ._*: discard, refuse or store
+}
+
+// WebDAV desktop-file policies.
+const (
+	DesktopDiscard = "discard" // answer as stored, store nothing
+	DesktopRefuse  = "refuse"  // 403
+	DesktopStore   = "store"   // like any other file
+)
 
 // Limits bound the open connections over every protocol; 0 is no limit.
 type Limits struct {
@@ -122,7 +136,7 @@ func Default() Config {
 		FTP: FTP{
 			Listen: ":2121", ImplicitListen: Off, TLS: TLSRequired, IdleTimeout: Duration{15 * time.Minute},
 		},
-		WebDAV:   Listener{Listen: ":8443"},
+		WebDAV:   WebDAV{Listen: ":8443", TLS: "on", DesktopFiles: DesktopDiscard},
 		Admin:    Listener{Listen: "127.0.0.1:8080"},
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
 		Limits:   Limits{MaxConnections: 500, MaxConnectionsPerIP: 20},
@@ -229,6 +243,14 @@ func (c Config) Validate() Problems {
 	}
 	ps = append(ps, c.validateTLS()...)
 	ps = append(ps, c.validateFTP()...)
+	if c.WebDAV.TLS != "on" && c.WebDAV.TLS != TLSOff {
+		add("webdav.tls", "%q: want on or off", c.WebDAV.TLS)
+	}
+	switch c.WebDAV.DesktopFiles {
+	case DesktopDiscard, DesktopRefuse, DesktopStore:
+	default:
+		add("webdav.desktop_files", "%q: want discard, refuse or store", c.WebDAV.DesktopFiles)
+	}
 	if c.Limits.MaxConnections < 0 {
 		add("limits.max_connections", "%d: want 0 (no limit) or more", c.Limits.MaxConnections)
 	}

@@ -9,14 +9,15 @@ import (
 // allowedImports is DESIGN.md's dependency direction: each package of
 // the module may import only these others of the module.
 var allowedImports = map[string][]string{
-	"store":        {},
-	"config":       {},
-	"authz":        {"store"},
-	"storage":      {"authz", "store"},
-	"gateway":      {"storage", "authz", "store"},
-	"gateway/sftp": {"gateway", "storage", "authz", "store"},
-	"gateway/ftp":  {"gateway", "storage", "authz", "store"},
-	"cmd/custodia": {"config", "gateway", "gateway/sftp", "gateway/ftp", "storage", "authz", "store"},
+	"store":          {},
+	"config":         {},
+	"authz":          {"store"},
+	"storage":        {"authz", "store"},
+	"gateway":        {"storage", "authz", "store"},
+	"gateway/sftp":   {"gateway", "storage", "authz", "store"},
+	"gateway/ftp":    {"gateway", "storage", "authz", "store"},
+	"gateway/webdav": {"gateway", "storage", "authz", "store"},
+	"cmd/custodia":   {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "storage", "authz", "store"},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,11 +44,12 @@ type running struct {
 	cancel  context.CancelFunc
 	done    chan error // one result per server
 	log     *slog.Logger
+	tls     *tls.Config // the TLS front ends' certificate, once loaded
 }
 
 // server is a started front end.
 type server struct {
-	name     string // sftp, ftp, ftps-implicit
+	name     string // sftp, ftp, ftps-implicit, webdav
 	ln       net.Listener
 	shutdown func(context.Context) error
 }
@@ -125,7 +127,7 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 	if err != nil {
 		return nil, err
 	}
-	g = &running{st: st, files: files, cancel: cancel, done: make(chan error, 3), log: log}
+	g = &running{st: st, files: files, cancel: cancel, done: make(chan error, 4), log: log}
 	defer func() {
 		if err != nil {
 			g.stopServers()
@@ -135,6 +137,9 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 		return nil, err
 	}
 	if err := a.startFTP(ctx, g, core); err != nil {
+		return nil, err
+	}
+	if err := a.startWebDAV(ctx, g, core); err != nil {
 		return nil, err
 	}
 	if len(g.servers) == 0 {

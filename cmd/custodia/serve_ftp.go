@@ -10,8 +10,11 @@ import (
 )
 
 // tlsConfig loads (or generates) the certificate the TLS front ends share
-// and logs its fingerprint.
+// and logs its fingerprint, once.
 func (a *app) tlsConfig(g *running) (*tls.Config, error) {
+	if g.tls != nil {
+		return g.tls, nil
+	}
 	cert, generated, err := gateway.LoadCertificate(a.cfg.TLS.Cert, a.cfg.TLS.Key, a.cfg.KeysDir())
 	if err != nil {
 		return nil, err
@@ -21,7 +24,8 @@ func (a *app) tlsConfig(g *running) (*tls.Config, error) {
 	}
 	g.log.Info("tls certificate", "sha256", gateway.Fingerprint(cert), "subject", cert.Leaf.Subject.String(),
 		"expires", cert.Leaf.NotAfter.Format("2006-01-02"))
-	return gateway.TLSConfig(cert), nil
+	g.tls = gateway.TLSConfig(cert)
+	return g.tls, nil
 }
 
 func (a *app) startFTP(ctx context.Context, g *running, core *gateway.Core) error {

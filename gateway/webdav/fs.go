@@ -1,0 +1,147 @@
+package webdav
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"mime"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/oaq/custodia/storage"
+)
+
+// fileSystem is x/net/webdav's FileSystem over the request's storage
+// view: every call is a view operation, authorized and audited there.
+type fileSystem struct{}
+
+var _ webdav.FileSystem = fileSystem{}
+
+// maxDepth bounds the recursion of a collection DELETE.
+const maxDepth = 64
+
+func (fileSystem) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
+	q := requestOf(ctx)
+	return q.note(q.view.Mkdir(ctx, name))
+}
+
+func (fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
+	q := requestOf(ctx)
+	fi, err := q.view.Stat(ctx, name)
+	if err != nil {
+		return nil, q.note(err)
+	}
+	q.note(nil)
+	return fileInfo{fi}, nil
+}
+
+// RemoveAll deletes a file, or a folder with what it holds, one entry at
+// a time, each authorized and audited; it stops at the first refusal.
+func (fileSystem) RemoveAll(ctx context.Context, name string) error {
+	q := requestOf(ctx)
+	return q.note(q.removeAll(ctx, name, 0))
+}
+
+func (q *request) removeAll(ctx context.Context, name string, depth int) error {
+	fi, err := q.view.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return q.view.Remove(ctx, name)
+	}
+	if depth >= maxDepth {
+		return &storage.PathError{Op: "delete", Path: name, Err: storage.ErrUnsupported}
+	}
+	entries, err := q.view.ReadDir(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := q.removeAll(ctx, path.Join(name, e.Name()), depth+1); err != nil {
+			return err
+		}
+	}
+	return q.view.RemoveDir(ctx, name)
+}
+
+// Rename never replaces: for MOVE with Overwrite x/net/webdav deletes the
+// target first, which needs the right to delete it.
+func (fileSystem) Rename(ctx context.Context, from, to string) error {
+	q := requestOf(ctx)
+	return q.note(q.view.Rename(ctx, from, to, false))
+}
+
+// OpenFile opens lazily: x/net/webdav opens every file it lists, for its
+// properties, and a read (with its audit row) happens only when data is
+// read. Writes with O_CREATE|O_TRUNC start an atomic upload.
+func (fileSystem) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode) (webdav.File, error) {
+	q := requestOf(ctx)
+	if flag&os.O_CREATE != 0 {
+		if flag&os.O_TRUNC == 0 {
+			return nil, q.note(&storage.PathError{Op: "open", Path: name, Err: storage.ErrUnsupported})
+		}
+		if isDesktopFile(name) {
+			switch q.desktop {
+			case DesktopDiscard:
+				return &discardFile{name: path.Base(name)}, nil
+			case DesktopRefuse:
+				return nil, q.note(&storage.PathError{Op: "create", Path: name, Err: storage.ErrDenied})
+			}
+		}
+		u, err := q.view.Create(ctx, name)
+		if err != nil {
+			return nil, q.note(err)
+		}
+		q.note(nil)
+		return &uploadFile{q: q, u: u, name: path.Base(name)}, nil
+	}
+	// Read, or O_RDWR for PROPPATCH: nothing is opened yet.
+	fi, err := q.view.Stat(ctx, name)
+	if err != nil {
+		return nil, q.note(err)
+	}
+	q.note(nil)
+	f := &file{ctx: ctx, q: q, name: name, fi: fileInfo{fi}}
+	if fi.IsDir() {
+		return &dirFile{file: f}, nil
+	}
+	return &readFile{file: f}, nil
+}
+
+// isDesktopFile names what Windows and macOS write into every folder they
+// open: desktop.ini, Thumbs.db, .DS_Store and AppleDouble (._*) files.
+func isDesktopFile(name string) bool {
+	base := path.Base(name)
+	switch strings.ToLower(base) {
+	case "desktop.ini", "thumbs.db", ".ds_store":
+		return true
+	}
+	return strings.HasPrefix(base, "._")
+}
+
+// fileInfo answers the content type from the name: x/net/webdav would
+// otherwise open and sniff every file it lists.
+type fileInfo struct{ fs.FileInfo }
+
+func (fi fileInfo) ContentType(context.Context) (string, error) {
+	if t := mime.TypeByExtension(path.Ext(fi.Name())); t != "" {
+		return t, nil
+	}
+	return "application/octet-stream", nil
+}
+
+var errNotFile = errors.New("not a file")
+
+// DesktopPolicy says what happens to desktop files (isDesktopFile).
+type DesktopPolicy string
+
+// The desktop-file policies.
+const (
+	DesktopDiscard DesktopPolicy = "discard" // answer as if stored, store nothing
+	DesktopRefuse  DesktopPolicy = "refuse"  // 403
+	DesktopStore   DesktopPolicy = "store"   // like any other file
+)

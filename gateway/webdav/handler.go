@@ -1,0 +1,228 @@
+package webdav
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
+	"strings"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/storage"
+)
+
+// maxXMLBody bounds the XML bodies of PROPFIND, PROPPATCH and LOCK.
+const maxXMLBody = 1 << 20
+
+// allowHeader lists the methods served, for OPTIONS.
+const allowHeader = "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK"
+
+// ServeHTTP authenticates, authorizes the method on its path (and on the
+// destination of MOVE and COPY) through the view, and only then lets
+// x/net/webdav run it, so a refusal is 403 or 404, never what the handler
+// would make of a failed open (404, 409, 405 or 500).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		// Explorer sends OPTIONS before it authenticates and gives up
+		// without these headers.
+		options(w)
+		return
+	}
+	remote := remoteOf(r)
+	u, session, ok := s.login(w, r, remote)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	view, err := s.o.Core.View(ctx, u, storage.Session{ID: session, Protocol: protocol, Remote: remote.String()})
+	if err != nil {
+		s.log.Error("webdav view", "user", u.Name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	q := &request{view: view, desktop: s.o.DesktopFiles}
+	switch r.Method {
+	case "PROPFIND", "PROPPATCH", "LOCK":
+		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
+	case http.MethodPut:
+		q.body = &bodyTracker{r: r.Body, want: r.ContentLength}
+		r.Body = q.body
+	}
+	if status, body := s.precheck(ctx, q, r); status != 0 {
+		if body != "" {
+			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+			w.WriteHeader(status)
+			w.Write([]byte(body))
+			return
+		}
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	h := &webdav.Handler{FileSystem: fileSystem{}, LockSystem: s.locks.forUser(u.Name), Logger: func(r *http.Request, err error) {
+		if err != nil {
+			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
+		}
+	}}
+	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q}, r.WithContext(withRequest(ctx, q)))
+}
+
+func options(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("DAV", "1, 2")
+	h.Set("MS-Author-Via", "DAV")
+	h.Set("Allow", allowHeader)
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// finiteDepth is the precondition of RFC 4918 §9.1 for a refused
+// Depth: infinity PROPFIND.
+const finiteDepth = `<?xml version="1.0" encoding="utf-8"?>
+<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>
+`
+
+// precheck authorizes a request before the handler: the method's action on
+// its path, and for MOVE and COPY on the destination too. It returns the
+// status (and body) of a refusal, or 0.
+func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int, string) {
+	name := r.URL.Path
+	v := q.view
+	var err error
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if isDir(ctx, v, name) {
+			return http.StatusMethodNotAllowed, ""
+		}
+		err = v.Check(ctx, authz.Read, name)
+	case "PROPFIND":
+		// A whole-tree walk is refused: clients list folder by folder.
+		if d := r.Header.Get("Depth"); d != "0" && d != "1" {
+			if d == "" || strings.EqualFold(d, "infinity") {
+				return http.StatusForbidden, finiteDepth
+			}
+			return http.StatusBadRequest, ""
+		}
+		err = v.Check(ctx, authz.List, name)
+	case http.MethodPut:
+		if isDesktopFile(name) && q.desktop == DesktopDiscard {
+			return 0, "" // taken and dropped, whoever sends it
+		}
+		err = v.Check(ctx, authz.Write, name)
+	case http.MethodDelete:
+		err = v.Check(ctx, authz.Delete, name)
+	case "MKCOL":
+		err = v.Check(ctx, authz.Mkdir, name)
+	case "MOVE", "COPY":
+		err = s.checkTransfer(ctx, v, r)
+	case "PROPPATCH", "UNLOCK":
+		// PROPPATCH: the view checks the right to modify when it stores.
+		err = v.Check(ctx, authz.List, name)
+	case "LOCK":
+		if r.ContentLength == 0 {
+			err = v.Check(ctx, authz.List, name) // a refresh of one's own lock
+		} else if !(isDesktopFile(name) && q.desktop == DesktopDiscard) {
+			err = v.Check(ctx, authz.Write, name)
+		}
+	default:
+		return http.StatusMethodNotAllowed, ""
+	}
+	if err == nil {
+		return 0, ""
+	}
+	if st := statusOf(err); st != 0 {
+		return st, ""
+	}
+	return http.StatusInternalServerError, ""
+}
+
+// checkTransfer checks MOVE (rename at the source) and COPY (read at the
+// source), and writing the destination: overwrite where it exists.
+func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Request) error {
+	src := r.URL.Path
+	dst, err := destination(r)
+	if err != nil {
+		return err
+	}
+	dir := isDir(ctx, v, src)
+	act := authz.Rename
+	if r.Method == "COPY" {
+		act = authz.Read
+		if dir {
+			act = authz.List
+		}
+	}
+	if err := v.Check(ctx, act, src); err != nil {
+		return err
+	}
+	if dir {
+		return v.Check(ctx, authz.Mkdir, dst)
+	}
+	return v.Check(ctx, authz.Write, dst)
+}
+
+// destination is the path of the Destination header, which must name this
+// server.
+func destination(r *http.Request) (string, error) {
+	u, err := url.Parse(r.Header.Get("Destination"))
+	if err != nil || u.Path == "" || (u.Host != "" && u.Host != r.Host) {
+		return "", &storage.PathError{Op: "destination", Path: "", Err: storage.ErrInvalidPath}
+	}
+	return path.Clean("/" + u.Path), nil
+}
+
+func isDir(ctx context.Context, v *storage.View, name string) bool {
+	fi, err := v.Stat(ctx, name)
+	return err == nil && fi.IsDir()
+}
+
+// statusWriter replaces the handler's status for a failed storage call
+// with statusOf's, and its body with a neutral text.
+type statusWriter struct {
+	http.ResponseWriter
+	q         *request
+	wrote     bool
+	rewritten bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	if code >= 400 {
+		if st := statusOf(w.q.lastErr()); st != 0 && st != code {
+			code, w.rewritten = st, true
+			w.Header().Del("Content-Type")
+			w.Header().Del("Content-Length")
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+	if w.rewritten {
+		w.ResponseWriter.Write([]byte(http.StatusText(code)))
+	}
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.rewritten {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// remoteOf is the client's address.
+func remoteOf(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}

@@ -1,0 +1,96 @@
+package webdav
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"github.com/oaq/custodia/storage"
+)
+
+// request is what one HTTP request's filesystem calls share: the user's
+// view, the outcome of the last storage call (for the status rewrite), and
+// whether the data of an upload arrived whole.
+type request struct {
+	view    *storage.View
+	desktop DesktopPolicy
+	body    *bodyTracker // PUT's body; nil otherwise
+
+	mu       sync.Mutex
+	last     error // the last storage call's error, nil when it succeeded
+	ioFailed bool  // a read or write of file data failed
+}
+
+type requestKey struct{}
+
+func withRequest(ctx context.Context, q *request) context.Context {
+	return context.WithValue(ctx, requestKey{}, q)
+}
+
+func requestOf(ctx context.Context) *request {
+	q, _ := ctx.Value(requestKey{}).(*request)
+	return q
+}
+
+// note records the outcome of a storage call and returns err.
+func (q *request) note(err error) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.last = err
+	return err
+}
+
+func (q *request) lastErr() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.last
+}
+
+func (q *request) failIO() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ioFailed = true
+}
+
+// complete reports whether an upload of this request got all its data:
+// no read or write failed, and PUT's body ended cleanly with the length it
+// announced. x/net/webdav closes the file of a failed PUT or COPY like that
+// of a good one, so this is what tells them apart.
+func (q *request) complete() bool {
+	q.mu.Lock()
+	failed := q.ioFailed
+	q.mu.Unlock()
+	return !failed && (q.body == nil || q.body.complete())
+}
+
+// bodyTracker watches a request body to its end.
+type bodyTracker struct {
+	r    io.ReadCloser
+	n    int64
+	want int64 // Content-Length, -1 when chunked
+	mu   sync.Mutex
+	eof  bool
+	err  error
+}
+
+func (b *bodyTracker) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.n += int64(n)
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil && b.err == nil:
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *bodyTracker) Close() error { return b.r.Close() }
+
+func (b *bodyTracker) complete() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.eof && b.err == nil && (b.want < 0 || b.n == b.want)
+}

@@ -1,0 +1,96 @@
+// Package webdav serves the storage view over WebDAV (x/net/webdav) for
+// the departments' mapped drives: HTTPS with Basic authentication, one
+// lock table for the whole server, every request authorized before the
+// WebDAV handler runs.
+package webdav
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/oaq/custodia/gateway"
+)
+
+// protocol names WebDAV in audit rows and logins.
+const protocol = "webdav"
+
+// Options configure a Server.
+type Options struct {
+	Core         *gateway.Core
+	TLS          *tls.Config // nil: plain HTTP, for a TLS-terminating reverse proxy
+	DesktopFiles DesktopPolicy
+	IdleTimeout  time.Duration // keep-alive connections idle this long are closed
+	Logger       *slog.Logger
+}
+
+// Server is the WebDAV front end. Its lock table and remembered
+// credentials outlive requests and connections.
+type Server struct {
+	o     Options
+	log   *slog.Logger
+	creds *credCache
+	locks *locks
+	http  *http.Server
+}
+
+// New returns a server; Serve starts it.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DesktopFiles == "" {
+		o.DesktopFiles = DesktopDiscard
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	s := &Server{o: o, log: o.Logger, creds: newCredCache(), locks: newLocks()}
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       o.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(slogWriter{o.Logger}, "", 0),
+	}
+	return s
+}
+
+// Serve accepts connections on ln until Shutdown; requests run under ctx.
+// Banned addresses and connections over the limits are closed before TLS.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.http.BaseContext = func(net.Listener) context.Context { return ctx }
+	ln = s.o.Core.Listener(ln, nil)
+	if s.o.TLS != nil {
+		ln = tls.NewListener(ln, s.o.TLS)
+	}
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets requests in flight finish until ctx
+// ends, then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	return err
+}
+
+// slogWriter sends net/http's own messages (TLS handshake errors) to the
+// server's log at debug level.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Debug("webdav http", "msg", string(p))
+	return len(p), nil
+}

@@ -3,6 +3,7 @@ package webdav
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"mime"
 	"os"
@@ -132,6 +133,12 @@ func (fi fileInfo) ContentType(context.Context) (string, error) {
 		return t, nil
 	}
 	return "application/octet-stream", nil
+}
+
+// ETag is x/net/webdav's own (modification time and size), defined here
+// so that If conditions can be checked against it.
+func (fi fileInfo) ETag(context.Context) (string, error) {
+	return fmt.Sprintf(`"%x%x"`, fi.ModTime().UnixNano(), fi.Size()), nil
 }
 
 var errNotFile = errors.New("not a file")

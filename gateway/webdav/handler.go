@@ -61,7 +61,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	h := &webdav.Handler{FileSystem: fileSystem{}, LockSystem: s.locks.forUser(u.Name), Logger: func(r *http.Request, err error) {
+	h := &webdav.Handler{FileSystem: fileSystem{}, LockSystem: s.locks.forRequest(ctx, u.Name, view), Logger: func(r *http.Request, err error) {
 		if err != nil {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
 		}
@@ -105,6 +105,9 @@ func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int
 			}
 			return http.StatusBadRequest, ""
 		}
+		if err := checkNamespaces(r); err != nil {
+			return http.StatusBadRequest, ""
+		}
 		err = v.Check(ctx, authz.List, name)
 	case http.MethodPut:
 		if isDesktopFile(name) && q.desktop == DesktopDiscard {
@@ -139,7 +142,9 @@ func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int
 }
 
 // checkTransfer checks MOVE (rename at the source) and COPY (read at the
-// source), and writing the destination: overwrite where it exists.
+// source), and the destination: a new name needs write (mkdir for a
+// folder); an existing one, which x/net/webdav deletes first when
+// Overwrite allows it, needs delete, and for a file overwrite too.
 func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Request) error {
 	src := r.URL.Path
 	dst, err := destination(r)
@@ -156,6 +161,15 @@ func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Req
 	}
 	if err := v.Check(ctx, act, src); err != nil {
 		return err
+	}
+	if _, err := v.Stat(ctx, dst); err == nil {
+		if strings.EqualFold(r.Header.Get("Overwrite"), "F") {
+			return nil // the handler answers 412
+		}
+		if err := v.Check(ctx, authz.Delete, dst); err != nil || dir {
+			return err
+		}
+		return v.Check(ctx, authz.Write, dst)
 	}
 	if dir {
 		return v.Check(ctx, authz.Mkdir, dst)

@@ -1,10 +1,13 @@
 package webdav
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"golang.org/x/net/webdav"
+
+	"github.com/oaq/custodia/storage"
 )
 
 // maxLockTime caps a lock's timeout: a client asking for an infinite or a
@@ -33,8 +36,11 @@ func newLocks() *locks {
 	return &locks{ls: webdav.NewMemLS(), owners: map[string]lockOwner{}}
 }
 
-// forUser is the lock system one user's request sees.
-func (l *locks) forUser(user string) webdav.LockSystem { return userLocks{l: l, user: user} }
+// forRequest is the lock system one user's request sees; ETag conditions
+// are checked against the request's view.
+func (l *locks) forRequest(ctx context.Context, user string, v *storage.View) webdav.LockSystem {
+	return userLocks{l: l, user: user, ctx: ctx, view: v}
+}
 
 // owns reports whether user holds token; it forgets expired tokens.
 func (l *locks) owns(user, token string, now time.Time) bool {
@@ -81,16 +87,43 @@ func capDuration(d time.Duration) time.Duration {
 type userLocks struct {
 	l    *locks
 	user string
+	ctx  context.Context
+	view *storage.View
 }
 
-// Confirm refuses a condition that names another user's token.
+// Confirm refuses a condition that names another user's token, and
+// evaluates the ETag conditions that x/net/webdav's lock system ignores;
+// the rest is the shared lock table's.
 func (u userLocks) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
+	name := name0
+	if name == "" {
+		name = name1
+	}
 	for _, c := range conditions {
 		if c.Token != "" && !c.Not && !u.l.owns(u.user, c.Token, now) {
 			return nil, webdav.ErrConfirmationFailed
 		}
+		if c.ETag != "" && (u.etag(name) == c.ETag) == c.Not {
+			return nil, webdav.ErrConfirmationFailed
+		}
 	}
-	return u.l.ls.Confirm(now, name0, name1, conditions...)
+	var tokens []webdav.Condition
+	for _, c := range conditions {
+		if c.ETag == "" {
+			tokens = append(tokens, c)
+		}
+	}
+	return u.l.ls.Confirm(now, name0, name1, tokens...)
+}
+
+// etag is the resource's current ETag, "" when it does not exist.
+func (u userLocks) etag(name string) string {
+	fi, err := u.view.Stat(u.ctx, name)
+	if err != nil {
+		return ""
+	}
+	tag, _ := fileInfo{fi}.ETag(u.ctx)
+	return tag
 }
 
 func (u userLocks) Create(now time.Time, details webdav.LockDetails) (string, error) {

@@ -2,7 +2,9 @@ package webdav
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"sync"
 
 	"github.com/oaq/custodia/storage"
@@ -32,11 +34,18 @@ func requestOf(ctx context.Context) *request {
 	return q
 }
 
-// note records the outcome of a storage call and returns err.
+// note records the outcome of a storage call and returns err in the form
+// x/net/webdav tests with os.IsNotExist and os.IsExist, which do not look
+// inside wrapped errors.
 func (q *request) note(err error) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.last = err
+	for _, sentinel := range []error{fs.ErrNotExist, fs.ErrExist, fs.ErrPermission} {
+		if errors.Is(err, sentinel) {
+			return &fs.PathError{Op: "webdav", Path: "", Err: sentinel}
+		}
+	}
 	return err
 }
 

@@ -160,10 +160,8 @@ func (r *readFile) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Seek moves without opening: HEAD and the size probe of GET read nothing.
 func (r *readFile) Seek(offset int64, whence int) (int64, error) {
-	if err := r.open(); err != nil {
-		return 0, err
-	}
 	switch whence {
 	case io.SeekStart:
 	case io.SeekCurrent:

@@ -69,3 +69,14 @@ func (v *View) Space() (free, used uint64, err error) {
 	bs := uint64(st.Bsize)
 	return st.Bavail * bs, (st.Blocks - st.Bfree) * bs, nil
 }
+
+// StoragePath maps a virtual path of the view to its storage path,
+// without checking rights: a key for state shared across views (WebDAV's
+// lock table), never a way to reach a file.
+func (v *View) StoragePath(name string) (string, error) {
+	t, err := v.resolve(name)
+	if err != nil {
+		return "", pathErr("resolve", name, err)
+	}
+	return t.spath, nil
+}

@@ -44,11 +44,15 @@ func newCredCache() *credCache {
 	return c
 }
 
-func (c *credCache) id(user, password string) [32]byte {
+// id keys a credential by user, password and address: a session used from
+// a new address logs in (and is audited) again.
+func (c *credCache) id(user, password string, remote netip.Addr) [32]byte {
 	mac := hmac.New(sha256.New, c.key[:])
 	mac.Write([]byte(user))
 	mac.Write([]byte{0})
 	mac.Write([]byte(password))
+	mac.Write([]byte{0})
+	mac.Write(remote.AsSlice())
 	var k [32]byte
 	copy(k[:], mac.Sum(nil))
 	return k
@@ -98,7 +102,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, remote netip.Addr
 	}
 	ctx := r.Context()
 	now := time.Now()
-	k := s.creds.id(name, password)
+	k := s.creds.id(name, password, remote)
 	if cr := s.creds.get(k, now); cr != nil {
 		u, err := s.o.Core.Reverify(ctx, cr.user, cr.hash, remote)
 		if err == nil {

@@ -141,6 +141,7 @@ func (r *readFile) open() error {
 	}
 	d, err := r.q.view.Open(r.ctx, r.name)
 	if err != nil {
+		r.q.failIO() // a COPY must not commit what it could not read
 		return r.q.note(err)
 	}
 	r.d = d
@@ -188,28 +189,41 @@ func (r *readFile) Close() error {
 // uploadFile is an upload in progress: it goes into place at Close only
 // if the request's data arrived whole.
 type uploadFile struct {
-	q    *request
-	u    *storage.Upload
-	name string
+	q        *request
+	u        *storage.Upload
+	name     string
+	writeErr error
 }
 
 func (u *uploadFile) Write(p []byte) (int, error) {
 	n, err := u.u.Write(p)
-	if err != nil {
+	if err != nil && u.writeErr == nil {
+		u.writeErr = err
 		u.q.failIO()
 	}
 	return n, err
 }
 
+// Close puts the file in place, or discards it; a failed write (a full
+// disk) is the status the client gets, not the close's.
 func (u *uploadFile) Close() error {
 	if !u.q.complete() {
 		u.u.TransferError(errors.New("request body incomplete"))
 	}
-	return u.q.note(u.u.Close())
+	err := u.u.Close()
+	if u.writeErr != nil {
+		return u.q.note(u.writeErr)
+	}
+	return u.q.note(err)
 }
 
+// Stat describes the file as it will be once in place: x/net/webdav makes
+// the PUT's ETag from it, so the modification time given here is the one
+// the file gets.
 func (u *uploadFile) Stat() (fs.FileInfo, error) {
-	return fileInfo{uploadInfo{name: u.name, size: u.u.Size()}}, nil
+	now := time.Now()
+	u.u.SetTimes(now, now)
+	return fileInfo{uploadInfo{name: u.name, size: u.u.Size(), mod: now}}, nil
 }
 func (u *uploadFile) Read([]byte) (int, error)           { return 0, errNotFile }
 func (u *uploadFile) Seek(int64, int) (int64, error)     { return 0, errNotFile }
@@ -224,7 +238,7 @@ type discardFile struct {
 func (d *discardFile) Write(p []byte) (int, error) { d.size += int64(len(p)); return len(p), nil }
 func (d *discardFile) Close() error                { return nil }
 func (d *discardFile) Stat() (fs.FileInfo, error) {
-	return fileInfo{uploadInfo{name: d.name, size: d.size}}, nil
+	return fileInfo{uploadInfo{name: d.name, size: d.size, mod: time.Now()}}, nil
 }
 func (d *discardFile) Read([]byte) (int, error)           { return 0, errNotFile }
 func (d *discardFile) Seek(int64, int) (int64, error)     { return 0, errNotFile }
@@ -234,11 +248,12 @@ func (d *discardFile) Readdir(int) ([]fs.FileInfo, error) { return nil, errNotFi
 type uploadInfo struct {
 	name string
 	size int64
+	mod  time.Time
 }
 
 func (i uploadInfo) Name() string       { return i.name }
 func (i uploadInfo) Size() int64        { return i.size }
 func (i uploadInfo) Mode() fs.FileMode  { return 0o640 }
-func (i uploadInfo) ModTime() time.Time { return time.Now() }
+func (i uploadInfo) ModTime() time.Time { return i.mod }
 func (i uploadInfo) IsDir() bool        { return false }
 func (i uploadInfo) Sys() any           { return nil }

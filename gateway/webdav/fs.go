@@ -41,9 +41,20 @@ func (fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 
 // RemoveAll deletes a file, or a folder with what it holds, one entry at
 // a time, each authorized and audited; it stops at the first refusal.
+// x/net/webdav also calls it to clear the target of a COPY or MOVE that
+// overwrites: a file replaced by a file is left for the copy's atomic
+// upload or the rename to replace, so a failed COPY or MOVE loses nothing.
 func (fileSystem) RemoveAll(ctx context.Context, name string) error {
 	q := requestOf(ctx)
+	if (q.method == "COPY" || q.method == "MOVE") && name != q.src && q.isFile(ctx, name) && q.isFile(ctx, q.src) {
+		return q.note(nil)
+	}
 	return q.note(q.removeAll(ctx, name, 0))
+}
+
+func (q *request) isFile(ctx context.Context, name string) bool {
+	fi, err := q.view.Stat(ctx, name)
+	return err == nil && !fi.IsDir()
 }
 
 func (q *request) removeAll(ctx context.Context, name string, depth int) error {
@@ -69,11 +80,11 @@ func (q *request) removeAll(ctx context.Context, name string, depth int) error {
 	return q.view.RemoveDir(ctx, name)
 }
 
-// Rename never replaces: for MOVE with Overwrite x/net/webdav deletes the
-// target first, which needs the right to delete it.
+// Rename replaces an existing file atomically (the view checks overwrite);
+// x/net/webdav calls it only for MOVE, after Overwrite was honoured.
 func (fileSystem) Rename(ctx context.Context, from, to string) error {
 	q := requestOf(ctx)
-	return q.note(q.view.Rename(ctx, from, to, false))
+	return q.note(q.view.Rename(ctx, from, to, true))
 }
 
 // OpenFile opens lazily: x/net/webdav opens every file it lists, for its

@@ -50,6 +50,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPut:
 		q.body = &bodyTracker{r: r.Body, want: r.ContentLength}
 		r.Body = q.body
+	case "MOVE", "COPY":
+		// RFC 4918 §10.6: no Overwrite header means T; x/net/webdav's MOVE
+		// would take it as F.
+		if r.Header.Get("Overwrite") == "" {
+			r.Header.Set("Overwrite", "T")
+		}
 	}
 	if status, body := s.precheck(ctx, q, r); status != 0 {
 		if body != "" {
@@ -61,7 +67,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	h := &webdav.Handler{FileSystem: fileSystem{}, LockSystem: s.locks.forRequest(ctx, u.Name, view), Logger: func(r *http.Request, err error) {
+	src, dst := lockedPaths(r)
+	q.method, q.src = r.Method, src
+	h := &webdav.Handler{FileSystem: fileSystem{}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
 		if err != nil {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
 		}
@@ -126,7 +134,7 @@ func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int
 	case "LOCK":
 		if r.ContentLength == 0 {
 			err = v.Check(ctx, authz.List, name) // a refresh of one's own lock
-		} else if !(isDesktopFile(name) && q.desktop == DesktopDiscard) {
+		} else {
 			err = v.Check(ctx, authz.Write, name)
 		}
 	default:
@@ -143,13 +151,19 @@ func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int
 
 // checkTransfer checks MOVE (rename at the source) and COPY (read at the
 // source), and the destination: a new name needs write (mkdir for a
-// folder); an existing one, which x/net/webdav deletes first when
-// Overwrite allows it, needs delete, and for a file overwrite too.
+// folder); an existing file replaced by a file needs overwrite (it is
+// replaced atomically); any other existing target, which x/net/webdav
+// deletes first, needs delete.
 func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Request) error {
-	src := r.URL.Path
+	src := path.Clean("/" + r.URL.Path)
 	dst, err := destination(r)
 	if err != nil {
 		return err
+	}
+	if within(dst, src) || within(src, dst) {
+		// MOVE onto a folder inside itself would delete the source first;
+		// COPY into itself would recurse.
+		return &storage.PathError{Op: r.Method, Path: dst, Err: storage.ErrDenied}
 	}
 	dir := isDir(ctx, v, src)
 	act := authz.Rename
@@ -162,19 +176,34 @@ func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Req
 	if err := v.Check(ctx, act, src); err != nil {
 		return err
 	}
-	if _, err := v.Stat(ctx, dst); err == nil {
+	if dfi, err := v.Stat(ctx, dst); err == nil {
 		if strings.EqualFold(r.Header.Get("Overwrite"), "F") {
 			return nil // the handler answers 412
 		}
-		if err := v.Check(ctx, authz.Delete, dst); err != nil || dir {
-			return err
+		if !dir && !dfi.IsDir() {
+			return v.Check(ctx, authz.Write, dst) // replaced in place: overwrite
 		}
-		return v.Check(ctx, authz.Write, dst)
+		return v.Check(ctx, authz.Delete, dst)
 	}
 	if dir {
 		return v.Check(ctx, authz.Mkdir, dst)
 	}
 	return v.Check(ctx, authz.Write, dst)
+}
+
+// lockedPaths are the virtual paths a request changes, which its locks
+// must allow: COPY changes only its destination, MOVE both ends, the
+// other methods their own path.
+func lockedPaths(r *http.Request) (src, dst string) {
+	src = path.Clean("/" + r.URL.Path)
+	switch r.Method {
+	case "COPY":
+		dst, _ = destination(r)
+		return "", dst
+	case "MOVE":
+		dst, _ = destination(r)
+	}
+	return src, dst
 }
 
 // destination is the path of the Destination header, which must name this
@@ -185,6 +214,11 @@ func destination(r *http.Request) (string, error) {
 		return "", &storage.PathError{Op: "destination", Path: "", Err: storage.ErrInvalidPath}
 	}
 	return path.Clean("/" + u.Path), nil
+}
+
+// within reports whether p is inside folder dir, or is dir.
+func within(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
 func isDir(ctx context.Context, v *storage.View, name string) bool {

@@ -10,71 +10,95 @@ import (
 	"github.com/oaq/custodia/storage"
 )
 
-// maxLockTime caps a lock's timeout: a client asking for an infinite or a
-// longer lock gets this one, so an abandoned lock never outlives a day's
-// work. Clients refresh locks they still hold.
-const maxLockTime = time.Hour
+const (
+	// maxLockTime caps a lock's timeout: a client asking for an infinite
+	// or a longer lock gets this one, so an abandoned lock never outlives
+	// a day's work. Clients refresh locks they still hold.
+	maxLockTime = time.Hour
+	// maxLocksPerUser bounds what one user can put in the shared table.
+	maxLocksPerUser = 1000
+	// pruneEvery is how often expired tokens are swept from the owners.
+	pruneEvery = time.Minute
+)
 
 // locks is the one lock table of the server, shared by every user, so
 // colleagues who open the same document through their mapped drives see
-// each other's locks. A token is bound to the user who took the lock:
-// tokens are visible to anyone who may list the file (lockdiscovery), so
-// a token alone must not let another user write or unlock.
+// each other's locks. It is keyed by storage path: the same virtual path
+// names different folders for different roles, and the same folder has
+// different virtual paths (an admin's /departments/operaciones is a
+// staff member's /operaciones). A token is bound to the user who took the
+// lock: x/net/webdav's tokens are a counter, easy to guess, so a token
+// alone must not let another user write or unlock.
 type locks struct {
 	ls webdav.LockSystem
 
-	mu     sync.Mutex
-	owners map[string]lockOwner // token → who holds it, until when
+	mu        sync.Mutex
+	owners    map[string]lockOwner // token → who holds it
+	perUser   map[string]int       // live tokens per user
+	nextPrune time.Time
 }
 
 type lockOwner struct {
 	user    string
+	root    string // the virtual path the user locked, for their replies
 	expires time.Time
 }
 
 func newLocks() *locks {
-	return &locks{ls: webdav.NewMemLS(), owners: map[string]lockOwner{}}
+	return &locks{ls: webdav.NewMemLS(), owners: map[string]lockOwner{}, perUser: map[string]int{}}
 }
 
-// forRequest is the lock system one user's request sees; ETag conditions
-// are checked against the request's view.
-func (l *locks) forRequest(ctx context.Context, user string, v *storage.View) webdav.LockSystem {
-	return userLocks{l: l, user: user, ctx: ctx, view: v}
-}
-
-// owns reports whether user holds token; it forgets expired tokens.
-func (l *locks) owns(user, token string, now time.Time) bool {
-	holder, ok := l.holder(token, now)
-	return ok && holder == user
-}
-
-// holder returns who holds a live token.
-func (l *locks) holder(token string, now time.Time) (string, bool) {
+// owner returns who holds a live token.
+func (l *locks) owner(token string, now time.Time) (lockOwner, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	o, ok := l.owners[token]
 	if ok && now.After(o.expires) {
-		delete(l.owners, token)
-		return "", false
+		l.forgetLocked(token)
+		return lockOwner{}, false
 	}
-	return o.user, ok
+	return o, ok
 }
 
-func (l *locks) record(token, user string, expires time.Time, now time.Time) {
+// admit reports whether user may take one more lock.
+func (l *locks) admit(user string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for t, o := range l.owners {
-		if now.After(o.expires) {
-			delete(l.owners, t)
+	if now.After(l.nextPrune) {
+		for t, o := range l.owners {
+			if now.After(o.expires) {
+				l.forgetLocked(t)
+			}
 		}
+		l.nextPrune = now.Add(pruneEvery)
 	}
-	l.owners[token] = lockOwner{user: user, expires: expires}
+	return l.perUser[user] < maxLocksPerUser
+}
+
+func (l *locks) record(token string, o lockOwner) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.owners[token]; !ok {
+		l.perUser[o.user]++
+	}
+	l.owners[token] = o
 }
 
 func (l *locks) forget(token string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.forgetLocked(token)
+}
+
+func (l *locks) forgetLocked(token string) {
+	o, ok := l.owners[token]
+	if !ok {
+		return
+	}
 	delete(l.owners, token)
+	if l.perUser[o.user]--; l.perUser[o.user] <= 0 {
+		delete(l.perUser, o.user)
+	}
 }
 
 func capDuration(d time.Duration) time.Duration {
@@ -84,36 +108,60 @@ func capDuration(d time.Duration) time.Duration {
 	return d
 }
 
-type userLocks struct {
-	l    *locks
-	user string
-	ctx  context.Context
-	view *storage.View
+// forRequest is the lock system of one request by user: src and dst are
+// the virtual paths the request changes ("" for none; COPY does not lock
+// its source).
+func (l *locks) forRequest(ctx context.Context, user string, v *storage.View, src, dst string) webdav.LockSystem {
+	return userLocks{l: l, user: user, ctx: ctx, view: v, src: src, dst: dst}
 }
 
-// Confirm refuses a condition that names another user's token, and
-// evaluates the ETag conditions that x/net/webdav's lock system ignores;
-// the rest is the shared lock table's.
-func (u userLocks) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
-	name := name0
+type userLocks struct {
+	l        *locks
+	user     string
+	ctx      context.Context
+	view     *storage.View
+	src, dst string
+}
+
+// key is the lock table's key for a virtual path: its storage path.
+func (u userLocks) key(vpath string) string {
+	if vpath == "" {
+		return ""
+	}
+	sp, err := u.view.StoragePath(vpath)
+	if err != nil {
+		return vpath // not in the view: it names nothing the table holds
+	}
+	return sp
+}
+
+// Confirm checks the request's own resources, whatever resource an If
+// header's tagged list names (x/net/webdav would confirm the tag's path
+// instead). A token condition must name a lock the user holds; negated
+// token conditions grant nothing; ETag conditions, which x/net/webdav's
+// table ignores, are evaluated here.
+func (u userLocks) Confirm(now time.Time, _, _ string, conditions ...webdav.Condition) (func(), error) {
+	name := u.src
 	if name == "" {
-		name = name1
+		name = u.dst
 	}
+	var claims []webdav.Condition
 	for _, c := range conditions {
-		if c.Token != "" && !c.Not && !u.l.owns(u.user, c.Token, now) {
-			return nil, webdav.ErrConfirmationFailed
-		}
-		if c.ETag != "" && (u.etag(name) == c.ETag) == c.Not {
-			return nil, webdav.ErrConfirmationFailed
+		switch {
+		case c.ETag != "":
+			if (u.etag(name) == c.ETag) == c.Not {
+				return nil, webdav.ErrConfirmationFailed
+			}
+		case c.Not:
+			// (Not <token>) may hold, but never claims a lock.
+		default:
+			if o, ok := u.l.owner(c.Token, now); !ok || o.user != u.user {
+				return nil, webdav.ErrConfirmationFailed
+			}
+			claims = append(claims, c)
 		}
 	}
-	var tokens []webdav.Condition
-	for _, c := range conditions {
-		if c.ETag == "" {
-			tokens = append(tokens, c)
-		}
-	}
-	return u.l.ls.Confirm(now, name0, name1, tokens...)
+	return u.l.ls.Confirm(now, u.key(u.src), u.key(u.dst), claims...)
 }
 
 // etag is the resource's current ETag, "" when it does not exist.
@@ -127,28 +175,40 @@ func (u userLocks) etag(name string) string {
 }
 
 func (u userLocks) Create(now time.Time, details webdav.LockDetails) (string, error) {
+	if !u.l.admit(u.user, now) {
+		return "", webdav.ErrLocked
+	}
+	root := details.Root
+	details.Root = u.key(root)
 	details.Duration = capDuration(details.Duration)
 	token, err := u.l.ls.Create(now, details)
 	if err == nil {
-		u.l.record(token, u.user, now.Add(details.Duration), now)
+		u.l.record(token, lockOwner{user: u.user, root: root, expires: now.Add(details.Duration)})
 	}
 	return token, err
 }
 
 func (u userLocks) Refresh(now time.Time, token string, duration time.Duration) (webdav.LockDetails, error) {
-	if !u.l.owns(u.user, token, now) {
+	o, ok := u.l.owner(token, now)
+	if !ok || o.user != u.user {
 		return webdav.LockDetails{}, webdav.ErrNoSuchLock
 	}
 	duration = capDuration(duration)
 	ld, err := u.l.ls.Refresh(now, token, duration)
 	if err == nil {
-		u.l.record(token, u.user, now.Add(duration), now)
+		o.expires = now.Add(duration)
+		u.l.record(token, o)
+		ld.Root = o.root
 	}
 	return ld, err
 }
 
 func (u userLocks) Unlock(now time.Time, token string) error {
-	if holder, ok := u.l.holder(token, now); ok && holder != u.user {
+	o, ok := u.l.owner(token, now)
+	if !ok {
+		return webdav.ErrNoSuchLock
+	}
+	if o.user != u.user {
 		return webdav.ErrForbidden
 	}
 	err := u.l.ls.Unlock(now, token)

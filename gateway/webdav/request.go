@@ -16,6 +16,8 @@ import (
 type request struct {
 	view    *storage.View
 	desktop DesktopPolicy
+	method  string
+	src     string       // the request's own clean path
 	body    *bodyTracker // PUT's body; nil otherwise
 
 	mu       sync.Mutex

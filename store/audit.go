@@ -73,9 +73,15 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 
 // AuditQuery filters the audit log. Zero fields do not filter.
 type AuditQuery struct {
-	User  string
-	Since time.Time
-	Limit int // newest Limit rows; 0 means 100
+	User       string
+	Since      time.Time
+	Until      time.Time // exclusive
+	Action     string
+	Result     Result
+	Client     string // rows on the client's folders (clients/ID, dossiers/ID)
+	PathPrefix string // a storage path, or a virtual one for admin rows
+	Before     int64  // only rows with a smaller id (the next page's cursor)
+	Limit      int    // newest Limit rows; 0 means 100
 }
 
 // QueryAudit returns matching rows, oldest first.
@@ -89,6 +95,35 @@ func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 	if !q.Since.IsZero() {
 		args = append(args, formatTime(q.Since))
 		where = append(where, fmt.Sprintf("at >= $%d", len(args)))
+	}
+	if !q.Until.IsZero() {
+		args = append(args, formatTime(q.Until))
+		where = append(where, fmt.Sprintf("at < $%d", len(args)))
+	}
+	if q.Action != "" {
+		args = append(args, q.Action)
+		where = append(where, fmt.Sprintf("action = $%d", len(args)))
+	}
+	if q.Result != "" {
+		args = append(args, string(q.Result))
+		where = append(where, fmt.Sprintf("result = $%d", len(args)))
+	}
+	// Prefixes are compared with substr, not LIKE: a path may hold % or _.
+	prefix := func(col, p string) string {
+		args = append(args, p, p+"/")
+		n := len(args)
+		return fmt.Sprintf("(%s = $%d OR substr(%s, 1, length($%d)) = $%d)", col, n-1, col, n, n)
+	}
+	if q.Client != "" {
+		where = append(where, "("+prefix("spath", "/clients/"+q.Client)+" OR "+prefix("spath", "/dossiers/"+q.Client)+")")
+	}
+	if q.PathPrefix != "" {
+		p := strings.TrimSuffix(q.PathPrefix, "/")
+		where = append(where, "("+prefix("spath", p)+" OR "+prefix("vpath", p)+")")
+	}
+	if q.Before > 0 {
+		args = append(args, q.Before)
+		where = append(where, fmt.Sprintf("id < $%d", len(args)))
 	}
 	limit := q.Limit
 	if limit <= 0 {

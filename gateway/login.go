@@ -1,6 +1,7 @@
 // Package gateway holds what the protocol front ends share: login (with
-// the defender that bans repeated failures) and the construction of each
-// session's storage view.
+// the defender that bans repeated failures), connection limits, the
+// construction of each session's storage view, and the registry of live
+// sessions (Sessions, Kick).
 package gateway
 
 import (
@@ -11,6 +12,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
@@ -49,15 +52,19 @@ type Options struct {
 	Defender *Defender
 	Limits   Limits
 	Logger   *slog.Logger
+	Metrics  prometheus.Registerer // nil: no metrics
 }
 
-// Core is the login and view construction every front end calls.
+// Core is the login, view construction and session registry every front
+// end calls.
 type Core struct {
 	st       *store.Store
 	files    *storage.Files
 	decider  storage.Decider
 	defender *Defender
 	limits   *limiter
+	sessions *registry
+	metrics  *metrics
 	log      *slog.Logger
 	now      func() time.Time
 	dummy    string // hash checked for unknown users, so timing tells nothing
@@ -72,8 +79,10 @@ func New(o Options) (*Core, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
-		limits: newLimiter(o.Limits), log: o.Logger, now: time.Now, dummy: dummy}, nil
+	c := &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
+		limits: newLimiter(o.Limits), sessions: newRegistry(), log: o.Logger, now: time.Now, dummy: dummy}
+	c.metrics = newMetrics(o.Metrics, c)
+	return c, nil
 }
 
 // Authenticate checks credentials without recording anything. SSH asks
@@ -199,6 +208,7 @@ func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginE
 	if err := c.st.Audit(context.WithoutCancel(ctx), e); err != nil {
 		c.log.Error("login not audited", "user", cr.Username, "err", err)
 	}
+	c.metrics.login(cr.Protocol, e.Result)
 	c.log.Debug("login", "user", cr.Username, "proto", cr.Protocol, "remote", cr.Remote, "session", cr.Session,
 		"result", e.Result, "reason", e.Reason)
 }
@@ -214,7 +224,8 @@ func (c *Core) Login(ctx context.Context, cr Credentials) (*store.User, error) {
 	return u, nil
 }
 
-// View builds the storage view of a logged-in user's session.
+// View builds the storage view of a logged-in user's session. When the
+// session is registered (Register), the view counts its bytes there.
 func (c *Core) View(ctx context.Context, u *store.User, s storage.Session) (*storage.View, error) {
 	var all []string
 	if u.Role == store.RolePublisher {
@@ -226,7 +237,13 @@ func (c *Core) View(ctx context.Context, u *store.User, s storage.Session) (*sto
 			all = append(all, cl.ID)
 		}
 	}
-	return storage.NewView(ctx, storage.ViewOptions{
-		User: u, AllClients: all, Files: c.files, Decider: c.decider, Auditor: c.st, Session: s,
-	})
+	o := storage.ViewOptions{User: u, AllClients: all, Files: c.files, Decider: c.decider, Auditor: c.st, Session: s}
+	if c.metrics != nil {
+		o.Auditor = countedAuditor{Auditor: c.st, m: c.metrics}
+		o.Decider = timedDecider{Decider: c.decider, h: c.metrics.decide}
+	}
+	if live := c.session(s.ID); live != nil {
+		o.Counter = live
+	}
+	return storage.NewView(ctx, o)
 }

@@ -43,7 +43,8 @@ func (v *View) Append(ctx context.Context, name string, keep int64) (*Upload, er
 		if keep > fi.Size() {
 			return ErrUnsupported // resuming past the end
 		}
-		_, err = io.CopyN(u, f, keep)
+		// The kept head is the server's own copy, not bytes the session sent.
+		_, err = io.CopyN(uncounted{u}, f, keep)
 		return err
 	})
 	if err != nil {
@@ -52,4 +53,13 @@ func (v *View) Append(ctx context.Context, name string, keep int64) (*Upload, er
 		return nil, pathErr("append", u.Path(), err)
 	}
 	return u, nil
+}
+
+// uncounted writes to an upload without counting the session's bytes.
+type uncounted struct{ u *Upload }
+
+func (w uncounted) Write(p []byte) (int, error) {
+	w.u.mu.Lock()
+	defer w.u.mu.Unlock()
+	return w.u.writeAt(p, w.u.size)
 }

@@ -59,6 +59,7 @@ func (v *View) Open(ctx context.Context, name string) (*Download, error) {
 func (d *Download) ReadAt(p []byte, off int64) (int, error) {
 	n, err := d.file.ReadAt(p, off)
 	d.served.Add(int64(n))
+	d.v.countOut(n)
 	if err != nil && err != io.EOF {
 		return n, pathErr("read", d.t.vpath.String(), err)
 	}
@@ -69,6 +70,7 @@ func (d *Download) ReadAt(p []byte, off int64) (int, error) {
 func (d *Download) Read(p []byte) (int, error) {
 	n, err := d.file.Read(p)
 	d.served.Add(int64(n))
+	d.v.countOut(n)
 	if err != nil && err != io.EOF {
 		return n, pathErr("read", d.t.vpath.String(), err)
 	}

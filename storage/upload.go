@@ -87,15 +87,19 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 // WriteAt writes at an offset; out-of-order writes are fine.
 func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.writeAt(p, off)
+	n, err := u.writeAt(p, off)
+	u.mu.Unlock()
+	u.v.countIn(n)
+	return n, err
 }
 
 // Write appends, for protocols that stream.
 func (u *Upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.writeAt(p, u.size)
+	n, err := u.writeAt(p, u.size)
+	u.mu.Unlock()
+	u.v.countIn(n)
+	return n, err
 }
 
 // writeAt writes with u.mu held.

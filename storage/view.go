@@ -26,6 +26,13 @@ type Auditor interface {
 	Audit(ctx context.Context, e store.AuditEntry) error
 }
 
+// Counter counts the bytes a session moves (the gateway's live-session
+// registry). It is called on the data path, so it must not block.
+type Counter interface {
+	CountIn(n int64)  // bytes written by the session's uploads
+	CountOut(n int64) // bytes read by the session's downloads
+}
+
 // Session identifies the connection a view serves, for the audit log.
 type Session struct {
 	ID       string
@@ -41,6 +48,9 @@ type ViewOptions struct {
 	Decider    Decider
 	Auditor    Auditor
 	Session    Session
+	// Counter, when set, is told the bytes every Upload writes and every
+	// Download reads through this view.
+	Counter Counter
 }
 
 // View is one user's virtual filesystem for one session.
@@ -52,6 +62,7 @@ type View struct {
 	decider Decider
 	auditor Auditor
 	session Session
+	counter Counter // nil: bytes are not counted
 }
 
 // NewView builds a session's view: the role's mounts, plus any whole area
@@ -59,7 +70,7 @@ type View struct {
 func NewView(ctx context.Context, o ViewOptions) (*View, error) {
 	v := &View{
 		user: o.User, sub: authz.SubjectOf(o.User), files: o.Files,
-		decider: o.Decider, auditor: o.Auditor, session: o.Session,
+		decider: o.Decider, auditor: o.Auditor, session: o.Session, counter: o.Counter,
 	}
 	v.mounts = MountsFor(o.User, o.AllClients)
 	if o.User.Role == store.RoleStaff || o.User.Role == store.RoleManager {
@@ -79,6 +90,18 @@ func NewView(ctx context.Context, o ViewOptions) (*View, error) {
 
 // User returns the view's user.
 func (v *View) User() *store.User { return v.user }
+
+func (v *View) countIn(n int) {
+	if v.counter != nil && n > 0 {
+		v.counter.CountIn(int64(n))
+	}
+}
+
+func (v *View) countOut(n int) {
+	if v.counter != nil && n > 0 {
+		v.counter.CountOut(int64(n))
+	}
+}
 
 // target is a resolved virtual path.
 type target struct {

@@ -41,6 +41,7 @@ type session struct {
 	cancel context.CancelFunc
 	log    *slog.Logger
 	user   string
+	live   *gateway.LiveSession // from login to disconnect
 }
 
 func sessionOf(cc ftpserver.ClientContext) *session {
@@ -79,6 +80,9 @@ func (d *driver) ClientDisconnected(cc ftpserver.ClientContext) {
 		return // ClientConnected never ran
 	}
 	s.cancel()
+	if s.live != nil {
+		s.live.End()
+	}
 	if s.user != "" {
 		s.log.Info("session ended")
 	}
@@ -99,8 +103,18 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	if err != nil {
 		return nil, gateway.ErrLoginFailed
 	}
+	if s.live != nil {
+		s.live.End() // a second login on the same connection
+	}
+	// A kick closes the control connection: ftpserverlib then ends the
+	// session and closes its data connection, so a transfer in flight
+	// fails (an upload is discarded).
+	remote := cc.RemoteAddr()
+	s.live = d.s.o.Core.Register(s.id, u.Name, "ftp", s.remote, func() { d.s.closeControl(remote) })
 	view, err := d.s.o.Core.View(s.ctx, u, storage.Session{ID: s.id, Protocol: "ftp", Remote: s.remote.String()})
 	if err != nil {
+		s.live.End()
+		s.live = nil
 		s.log.Error("view not built", "user", u.Name, "err", err)
 		return nil, gateway.ErrLoginFailed
 	}

@@ -185,7 +185,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// trackListener records the open control connections, for Shutdown.
+// closeControl closes the control connection from remote (a kick), as
+// Shutdown does: ftpserverlib's reader fails and ends the session.
+func (s *Server) closeControl(remote net.Addr) {
+	if remote == nil {
+		return
+	}
+	want := remote.String()
+	var conn net.Conn
+	s.mu.Lock()
+	for c := range s.conns {
+		if ra := c.RemoteAddr(); ra != nil && ra.String() == want {
+			conn = c
+			break
+		}
+	}
+	s.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// trackListener records the open control connections, for Shutdown and
+// kicks.
 type trackListener struct {
 	net.Listener
 	s *Server

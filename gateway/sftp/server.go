@@ -214,6 +214,10 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		return
 	}
 	log = log.With("user", u.Name, "role", string(u.Role))
+	// A kick closes the connection: the channels end, an open upload is
+	// discarded, and the client's next request fails.
+	live := s.o.Core.Register(sid, u.Name, "sftp", remote, func() { c.Close() })
+	defer live.End()
 	view, err := s.o.Core.View(ctx, u, storage.Session{ID: sid, Protocol: "sftp", Remote: remote.String()})
 	if err != nil {
 		log.Error("view not built", "err", err)

@@ -187,8 +187,9 @@ func (r *readFile) Close() error {
 }
 
 // uploadFile is an upload in progress: it goes into place at Close only
-// if the request's data arrived whole.
+// if the request's data arrived whole and its session was not kicked.
 type uploadFile struct {
+	ctx      context.Context // the request's
 	q        *request
 	u        *storage.Upload
 	name     string
@@ -207,7 +208,10 @@ func (u *uploadFile) Write(p []byte) (int, error) {
 // Close puts the file in place, or discards it; a failed write (a full
 // disk) is the status the client gets, not the close's.
 func (u *uploadFile) Close() error {
-	if !u.q.complete() {
+	switch {
+	case kicked(u.ctx):
+		u.u.TransferError(errKicked)
+	case !u.q.complete():
 		u.u.TransferError(errors.New("request body incomplete"))
 	}
 	err := u.u.Close()

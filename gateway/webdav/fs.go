@@ -109,7 +109,7 @@ func (fileSystem) OpenFile(ctx context.Context, name string, flag int, _ os.File
 			return nil, q.note(err)
 		}
 		q.note(nil)
-		return &uploadFile{q: q, u: u, name: path.Base(name)}, nil
+		return &uploadFile{ctx: ctx, q: q, u: u, name: path.Base(name)}, nil
 	}
 	// Read, or O_RDWR for PROPPATCH: nothing is opened yet.
 	fi, err := q.view.Stat(ctx, name)
@@ -139,11 +139,14 @@ func isDesktopFile(name string) bool {
 // otherwise open and sniff every file it lists.
 type fileInfo struct{ fs.FileInfo }
 
-func (fi fileInfo) ContentType(context.Context) (string, error) {
-	if t := mime.TypeByExtension(path.Ext(fi.Name())); t != "" {
-		return t, nil
+func (fi fileInfo) ContentType(context.Context) (string, error) { return contentType(fi.Name()), nil }
+
+// contentType is the type of a file, from its name.
+func contentType(name string) string {
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
 	}
-	return "application/octet-stream", nil
+	return "application/octet-stream"
 }
 
 // ETag is x/net/webdav's own (modification time and size), defined here

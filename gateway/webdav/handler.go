@@ -32,12 +32,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remote := remoteOf(r)
-	u, session, ok := s.login(w, r, remote)
+	u, cr, ok := s.login(w, r, remote)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	view, err := s.o.Core.View(ctx, u, storage.Session{ID: session, Protocol: protocol, Remote: remote.String()})
+	defer s.creds.release(cr)
+	ctx, unbind := bindSession(r.Context(), cr.ctx, w)
+	defer unbind()
+	if ctx.Err() != nil {
+		challenge(w) // kicked since it logged in: the next request logs in again
+		return
+	}
+	view, err := s.o.Core.View(ctx, u, storage.Session{ID: cr.live.ID(), Protocol: protocol, Remote: remote.String()})
 	if err != nil {
 		s.log.Error("webdav view", "user", u.Name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -45,6 +51,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := &request{view: view, desktop: s.o.DesktopFiles}
 	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		// From the name, as PROPFIND says: http.ServeContent would
+		// otherwise read the file's head to sniff it (HEAD would open it).
+		w.Header().Set("Content-Type", contentType(r.URL.Path))
 	case "PROPFIND", "PROPPATCH", "LOCK":
 		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
 	case http.MethodPut:

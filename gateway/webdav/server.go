@@ -30,7 +30,8 @@ type Options struct {
 }
 
 // Server is the WebDAV front end. Its lock table and remembered
-// credentials outlive requests and connections.
+// credentials (its sessions, see credTTL) outlive requests and
+// connections.
 type Server struct {
 	o     Options
 	log   *slog.Logger
@@ -69,6 +70,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.o.TLS != nil {
 		ln = tls.NewListener(ln, s.o.TLS)
 	}
+	stop, swept := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(swept)
+		s.sweep(ctx, stop)
+	}()
+	defer func() {
+		close(stop)
+		<-swept
+	}()
 	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -77,12 +87,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Shutdown stops accepting, lets requests in flight finish until ctx
-// ends, then closes what is left.
+// ends, then closes what is left and ends every session.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		s.http.Close()
 	}
+	s.creds.forgetAll()
 	return err
 }
 

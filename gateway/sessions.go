@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SessionInfo describes a live session, as the registry lists it.
+//
+// BytesIn and BytesOut are the bytes the session's uploads wrote and its
+// downloads read through its storage view, counted as they flow. They
+// include what the server reads or writes on the session's behalf without
+// it crossing the network: FTP's HASH reads the file, WebDAV's COPY reads
+// the source and writes the copy, and a resumed upload (SFTP reput, FTP
+// REST+STOR and APPE) counts the kept head it copies from the old file.
+type SessionInfo struct {
+	ID, User, Protocol string
+	Remote             netip.Addr
+	Started            time.Time
+	BytesIn, BytesOut  int64
+}
+
+// LiveSession is a front end's handle on a session in the registry: it
+// counts the session's bytes (Core.View hands it to the storage view) and
+// End takes the session off the list.
+type LiveSession struct {
+	reg      *registry
+	id, user string
+	protocol string
+	remote   netip.Addr
+	started  time.Time
+	kill     func()
+	in, out  atomic.Int64
+	// the metrics' byte counters of the protocol; nil without metrics
+	inTotal, outTotal prometheus.Counter
+}
+
+// registry is the Core's table of live sessions, across protocols.
+type registry struct {
+	mu sync.Mutex
+	m  map[string]*LiveSession
+}
+
+func newRegistry() *registry { return &registry{m: make(map[string]*LiveSession)} }
+
+// Register lists a logged-in session under its session id (the one in its
+// login's audit row) until End, and returns its handle. kill disconnects
+// the client the way the protocol does (SFTP and FTP close the connection,
+// WebDAV forgets the credential and cancels the session's requests); Kick
+// runs it at most once, from another goroutine, and it must not block.
+// Registering an id again replaces the earlier entry.
+func (c *Core) Register(id, user, protocol string, remote netip.Addr, kill func()) *LiveSession {
+	s := &LiveSession{reg: c.sessions, id: id, user: user, protocol: protocol, remote: remote.Unmap(),
+		started: c.now(), kill: kill}
+	s.inTotal, s.outTotal = c.metrics.sessionBytes(protocol)
+	c.sessions.mu.Lock()
+	defer c.sessions.mu.Unlock()
+	c.sessions.m[id] = s
+	return s
+}
+
+// Sessions lists the live sessions, oldest first (then by id).
+func (c *Core) Sessions() []SessionInfo {
+	c.sessions.mu.Lock()
+	out := make([]SessionInfo, 0, len(c.sessions.m))
+	for _, s := range c.sessions.m {
+		out = append(out, s.info())
+	}
+	c.sessions.mu.Unlock()
+	slices.SortFunc(out, func(a, b SessionInfo) int {
+		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// Kick ends a live session: it leaves the list at once and its client is
+// disconnected. Over SFTP and FTP the connection is closed (an upload in
+// flight fails and is discarded). Over WebDAV, whose clients send their
+// password with every request, "disconnected" means: the remembered
+// credential is dropped, the session's requests in flight are cancelled
+// and their connections cut (a PUT in flight is discarded), and the
+// client's next request logs in again, as a new session. Kick reports
+// false when no live session has that id.
+func (c *Core) Kick(id string) bool {
+	c.sessions.mu.Lock()
+	s := c.sessions.m[id]
+	delete(c.sessions.m, id)
+	c.sessions.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	if s.kill != nil {
+		s.kill()
+	}
+	return true
+}
+
+// session returns the live session with an id, or nil.
+func (c *Core) session(id string) *LiveSession {
+	c.sessions.mu.Lock()
+	defer c.sessions.mu.Unlock()
+	return c.sessions.m[id]
+}
+
+// ID returns the session id.
+func (s *LiveSession) ID() string { return s.id }
+
+// End takes the session off the list, when it ends for any reason; it may
+// be called more than once.
+func (s *LiveSession) End() {
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	if s.reg.m[s.id] == s {
+		delete(s.reg.m, s.id)
+	}
+}
+
+// CountIn adds bytes received from the client (storage.Counter).
+func (s *LiveSession) CountIn(n int64) {
+	s.in.Add(n)
+	if s.inTotal != nil {
+		s.inTotal.Add(float64(n))
+	}
+}
+
+// CountOut adds bytes sent to the client (storage.Counter).
+func (s *LiveSession) CountOut(n int64) {
+	s.out.Add(n)
+	if s.outTotal != nil {
+		s.outTotal.Add(float64(n))
+	}
+}
+
+func (s *LiveSession) info() SessionInfo {
+	return SessionInfo{ID: s.id, User: s.user, Protocol: s.protocol, Remote: s.remote, Started: s.started,
+		BytesIn: s.in.Load(), BytesOut: s.out.Load()}
+}

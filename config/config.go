@@ -22,17 +22,18 @@ const Off = "off"
 
 // Config is the whole configuration.
 type Config struct {
-	DataDir     string   `toml:"data_dir"`    // where files, database and keys live
-	Departments []string `toml:"departments"` // department folders and valid departments
-	LogLevel    string   `toml:"log_level"`   // debug, info, warn, error
-	LogFormat   string   `toml:"log_format"`  // text or json
-	TLS         TLS      `toml:"tls"`
-	SFTP        SFTP     `toml:"sftp"`
-	FTP         FTP      `toml:"ftp"`
-	WebDAV      WebDAV   `toml:"webdav"`
-	Admin       Listener `toml:"admin"`
-	Defender    Defender `toml:"defender"`
-	Limits      Limits   `toml:"limits"`
+	DataDir      string   `toml:"data_dir"`     // where files, database and keys live
+	Organization string   `toml:"organization"` // named in credential letters
+	Departments  []string `toml:"departments"`  // department folders and valid departments
+	LogLevel     string   `toml:"log_level"`    // debug, info, warn, error
+	LogFormat    string   `toml:"log_format"`   // text or json
+	TLS          TLS      `toml:"tls"`
+	SFTP         SFTP     `toml:"sftp"`
+	FTP          FTP      `toml:"ftp"`
+	WebDAV       WebDAV   `toml:"webdav"`
+	Admin        Listener `toml:"admin"`
+	Defender     Defender `toml:"defender"`
+	Limits       Limits   `toml:"limits"`
 }
 
 // TLS names the certificate that FTPS and WebDAV (and later the admin
@@ -125,10 +126,11 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		DataDir:     "./custodia-data",
-		Departments: []string{"operaciones", "comercializacion", "trafico", "administracion", "recursos-humanos"},
-		LogLevel:    "info",
-		LogFormat:   "text",
+		DataDir:      "./custodia-data",
+		Organization: "custodia",
+		Departments:  []string{"operaciones", "comercializacion", "trafico", "administracion", "recursos-humanos"},
+		LogLevel:     "info",
+		LogFormat:    "text",
 		SFTP: SFTP{
 			Listen: ":2022", IdleTimeout: Duration{15 * time.Minute},
 			LoginTimeout: Duration{30 * time.Second}, MaxAuthTries: 3,
@@ -196,6 +198,9 @@ func (c Config) Validate() Problems {
 	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 	if strings.TrimSpace(c.DataDir) == "" {
 		add("data_dir", "must not be empty")
+	}
+	if strings.TrimSpace(c.Organization) == "" {
+		add("organization", "must not be empty: credential letters name it")
 	}
 	if len(c.Departments) == 0 {
 		add("departments", "at least one department is needed")

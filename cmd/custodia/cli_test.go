@@ -64,7 +64,7 @@ func TestCLIRefusesBadInput(t *testing.T) {
 		{"", []string{"user", "add", "x", "--role", "wizard"}, "unknown role"},
 		{"", []string{"user", "add", "x", "--role", "staff", "--department", "marketing"}, "unknown department"},
 		{"", []string{"user", "add", "x", "--role", "client", "--client", "NOPE"}, "unknown client"},
-		{"", []string{"user", "add", "x", "--role", "client"}, "needs at least one --client"},
+		{"", []string{"user", "add", "x", "--role", "client"}, "--client: role client needs at least one client"},
 		{"short\n", []string{"user", "add", "x", "--role", "admin", "--password-stdin"}, "too short"},
 		{"\n", []string{"user", "add", "x", "--role", "admin", "--password-stdin"}, "empty"},
 		{"alllowercaseletters\n", []string{"user", "add", "x", "--role", "admin", "--password-stdin"}, "too weak"},

@@ -28,6 +28,7 @@ type testGateway struct {
 	addr    string // SFTP
 	ftpAddr string // explicit FTPS
 	davAddr string // WebDAV over HTTPS (plain HTTP with CUSTODIA_WEBDAV_TLS=off)
+	apiAddr string // the admin API, plain HTTP on loopback
 	logs    *syncBuffer
 }
 
@@ -58,7 +59,7 @@ func startGateway(t testing.TB, extra ...string) *testGateway {
 	dir := t.TempDir()
 	env := append([]string{
 		"CUSTODIA_DATA_DIR=" + dir, "CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_FTP_LISTEN=127.0.0.1:0",
-		"CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0", "CUSTODIA_LOG_LEVEL=error",
+		"CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0", "CUSTODIA_ADMIN_LISTEN=127.0.0.1:0", "CUSTODIA_LOG_LEVEL=error",
 	}, extra...)
 	var out bytes.Buffer
 	errb := &syncBuffer{}
@@ -71,7 +72,7 @@ func startGateway(t testing.TB, extra ...string) *testGateway {
 		t.Fatalf("serve on an empty data dir did not print the first admin's password:\n%s", out.String())
 	}
 	tg := &testGateway{t: t, dataDir: dir, environ: env, g: g, addr: g.addr("sftp"), ftpAddr: g.addr("ftp"),
-		davAddr: g.addr("webdav"), logs: errb}
+		davAddr: g.addr("webdav"), apiAddr: g.addr("admin"), logs: errb}
 	t.Cleanup(func() {
 		if err := g.stop(); err != nil {
 			t.Errorf("gateway did not stop cleanly: %v", err)

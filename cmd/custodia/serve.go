@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 
@@ -45,13 +48,16 @@ type running struct {
 	done    chan error // one result per server
 	log     *slog.Logger
 	tls     *tls.Config // the TLS front ends' certificate, once loaded
+	core    *gateway.Core
+	metrics *prometheus.Registry
 }
 
 // server is a started front end.
 type server struct {
-	name     string // sftp, ftp, ftps-implicit, webdav
+	name     string // sftp, ftp, ftps-implicit, webdav, admin
 	ln       net.Listener
 	shutdown func(context.Context) error
+	up       *atomic.Bool // false once its Serve returned
 }
 
 // addr returns the address a front end listens on, or "".
@@ -66,8 +72,14 @@ func (g *running) addr(name string) string {
 
 // serve starts a front end on its listener.
 func (g *running) serve(ctx context.Context, name string, ln net.Listener, run func(context.Context, net.Listener) error, shutdown func(context.Context) error) {
-	g.servers = append(g.servers, server{name: name, ln: ln, shutdown: shutdown})
-	go func() { g.done <- run(ctx, ln) }()
+	up := new(atomic.Bool)
+	up.Store(true)
+	g.servers = append(g.servers, server{name: name, ln: ln, shutdown: shutdown, up: up})
+	go func() {
+		err := run(ctx, ln)
+		up.Store(false)
+		g.done <- err
+	}()
 }
 
 // listen opens a front end's listener, naming its key on failure.
@@ -120,14 +132,18 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 			BanTime: a.cfg.Defender.BanTime.Duration,
 		})
 	}
+	// One registry for the process, served by the admin API's /metrics.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	core, err := gateway.New(gateway.Options{
-		Store: st, Files: files, Decider: enf, Defender: defender, Logger: log,
+		Store: st, Files: files, Decider: enf, Defender: defender, Logger: log, Metrics: reg,
 		Limits: gateway.Limits{Total: a.cfg.Limits.MaxConnections, PerAddr: a.cfg.Limits.MaxConnectionsPerIP},
 	})
 	if err != nil {
 		return nil, err
 	}
-	g = &running{st: st, files: files, cancel: cancel, done: make(chan error, 4), log: log}
+	g = &running{st: st, files: files, cancel: cancel, done: make(chan error, 5), log: log, core: core,
+		metrics: reg}
 	defer func() {
 		if err != nil {
 			g.stopServers()
@@ -140,6 +156,9 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 		return nil, err
 	}
 	if err := a.startWebDAV(ctx, g, core); err != nil {
+		return nil, err
+	}
+	if err := a.startAdmin(ctx, g, core, enf); err != nil {
 		return nil, err
 	}
 	if len(g.servers) == 0 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +20,7 @@ func (a *app) userCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "manage users"}
 	cmd.AddCommand(a.userAddCmd(), a.userListCmd(), a.userPasswdCmd(),
 		a.userStatusCmd("disable", store.StatusDisabled), a.userStatusCmd("enable", store.StatusActive),
-		a.userDeleteCmd())
+		a.userDeleteCmd(), a.userLetterCmd())
 	return cmd
 }
 
@@ -38,20 +37,6 @@ func (a *app) readPassword() (string, error) {
 	return pw, nil
 }
 
-func validUserName(name string) error {
-	if name == "" || len(name) > 64 {
-		return fmt.Errorf("user name %q: 1 to 64 characters", name)
-	}
-	for i, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			i > 0 && (r == '.' || r == '_' || r == '-' || r == '@')
-		if !ok {
-			return fmt.Errorf("user name %q: use letters, digits and . _ - @, starting with a letter or digit", name)
-		}
-	}
-	return nil
-}
-
 func (a *app) userAddCmd() *cobra.Command {
 	var role, dept, expires string
 	var clients, keyFiles, cidrs []string
@@ -63,7 +48,7 @@ func (a *app) userAddCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			name := args[0]
-			if err := validUserName(name); err != nil {
+			if err := store.ValidUserName(name); err != nil {
 				return err
 			}
 			st, err := a.openStore(ctx)
@@ -147,34 +132,19 @@ func (a *app) userAddCmd() *cobra.Command {
 	return cmd
 }
 
-// assignments checks the department and client ids against the role.
+// assignments checks the department and client ids against the role,
+// naming the flag at fault.
 func (a *app) assignments(ctx context.Context, st *store.Store, nu *store.NewUser, dept string, clients []string) error {
-	switch {
-	case nu.Role.HasDepartment() && dept == "":
-		return fmt.Errorf("role %s needs --department (one of %s)", nu.Role, strings.Join(a.cfg.Departments, ", "))
-	case !nu.Role.HasDepartment() && dept != "":
-		return fmt.Errorf("role %s has no department; drop --department", nu.Role)
-	case dept != "" && !slices.Contains(a.cfg.Departments, dept):
-		return fmt.Errorf("unknown department %q (want one of %s)", dept, strings.Join(a.cfg.Departments, ", "))
-	case nu.Role.HasClients() && len(clients) == 0:
-		return fmt.Errorf("role %s needs at least one --client", nu.Role)
-	case !nu.Role.HasClients() && len(clients) > 0:
-		return fmt.Errorf("role %s is not assigned clients; drop --client", nu.Role)
+	ids, err := st.CheckAssignments(ctx, nu.Role, dept, clients, a.cfg.Departments)
+	var fe *store.FieldError
+	if errors.As(err, &fe) {
+		flag := map[string]string{"department": "--department", "clients": "--client"}[fe.Field]
+		return fmt.Errorf("%s: %s", flag, fe.Msg)
 	}
-	nu.Department = dept
-	for _, c := range clients {
-		id, err := store.NormalizeClientID(c)
-		if err != nil {
-			return err
-		}
-		if _, err := st.ClientByID(ctx, id); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("unknown client %q (add it first with: custodia client add %s --name NAME)", id, id)
-			}
-			return err
-		}
-		nu.Clients = append(nu.Clients, id)
+	if err != nil {
+		return err
 	}
+	nu.Department, nu.Clients = dept, ids
 	return nil
 }
 

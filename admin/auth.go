@@ -1,0 +1,218 @@
+package admin
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
+)
+
+// tokenTTL is how long a login's bearer token lives.
+const tokenTTL = time.Hour
+
+// caller is who makes a request: an admin with a token, or nobody yet.
+type caller struct {
+	user   *store.User
+	token  *store.Token
+	remote netip.Addr
+}
+
+func (c *caller) name() string {
+	if c.user == nil {
+		return ""
+	}
+	return c.user.Name
+}
+
+// newSecret returns a random token and the hash the store keeps.
+func newSecret(prefix string) (secret, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	secret = prefix + base64.RawURLEncoding.EncodeToString(b)
+	return secret, hashSecret(secret)
+}
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// authenticate admits a request with a bearer token (a login's or an API
+// key) of an active admin. Tokens are looked up by their SHA-256: the
+// secret itself is never stored or compared.
+func (s *Server) authenticate(r *http.Request, remote netip.Addr) (*caller, error) {
+	auth := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || secret == "" {
+		return nil, fail(http.StatusUnauthorized, "", "send Authorization: Bearer TOKEN (from POST /api/v1/login, or an API key)")
+	}
+	t, err := s.o.Store.TokenByHash(r.Context(), hashSecret(strings.TrimSpace(secret)))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fail(http.StatusUnauthorized, "", "unknown token")
+	case err != nil:
+		return nil, err
+	case t.RevokedAt != nil:
+		return nil, fail(http.StatusUnauthorized, "", "the token was revoked")
+	case t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt):
+		return nil, fail(http.StatusUnauthorized, "", "the token expired; log in again")
+	}
+	u, err := s.o.Store.UserByName(r.Context(), t.User)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fail(http.StatusUnauthorized, "", "the token's user no longer exists")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.admitted(u); err != nil {
+		return nil, err
+	}
+	return &caller{user: u, token: t, remote: remote}, nil
+}
+
+// admitted refuses users who may not use the API.
+func (s *Server) admitted(u *store.User) error {
+	switch {
+	case u.Role != store.RoleAdmin:
+		return fail(http.StatusForbidden, "", "only admins may use the admin API")
+	case u.Status != store.StatusActive:
+		return fail(http.StatusForbidden, "", "the account is disabled")
+	case u.ExpiresAt != nil && !s.now().Before(*u.ExpiresAt):
+		return fail(http.StatusForbidden, "", "the account expired")
+	}
+	return nil
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// login exchanges an admin's password for a bearer token. It goes through
+// the gateway's login: the same audit row and defender as every protocol.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req loginRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Username == "" {
+		return fail(http.StatusBadRequest, "username", "username is required")
+	}
+	u, err := s.o.Core.Login(r.Context(), gateway.Credentials{
+		Username: req.Username, Password: req.Password, Remote: c.remote, Protocol: protocol,
+		Session: gateway.NewSessionID(),
+	})
+	if err != nil {
+		return fail(http.StatusUnauthorized, "", "wrong username or password")
+	}
+	if err := s.admitted(u); err != nil {
+		return err
+	}
+	secret, hash := newSecret("cst_")
+	expires := s.now().Add(tokenTTL).UTC()
+	if _, err := s.o.Store.CreateToken(r.Context(), store.TokenSession, "login", u.Name, hash, &expires); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, loginResponse{Token: secret, ExpiresAt: expires})
+	return nil
+}
+
+// logout revokes the token the request came with.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.o.Store.RevokeToken(r.Context(), c.token.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type keyRequest struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+type keyJSON struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	User      string     `json:"user"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	Key       string     `json:"key,omitempty"` // only when created
+}
+
+func keyOf(t *store.Token) keyJSON {
+	return keyJSON{ID: t.ID, Name: t.Name, User: t.User, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt}
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ts, err := s.o.Store.ListTokens(r.Context(), store.TokenAPIKey)
+	if err != nil {
+		return err
+	}
+	out := make([]keyJSON, len(ts))
+	for i, t := range ts {
+		out[i] = keyOf(t)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+	return nil
+}
+
+// createKey makes a long-lived API key for scripts; the key is shown once.
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req keyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
+		return badField("name", "name the key (1 to 100 characters), e.g. the script that uses it")
+	}
+	if req.ExpiresAt != nil && !req.ExpiresAt.After(s.now()) {
+		return badField("expires_at", "must be in the future")
+	}
+	secret, hash := newSecret("cstk_")
+	t, err := s.o.Store.CreateToken(r.Context(), store.TokenAPIKey, req.Name, c.name(), hash, req.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	out := keyOf(t)
+	s.audit(r, c, "admin.key.create", "/api/v1/keys/"+strconv.FormatInt(t.ID, 10), nil, out)
+	out.Key = secret
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return fail(http.StatusNotFound, "id", "no API key %q", r.PathValue("id"))
+	}
+	t, err := s.o.Store.TokenByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && t.Kind != store.TokenAPIKey) {
+		return fail(http.StatusNotFound, "id", "no API key %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.o.Store.RevokeToken(r.Context(), id); err != nil {
+		return err
+	}
+	after, _ := s.o.Store.TokenByID(r.Context(), id)
+	s.audit(r, c, "admin.key.revoke", r.URL.Path, keyOf(t), keyOf(after))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,128 @@
+package admin
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRenderLetter(t *testing.T) {
+	t.Parallel()
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftotext is not installed, and CI is set: .ci/run must install it")
+		}
+		t.Skip("skipping: pdftotext is not installed (apt-get install poppler-utils)")
+	}
+	// text renders a letter and returns the PDF and its text as pdftotext
+	// extracts it, pages ending in a form feed.
+	text := func(t *testing.T, l Letter) ([]byte, string) {
+		t.Helper()
+		pdf, err := RenderLetter(l)
+		if err != nil {
+			t.Fatalf("RenderLetter: %v", err)
+		}
+		file := filepath.Join(t.TempDir(), "carta.pdf")
+		if err := os.WriteFile(file, pdf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdftotext cannot read the letter: %v\n%s", err, out)
+		}
+		return pdf, string(out)
+	}
+	const (
+		org      = "Agencia Aduanal Querétaro"
+		password = "ohX5Q+jML:YYS-D2g_wL"
+		hostKey  = "SHA256:UDO16XmTPBeOMMHarFuQfk+eusXaipycMOpgx8SIiDQ"
+		tlsFP    = "B5:FA:DC:B7:E9:13:7C:8A:87:56:08:5C:FF:05:56:ED:4E:C7:26:7F:2C:14:46:DA:0C:F3:7C:60:67:13:C6:8A"
+		share    = "https://archivos.aaq.mx:8443/"
+	)
+	letter := func(role string) Letter {
+		return Letter{
+			Organization: org, Username: "corresponsal.gdl", Password: password, Role: role,
+			SFTP: "archivos.aaq.mx:2022", FTPS: "archivos.aaq.mx:2121", WebDAV: share,
+			HostKeyFingerprint: hostKey, TLSFingerprint: tlsFP,
+			Date: time.Date(2026, time.November, 25, 11, 0, 0, 0, time.UTC),
+		}
+	}
+
+	for _, role := range []string{"correspondent", "staff"} {
+		t.Run(role, func(t *testing.T) {
+			t.Parallel()
+			pdf, txt := text(t, letter(role))
+			if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+				t.Errorf("the letter does not start with %%PDF-: %q", pdf[:min(len(pdf), 16)])
+			}
+			if pages := strings.Count(txt, "\f"); pages != 1 {
+				t.Errorf("the letter has %d pages, want 1", pages)
+			}
+			if bytes.Contains(pdf, []byte(password)) {
+				t.Errorf("the password is readable in the PDF's raw bytes; the content streams should be compressed")
+			}
+			lines := strings.Split(txt, "\n")
+			hasLine := func(what, want string) {
+				t.Helper()
+				for _, l := range lines {
+					if strings.Contains(l, want) {
+						return
+					}
+				}
+				t.Errorf("the letter's text lacks the %s %q on one line:\n%s", what, want, txt)
+			}
+			hasLine("organisation", org)
+			hasLine("greeting", "Estimado(a) usuario(a)")
+			hasLine("date", "25 de noviembre de 2026")
+			hasLine("user name", "corresponsal.gdl")
+			hasLine("password", password)
+			hasLine("SFTP command", "sftp -P 2022 corresponsal.gdl@archivos.aaq.mx")
+			hasLine("FTPS setting", "Requiere FTP explícito sobre TLS")
+			hasLine("SSH host key fingerprint", hostKey)
+			hasLine("TLS certificate fingerprint", tlsFP)
+			hasLine("warning", "no la comparta")
+			if role == "staff" {
+				hasLine("mapped drive", "Conectar unidad de red")
+				hasLine("share URL", share)
+			} else if strings.Contains(txt, share) || strings.Contains(txt, "unidad de red") {
+				t.Errorf("a correspondent's letter offers a mapped drive; those are for staff:\n%s", txt)
+			}
+		})
+	}
+
+	t.Run("only what is on", func(t *testing.T) {
+		t.Parallel()
+		l := letter("client")
+		l.FTPS, l.WebDAV = "", ""
+		_, txt := text(t, l)
+		for _, absent := range []string{"FTPS", "2121", tlsFP, share} {
+			if strings.Contains(txt, absent) {
+				t.Errorf("a letter without FTPS and WebDAV mentions %q:\n%s", absent, txt)
+			}
+		}
+		if !strings.Contains(txt, hostKey) || !strings.Contains(txt, password) {
+			t.Errorf("a letter with SFTP only lacks the host key fingerprint or the password:\n%s", txt)
+		}
+	})
+}
+
+func TestRenderLetterRefuses(t *testing.T) {
+	t.Parallel()
+	for name, l := range map[string]Letter{
+		"no user name":        {Password: "ohX5Q+jML:YYS-D2g_wL"},
+		"blank user name":     {Username: "  ", Password: "ohX5Q+jML:YYS-D2g_wL"},
+		"no password":         {Username: "ana"},
+		"space in password":   {Username: "ana", Password: "ohX5Q+jML YYS-D2g_wL"},
+		"accent in password":  {Username: "ana", Password: "ohX5Q+jML:YYS-D2g_wLé"},
+		"newline in password": {Username: "ana", Password: "ohX5Q+jML:YYS-D2g_wL\n"},
+	} {
+		if pdf, err := RenderLetter(l); err == nil {
+			t.Errorf("%s: RenderLetter wrote a letter (%d bytes), want an error", name, len(pdf))
+		}
+	}
+}

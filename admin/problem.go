@@ -1,0 +1,97 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// maxBody bounds a request body.
+const maxBody = 64 << 10
+
+// problem is an RFC 9457 problem detail; Field names the request field at
+// fault, when one is.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Field  string `json:"field,omitempty"`
+}
+
+// apiError is an error the API answers with a problem.
+type apiError struct {
+	status int
+	field  string
+	detail string
+}
+
+func (e *apiError) Error() string { return e.detail }
+
+func fail(status int, field, format string, a ...any) error {
+	return &apiError{status: status, field: field, detail: fmt.Sprintf(format, a...)}
+}
+
+func badField(field, format string, a ...any) error {
+	return fail(http.StatusUnprocessableEntity, field, format, a...)
+}
+
+// writeProblem answers err as a problem; an unexpected error is a 500
+// whose detail stays in the log.
+func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		s.log.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, detail: "internal error; see the server log"}
+	}
+	p := problem{Type: "about:blank", Title: http.StatusText(ae.status), Status: ae.status, Detail: ae.detail, Field: ae.field}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(ae.status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// decode reads a JSON body into v: one object, no unknown fields, at most
+// maxBody bytes.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return fail(http.StatusUnsupportedMediaType, "", "send application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var maxErr *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case err == nil:
+	case errors.As(err, &maxErr):
+		return fail(http.StatusRequestEntityTooLarge, "", "the body is larger than %d bytes", maxBody)
+	case errors.Is(err, io.EOF):
+		return fail(http.StatusBadRequest, "", "the body is empty; send a JSON object")
+	case errors.As(err, &typeErr):
+		return fail(http.StatusBadRequest, typeErr.Field, "field %q: want %s", typeErr.Field, typeErr.Type)
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return fail(http.StatusBadRequest, "", "malformed JSON: %v", err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fail(http.StatusBadRequest, field, "unknown field %q", field)
+	default:
+		return fail(http.StatusBadRequest, "", "malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return fail(http.StatusBadRequest, "", "send one JSON object")
+	}
+	return nil
+}
+
+// writeJSON answers v with a status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,349 @@
+package admin
+
+import (
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/store"
+)
+
+// Client accounts.
+
+type clientJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c *caller) error {
+	cs, err := s.o.Store.ListClients(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]clientJSON, len(cs))
+	for i, cl := range cs {
+		out[i] = clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+	return nil
+}
+
+type createClientRequest struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// createClient adds a client account and its folders.
+func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req createClientRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id, err := store.NormalizeClientID(req.ID)
+	if err != nil {
+		return badField("id", "%v", err)
+	}
+	if req.Name == "" {
+		return badField("name", "name the client account")
+	}
+	cl, err := s.o.Store.CreateClient(r.Context(), id, req.Name)
+	if errors.Is(err, store.ErrConflict) {
+		return fail(http.StatusConflict, "id", "client %s already exists", id)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.o.AddClientFolders(id); err != nil {
+		return err
+	}
+	out := clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt}
+	s.audit(r, c, "admin.client.create", "/api/v1/clients/"+cl.ID, nil, out)
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// Policies.
+
+type ruleJSON struct {
+	Subject string `json:"subject"`
+	Object  string `json:"object"`
+	Actions string `json:"actions"`
+	Effect  string `json:"effect"`
+}
+
+func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, c *caller) error {
+	rules, inh, err := s.o.Enforcer.Rules()
+	if err != nil {
+		return err
+	}
+	rs := make([]ruleJSON, len(rules))
+	for i, ru := range rules {
+		rs[i] = ruleJSON{ru.Subject, ru.Object, ru.Actions, string(ru.Effect)}
+	}
+	is := make([]map[string]string, len(inh))
+	for i, in := range inh {
+		is[i] = map[string]string{"role": in.Role, "parent": in.Parent}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": rs, "inheritance": is})
+	return nil
+}
+
+func (s *Server) ruleOf(w http.ResponseWriter, r *http.Request) (authz.Rule, error) {
+	var req ruleJSON
+	if err := decode(w, r, &req); err != nil {
+		return authz.Rule{}, err
+	}
+	ru := authz.Rule{Subject: req.Subject, Object: req.Object, Actions: req.Actions, Effect: authz.Effect(req.Effect)}
+	if err := ru.Validate(); err != nil {
+		return ru, badField("rule", "%v", err)
+	}
+	return ru, nil
+}
+
+func (s *Server) addPolicy(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ru, err := s.ruleOf(w, r)
+	if err != nil {
+		return err
+	}
+	rules, _, err := s.o.Enforcer.Rules()
+	if err != nil {
+		return err
+	}
+	if slices.Contains(rules, ru) {
+		return fail(http.StatusConflict, "rule", "the rule exists: %s", ru)
+	}
+	if err := s.o.Enforcer.AddRule(r.Context(), ru); err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.policy.add", "/api/v1/policies", nil, ru.String())
+	writeJSON(w, http.StatusCreated, ruleJSON{ru.Subject, ru.Object, ru.Actions, string(ru.Effect)})
+	return nil
+}
+
+func (s *Server) removePolicy(w http.ResponseWriter, r *http.Request, c *caller) error {
+	ru, err := s.ruleOf(w, r)
+	if err != nil {
+		return err
+	}
+	if err := s.o.Enforcer.RemoveRule(r.Context(), ru); errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusNotFound, "rule", "no such rule: %s", ru)
+	} else if err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.policy.remove", "/api/v1/policies", ru.String(), nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type explainRequest struct {
+	User   string `json:"user"`
+	Action string `json:"action"`
+	Path   string `json:"path"`
+}
+
+// explain answers allow or deny, and the deciding rule, for a user, an
+// action and a storage path, as `custodia policy test` does.
+func (s *Server) explain(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req explainRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	act, err := authz.ParseAction(req.Action)
+	if err != nil {
+		return badField("action", "%v", err)
+	}
+	if len(req.Path) == 0 || req.Path[0] != '/' {
+		return badField("path", "want a storage path such as /clients/ACME/2026/x.pdf")
+	}
+	u, err := s.o.Store.UserByName(r.Context(), req.User)
+	if errors.Is(err, store.ErrNotFound) {
+		return badField("user", "no user %q", req.User)
+	}
+	if err != nil {
+		return err
+	}
+	d, err := s.o.Enforcer.Decide(r.Context(), authz.Request{Subject: authz.SubjectOf(u), Action: act, Object: req.Path})
+	if err != nil {
+		return err
+	}
+	result := "deny"
+	if d.Allow {
+		result = "allow"
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"result": result, "rule": d.Rule, "reason": d.Reason()})
+	return nil
+}
+
+// Live sessions.
+
+type sessionJSON struct {
+	ID       string    `json:"id"`
+	User     string    `json:"user"`
+	Protocol string    `json:"protocol"`
+	Remote   string    `json:"remote"`
+	Started  time.Time `json:"started"`
+	BytesIn  int64     `json:"bytes_in"`
+	BytesOut int64     `json:"bytes_out"`
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
+	out := []sessionJSON{}
+	for _, si := range s.o.Core.Sessions() {
+		out = append(out, sessionJSON{si.ID, si.User, si.Protocol, si.Remote.String(), si.Started, si.BytesIn, si.BytesOut})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	return nil
+}
+
+// kickSession disconnects a live session.
+func (s *Server) kickSession(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id := r.PathValue("id")
+	var before *sessionJSON
+	for _, si := range s.o.Core.Sessions() {
+		if si.ID == id {
+			before = &sessionJSON{si.ID, si.User, si.Protocol, si.Remote.String(), si.Started, si.BytesIn, si.BytesOut}
+		}
+	}
+	if before == nil || !s.o.Core.Kick(id) {
+		return fail(http.StatusNotFound, "id", "no live session %q", id)
+	}
+	s.audit(r, c, "admin.session.kick", r.URL.Path, before, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Defender bans.
+
+func (s *Server) listBans(w http.ResponseWriter, r *http.Request, c *caller) error {
+	out := []map[string]any{}
+	for _, b := range s.o.Core.Bans() {
+		out = append(out, map[string]any{"address": b.Addr.String(), "until": b.Until.UTC()})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"bans": out})
+	return nil
+}
+
+func (s *Server) liftBan(w http.ResponseWriter, r *http.Request, c *caller) error {
+	a, err := netip.ParseAddr(r.PathValue("addr"))
+	if err != nil {
+		return fail(http.StatusBadRequest, "addr", "%q is not an IP address", r.PathValue("addr"))
+	}
+	if !s.o.Core.Lift(a) {
+		return fail(http.StatusNotFound, "addr", "%s is not banned", a)
+	}
+	s.audit(r, c, "admin.ban.lift", r.URL.Path, map[string]string{"address": a.String()}, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// The audit log.
+
+// queryAudit answers GET /api/v1/audit?user=&client=&action=&result=&since=
+// &until=&path=&limit=&cursor=, newest page first (rows oldest first
+// within it); next_cursor fetches the page before. With format=csv, or
+// Accept: text/csv, it answers the page as CSV.
+func (s *Server) queryAudit(w http.ResponseWriter, r *http.Request, c *caller) error {
+	v := r.URL.Query()
+	q := store.AuditQuery{User: v.Get("user"), Action: v.Get("action"), Result: store.Result(v.Get("result")),
+		PathPrefix: v.Get("path")}
+	var err error
+	if q.Limit, err = limitOf(v.Get("limit"), 100, 10000); err != nil {
+		return err
+	}
+	if cl := v.Get("client"); cl != "" {
+		if q.Client, err = store.NormalizeClientID(cl); err != nil {
+			return fail(http.StatusBadRequest, "client", "%v", err)
+		}
+	}
+	switch q.Result {
+	case "", store.ResultOK, store.ResultDenied, store.ResultFailed:
+	default:
+		return fail(http.StatusBadRequest, "result", "result %q: want ok, denied or failed", q.Result)
+	}
+	for _, t := range []struct {
+		key string
+		dst *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		if s := v.Get(t.key); s != "" {
+			if *t.dst, err = time.Parse(time.RFC3339, s); err != nil {
+				return fail(http.StatusBadRequest, t.key, "%s %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", t.key, s)
+			}
+		}
+	}
+	if cur := v.Get("cursor"); cur != "" {
+		if q.Before, err = strconv.ParseInt(cur, 10, 64); err != nil || q.Before < 1 {
+			return fail(http.StatusBadRequest, "cursor", "cursor %q: use next_cursor from the previous page", cur)
+		}
+	}
+	rows, err := s.o.Store.QueryAudit(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(rows) == q.Limit {
+		next = strconv.FormatInt(rows[0].ID, 10)
+	}
+	if v.Get("format") == "csv" || r.Header.Get("Accept") == "text/csv" {
+		return writeAuditCSV(w, rows, next)
+	}
+	out := make([]auditJSON, len(rows))
+	for i, e := range rows {
+		out[i] = auditOf(e)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "next_cursor": next})
+	return nil
+}
+
+type auditJSON struct {
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	Session  string    `json:"session"`
+	User     string    `json:"user"`
+	Role     string    `json:"role"`
+	Protocol string    `json:"protocol"`
+	Remote   string    `json:"remote"`
+	Action   string    `json:"action"`
+	Path     string    `json:"path"`
+	Storage  string    `json:"storage_path"`
+	Target   string    `json:"target"`
+	Bytes    int64     `json:"bytes"`
+	SHA256   string    `json:"sha256"`
+	Result   string    `json:"result"`
+	Reason   string    `json:"reason"`
+}
+
+func auditOf(e store.AuditEntry) auditJSON {
+	return auditJSON{e.ID, e.At, e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action, e.VPath, e.SPath,
+		e.Target, e.Bytes, e.SHA256, string(e.Result), e.Reason}
+}
+
+func writeAuditCSV(w http.ResponseWriter, rows []store.AuditEntry, next string) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
+	if next != "" {
+		w.Header().Set("X-Next-Cursor", next)
+	}
+	cw := csv.NewWriter(w)
+	cell := func(v string) string { // a file name must not become a spreadsheet formula
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			return "'" + v
+		}
+		return v
+	}
+	cw.Write([]string{"id", "at", "session", "user", "role", "protocol", "remote", "action", "path", "storage_path",
+		"target", "bytes", "sha256", "result", "reason"})
+	for _, e := range rows {
+		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), e.Session, cell(e.User),
+			string(e.Role), e.Protocol, e.Remote, cell(e.Action), cell(e.VPath), cell(e.SPath), cell(e.Target),
+			strconv.FormatInt(e.Bytes, 10), e.SHA256, string(e.Result), cell(e.Reason)})
+	}
+	cw.Flush()
+	return cw.Error()
+}

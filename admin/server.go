@@ -1,0 +1,161 @@
+// Package admin is the HTTP JSON API the systems team runs custodia with:
+// users, client accounts, policies, live sessions, the audit log,
+// credential letters and defender bans under /api/v1, plus /healthz,
+// /readyz and /metrics. Only admins may use it.
+package admin
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
+)
+
+// protocol names the API in audit rows and logins.
+const protocol = "admin"
+
+// Options configure the API.
+type Options struct {
+	Store       *store.Store
+	Core        *gateway.Core
+	Enforcer    *authz.Enforcer
+	Departments []string
+	TLS         *tls.Config // nil: plain HTTP, allowed on loopback only (cmd checks)
+	Metrics     http.Handler
+	Ready       func(context.Context) error // nil when ready
+	Letter      func(ctx context.Context, user *store.User, password string) ([]byte, error)
+	// AddClientFolders creates a new client account's folders.
+	AddClientFolders func(id string) error
+	Logger      *slog.Logger
+}
+
+// Server is the admin API.
+type Server struct {
+	o    Options
+	log  *slog.Logger
+	http *http.Server
+	now  func() time.Time
+}
+
+// route is one endpoint; the OpenAPI document lists exactly these.
+type route struct {
+	method, pattern string
+	public          bool // no bearer token needed
+	h               func(w http.ResponseWriter, r *http.Request, c *caller) error
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", true, s.healthz},
+		{"GET", "/readyz", true, s.readyz},
+		{"GET", "/metrics", true, s.metrics},
+		{"GET", "/api/v1/openapi.json", true, s.openapi},
+		{"POST", "/api/v1/login", true, s.login},
+		{"POST", "/api/v1/logout", false, s.logout},
+		{"GET", "/api/v1/keys", false, s.listKeys},
+		{"POST", "/api/v1/keys", false, s.createKey},
+		{"DELETE", "/api/v1/keys/{id}", false, s.revokeKey},
+		{"GET", "/api/v1/users", false, s.listUsers},
+		{"POST", "/api/v1/users", false, s.createUser},
+		{"GET", "/api/v1/users/{name}", false, s.getUser},
+		{"PATCH", "/api/v1/users/{name}", false, s.updateUser},
+		{"DELETE", "/api/v1/users/{name}", false, s.deleteUser},
+		{"POST", "/api/v1/users/{name}/keys", false, s.addUserKey},
+		{"DELETE", "/api/v1/users/{name}/keys/{fingerprint}", false, s.removeUserKey},
+		{"POST", "/api/v1/users/{name}/password", false, s.resetPassword},
+		{"POST", "/api/v1/users/{name}/letter", false, s.letter},
+		{"GET", "/api/v1/clients", false, s.listClients},
+		{"POST", "/api/v1/clients", false, s.createClient},
+		{"GET", "/api/v1/policies", false, s.listPolicies},
+		{"POST", "/api/v1/policies", false, s.addPolicy},
+		{"DELETE", "/api/v1/policies", false, s.removePolicy},
+		{"POST", "/api/v1/policies/explain", false, s.explain},
+		{"GET", "/api/v1/sessions", false, s.listSessions},
+		{"DELETE", "/api/v1/sessions/{id}", false, s.kickSession},
+		{"GET", "/api/v1/audit", false, s.queryAudit},
+		{"GET", "/api/v1/bans", false, s.listBans},
+		{"DELETE", "/api/v1/bans/{addr}", false, s.liftBan},
+	}
+}
+
+// New returns the API; Serve starts it.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{o: o, log: o.Logger, now: time.Now}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.method+" "+rt.pattern, s.handle(rt))
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeProblem(w, r, fail(http.StatusNotFound, "", "no such endpoint: %s %s", r.Method, r.URL.Path))
+	}))
+	s.http = &http.Server{
+		Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
+	}
+	return s
+}
+
+// handle authenticates a route's request (unless public) and answers its
+// error as a problem.
+func (s *Server) handle(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A banned address cannot log in (the gateway's login refuses it),
+		// but a valid token still works from it: an admin behind the same
+		// NAT as an attacker must be able to lift the ban.
+		remote := remoteOf(r)
+		c := &caller{remote: remote}
+		if !rt.public {
+			var err error
+			if c, err = s.authenticate(r, remote); err != nil {
+				if ae := (*apiError)(nil); errors.As(err, &ae) && ae.status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="custodia"`)
+				}
+				s.writeProblem(w, r, err)
+				return
+			}
+		}
+		if err := rt.h(w, r, c); err != nil {
+			s.writeProblem(w, r, err)
+		}
+	})
+}
+
+// Serve accepts connections until Shutdown; requests run under ctx.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.http.BaseContext = func(net.Listener) context.Context { return ctx }
+	if s.o.TLS != nil {
+		ln = tls.NewListener(ln, s.o.TLS)
+	}
+	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown lets requests in flight finish until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	return err
+}
+
+func remoteOf(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}

@@ -1,0 +1,444 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
+)
+
+// userJSON is a user as the API shows it: never a password hash.
+type userJSON struct {
+	Username     string     `json:"username"`
+	Role         store.Role `json:"role"`
+	Department   string     `json:"department"`
+	Clients      []string   `json:"clients"`
+	Status       string     `json:"status"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	AllowedCIDRs []string   `json:"allowed_cidrs"`
+	HasPassword  bool       `json:"has_password"`
+	Keys         []string   `json:"keys"` // fingerprints
+	CreatedAt    time.Time  `json:"created_at"`
+	LastLoginAt  *time.Time `json:"last_login_at"`
+	Password     string     `json:"password,omitempty"` // generated, shown once
+}
+
+func (s *Server) userOf(r *http.Request, u *store.User) (userJSON, error) {
+	out := userJSON{
+		Username: u.Name, Role: u.Role, Department: u.Department, Clients: u.Clients, Status: string(u.Status),
+		ExpiresAt: u.ExpiresAt, HasPassword: u.PasswordHash != "", CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt,
+		AllowedCIDRs: []string{}, Keys: []string{},
+	}
+	if out.Clients == nil {
+		out.Clients = []string{}
+	}
+	for _, p := range u.AllowedCIDRs {
+		out.AllowedCIDRs = append(out.AllowedCIDRs, p.String())
+	}
+	keys, err := s.o.Store.KeysOf(r.Context(), u.ID)
+	if err != nil {
+		return out, err
+	}
+	for _, k := range keys {
+		out.Keys = append(out.Keys, k.Fingerprint)
+	}
+	return out, nil
+}
+
+// userNamed loads the user of the path, or answers 404.
+func (s *Server) userNamed(r *http.Request) (*store.User, error) {
+	name := r.PathValue("name")
+	u, err := s.o.Store.UserByName(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fail(http.StatusNotFound, "name", "no user %q", name)
+	}
+	return u, err
+}
+
+// listUsers answers GET /api/v1/users?role=&department=&client=&status=&limit=&cursor=
+// in name order; cursor is the last name of the previous page.
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *caller) error {
+	q := r.URL.Query()
+	limit, err := limitOf(q.Get("limit"), 100, 1000)
+	if err != nil {
+		return err
+	}
+	if role := q.Get("role"); role != "" {
+		if _, err := store.ParseRole(role); err != nil {
+			return fail(http.StatusBadRequest, "role", "%v", err)
+		}
+	}
+	users, err := s.o.Store.ListUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	cursor := strings.ToLower(q.Get("cursor"))
+	out := []userJSON{}
+	next := ""
+	for _, u := range users {
+		switch {
+		case cursor != "" && strings.ToLower(u.Name) <= cursor,
+			q.Get("role") != "" && string(u.Role) != q.Get("role"),
+			q.Get("department") != "" && u.Department != q.Get("department"),
+			q.Get("client") != "" && !slices.Contains(u.Clients, strings.ToUpper(q.Get("client"))),
+			q.Get("status") != "" && string(u.Status) != q.Get("status"):
+			continue
+		}
+		if len(out) == limit {
+			next = out[len(out)-1].Username
+			break
+		}
+		j, err := s.userOf(r, u)
+		if err != nil {
+			return err
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out, "next_cursor": next})
+	return nil
+}
+
+func limitOf(v string, def, max int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, fail(http.StatusBadRequest, "limit", "limit %q: want 1 to %d", v, max)
+	}
+	return n, nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.userNamed(r)
+	if err != nil {
+		return err
+	}
+	j, err := s.userOf(r, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, j)
+	return nil
+}
+
+type createUserRequest struct {
+	Username     string     `json:"username"`
+	Role         string     `json:"role"`
+	Department   string     `json:"department"`
+	Clients      []string   `json:"clients"`
+	Password     *string    `json:"password"`
+	Keys         []string   `json:"keys"`
+	AllowedCIDRs []string   `json:"allowed_cidrs"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+}
+
+// createUser validates everything before it writes anything: one insert,
+// in one transaction, or nothing.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req createUserRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := store.ValidUserName(req.Username); err != nil {
+		return badField("username", "%v", err)
+	}
+	role, err := store.ParseRole(req.Role)
+	if err != nil {
+		return badField("role", "%v", err)
+	}
+	nu := store.NewUser{Name: req.Username, Role: role, ExpiresAt: req.ExpiresAt}
+	if nu.Clients, err = s.checkAssignments(r, role, req.Department, req.Clients); err != nil {
+		return err
+	}
+	nu.Department = req.Department
+	if nu.AllowedCIDRs, err = cidrsOf(req.AllowedCIDRs); err != nil {
+		return err
+	}
+	for i, k := range req.Keys {
+		line, fp, comment, err := gateway.ParseKeyFile([]byte(k))
+		if err != nil {
+			return badField("keys", "keys[%d]: %v", i, err)
+		}
+		nu.Keys = append(nu.Keys, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+	}
+	generated := ""
+	password := ""
+	if req.Password != nil {
+		if err := gateway.CheckPasswordStrength(*req.Password); err != nil {
+			return badField("password", "%v", err)
+		}
+		password = *req.Password
+	} else {
+		generated = gateway.GeneratePassword()
+		password = generated
+	}
+	if nu.PasswordHash, err = gateway.HashPassword(password); err != nil {
+		return err
+	}
+	u, err := s.o.Store.CreateUser(r.Context(), nu)
+	if errors.Is(err, store.ErrConflict) {
+		return fail(http.StatusConflict, "username", "user %q, or one of its keys, already exists", req.Username)
+	}
+	if err != nil {
+		return err
+	}
+	out, err := s.userOf(r, u)
+	if err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.create", "/api/v1/users/"+u.Name, nil, out)
+	out.Password = generated
+	w.Header().Set("Location", "/api/v1/users/"+u.Name)
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Server) checkAssignments(r *http.Request, role store.Role, dept string, clients []string) ([]string, error) {
+	ids, err := s.o.Store.CheckAssignments(r.Context(), role, dept, clients, s.o.Departments)
+	var fe *store.FieldError
+	if errors.As(err, &fe) {
+		return nil, badField(fe.Field, "%s", fe.Msg)
+	}
+	return ids, err
+}
+
+func cidrsOf(in []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, c := range in {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, badField("allowed_cidrs", "allowed_cidrs[%d] %q: want an address range such as 10.0.0.0/8", i, c)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// updateUserRequest is a PATCH: absent fields stay; expires_at null clears.
+type updateUserRequest struct {
+	Role         *string         `json:"role"`
+	Department   *string         `json:"department"`
+	Clients      *[]string       `json:"clients"`
+	Status       *string         `json:"status"`
+	ExpiresAt    optional[string] `json:"expires_at"`
+	AllowedCIDRs *[]string       `json:"allowed_cidrs"`
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.userNamed(r)
+	if err != nil {
+		return err
+	}
+	var req updateUserRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	before, err := s.userOf(r, u)
+	if err != nil {
+		return err
+	}
+	var up store.UserUpdate
+	role, dept, clients := u.Role, u.Department, u.Clients
+	if req.Role != nil {
+		if role, err = store.ParseRole(*req.Role); err != nil {
+			return badField("role", "%v", err)
+		}
+		up.Role = &role
+	}
+	if req.Department != nil {
+		dept = *req.Department
+		up.Department = &dept
+	}
+	if req.Clients != nil {
+		clients = *req.Clients
+	}
+	if req.Role != nil || req.Department != nil || req.Clients != nil {
+		ids, err := s.checkAssignments(r, role, dept, clients)
+		if err != nil {
+			return err
+		}
+		up.Clients = &ids
+	}
+	if req.Status != nil {
+		st := store.Status(*req.Status)
+		if st != store.StatusActive && st != store.StatusDisabled {
+			return badField("status", "status %q: want active or disabled", *req.Status)
+		}
+		up.Status = &st
+	}
+	if req.ExpiresAt.set {
+		var t *time.Time
+		if req.ExpiresAt.value != nil {
+			v, err := time.Parse(time.RFC3339, *req.ExpiresAt.value)
+			if err != nil {
+				return badField("expires_at", "want an RFC 3339 time such as 2027-01-31T23:59:59Z, or null")
+			}
+			t = &v
+		}
+		up.ExpiresAt = &t
+	}
+	if req.AllowedCIDRs != nil {
+		ps, err := cidrsOf(*req.AllowedCIDRs)
+		if err != nil {
+			return err
+		}
+		up.AllowedCIDRs = &ps
+	}
+	nu, err := s.o.Store.UpdateUser(r.Context(), u.Name, up)
+	if err != nil {
+		return err
+	}
+	if nu.Role != store.RoleAdmin || nu.Status != store.StatusActive {
+		if err := s.o.Store.RevokeTokensOf(r.Context(), nu.Name); err != nil {
+			return err
+		}
+	}
+	after, err := s.userOf(r, nu)
+	if err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.update", "/api/v1/users/"+nu.Name, before, after)
+	writeJSON(w, http.StatusOK, after)
+	return nil
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.userNamed(r)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(u.Name, c.name()) {
+		return fail(http.StatusConflict, "name", "an admin cannot delete their own account")
+	}
+	before, err := s.userOf(r, u)
+	if err != nil {
+		return err
+	}
+	if err := s.o.Store.DeleteUser(r.Context(), u.Name); err != nil {
+		return err
+	}
+	if err := s.o.Store.RevokeTokensOf(r.Context(), u.Name); err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.delete", "/api/v1/users/"+u.Name, before, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type keyBody struct {
+	Key string `json:"key"`
+}
+
+func (s *Server) addUserKey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.userNamed(r)
+	if err != nil {
+		return err
+	}
+	var req keyBody
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	line, fp, comment, err := gateway.ParseKeyFile([]byte(req.Key))
+	if err != nil {
+		return badField("key", "%v", err)
+	}
+	err = s.o.Store.AddKey(r.Context(), u.Name, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+	if errors.Is(err, store.ErrConflict) {
+		return fail(http.StatusConflict, "key", "the key %s is already registered", fp)
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.key.add", "/api/v1/users/"+u.Name+"/keys/"+fp, nil, map[string]string{"fingerprint": fp})
+	writeJSON(w, http.StatusCreated, map[string]string{"fingerprint": fp})
+	return nil
+}
+
+func (s *Server) removeUserKey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.userNamed(r)
+	if err != nil {
+		return err
+	}
+	fp := r.PathValue("fingerprint")
+	err = s.o.Store.RemoveKey(r.Context(), u.Name, fp)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusNotFound, "fingerprint", "user %s has no key %s", u.Name, fp)
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.key.remove", r.URL.Path, map[string]string{"fingerprint": fp}, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type passwordRequest struct {
+	Password *string `json:"password"`
+}
+
+// resetPassword sets the given password, or a generated one returned once.
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.userNamed(r)
+	if err != nil {
+		return err
+	}
+	var req passwordRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	password, generated := "", ""
+	if req.Password != nil {
+		if err := gateway.CheckPasswordStrength(*req.Password); err != nil {
+			return badField("password", "%v", err)
+		}
+		password = *req.Password
+	} else {
+		generated = gateway.GeneratePassword()
+		password = generated
+	}
+	if err := s.setPassword(r, u, password); err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.password", "/api/v1/users/"+u.Name, nil, map[string]bool{"generated": generated != ""})
+	writeJSON(w, http.StatusOK, map[string]string{"username": u.Name, "password": generated})
+	return nil
+}
+
+func (s *Server) setPassword(r *http.Request, u *store.User, password string) error {
+	hash, err := gateway.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.o.Store.SetPasswordHash(r.Context(), u.Name, hash)
+}
+
+// letter resets the password and answers the credential letter (PDF).
+func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.userNamed(r)
+	if err != nil {
+		return err
+	}
+	password := gateway.GeneratePassword()
+	pdf, err := s.o.Letter(r.Context(), u, password)
+	if err != nil {
+		return err
+	}
+	if err := s.setPassword(r, u, password); err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.letter", "/api/v1/users/"+u.Name, nil, map[string]bool{"password_reset": true})
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="carta-`+u.Name+`.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(pdf)
+	return nil
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/oaq/custodia/gateway"
+)
+
+func TestUserLetter(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftotext is not installed, and CI is set: .ci/run must install it (poppler-utils)")
+		}
+		t.Skip("skipping: pdftotext is not installed (apt-get install poppler-utils)")
+	}
+	const org = "Agencia Aduanal Querétaro"
+	tg := startGateway(t, "CUSTODIA_ORGANIZATION="+org)
+	tg.fixture()
+	dir := t.TempDir()
+	text := func(file string) string {
+		t.Helper()
+		out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdftotext cannot read %s: %v\n%s", file, err, out)
+		}
+		return string(out)
+	}
+	passwordRE := regexp.MustCompile(`Contraseña:\s+(\S+)`)
+	password := func(txt string) string {
+		t.Helper()
+		m := passwordRE.FindStringSubmatch(txt)
+		if m == nil {
+			t.Fatalf("the letter has no password after \"Contraseña:\":\n%s", txt)
+		}
+		return m[1]
+	}
+	canLogin := func(user, pw string) bool {
+		t.Helper()
+		c, err := tg.dial(user, pw)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
+
+	// What the gateway serves: the SSH host key, seen in the handshake, and
+	// the certificate WebDAV and FTPS present, also at <data>/keys/tls.crt.
+	var hostKey string
+	c, err := ssh.Dial("tcp", tg.addr, &ssh.ClientConfig{
+		User: "juan", Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, Timeout: 10 * time.Second,
+		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+			hostKey = ssh.FingerprintSHA256(k)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatalf("juan cannot log in before the letter: %v", err)
+	}
+	c.Close()
+	conn, err := tls.Dial("tcp", tg.davAddr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := gateway.Fingerprint(tls.Certificate{Certificate: [][]byte{conn.ConnectionState().PeerCertificates[0].Raw}})
+	conn.Close()
+	onDisk, err := tls.LoadX509KeyPair(filepath.Join(tg.dataDir, "keys", "tls.crt"), filepath.Join(tg.dataDir, "keys", "tls.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gateway.Fingerprint(onDisk) != served {
+		t.Fatalf("the WebDAV certificate is not <data>/keys/tls.crt")
+	}
+
+	// The harness listens on port 0, which no letter can name.
+	file := filepath.Join(dir, "carta-juan.pdf")
+	if out, err := tg.cli("", "user", "letter", "juan", "-o", file); err == nil || !strings.Contains(err.Error(), "port 0") {
+		t.Errorf("a letter for a listener on port 0: err %v, want one naming port 0\n%s", err, out)
+	}
+	if _, err := os.Stat(file); err == nil || !canLogin("juan", testPassword) {
+		t.Fatalf("a refused letter wrote %s or changed juan's password", file)
+	}
+
+	// The same data dir, configured with the ports the gateway serves on.
+	lt := *tg
+	lt.environ = append(slices.Clone(tg.environ), "CUSTODIA_SFTP_LISTEN="+tg.addr,
+		"CUSTODIA_FTP_LISTEN="+tg.ftpAddr, "CUSTODIA_WEBDAV_LISTEN="+tg.davAddr)
+	out := lt.must("", "user", "letter", "juan", "-o", file)
+	if want := "letter for juan written to " + file + "; the previous password no longer works\n"; out != want {
+		t.Errorf("user letter printed %q, want %q", out, want)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the letter file is not there with mode 0600: %v %v", err, fi)
+	}
+	txt := text(file)
+	if pages := strings.Count(txt, "\f"); pages != 1 {
+		t.Errorf("the letter has %d pages, want 1", pages)
+	}
+	for what, want := range map[string]string{
+		"user name": "juan", "organisation": org, "SSH host key fingerprint": hostKey, "TLS fingerprint": served,
+		"SFTP command": "sftp -P " + strings.Split(tg.addr, ":")[1] + " juan@127.0.0.1",
+		"FTPS port":    "Puerto: " + strings.Split(tg.ftpAddr, ":")[1],
+	} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("the letter lacks the %s %q:\n%s", what, want, txt)
+		}
+	}
+	if strings.Contains(txt, "https://") {
+		t.Errorf("a correspondent's letter offers a mapped drive:\n%s", txt)
+	}
+	pw := password(txt)
+	if strings.Contains(out, pw) {
+		t.Errorf("user letter printed the password")
+	}
+	if !canLogin("juan", pw) {
+		t.Errorf("juan cannot log in over SFTP with the letter's password %q", pw)
+	}
+	if canLogin("juan", testPassword) {
+		t.Errorf("juan still logs in with the password from before the letter")
+	}
+	audit := tg.must("", "audit", "--user", "juan")
+	if !slices.ContainsFunc(strings.Split(audit, "\n"), func(line string) bool {
+		f := strings.Split(line, "\t")
+		return len(f) > 10 && f[1] == "juan" && f[3] == "cli" && f[5] == "letter" && f[10] == "ok"
+	}) {
+		t.Errorf("no audit row with protocol cli and action letter for juan:\n%s", audit)
+	}
+
+	// An existing file is kept without --force, and the password with it.
+	if out, err := lt.cli("", "user", "letter", "juan", "-o", file); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("a letter over an existing file: err %v, want a refusal naming --force\n%s", err, out)
+	}
+	if !canLogin("juan", pw) {
+		t.Fatalf("a refused letter changed juan's password")
+	}
+	// --force replaces it, with mode 0600 whatever the old file had.
+	os.Chmod(file, 0o644)
+	lt.must("", "user", "letter", "juan", "-o", file, "--force")
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the replaced letter is not there with mode 0600: %v %v", err, fi)
+	}
+	pw2 := password(text(file))
+	if pw2 == pw || !canLogin("juan", pw2) || canLogin("juan", pw) {
+		t.Errorf("after a second letter, juan does not log in with its new password only")
+	}
+
+	// Staff get the mapped drive; -o - writes the PDF to stdout, the
+	// message to stderr.
+	var stdout, stderr bytes.Buffer
+	root := newRoot(strings.NewReader(""), &stdout, &stderr, lt.environ)
+	root.SetArgs([]string{"user", "letter", "ana", "-o", "-", "--host", "archivos.example"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("user letter ana -o -: %v\n%s", err, stderr.String())
+	}
+	if !bytes.HasPrefix(stdout.Bytes(), []byte("%PDF-")) || !strings.Contains(stderr.String(), "written to standard output") {
+		t.Fatalf("-o - wrote %q… to stdout and %q to stderr", stdout.Bytes()[:min(stdout.Len(), 8)], stderr.String())
+	}
+	anaFile := filepath.Join(dir, "carta-ana.pdf")
+	os.WriteFile(anaFile, stdout.Bytes(), 0o600)
+	txt = text(anaFile)
+	if dav := "https://archivos.example:" + strings.Split(tg.davAddr, ":")[1] + "/"; !strings.Contains(txt, dav) {
+		t.Errorf("a staff letter with --host lacks the mapped drive %s:\n%s", dav, txt)
+	}
+	if !canLogin("ana", password(txt)) {
+		t.Errorf("ana cannot log in with the password of the letter written to stdout")
+	}
+}
+
+func TestUserLetterNeedsServedKeys(t *testing.T) {
+	// With SFTP on the host key is missing first; with it off, the
+	// certificate FTPS needs.
+	for _, sftp := range []string{"127.0.0.1:2022", "off"} {
+		dataDir := t.TempDir()
+		env := []string{"CUSTODIA_DATA_DIR=" + dataDir, "CUSTODIA_SFTP_LISTEN=" + sftp,
+			"CUSTODIA_FTP_LISTEN=127.0.0.1:2121", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:8443"}
+		run := func(args ...string) (string, error) {
+			var out bytes.Buffer
+			root := newRoot(strings.NewReader(testPassword+"\n"), &out, &out, env)
+			root.SetArgs(args)
+			err := root.ExecuteContext(context.Background())
+			return out.String(), err
+		}
+		if out, err := run("user", "add", "sys", "--role", "admin", "--password-stdin"); err != nil {
+			t.Fatalf("user add: %v\n%s", err, out)
+		}
+		file := filepath.Join(t.TempDir(), "carta.pdf")
+		_, err := run("user", "letter", "sys", "-o", file)
+		if err == nil || !strings.Contains(err.Error(), "start `custodia serve` once first") {
+			t.Errorf("sftp.listen %s: a letter before the server ever started: err %v, want one saying to start custodia serve", sftp, err)
+		}
+		if _, err := os.Stat(file); err == nil {
+			t.Errorf("sftp.listen %s: a refused letter wrote %s", sftp, file)
+		}
+		for _, key := range []string{"ssh_host_ed25519_key", "tls.crt", "tls.key"} {
+			if _, err := os.Stat(filepath.Join(dataDir, "keys", key)); err == nil {
+				t.Errorf("sftp.listen %s: user letter created keys/%s; only custodia serve may", sftp, key)
+			}
+		}
+	}
+}

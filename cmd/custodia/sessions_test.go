@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	gosftp "github.com/pkg/sftp"
+
+	"github.com/oaq/custodia/gateway"
+)
+
+// loopback is the address every test client connects from.
+var loopback = netip.MustParseAddr("127.0.0.1")
+
+// waitSession polls the registry, up to 2 s, for a session of user over
+// proto that ok accepts (nil: any), and returns it.
+func (tg *testGateway) waitSession(user, proto string, ok func(gateway.SessionInfo) bool) gateway.SessionInfo {
+	tg.t.Helper()
+	var last []gateway.SessionInfo
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		last = tg.g.core.Sessions()
+		for _, s := range last {
+			if s.User == user && s.Protocol == proto && (ok == nil || ok(s)) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			tg.t.Fatalf("no live %s session of %s as expected within 2 s; the registry lists %+v", proto, user, last)
+		}
+	}
+}
+
+// waitBytes waits up to 2 s for a session's byte counts to be exactly in
+// and out, after what.
+func (tg *testGateway) waitBytes(s gateway.SessionInfo, in, out int64, what string) {
+	tg.t.Helper()
+	var got gateway.SessionInfo
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, l := range tg.g.core.Sessions() {
+			if l.ID == s.ID {
+				got = l
+			}
+		}
+		if got.BytesIn == in && got.BytesOut == out {
+			return
+		}
+	}
+	tg.t.Errorf("after the %s the %s session counts %d bytes in, %d out; want %d, %d",
+		what, s.Protocol, got.BytesIn, got.BytesOut, in, out)
+}
+
+// sessionGone reports whether id leaves the registry within 2 s.
+func (tg *testGateway) sessionGone(id string) bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if !tg.listed(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (tg *testGateway) listed(id string) bool {
+	for _, s := range tg.g.core.Sessions() {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSession checks what the registry says of a fresh session.
+func checkSession(t *testing.T, s gateway.SessionInfo, user, proto string) {
+	t.Helper()
+	if s.ID == "" || s.User != user || s.Protocol != proto || s.Remote != loopback {
+		t.Errorf("the registry lists %+v, want user %s over %s from %s with an id", s, user, proto, loopback)
+	}
+	if age := time.Since(s.Started); age < 0 || age > time.Minute {
+		t.Errorf("the %s session started %v ago", proto, age)
+	}
+}
+
+// within runs fn and fails the test unless it returns within d; it gives
+// up waiting after 5 s so that a hung client cannot hang the test.
+func within(t *testing.T, d time.Duration, what string, fn func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		if took := time.Since(start); took > d {
+			t.Errorf("%s took %v, want under %v", what, took, d)
+		}
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not return within 5 s", what)
+		return nil
+	}
+}
+
+// incomingEmpty waits up to 2 s for files/.incoming to be empty.
+func (tg *testGateway) incomingEmpty() bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if left, _ := os.ReadDir(filepath.Join(tg.dataDir, "files/.incoming")); len(left) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionFixture adds the users and a file of known size to download.
+func sessionFixture(tg *testGateway) (download []byte) {
+	tg.fixture()
+	download = bytes.Repeat([]byte("0123456789abcdef"), 300_000/16) // 300,000 bytes
+	tg.put("departments/operaciones/grande.pdf", string(download))
+	return download
+}
+
+func TestSessionsSFTP(t *testing.T) {
+	tg := startGateway(t)
+	want := sessionFixture(tg)
+	upload := bytes.Repeat([]byte("u"), 123_457)
+
+	if tg.g.core.Kick("no-such-session") {
+		t.Error("Kick of an unknown id reported true")
+	}
+	c := tg.sftp("ana")
+	s := tg.waitSession("ana", "sftp", nil)
+	checkSession(t, s, "ana", "sftp")
+	if s.BytesIn != 0 || s.BytesOut != 0 {
+		t.Errorf("a fresh SFTP session counts %d in, %d out", s.BytesIn, s.BytesOut)
+	}
+
+	f, err := c.Create("/operaciones/lote.docx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(upload); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tg.waitBytes(s, int64(len(upload)), 0, "upload")
+	r, err := c.Open("/operaciones/grande.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("download: %d bytes (%v), want %d", len(got), err, len(want))
+	}
+	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
+
+	if !tg.g.core.Kick(s.ID) {
+		t.Fatal("Kick of a live SFTP session reported false")
+	}
+	if tg.listed(s.ID) {
+		t.Error("a kicked SFTP session is still listed")
+	}
+	err = within(t, time.Second, "the first SFTP request after the kick", func() error {
+		_, err := c.Stat("/operaciones")
+		return err
+	})
+	var st *gosftp.StatusError
+	if err == nil || errors.As(err, &st) {
+		t.Errorf("the first request after the kick got %v, want a connection error", err)
+	}
+	if tg.g.core.Kick(s.ID) {
+		t.Error("a second Kick of the same session reported true")
+	}
+
+	// A client that quits ends its session.
+	conn, err := tg.dial("ana", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := gosftp.NewClient(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := tg.waitSession("ana", "sftp", nil)
+	if s2.ID == s.ID {
+		t.Errorf("a new connection reuses the kicked session's id %s", s.ID)
+	}
+	c2.Close()
+	conn.Close()
+	if !tg.sessionGone(s2.ID) {
+		t.Error("the session of an SFTP client that quit is still listed after 2 s")
+	}
+}
+
+func TestSessionsFTPS(t *testing.T) {
+	tg := startGateway(t)
+	want := sessionFixture(tg)
+	upload := bytes.Repeat([]byte("u"), 98_765)
+
+	c := tg.ftp("ana")
+	s := tg.waitSession("ana", "ftp", nil)
+	checkSession(t, s, "ana", "ftp")
+	if err := c.Stor("/operaciones/lote.docx", bytes.NewReader(upload)); err != nil {
+		t.Fatal(err)
+	}
+	tg.waitBytes(s, int64(len(upload)), 0, "upload")
+	resp, err := c.Retr("/operaciones/grande.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp)
+	resp.Close()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("download: %d bytes (%v), want %d", len(got), err, len(want))
+	}
+	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
+
+	if !tg.g.core.Kick(s.ID) {
+		t.Fatal("Kick of a live FTPS session reported false")
+	}
+	err = within(t, time.Second, "the first FTP command after the kick", func() error { return c.NoOp() })
+	if err == nil {
+		t.Error("NOOP after the kick succeeded")
+	}
+	if !tg.sessionGone(s.ID) {
+		t.Error("a kicked FTPS session is still listed")
+	}
+
+	// A client that quits ends its session.
+	c2, err := tg.dialFTP("ana", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := tg.waitSession("ana", "ftp", nil)
+	if err := c2.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	if !tg.sessionGone(s2.ID) {
+		t.Error("the session of an FTPS client that quit is still listed after 2 s")
+	}
+}
+
+// A kick in the middle of a STOR closes the control connection; the data
+// connection goes with it and the upload is discarded.
+func TestSessionsFTPSKickDuringUpload(t *testing.T) {
+	tg := startGateway(t)
+	sessionFixture(tg)
+	r := tg.rawFTPConn(tg.ftpAddr, false)
+	r.login("ana")
+	s := tg.waitSession("ana", "ftp", nil)
+	dc, _ := r.passive()
+	r.expect(150, "STOR /operaciones/cortado.docx")
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	if _, err := dc.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	tg.waitSession("ana", "ftp", func(got gateway.SessionInfo) bool { return got.ID == s.ID && got.BytesIn > 0 })
+
+	if !tg.g.core.Kick(s.ID) {
+		t.Fatal("Kick of a live FTPS session reported false")
+	}
+	err := within(t, time.Second, "reading the control connection after the kick", func() error {
+		r.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		for {
+			if _, err := r.tp.ReadLine(); err != nil {
+				return err
+			}
+		}
+	})
+	var ne net.Error
+	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+		t.Errorf("the control connection is still open after the kick (read: %v)", err)
+	}
+	err = within(t, time.Second, "writing to the data connection after the kick", func() error {
+		dc.SetWriteDeadline(time.Now().Add(3 * time.Second))
+		for range 64 { // more than any socket buffer holds
+			if _, err := dc.Write(chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+		t.Errorf("the data connection still takes data after the kick (write: %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(tg.dataDir, "files/departments/operaciones/cortado.docx")); !os.IsNotExist(err) {
+		t.Errorf("the upload cut by the kick is visible (stat: %v)", err)
+	}
+	if !tg.incomingEmpty() {
+		t.Error("the upload cut by the kick is still in files/.incoming")
+	}
+	if !tg.sessionGone(s.ID) {
+		t.Error("a kicked FTPS session is still listed")
+	}
+}
+
+func TestSessionsWebDAV(t *testing.T) {
+	tg := startGateway(t)
+	want := sessionFixture(tg)
+	upload := bytes.Repeat([]byte("u"), 77_777)
+	logins := func() int {
+		n := 0
+		for _, a := range tg.auditRows("ana") {
+			if a.action == "login" && a.protocol == "webdav" && a.result == "ok" {
+				n++
+			}
+		}
+		return n
+	}
+
+	d := tg.dav("ana")
+	if r := d.do("PUT", "/operaciones/lote.docx", string(upload)); r.code != 201 {
+		t.Fatalf("PUT: %d, want 201", r.code)
+	}
+	s := tg.waitSession("ana", "webdav", nil)
+	checkSession(t, s, "ana", "webdav")
+	tg.waitBytes(s, int64(len(upload)), 0, "upload")
+	if r := d.do("GET", "/operaciones/grande.pdf", ""); r.code != 200 || r.body != string(want) {
+		t.Fatalf("GET: %d with %d bytes, want 200 with %d", r.code, len(r.body), len(want))
+	}
+	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
+	if n := logins(); n != 1 {
+		t.Fatalf("%d WebDAV logins audited before the kick, want 1 (one remembered credential)", n)
+	}
+
+	// A PUT in flight, in the same session (same user, password and
+	// address), its body half sent.
+	c := tg.davConn()
+	io.WriteString(c, "PUT /operaciones/cortado.docx HTTP/1.1\r\nHost: localhost\r\nAuthorization: "+
+		basicAuth("ana", testPassword)+"\r\nContent-Length: "+strconv.Itoa(4<<20)+"\r\n\r\n")
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	if _, err := c.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	tg.waitSession("ana", "webdav", func(got gateway.SessionInfo) bool {
+		return got.ID == s.ID && got.BytesIn > int64(len(upload))
+	})
+
+	if !tg.g.core.Kick(s.ID) {
+		t.Fatal("Kick of a live WebDAV session reported false")
+	}
+	if tg.listed(s.ID) {
+		t.Error("a kicked WebDAV session is still listed")
+	}
+	err := within(t, time.Second, "reading the in-flight PUT's connection after the kick", func() error {
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_, err := io.ReadAll(c)
+		if err == nil {
+			err = io.EOF
+		}
+		return err
+	})
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Error("the connection of the PUT in flight is still open after the kick")
+	}
+	if _, err := os.Stat(filepath.Join(tg.dataDir, "files/departments/operaciones/cortado.docx")); !os.IsNotExist(err) {
+		t.Errorf("the PUT cut by the kick is visible (stat: %v)", err)
+	}
+	if !tg.incomingEmpty() {
+		t.Error("the PUT cut by the kick is still in files/.incoming")
+	}
+	if _, ok := findAudit(tg.auditRows("ana"), func(a auditRow) bool {
+		return a.path == "/operaciones/cortado.docx" && a.result == "failed" && strings.Contains(a.reason, "kicked")
+	}); !ok {
+		t.Error("the PUT cut by the kick is not audited as a failed transfer")
+	}
+
+	// The next request logs in again: a new session, a new login row.
+	if r := d.do("PROPFIND", "/operaciones", allprop, "Depth", "1"); r.code != 207 {
+		t.Fatalf("PROPFIND after the kick: %d, want 207", r.code)
+	}
+	if n := logins(); n != 2 {
+		t.Errorf("%d WebDAV logins audited after the kick and one more request, want 2", n)
+	}
+	s2 := tg.waitSession("ana", "webdav", nil)
+	if s2.ID == s.ID {
+		t.Errorf("the request after the kick runs in the kicked session %s", s.ID)
+	}
+	if s2.BytesIn != 0 || s2.BytesOut != 0 {
+		t.Errorf("the new session counts %d in, %d out; want 0, 0", s2.BytesIn, s2.BytesOut)
+	}
+}

@@ -16,8 +16,9 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
-// tokenTTL is how long a login's bearer token lives.
-const tokenTTL = time.Hour
+// maxLogins bounds the password checks (argon2id, 19 MiB each) the API
+// runs at once; more are refused with 429 rather than queued.
+const maxLogins = 4
 
 // caller is who makes a request: an admin with a token, or nobody yet.
 type caller struct {
@@ -73,21 +74,21 @@ func (s *Server) authenticate(r *http.Request, remote netip.Addr) (*caller, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := s.admitted(u); err != nil {
+	if err := s.admitted(u, remote); err != nil {
 		return nil, err
 	}
 	return &caller{user: u, token: t, remote: remote}, nil
 }
 
-// admitted refuses users who may not use the API.
-func (s *Server) admitted(u *store.User) error {
-	switch {
-	case u.Role != store.RoleAdmin:
+// admitted refuses, at every request, users who may not use the API: not
+// an admin, or no longer admitted by the account rules (disabled,
+// expired, address outside allowed_cidrs).
+func (s *Server) admitted(u *store.User, remote netip.Addr) error {
+	if u.Role != store.RoleAdmin {
 		return fail(http.StatusForbidden, "", "only admins may use the admin API")
-	case u.Status != store.StatusActive:
-		return fail(http.StatusForbidden, "", "the account is disabled")
-	case u.ExpiresAt != nil && !s.now().Before(*u.ExpiresAt):
-		return fail(http.StatusForbidden, "", "the account expired")
+	}
+	if err := s.o.Core.Admit(u, remote); err != nil {
+		return fail(http.StatusForbidden, "", "the account may not log in now (disabled, expired or not from this address)")
 	}
 	return nil
 }
@@ -112,18 +113,29 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if req.Username == "" {
 		return fail(http.StatusBadRequest, "username", "username is required")
 	}
-	u, err := s.o.Core.Login(r.Context(), gateway.Credentials{
+	select {
+	case s.logins <- struct{}{}:
+		defer func() { <-s.logins }()
+	default:
+		return fail(http.StatusTooManyRequests, "", "too many logins in progress; try again in a moment")
+	}
+	cr := gateway.Credentials{
 		Username: req.Username, Password: req.Password, Remote: c.remote, Protocol: protocol,
 		Session: gateway.NewSessionID(),
-	})
-	if err != nil {
+	}
+	u, err := s.o.Core.Authenticate(r.Context(), cr)
+	if err == nil && u.Role != store.RoleAdmin {
+		err = &gateway.LoginError{Reason: "not an admin: the admin API is for admins only"}
+	}
+	s.o.Core.Record(r.Context(), cr, u, err)
+	switch {
+	case err != nil && u != nil && u.Role != store.RoleAdmin:
+		return fail(http.StatusForbidden, "", "only admins may use the admin API")
+	case err != nil:
 		return fail(http.StatusUnauthorized, "", "wrong username or password")
 	}
-	if err := s.admitted(u); err != nil {
-		return err
-	}
 	secret, hash := newSecret("cst_")
-	expires := s.now().Add(tokenTTL).UTC()
+	expires := s.now().Add(s.o.TokenTTL).UTC()
 	if _, err := s.o.Store.CreateToken(r.Context(), store.TokenSession, "login", u.Name, hash, &expires); err != nil {
 		return err
 	}
@@ -136,6 +148,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err := s.o.Store.RevokeToken(r.Context(), c.token.ID); err != nil {
 		return err
 	}
+	s.audit(r, c, "admin.logout", "/api/v1/logout", map[string]any{"token": c.token.ID, "kind": c.token.Kind}, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -19,7 +19,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, c *caller) error
 	if s.o.Ready != nil {
 		if err := s.o.Ready(r.Context()); err != nil {
 			s.log.Warn("not ready", "err", err)
-			return fail(http.StatusServiceUnavailable, "", "not ready: %v", err)
+			return fail(http.StatusServiceUnavailable, "", "not ready; see the server log")
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

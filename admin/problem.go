@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,7 +61,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return fail(http.StatusUnsupportedMediaType, "", "send application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	rd := bufio.NewReader(http.MaxBytesReader(w, r.Body, maxBody))
+	if b, err := peekNonSpace(rd); err == nil && b != '{' {
+		return fail(http.StatusBadRequest, "", "send a JSON object")
+	}
+	dec := json.NewDecoder(rd)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	var maxErr *http.MaxBytesError
@@ -86,6 +91,21 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return fail(http.StatusBadRequest, "", "send one JSON object")
 	}
 	return nil
+}
+
+// peekNonSpace returns the first byte that is not white space, unread.
+func peekNonSpace(rd *bufio.Reader) (byte, error) {
+	for range maxBody {
+		b, err := rd.Peek(1)
+		if err != nil {
+			return 0, err
+		}
+		if !strings.ContainsRune(" \t\r\n", rune(b[0])) {
+			return b[0], nil
+		}
+		rd.ReadByte()
+	}
+	return 0, io.EOF
 }
 
 // writeJSON answers v with a status.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
@@ -53,14 +54,16 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *caller)
 	if req.Name == "" {
 		return badField("name", "name the client account")
 	}
+	// Folders first: an empty folder left by a failed insert is harmless,
+	// an account without its folders is not.
+	if err := s.o.AddClientFolders(id); err != nil {
+		return err
+	}
 	cl, err := s.o.Store.CreateClient(r.Context(), id, req.Name)
 	if errors.Is(err, store.ErrConflict) {
 		return fail(http.StatusConflict, "id", "client %s already exists", id)
 	}
 	if err != nil {
-		return err
-	}
-	if err := s.o.AddClientFolders(id); err != nil {
 		return err
 	}
 	out := clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt}
@@ -159,8 +162,15 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err != nil {
 		return badField("action", "%v", err)
 	}
-	if len(req.Path) == 0 || req.Path[0] != '/' {
-		return badField("path", "want a storage path such as /clients/ACME/2026/x.pdf")
+	// The path must be as the gateway would ask: clean (a folder ends in
+	// "/"), or the answer would not be the gateway's.
+	p, err := storage.ParsePath(req.Path)
+	clean := p.String()
+	if err == nil && strings.HasSuffix(req.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if err != nil || !strings.HasPrefix(req.Path, "/") || clean != req.Path {
+		return badField("path", "want a clean storage path such as /clients/ACME/2026/x.pdf, or a folder ending in /")
 	}
 	u, err := s.o.Store.UserByName(r.Context(), req.User)
 	if errors.Is(err, store.ErrNotFound) {

@@ -34,15 +34,17 @@ type Options struct {
 	Letter      func(ctx context.Context, user *store.User, password string) ([]byte, error)
 	// AddClientFolders creates a new client account's folders.
 	AddClientFolders func(id string) error
-	Logger      *slog.Logger
+	TokenTTL         time.Duration // a login's bearer token; 0 means an hour
+	Logger           *slog.Logger
 }
 
 // Server is the admin API.
 type Server struct {
-	o    Options
-	log  *slog.Logger
-	http *http.Server
-	now  func() time.Time
+	o      Options
+	log    *slog.Logger
+	http   *http.Server
+	now    func() time.Time
+	logins chan struct{} // argon2id checks running at once
 }
 
 // route is one endpoint; the OpenAPI document lists exactly these.
@@ -91,7 +93,10 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{o: o, log: o.Logger, now: time.Now}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = time.Hour
+	}
+	s := &Server{o: o, log: o.Logger, now: time.Now, logins: make(chan struct{}, maxLogins)}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.handle(rt))
@@ -115,7 +120,10 @@ func (s *Server) handle(rt route) http.Handler {
 		// NAT as an attacker must be able to lift the ban.
 		remote := remoteOf(r)
 		c := &caller{remote: remote}
-		if !rt.public {
+		// Beyond loopback the metrics are for authenticated scrapers (an
+		// API key as bearer token).
+		public := rt.public && !(rt.pattern == "/metrics" && s.o.TLS != nil)
+		if !public {
 			var err error
 			if c, err = s.authenticate(r, remote); err != nil {
 				if ae := (*apiError)(nil); errors.As(err, &ae) && ae.status == http.StatusUnauthorized {

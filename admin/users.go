@@ -184,7 +184,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	u, err := s.o.Store.CreateUser(r.Context(), nu)
 	if errors.Is(err, store.ErrConflict) {
-		return fail(http.StatusConflict, "username", "user %q, or one of its keys, already exists", req.Username)
+		if _, uerr := s.o.Store.UserByName(r.Context(), req.Username); uerr == nil {
+			return fail(http.StatusConflict, "username", "user %q already exists", req.Username)
+		}
+		return fail(http.StatusConflict, "keys", "one of the keys is already registered to another user")
 	}
 	if err != nil {
 		return err
@@ -223,12 +226,12 @@ func cidrsOf(in []string) ([]netip.Prefix, error) {
 
 // updateUserRequest is a PATCH: absent fields stay; expires_at null clears.
 type updateUserRequest struct {
-	Role         *string         `json:"role"`
-	Department   *string         `json:"department"`
-	Clients      *[]string       `json:"clients"`
-	Status       *string         `json:"status"`
+	Role         *string          `json:"role"`
+	Department   *string          `json:"department"`
+	Clients      *[]string        `json:"clients"`
+	Status       *string          `json:"status"`
 	ExpiresAt    optional[string] `json:"expires_at"`
-	AllowedCIDRs *[]string       `json:"allowed_cidrs"`
+	AllowedCIDRs *[]string        `json:"allowed_cidrs"`
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -239,6 +242,12 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	var req updateUserRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
+	}
+	if req == (updateUserRequest{}) {
+		return fail(http.StatusBadRequest, "", "nothing to change: send role, department, clients, status, expires_at or allowed_cidrs")
+	}
+	if strings.EqualFold(u.Name, c.name()) && (req.Role != nil || req.Status != nil || req.ExpiresAt.set || req.AllowedCIDRs != nil) {
+		return fail(http.StatusConflict, "name", "an admin cannot change their own role, status, expiry or allowed addresses: ask another admin")
 	}
 	before, err := s.userOf(r, u)
 	if err != nil {
@@ -300,6 +309,8 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 			return err
 		}
 	}
+	// Live sessions keep the rights they logged in with: end them.
+	s.o.Core.KickUser(nu.Name)
 	after, err := s.userOf(r, nu)
 	if err != nil {
 		return err
@@ -324,9 +335,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err := s.o.Store.DeleteUser(r.Context(), u.Name); err != nil {
 		return err
 	}
-	if err := s.o.Store.RevokeTokensOf(r.Context(), u.Name); err != nil {
-		return err
-	}
+	s.o.Core.KickUser(u.Name)
 	s.audit(r, c, "admin.user.delete", "/api/v1/users/"+u.Name, before, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -430,7 +439,9 @@ func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error
 	password := gateway.GeneratePassword()
 	pdf, err := s.o.Letter(r.Context(), u, password)
 	if err != nil {
-		return err
+		// The configuration leaves the letter nothing to name; the
+		// password is unchanged.
+		return fail(http.StatusConflict, "", "cannot write the letter: %v", err)
 	}
 	if err := s.setPassword(r, u, password); err != nil {
 		return err

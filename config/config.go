@@ -31,7 +31,7 @@ type Config struct {
 	SFTP         SFTP     `toml:"sftp"`
 	FTP          FTP      `toml:"ftp"`
 	WebDAV       WebDAV   `toml:"webdav"`
-	Admin        Listener `toml:"admin"`
+	Admin        Admin    `toml:"admin"`
 	Defender     Defender `toml:"defender"`
 	Limits       Limits   `toml:"limits"`
 }
@@ -94,9 +94,10 @@ type SFTP struct {
 	LegacyClients bool `toml:"legacy_clients"`
 }
 
-// Listener configures a front end that later versions serve.
-type Listener struct {
-	Listen string `toml:"listen"` // host:port or "off"
+// Admin configures the admin API.
+type Admin struct {
+	Listen   string   `toml:"listen"`    // host:port or "off"; TLS unless on loopback
+	TokenTTL Duration `toml:"token_ttl"` // how long a login's bearer token lives
 }
 
 // Defender configures the ban on repeated failed logins.
@@ -139,7 +140,7 @@ func Default() Config {
 			Listen: ":2121", ImplicitListen: Off, TLS: TLSRequired, IdleTimeout: Duration{15 * time.Minute},
 		},
 		WebDAV:   WebDAV{Listen: ":8443", TLS: "on", DesktopFiles: DesktopDiscard},
-		Admin:    Listener{Listen: "127.0.0.1:8080"},
+		Admin:    Admin{Listen: "127.0.0.1:8080", TokenTTL: Duration{time.Hour}},
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
 		Limits:   Limits{MaxConnections: 500, MaxConnectionsPerIP: 20},
 	}
@@ -243,6 +244,7 @@ func (c Config) Validate() Problems {
 	}
 	positive("sftp.idle_timeout", c.SFTP.IdleTimeout)
 	positive("sftp.login_timeout", c.SFTP.LoginTimeout)
+	positive("admin.token_ttl", c.Admin.TokenTTL)
 	if c.SFTP.MaxAuthTries < 1 || c.SFTP.MaxAuthTries > 20 {
 		add("sftp.max_auth_tries", "%d: want 1 to 20", c.SFTP.MaxAuthTries)
 	}

@@ -160,6 +160,11 @@ func (c *Core) checkKey(ctx context.Context, u *store.User, wire []byte) error {
 	return nil
 }
 
+// Admit applies the account rules (status, expiry, allowed addresses) to
+// a user already authenticated, e.g. by an admin API token, at every
+// request.
+func (c *Core) Admit(u *store.User, remote netip.Addr) error { return c.admit(u, remote) }
+
 // admit applies the account rules that hold whatever the credential.
 func (c *Core) admit(u *store.User, remote netip.Addr) error {
 	if u.Status != store.StatusActive {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,18 @@ func (c *Core) Kick(id string) bool {
 		s.kill()
 	}
 	return true
+}
+
+// KickUser kicks every live session of a user (whose rights changed: a
+// session keeps the rights it logged in with) and returns how many.
+func (c *Core) KickUser(name string) int {
+	n := 0
+	for _, s := range c.Sessions() {
+		if strings.EqualFold(s.User, name) && c.Kick(s.ID) {
+			n++
+		}
+	}
+	return n
 }
 
 // session returns the live session with an id, or nil.

@@ -300,15 +300,25 @@ func (s *Store) TouchLogin(ctx context.Context, name string) error {
 	return nil
 }
 
-// DeleteUser removes a user, its keys and assignments. The audit log keeps
-// its rows, which name the user by value.
+// DeleteUser removes a user, its keys and assignments, and revokes its
+// admin tokens in the same transaction, so that a later user of the same
+// name inherits none. The audit log keeps its rows, which name the user by
+// value.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE name_key = $1`, nameKey(name))
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name_key = $1`, nameKey(name))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE admin_tokens SET revoked_at = $1
+			WHERE lower(user_name) = $2 AND revoked_at IS NULL`, formatTime(s.now()), nameKey(name))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("store: delete user %q: %w", name, wrapDBError(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: user %q: %w", name, ErrNotFound)
+		return fmt.Errorf("store: delete user %q: %w", name, err)
 	}
 	return nil
 }

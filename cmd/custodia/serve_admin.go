@@ -47,6 +47,7 @@ func (a *app) startAdmin(ctx context.Context, g *running, core *gateway.Core, en
 	}
 	srv := admin.New(admin.Options{
 		Store: g.st, Core: core, Enforcer: enf, Departments: a.cfg.Departments, TLS: tlsConf,
+		TokenTTL:         c.TokenTTL.Duration,
 		Ready:            g.ready,
 		Metrics:          promhttp.HandlerFor(g.metrics, promhttp.HandlerOpts{}),
 		AddClientFolders: g.files.AddClient,

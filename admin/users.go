@@ -168,16 +168,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 		}
 		nu.Keys = append(nu.Keys, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
 	}
-	generated := ""
-	password := ""
-	if req.Password != nil {
-		if err := gateway.CheckPasswordStrength(*req.Password); err != nil {
-			return badField("password", "%v", err)
-		}
-		password = *req.Password
-	} else {
-		generated = gateway.GeneratePassword()
-		password = generated
+	password, generated, err := choosePassword(req.Password)
+	if err != nil {
+		return err
 	}
 	if nu.PasswordHash, err = gateway.HashPassword(password); err != nil {
 		return err
@@ -404,15 +397,9 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, c *caller
 			return err
 		}
 	}
-	password, generated := "", ""
-	if req.Password != nil {
-		if err := gateway.CheckPasswordStrength(*req.Password); err != nil {
-			return badField("password", "%v", err)
-		}
-		password = *req.Password
-	} else {
-		generated = gateway.GeneratePassword()
-		password = generated
+	password, generated, err := choosePassword(req.Password)
+	if err != nil {
+		return err
 	}
 	if err := s.setPassword(r, u, password); err != nil {
 		return err
@@ -420,6 +407,19 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, c *caller
 	s.audit(r, c, "admin.user.password", "/api/v1/users/"+u.Name, nil, map[string]bool{"generated": generated != ""})
 	writeJSON(w, http.StatusOK, map[string]string{"username": u.Name, "password": generated})
 	return nil
+}
+
+// choosePassword takes the given password if it is strong enough, or
+// generates one, which the caller returns once (generated is "" otherwise).
+func choosePassword(given *string) (password, generated string, err error) {
+	if given != nil {
+		if err := gateway.CheckPasswordStrength(*given); err != nil {
+			return "", "", badField("password", "%v", err)
+		}
+		return *given, "", nil
+	}
+	generated = gateway.GeneratePassword()
+	return generated, generated, nil
 }
 
 func (s *Server) setPassword(r *http.Request, u *store.User, password string) error {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Result of an audited operation.
@@ -56,15 +58,27 @@ type auditRow struct {
 }
 
 // Audit appends one entry. When it returns nil the row is durable.
+// A row that is an event (EventType) enters the outbox in the same
+// transaction, so that no change is audited without being announced.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit
-		(at, session, user_name, role, protocol, remote, action, vpath, spath, target, bytes, sha256, result, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
-		e.VPath, e.SPath, e.Target, e.Bytes, e.SHA256, string(e.Result), e.Reason)
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var id int64
+		err := tx.GetContext(ctx, &id, `INSERT INTO audit
+			(at, session, user_name, role, protocol, remote, action, vpath, spath, target, bytes, sha256, result, reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
+			e.VPath, e.SPath, e.Target, e.Bytes, e.SHA256, string(e.Result), e.Reason)
+		if err != nil {
+			return err
+		}
+		if typ := EventType(e); typ != "" {
+			return insertEvent(ctx, tx, typ, id, formatTime(e.At))
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.VPath, err)
 	}
@@ -141,15 +155,23 @@ func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 	}
 	out := make([]AuditEntry, len(rows))
 	for i, r := range rows {
-		at, err := parseTime(r.At)
+		e, err := r.entry()
 		if err != nil {
-			return nil, fmt.Errorf("store: audit row %d: %w", r.ID, err)
+			return nil, err
 		}
-		out[len(rows)-1-i] = AuditEntry{
-			ID: r.ID, At: at, Session: r.Session, User: r.User, Role: Role(r.Role), Protocol: r.Protocol,
-			Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Target: r.Target, Bytes: r.Bytes,
-			SHA256: r.SHA256, Result: Result(r.Result), Reason: r.Reason,
-		}
+		out[len(rows)-1-i] = e
 	}
 	return out, nil
+}
+
+func (r auditRow) entry() (AuditEntry, error) {
+	at, err := parseTime(r.At)
+	if err != nil {
+		return AuditEntry{}, fmt.Errorf("store: audit row %d: %w", r.ID, err)
+	}
+	return AuditEntry{
+		ID: r.ID, At: at, Session: r.Session, User: r.User, Role: Role(r.Role), Protocol: r.Protocol,
+		Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Target: r.Target, Bytes: r.Bytes,
+		SHA256: r.SHA256, Result: Result(r.Result), Reason: r.Reason,
+	}, nil
 }

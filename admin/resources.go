@@ -357,3 +357,21 @@ func writeAuditCSV(w http.ResponseWriter, rows []store.AuditEntry, next string) 
 	cw.Flush()
 	return cw.Error()
 }
+
+// Hooks.
+
+// listHooks shows each hook's progress through the event outbox and its
+// failures, so that a failing hook is visible.
+func (s *Server) listHooks(w http.ResponseWriter, r *http.Request, c *caller) error {
+	cs, err := s.o.Store.HookCursors(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, h := range cs {
+		out = append(out, map[string]any{"name": h.Hook, "last_event": h.LastID, "attempts": h.Attempts,
+			"failures": h.Failures, "last_error": h.LastError, "updated_at": h.UpdatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hooks": out})
+	return nil
+}

@@ -85,6 +85,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/audit", false, s.queryAudit},
 		{"GET", "/api/v1/bans", false, s.listBans},
 		{"DELETE", "/api/v1/bans/{addr}", false, s.liftBan},
+		{"GET", "/api/v1/hooks", false, s.listHooks},
 	}
 }
 

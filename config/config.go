@@ -34,6 +34,7 @@ type Config struct {
 	Admin        Admin    `toml:"admin"`
 	Defender     Defender `toml:"defender"`
 	Limits       Limits   `toml:"limits"`
+	Hooks        []Hook   `toml:"hooks"`
 }
 
 // TLS names the certificate that FTPS and WebDAV (and later the admin
@@ -250,6 +251,7 @@ func (c Config) Validate() Problems {
 	}
 	ps = append(ps, c.validateTLS()...)
 	ps = append(ps, c.validateFTP()...)
+	ps = append(ps, c.validateHooks()...)
 	if c.WebDAV.TLS != "on" && c.WebDAV.TLS != TLSOff {
 		add("webdav.tls", "%q: want on or off", c.WebDAV.TLS)
 	}

@@ -39,6 +39,13 @@ func Keys(c Config) [][2]string {
 		if s, ok := v.([]string); ok {
 			v = strings.Join(s, ",")
 		}
+		if hs, ok := v.([]Hook); ok { // names only: a webhook's secret is never printed
+			names := make([]string, len(hs))
+			for i, h := range hs {
+				names[i] = h.Name
+			}
+			v = strings.Join(names, ",")
+		}
 		out = append(out, [2]string{key, fmt.Sprint(v)})
 	})
 	return out

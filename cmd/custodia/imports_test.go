@@ -17,8 +17,10 @@ var allowedImports = map[string][]string{
 	"gateway/sftp":   {"gateway", "storage", "authz", "store"},
 	"gateway/ftp":    {"gateway", "storage", "authz", "store"},
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
+	"events":         {"store"},
 	"admin":          {"gateway", "storage", "authz", "store"},
-	"cmd/custodia":   {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "storage", "authz", "store"},
+	"cmd/custodia": {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "events",
+		"storage", "authz", "store"},
 }
 
 func TestImportDirection(t *testing.T) {

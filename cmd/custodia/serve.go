@@ -50,6 +50,7 @@ type running struct {
 	tls     *tls.Config // the TLS front ends' certificate, once loaded
 	core    *gateway.Core
 	metrics *prometheus.Registry
+	events  chan struct{} // closed when the event dispatcher has stopped
 }
 
 // server is a started front end.
@@ -142,11 +143,18 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 	if err != nil {
 		return nil, err
 	}
-	g = &running{st: st, files: files, cancel: cancel, done: make(chan error, 5), log: log, core: core,
+	hooks, err := a.hooks() // checked before anything listens
+	if err != nil {
+		return nil, err
+	}
+	// run, not g: a failed start returns a nil g, and must still stop what
+	// it started.
+	run := &running{st: st, files: files, cancel: cancel, done: make(chan error, 5), log: log, core: core,
 		metrics: reg}
+	g = run
 	defer func() {
 		if err != nil {
-			g.stopServers()
+			run.stopServers()
 		}
 	}()
 	if err := a.startSFTP(ctx, g, core); err != nil {
@@ -161,6 +169,7 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 	if err := a.startAdmin(ctx, g, core, enf); err != nil {
 		return nil, err
 	}
+	a.startEvents(ctx, g, hooks)
 	if len(g.servers) == 0 {
 		log.Warn("every listener is off: nothing is served")
 	}
@@ -205,6 +214,9 @@ func (a *app) startSFTP(ctx context.Context, g *running, core *gateway.Core) err
 func (g *running) stop() error {
 	errs := g.stopServers()
 	g.cancel()
+	if g.events != nil {
+		<-g.events // the dispatcher stops between deliveries
+	}
 	errs = append(errs, g.files.Close(), g.st.Close())
 	g.log.Info("stopped")
 	return errors.Join(errs...)

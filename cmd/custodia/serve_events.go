@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oaq/custodia/events"
+	"github.com/oaq/custodia/store"
+)
+
+// hooks turns the configuration's hooks into the dispatcher's, checking
+// the event types and roles they filter on.
+func (a *app) hooks() ([]events.Hook, error) {
+	var out []events.Hook
+	for i, h := range a.cfg.Hooks {
+		for _, e := range h.Events {
+			if !slices.Contains(store.EventTypes(), e) {
+				return nil, fmt.Errorf("hooks[%d] %s: event %q: want one of %s", i, h.Name, e, strings.Join(store.EventTypes(), ", "))
+			}
+		}
+		for _, r := range h.Roles {
+			if _, err := store.ParseRole(r); err != nil {
+				return nil, fmt.Errorf("hooks[%d] %s: %w", i, h.Name, err)
+			}
+		}
+		eh := events.Hook{Name: h.Name, Command: h.Command, URL: h.URL, Secret: h.Secret,
+			Timeout: h.Timeout.Duration, Backoff: h.Backoff.Duration, Events: h.Events, Roles: h.Roles, Paths: h.Paths}
+		if eh.Timeout == 0 {
+			eh.Timeout = 10 * time.Second
+		}
+		if eh.Backoff == 0 {
+			eh.Backoff = time.Second
+		}
+		out = append(out, eh)
+	}
+	return out, nil
+}
+
+// startEvents runs the dispatcher until the gateway stops.
+func (a *app) startEvents(ctx context.Context, g *running, hooks []events.Hook) {
+	d := events.New(events.Options{Store: g.st, Hooks: hooks, Logger: g.log, Metrics: g.metrics})
+	g.events = make(chan struct{})
+	go func() {
+		defer close(g.events)
+		d.Run(ctx)
+	}()
+	if len(hooks) > 0 {
+		names := make([]string, len(hooks))
+		for i, h := range hooks {
+			names[i] = h.Name
+		}
+		g.log.Info("hooks", "names", strings.Join(names, ","))
+	}
+}

@@ -153,7 +153,12 @@ type Problem struct {
 	Msg string
 }
 
-func (p Problem) String() string { return fmt.Sprintf("%s (%s): %s", p.Key, EnvName(p.Key), p.Msg) }
+func (p Problem) String() string {
+	if strings.HasPrefix(p.Key, "hooks[") { // set in the file only
+		return fmt.Sprintf("%s: %s", p.Key, p.Msg)
+	}
+	return fmt.Sprintf("%s (%s): %s", p.Key, EnvName(p.Key), p.Msg)
+}
 
 // Problems is every problem found; it is an error.
 type Problems []Problem

@@ -29,7 +29,7 @@ func (c Config) validateHooks() Problems {
 	var ps Problems
 	seen := map[string]bool{}
 	for i, h := range c.Hooks {
-		key := fmt.Sprintf("hooks[%d]", i)
+		key := fmt.Sprintf("hooks[%d] %s", i, h.Name)
 		add := func(format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 		switch {
 		case h.Name == "" || strings.ContainsAny(h.Name, " \t/"):

@@ -46,5 +46,6 @@ func (e Event) env() []string {
 		"CUSTODIA_EVENT_PATH=" + e.Path, "CUSTODIA_EVENT_STORAGE_PATH=" + e.StoragePath,
 		"CUSTODIA_EVENT_TARGET=" + e.Target, "CUSTODIA_EVENT_SIZE=" + strconv.FormatInt(e.Size, 10),
 		"CUSTODIA_EVENT_SHA256=" + e.SHA256, "CUSTODIA_EVENT_RESULT=" + e.Result,
+		"CUSTODIA_EVENT_REASON=" + e.Reason,
 	}
 }

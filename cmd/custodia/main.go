@@ -158,6 +158,10 @@ func (a *app) checkConfigCmd() *cobra.Command {
 				}
 				return err
 			}
+			if _, err := a.hooks(); err != nil { // the event types and roles the store knows
+				fmt.Fprintln(a.err, err)
+				return errors.New("1 configuration problem(s)")
+			}
 			for _, kv := range config.Keys(a.cfg) {
 				fmt.Fprintf(a.out, "%s = %s\n", kv[0], kv[1])
 			}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// Bad [[hooks]] tables are refused, each problem naming its hook:
+// check-config reports the shape problems by position, and serve refuses
+// event types and roles the store does not know, by name.
+func TestEventsHookConfigErrors(t *testing.T) {
+	good := testHook{Name: "good", URL: "https://hooks.example.com/custodia", Secret: "sixteen-chars-ok"}
+	cmd := []string{"/usr/local/bin/notify", "--quiet"}
+	cases := []struct {
+		name  string
+		hook  testHook
+		wants []string
+	}{
+		{"command and url", testHook{Name: "both", Command: cmd, URL: "https://x.example.com/", Secret: "0123456789abcdef"},
+			[]string{"set command or url"}},
+		{"neither", testHook{Name: "none"}, []string{"set command or url"}},
+		{"webhook without secret", testHook{Name: "nosecret", URL: "https://x.example.com/"}, []string{"secret of at least 16"}},
+		{"short secret", testHook{Name: "short", URL: "https://x.example.com/", Secret: "fifteen-chars-x"},
+			[]string{"secret of at least 16"}},
+		{"not http", testHook{Name: "ftp", URL: "ftp://x.example.com/", Secret: "0123456789abcdef"}, []string{`url "ftp://x.example.com/"`}},
+		{"no name", testHook{Command: cmd}, []string{"give each hook a name"}},
+		{"name with a space", testHook{Name: "my hook", Command: cmd}, []string{`name "my hook"`}},
+		{"same name", testHook{Name: "good", Command: cmd}, []string{`name "good" is used twice`}},
+		{"relative path glob", testHook{Name: "rel", Command: cmd, Paths: []string{"dossiers/**"}}, []string{`path "dossiers/**"`}},
+		{"negative timeout", testHook{Name: "neg", Command: cmd, Timeout: "-1s"}, []string{"must be positive"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), hooksConfig(t, good, c.hook)}
+			out, err := runWith(env, "check-config")
+			if err == nil {
+				t.Fatalf("check-config accepted it:\n%s", out)
+			}
+			// The good hook is the first, the bad one the second.
+			for _, want := range append([]string{"hooks[1]"}, c.wants...) {
+				if !strings.Contains(out, want) {
+					t.Errorf("check-config does not say %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "hooks[0]") {
+				t.Errorf("check-config blames the good hook:\n%s", out)
+			}
+			if g, err := tryStart(gatewayEnv(t, env[1])); err == nil {
+				g.stop()
+				t.Fatal("serve started with it")
+			} else if !strings.Contains(err.Error(), "hooks[1]") {
+				t.Errorf("serve's error does not name the hook: %v", err)
+			}
+		})
+	}
+
+	// Event types and roles are the store's; serve refuses others, naming
+	// the hook (at start: check-config does not know them).
+	for _, c := range []struct {
+		hook  testHook
+		wants []string
+	}{
+		{testHook{Name: "typo", Command: cmd, Events: []string{"upload.completed", "upload.done"}},
+			[]string{"hooks[1] typo", `"upload.done"`, "upload.completed"}},
+		{testHook{Name: "boss", Command: cmd, Roles: []string{"staff", "boss"}}, []string{"hooks[1] boss", "boss"}},
+	} {
+		g, err := tryStart(gatewayEnv(t, hooksConfig(t, good, c.hook)))
+		if err == nil {
+			g.stop()
+			t.Errorf("serve started with hook %+v", c.hook)
+			continue
+		}
+		if errors.Is(err, errPanicked) {
+			t.Errorf("serve refused hook %s with a panic, not an error: %v", c.hook.Name, err)
+			continue
+		}
+		for _, want := range c.wants {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("serve's error does not say %q: %v", want, err)
+			}
+		}
+	}
+
+	// A good configuration passes; check-config names the hooks and never
+	// prints a secret.
+	env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), hooksConfig(t, good,
+		testHook{Name: "notify", Command: cmd, Timeout: "30s", Backoff: "2s", Events: []string{"upload.completed", "denied"},
+			Roles: []string{"correspondent"}, Paths: []string{"/dossiers/**"}})}
+	out, err := runWith(env, "check-config")
+	if err != nil {
+		t.Fatalf("check-config refused good hooks: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "good,notify") || strings.Contains(out, good.Secret) {
+		t.Errorf("check-config should list the hooks by name, without their secrets:\n%s", out)
+	}
+}
+
+var errPanicked = errors.New("start panicked")
+
+// tryStart starts a gateway as serve does, turning a panic into an error.
+func tryStart(environ []string) (g *running, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			g, err = nil, fmt.Errorf("%w: %v\n%s", errPanicked, p, debug.Stack())
+		}
+	}()
+	var out strings.Builder
+	return (&app{in: strings.NewReader(""), out: &out, err: &out, environ: environ}).start(context.Background())
+}

@@ -1,0 +1,393 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Helpers of the event hook tests (issue 6).
+
+// testHook is one [[hooks]] table of a test's configuration file.
+type testHook struct {
+	Name             string
+	Command          []string
+	URL, Secret      string
+	Timeout, Backoff string
+	Events, Roles    []string
+	Paths            []string
+}
+
+func (h testHook) toml() string {
+	var b strings.Builder
+	b.WriteString("[[hooks]]\n")
+	str := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%s = %s\n", k, tomlString(v))
+		}
+	}
+	list := func(k string, vs []string) {
+		if vs == nil {
+			return
+		}
+		q := make([]string, len(vs))
+		for i, v := range vs {
+			q[i] = tomlString(v)
+		}
+		fmt.Fprintf(&b, "%s = [%s]\n", k, strings.Join(q, ", "))
+	}
+	str("name", h.Name)
+	list("command", h.Command)
+	str("url", h.URL)
+	str("secret", h.Secret)
+	str("timeout", h.Timeout)
+	str("backoff", h.Backoff)
+	list("events", h.Events)
+	list("roles", h.Roles)
+	list("paths", h.Paths)
+	return b.String()
+}
+
+// tomlString quotes s as a TOML literal string when it can, which keeps
+// shell commands readable, else as a JSON (and so TOML basic) string.
+func tomlString(s string) string {
+	if !strings.ContainsAny(s, "'\n\r") {
+		return "'" + s + "'"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// hooksConfig writes a configuration file with the hooks and returns the
+// setting that names it.
+func hooksConfig(t testing.TB, hooks ...testHook) string {
+	t.Helper()
+	var b strings.Builder
+	for _, h := range hooks {
+		b.WriteString(h.toml())
+		b.WriteString("\n")
+	}
+	p := filepath.Join(t.TempDir(), "custodia.toml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "CUSTODIA_CONFIG=" + p
+}
+
+// sq quotes s for sh.
+func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// poll checks cond until it holds (true) or the time is up (false).
+func poll(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// waitFor polls cond until it holds, failing the test when the time is up.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !poll(within, cond) {
+		t.Fatalf("after %v: %s", within, what)
+	}
+}
+
+// waitHooks waits until every named hook has its cursor, so that the
+// events a test causes next are not older than the hook (a new hook starts
+// after the events that exist when it is first seen).
+func waitHooks(t testing.TB, tg *testGateway, names ...string) {
+	t.Helper()
+	waitFor(t, 5*time.Second, "the dispatcher did not create the cursors of "+strings.Join(names, ","), func() bool {
+		cs, err := tg.g.st.HookCursors(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range cs {
+			if slices.Contains(names, c.Hook) {
+				n++
+			}
+		}
+		return n == len(names)
+	})
+}
+
+// wireEvent is the JSON a hook receives, as issue 6 specifies it (decoded
+// with its own tags, so that a renamed field fails the tests).
+type wireEvent struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"`
+	At          string `json:"at"`
+	Session     string `json:"session"`
+	User        string `json:"user"`
+	Role        string `json:"role"`
+	Protocol    string `json:"protocol"`
+	Remote      string `json:"remote"`
+	Path        string `json:"path"`
+	StoragePath string `json:"storage_path"`
+	Target      string `json:"target"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Result      string `json:"result"`
+	Reason      string `json:"reason"`
+}
+
+func (e wireEvent) String() string {
+	return fmt.Sprintf("%s %s(%s) %s %s→%s %q %d %s", e.Type, e.User, e.Role, e.Protocol, e.Path, e.StoragePath,
+		e.Target, e.Size, e.Result)
+}
+
+func decodeEvent(t testing.TB, body []byte) wireEvent {
+	t.Helper()
+	var e wireEvent
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		t.Fatalf("the event is not the JSON of issue 6: %v\n%s", err, body)
+	}
+	return e
+}
+
+// delivery is one request a webhook received.
+type delivery struct {
+	path   string
+	header http.Header
+	body   []byte
+	ev     wireEvent
+}
+
+// receiver is a webhook endpoint: an httptest server on 127.0.0.1 that
+// records every request and answers with respond (200 when nil).
+type receiver struct {
+	t       testing.TB
+	srv     *httptest.Server
+	respond func(w http.ResponseWriter, r *http.Request)
+	mu      sync.Mutex
+	got     []delivery
+}
+
+// newReceiver starts the endpoint; start it before the gateway so that
+// the gateway stops (and cancels its requests) before the endpoint closes.
+func newReceiver(t testing.TB, respond func(w http.ResponseWriter, r *http.Request)) *receiver {
+	rc := &receiver{t: t, respond: respond}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		d := delivery{path: r.URL.Path, header: r.Header.Clone(), body: body}
+		var e wireEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("webhook %s received a body that is not an event: %v\n%s", r.URL.Path, err, body)
+		}
+		d.ev = e
+		if r.Method != http.MethodPost {
+			t.Errorf("webhook %s received a %s, want POST", r.URL.Path, r.Method)
+		}
+		rc.mu.Lock()
+		rc.got = append(rc.got, d)
+		rc.mu.Unlock()
+		if rc.respond != nil {
+			rc.respond(w, r)
+		}
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+// url is the endpoint's URL with a path, to tell hooks apart.
+func (rc *receiver) url(path string) string { return rc.srv.URL + path }
+
+// at returns what the endpoint received on a path so far.
+func (rc *receiver) at(path string) []delivery {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []delivery
+	for _, d := range rc.got {
+		if d.path == path {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// wait waits until a delivery on path satisfies match, and returns them all.
+func (rc *receiver) wait(path, what string, match func(wireEvent) bool) []delivery {
+	rc.t.Helper()
+	var ds []delivery
+	if !poll(10*time.Second, func() bool {
+		ds = rc.at(path)
+		return slices.ContainsFunc(ds, func(d delivery) bool { return match(d.ev) })
+	}) {
+		rc.t.Fatalf("after 10s webhook %s did not receive %s; it received:\n%s", path, what, describeEvents(evsOf(ds)))
+	}
+	return ds
+}
+
+// evsOf returns the events of deliveries.
+func evsOf(ds []delivery) []wireEvent {
+	out := make([]wireEvent, len(ds))
+	for i, d := range ds {
+		out[i] = d.ev
+	}
+	return out
+}
+
+func describeEvents(evs []wireEvent) string {
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "  %s\n", e)
+	}
+	return b.String()
+}
+
+// hookDir is where the command hooks of a test leave what they received.
+type hookDir string
+
+// record is a shell command that keeps the event: its JSON (stdin) in
+// <id>.json, its environment in <id>.env, and its id appended to "order",
+// one line per delivery.
+func (d hookDir) record() string {
+	q := sq(string(d))
+	return fmt.Sprintf(`cat > %[1]s/.tmp."$CUSTODIA_EVENT_ID" && env > %[1]s/"$CUSTODIA_EVENT_ID".env && `+
+		`mv %[1]s/.tmp."$CUSTODIA_EVENT_ID" %[1]s/"$CUSTODIA_EVENT_ID".json && echo "$CUSTODIA_EVENT_ID" >> %[1]s/order`, q)
+}
+
+// delivered returns the events delivered, in the order of delivery (an
+// event delivered twice appears twice).
+func (d hookDir) delivered(t testing.TB) []wireEvent {
+	t.Helper()
+	var out []wireEvent
+	for _, id := range d.lines("order") {
+		b, err := os.ReadFile(filepath.Join(string(d), id+".json"))
+		if err != nil {
+			t.Fatalf("event %s is in the order but not its JSON: %v", id, err)
+		}
+		out = append(out, decodeEvent(t, b))
+	}
+	return out
+}
+
+// wait waits until the hook received an event that satisfies match, and
+// returns all it received.
+func (d hookDir) wait(t testing.TB, what string, match func(wireEvent) bool) []wireEvent {
+	t.Helper()
+	var evs []wireEvent
+	if !poll(10*time.Second, func() bool {
+		evs = d.delivered(t)
+		return slices.ContainsFunc(evs, match)
+	}) {
+		t.Fatalf("after 10s the command hook did not receive %s; it received:\n%s", what, describeEvents(evs))
+	}
+	return evs
+}
+
+// env returns the environment the hook had for an event.
+func (d hookDir) env(t testing.TB, id string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(string(d), id+".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// lines returns the lines of a file of the hook's directory.
+func (d hookDir) lines(name string) []string {
+	b, _ := os.ReadFile(filepath.Join(string(d), name))
+	return strings.Fields(string(b))
+}
+
+// upload writes a file over SFTP and returns how long it took.
+func upload(t testing.TB, tg *testGateway, user, vpath, content string) time.Duration {
+	t.Helper()
+	c := tg.sftp(user)
+	start := time.Now()
+	f, err := c.Create(vpath)
+	if err != nil {
+		t.Fatalf("%s cannot create %s: %v", user, vpath, err)
+	}
+	if _, err := f.Write([]byte(content)); err != nil {
+		t.Fatalf("%s cannot write %s: %v", user, vpath, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("%s's upload of %s failed: %v", user, vpath, err)
+	}
+	return time.Since(start)
+}
+
+// metric returns a counter of the admin API's /metrics, or -1 when absent.
+func metric(t testing.TB, tg *testGateway, name string, labels string) float64 {
+	t.Helper()
+	r := tg.api("GET", "/metrics", "", nil)
+	if r.code != 200 {
+		t.Fatalf("/metrics: %d %s", r.code, r.body)
+	}
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name+"{"+labels+"}") + ` (\S+)$`)
+	m := re.FindSubmatch(r.body)
+	if m == nil {
+		return -1
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatalf("%s{%s} = %q", name, labels, m[1])
+	}
+	return v
+}
+
+// restartable starts a gateway like startGateway, on a data dir of its
+// own or a given one, with a stop that may be called before the cleanup.
+func restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*testGateway, func()) {
+	t.Helper()
+	var out bytes.Buffer
+	errb := &syncBuffer{}
+	a := &app{in: strings.NewReader(""), out: &out, err: errb, environ: environ}
+	g, err := a.start(context.Background())
+	if err != nil {
+		t.Fatalf("gateway did not start: %v\n%s", err, errb.String())
+	}
+	if got := strings.Contains(out.String(), "created the first user"); got != wantFirstAdmin {
+		t.Fatalf("first admin created: %v, want %v\n%s", got, wantFirstAdmin, out.String())
+	}
+	var dataDir string
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "CUSTODIA_DATA_DIR="); ok {
+			dataDir = v
+		}
+	}
+	tg := &testGateway{t: t, dataDir: dataDir, environ: environ, g: g, addr: g.addr("sftp"), ftpAddr: g.addr("ftp"),
+		davAddr: g.addr("webdav"), apiAddr: g.addr("admin"), logs: errb}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			if err := g.stop(); err != nil {
+				t.Errorf("gateway did not stop cleanly: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return tg, stop
+}

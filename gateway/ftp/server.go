@@ -134,13 +134,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	lib := ftpserver.NewFtpServer(s.driver)
 	lib.Logger = s.log
 	s.mu.Lock()
-	if s.closed {
+	if s.closed { // shut down before it started: nothing to serve
 		s.mu.Unlock()
-		return net.ErrClosed
+		ln.Close()
+		return nil
 	}
 	s.lib, s.ln = lib, ln
 	s.mu.Unlock()
-	if err := lib.Listen(); err != nil {
+	err := lib.Listen()
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed { // shut down while it started: Stop may have come first
+		lib.Stop()
+		ln.Close()
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("ftp: %w", err)
 	}
 	if err := lib.Serve(); err != nil {

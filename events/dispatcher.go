@@ -59,31 +59,48 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // serve walks the outbox for one hook: each event is delivered (or
 // skipped by the filters) before the next, and the cursor moves only after
 // the hook took it, so an event is delivered at least once, in order.
+// The cursor is read once and then kept in memory (one goroutine per
+// hook): polling the outbox is a read, and the store is written only when
+// an event is delivered, fails, or a run of filtered-out events is passed.
 func (d *Dispatcher) serve(ctx context.Context, h *Hook) {
 	log := d.log.With("hook", h.Name)
-	for ctx.Err() == nil {
-		cur, err := d.o.Store.HookCursor(ctx, h.Name)
-		if err != nil {
-			log.Error("hook cursor", "err", err)
-			sleep(ctx, d.o.Poll)
-			continue
+	var cur store.HookCursor
+	for {
+		var err error
+		if cur, err = d.o.Store.HookCursor(ctx, h.Name); err == nil {
+			break
 		}
-		evs, err := d.o.Store.EventsAfter(ctx, cur.LastID, 100)
+		log.Error("hook cursor", "err", err)
+		if sleep(ctx, d.o.Poll); ctx.Err() != nil {
+			return
+		}
+	}
+	last, attempts := cur.LastID, cur.Attempts
+	for ctx.Err() == nil {
+		evs, err := d.o.Store.EventsAfter(ctx, last, 100)
 		if err != nil {
 			log.Error("read outbox", "err", err)
-			sleep(ctx, d.o.Poll)
-			continue
 		}
-		if len(evs) == 0 {
-			sleep(ctx, d.o.Poll)
-			continue
-		}
-		attempts := cur.Attempts
+		skipped := false
+		stalled := err != nil || len(evs) == 0
 		for _, se := range evs {
+			if !h.matches(eventOf(se)) {
+				last, skipped = se.Seq, true
+				continue
+			}
 			if !d.deliverOne(ctx, h, se, attempts, log) {
+				stalled = true
 				break
 			}
-			attempts = 0
+			last, attempts, skipped = se.Seq, 0, false
+		}
+		if skipped {
+			if err := d.o.Store.HookDelivered(context.WithoutCancel(ctx), h.Name, last); err != nil {
+				log.Error("hook cursor not saved", "err", err)
+			}
+		}
+		if stalled {
+			sleep(ctx, d.o.Poll)
 		}
 	}
 }
@@ -91,9 +108,6 @@ func (d *Dispatcher) serve(ctx context.Context, h *Hook) {
 // deliverOne tries one event until it is delivered; false when ctx ended.
 func (d *Dispatcher) deliverOne(ctx context.Context, h *Hook, se store.Event, attempts int, log *slog.Logger) bool {
 	e := eventOf(se)
-	if !h.matches(e) {
-		return d.o.Store.HookDelivered(ctx, h.Name, se.Seq) == nil
-	}
 	for ctx.Err() == nil {
 		err := h.deliver(ctx, e)
 		if err == nil {

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -97,8 +99,15 @@ func (h *Hook) run(ctx context.Context, e Event, body []byte) error {
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}, e.env()...)
 	var out tail
 	cmd.Stdout, cmd.Stderr = &out, &out
+	// Its own process group, killed whole at the timeout: what the
+	// command started does not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("command timed out after %v", h.Timeout)
 	}
@@ -125,7 +134,12 @@ func (h *Hook) post(ctx context.Context, e Event, body []byte) error {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("webhook timed out after %v", h.Timeout)
 		}
-		return fmt.Errorf("webhook: %w", err)
+		// Not the URL, which may carry a token, into logs and the admin API.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("webhook: %v", err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -147,6 +147,13 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, h := range hooks {
+		// A new hook starts after the events that exist now, before the
+		// listeners add any: none of those is lost to it.
+		if _, err := st.HookCursor(ctx, h.Name); err != nil {
+			return nil, err
+		}
+	}
 	// run, not g: a failed start returns a nil g, and must still stop what
 	// it started.
 	run := &running{st: st, files: files, cancel: cancel, done: make(chan error, 5), log: log, core: core,

@@ -1,7 +1,7 @@
 -- 0003: the event outbox, written in the same transaction as the audit
 -- row it announces, and each hook's progress through it.
 CREATE TABLE outbox (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: hook cursors point into it
     event_id   TEXT NOT NULL UNIQUE,
     type       TEXT NOT NULL,
     audit_id   INTEGER NOT NULL REFERENCES audit(id),

@@ -1,52 +1,22 @@
 package main
 
 import (
-	"crypto/tls"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/crypto/ssh"
-
-	"github.com/oaq/custodia/gateway"
 )
 
 // The letter from the API is a PDF that names the user and both
 // fingerprints the running server presents, with a new password that logs
 // in over SFTP; the old one no longer does.
 func TestAPILetter(t *testing.T) {
-	pdftotext, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext is not installed, and CI is set: .ci/run must install it (poppler-utils)")
-		}
-		t.Skip("skipping: pdftotext is not installed (apt-get install poppler-utils)")
-	}
+	pdftotext := needPdftotext(t)
 	tg := startGateway(t, "CUSTODIA_ORGANIZATION=Agencia Aduanal Querétaro")
 	tg.fixture()
-	var hostKey string
-	c, err := ssh.Dial("tcp", tg.addr, &ssh.ClientConfig{
-		User: "juan", Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, Timeout: 10 * time.Second,
-		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
-			hostKey = ssh.FingerprintSHA256(k)
-			return nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	conn, err := tls.Dial("tcp", tg.davAddr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := gateway.Fingerprint(tls.Certificate{Certificate: [][]byte{conn.ConnectionState().PeerCertificates[0].Raw}})
-	conn.Close()
+	hostKey, served := tg.servedFingerprints("juan")
 
 	tok := tg.apiLogin("sys")
 	r := tg.api("POST", "/api/v1/users/juan/letter", tok, nil)

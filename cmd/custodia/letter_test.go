@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,21 +11,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/oaq/custodia/gateway"
 )
 
 func TestUserLetter(t *testing.T) {
-	pdftotext, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext is not installed, and CI is set: .ci/run must install it (poppler-utils)")
-		}
-		t.Skip("skipping: pdftotext is not installed (apt-get install poppler-utils)")
-	}
+	pdftotext := needPdftotext(t)
 	const org = "Agencia Aduanal Querétaro"
 	tg := startGateway(t, "CUSTODIA_ORGANIZATION="+org)
 	tg.fixture()
@@ -60,24 +50,7 @@ func TestUserLetter(t *testing.T) {
 
 	// What the gateway serves: the SSH host key, seen in the handshake, and
 	// the certificate WebDAV and FTPS present, also at <data>/keys/tls.crt.
-	var hostKey string
-	c, err := ssh.Dial("tcp", tg.addr, &ssh.ClientConfig{
-		User: "juan", Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, Timeout: 10 * time.Second,
-		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
-			hostKey = ssh.FingerprintSHA256(k)
-			return nil
-		},
-	})
-	if err != nil {
-		t.Fatalf("juan cannot log in before the letter: %v", err)
-	}
-	c.Close()
-	conn, err := tls.Dial("tcp", tg.davAddr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := gateway.Fingerprint(tls.Certificate{Certificate: [][]byte{conn.ConnectionState().PeerCertificates[0].Raw}})
-	conn.Close()
+	hostKey, served := tg.servedFingerprints("juan")
 	onDisk, err := tls.LoadX509KeyPair(filepath.Join(tg.dataDir, "keys", "tls.crt"), filepath.Join(tg.dataDir, "keys", "tls.key"))
 	if err != nil {
 		t.Fatal(err)

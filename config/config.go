@@ -35,6 +35,7 @@ type Config struct {
 	Defender     Defender `toml:"defender"`
 	Limits       Limits   `toml:"limits"`
 	Hooks        []Hook   `toml:"hooks"`
+	Backup       Backup   `toml:"backup"`
 }
 
 // TLS names the certificate that FTPS and WebDAV (and later the admin
@@ -154,7 +155,7 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
-	if strings.HasPrefix(p.Key, "hooks[") { // set in the file only
+	if strings.HasPrefix(p.Key, "hooks[") || strings.HasPrefix(p.Key, "backup.jobs") { // set in the file only
 		return fmt.Sprintf("%s: %s", p.Key, p.Msg)
 	}
 	return fmt.Sprintf("%s (%s): %s", p.Key, EnvName(p.Key), p.Msg)
@@ -182,11 +183,15 @@ func EnvName(key string) string {
 func Load(file string, environ []string) (Config, error) {
 	c := Default()
 	var ps Problems
+	var md toml.MetaData
 	if file != "" {
-		md, err := toml.DecodeFile(file, &c)
-		if err != nil {
+		var err error
+		if md, err = toml.DecodeFile(file, &c); err != nil {
 			return c, Problems{{Key: "config", Msg: fmt.Sprintf("%s: %v", file, err)}}
 		}
+	}
+	ps = append(ps, c.mergeJobs(md)...)
+	if file != "" {
 		for _, k := range md.Undecoded() {
 			ps = append(ps, Problem{Key: k.String(), Msg: "unknown key"})
 		}
@@ -257,6 +262,7 @@ func (c Config) Validate() Problems {
 	ps = append(ps, c.validateTLS()...)
 	ps = append(ps, c.validateFTP()...)
 	ps = append(ps, c.validateHooks()...)
+	ps = append(ps, c.validateBackup()...)
 	if c.WebDAV.TLS != "on" && c.WebDAV.TLS != TLSOff {
 		add("webdav.tls", "%q: want on or off", c.WebDAV.TLS)
 	}

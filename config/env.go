@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/BurntSushi/toml"
 )
 
 // applyEnv sets every key whose CUSTODIA_ variable is present in environ.
@@ -46,8 +48,16 @@ func Keys(c Config) [][2]string {
 			}
 			v = strings.Join(names, ",")
 		}
+		if _, ok := v.(map[string]toml.Primitive); ok { // backup.jobs: listed one by one below
+			return
+		}
 		out = append(out, [2]string{key, fmt.Sprint(v)})
 	})
+	for _, name := range c.Backup.JobNames() {
+		j := c.Backup.Jobs[name]
+		out = append(out, [2]string{"backup.jobs." + name, fmt.Sprintf("source=%s full=%q incremental=%q keep_daily=%d keep_monthly=%d keep_yearly=%d",
+			j.Source, j.Full, j.Incremental, j.KeepDaily, j.KeepMonthly, j.KeepYearly)})
+	}
 	return out
 }
 
@@ -55,6 +65,9 @@ func walk(v reflect.Value, prefix string, fn func(key string, f reflect.Value)) 
 	t := v.Type()
 	for i := range t.NumField() {
 		key := t.Field(i).Tag.Get("toml")
+		if key == "-" {
+			continue
+		}
 		if prefix != "" {
 			key = prefix + "." + key
 		}

@@ -13,26 +13,27 @@ import (
 
 // Event is what a hook receives.
 type Event struct {
-	ID          string    `json:"id"`
-	Type        string    `json:"type"`
-	At          time.Time `json:"at"`
-	Session     string    `json:"session"`
-	User        string    `json:"user"`
-	Role        string    `json:"role"`
-	Protocol    string    `json:"protocol"`
-	Remote      string    `json:"remote"`
-	Path        string    `json:"path"`         // as the user named it
-	StoragePath string    `json:"storage_path"` // what authorization decided on
-	Target      string    `json:"target,omitempty"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256,omitempty"`
-	Result      string    `json:"result"`
-	Reason      string    `json:"reason,omitempty"`
+	ID            string    `json:"id"`
+	Type          string    `json:"type"`
+	At            time.Time `json:"at"`
+	Session       string    `json:"session"`
+	User          string    `json:"user"`
+	Role          string    `json:"role"`
+	Protocol      string    `json:"protocol"`
+	Remote        string    `json:"remote"`
+	Path          string    `json:"path"`                          // as the user named it
+	StoragePath   string    `json:"storage_path"`                  // what authorization decided on
+	Target        string    `json:"target,omitempty"`              // a rename's new path, as the user named it
+	TargetStorage string    `json:"target_storage_path,omitempty"` // and its storage path
+	Size          int64     `json:"size"`
+	SHA256        string    `json:"sha256,omitempty"`
+	Result        string    `json:"result"`
+	Reason        string    `json:"reason,omitempty"`
 }
 
 func eventOf(e store.Event) Event {
 	return Event{ID: e.ID, Type: e.Type, At: e.At.UTC(), Session: e.Session, User: e.User, Role: string(e.Role),
-		Protocol: e.Protocol, Remote: e.Remote, Path: e.VPath, StoragePath: e.SPath, Target: e.Target,
+		Protocol: e.Protocol, Remote: e.Remote, Path: e.VPath, StoragePath: e.SPath, Target: e.Target, TargetStorage: e.STarget,
 		Size: e.Bytes, SHA256: e.SHA256, Result: string(e.Result), Reason: e.Reason}
 }
 
@@ -44,7 +45,7 @@ func (e Event) env() []string {
 		"CUSTODIA_EVENT_USER=" + e.User, "CUSTODIA_EVENT_ROLE=" + e.Role,
 		"CUSTODIA_EVENT_PROTOCOL=" + e.Protocol, "CUSTODIA_EVENT_REMOTE=" + e.Remote,
 		"CUSTODIA_EVENT_PATH=" + e.Path, "CUSTODIA_EVENT_STORAGE_PATH=" + e.StoragePath,
-		"CUSTODIA_EVENT_TARGET=" + e.Target, "CUSTODIA_EVENT_SIZE=" + strconv.FormatInt(e.Size, 10),
+		"CUSTODIA_EVENT_TARGET=" + e.Target, "CUSTODIA_EVENT_TARGET_STORAGE_PATH=" + e.TargetStorage, "CUSTODIA_EVENT_SIZE=" + strconv.FormatInt(e.Size, 10),
 		"CUSTODIA_EVENT_SHA256=" + e.SHA256, "CUSTODIA_EVENT_RESULT=" + e.Result,
 		"CUSTODIA_EVENT_REASON=" + e.Reason,
 	}

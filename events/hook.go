@@ -64,6 +64,9 @@ func (h *Hook) matches(e Event) bool {
 		if ok, _ := doublestar.Match(p, e.StoragePath); ok {
 			return true
 		}
+		if ok, _ := doublestar.Match(p, e.TargetStorage); ok && e.TargetStorage != "" {
+			return true
+		}
 	}
 	return false
 }

@@ -50,7 +50,7 @@ func (v *View) Open(ctx context.Context, name string) (*Download, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, v.done(ctx, "open", authz.Read, t, "", err)
+		return nil, v.done(ctx, "open", authz.Read, t, nil, err)
 	}
 	return &Download{v: v, t: t, file: f}, nil
 }
@@ -90,7 +90,7 @@ func (d *Download) Close() error {
 	if d.failed.Load() {
 		res, reason = store.ResultFailed, "transfer aborted"
 	}
-	d.v.audit(context.Background(), string(authz.Read), d.t, "", d.served.Load(), "", res, reason)
+	d.v.audit(context.Background(), string(authz.Read), d.t, nil, d.served.Load(), "", res, reason)
 	if err != nil {
 		return pathErr("close", d.t.vpath.String(), err)
 	}

@@ -44,7 +44,7 @@ func OpenFiles(dir string, departments []string) (*Files, error) {
 }
 
 func (f *Files) init(departments []string) error {
-	for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments} {
+	for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments, AreaRestores} {
 		if err := f.root.MkdirAll(rel(a), dirMode); err != nil {
 			return fmt.Errorf("storage: create %s: %w", a, err)
 		}

@@ -12,6 +12,7 @@ const (
 	AreaClients     = "/clients"
 	AreaDossiers    = "/dossiers"
 	AreaDepartments = "/departments"
+	AreaRestores    = "/restores" // restored backups, one folder per restore request
 )
 
 // Mount maps a virtual folder of a user's view onto a storage path.
@@ -41,7 +42,7 @@ func MountsFor(u *store.User, allClients []string) []Mount {
 	case store.RolePublisher:
 		perClient(AreaClients, allClients)
 	case store.RoleAdmin:
-		for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments} {
+		for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments, AreaRestores} {
 			ms = append(ms, Mount{Virtual: a, Storage: a})
 		}
 	}

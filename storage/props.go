@@ -102,7 +102,7 @@ func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][
 	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.E2BIG):
 		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrQuota}
 	}
-	return v.done(ctx, "props", authz.Action("props"), t, "", err)
+	return v.done(ctx, "props", authz.Action("props"), t, nil, err)
 }
 
 // modifyAction is what changing a file's metadata needs: write when the

@@ -79,7 +79,7 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	}
 	f, tmp, err := v.files.createTemp(v.session.ID)
 	if err != nil {
-		return nil, v.done(ctx, "create", act, t, "", err)
+		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
 	return &Upload{v: v, t: t, act: act, file: f, name: tmp, sum: sha256.New()}, nil
 }
@@ -180,17 +180,17 @@ func (u *Upload) Close() error {
 	ctx := context.Background()
 	if u.failed != nil {
 		u.discard()
-		u.v.audit(ctx, string(u.act), u.t, "", u.size, "", store.ResultFailed, "transfer aborted: "+u.failed.Error())
+		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "transfer aborted: "+u.failed.Error())
 		return &PathError{Op: "close", Path: u.t.vpath.String(), Err: ErrFailed, Cause: u.failed}
 	}
 	sum, err := u.commit()
 	if err != nil {
 		u.discard()
 		pe := pathErr("close", u.t.vpath.String(), err).(*PathError)
-		u.v.audit(ctx, string(u.act), u.t, "", u.size, "", store.ResultFailed, pe.Err.Error())
+		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, pe.Err.Error())
 		return pe
 	}
-	if err := u.v.audit(ctx, string(u.act), u.t, "", u.size, sum, store.ResultOK, ""); err != nil {
+	if err := u.v.audit(ctx, string(u.act), u.t, nil, u.size, sum, store.ResultOK, ""); err != nil {
 		return &PathError{Op: "close", Path: u.t.vpath.String(), Err: ErrFailed, Cause: err}
 	}
 	return nil

@@ -66,25 +66,31 @@ type View struct {
 }
 
 // NewView builds a session's view: the role's mounts, plus any whole area
-// a rule lets the user list (e.g. Operaciones reading /dossiers).
+// a rule lets the user list (e.g. Operaciones reading /dossiers, or a
+// requester their restored backups under /restores).
 func NewView(ctx context.Context, o ViewOptions) (*View, error) {
 	v := &View{
 		user: o.User, sub: authz.SubjectOf(o.User), files: o.Files,
 		decider: o.Decider, auditor: o.Auditor, session: o.Session, counter: o.Counter,
 	}
 	v.mounts = MountsFor(o.User, o.AllClients)
+	var areas []string
 	if o.User.Role == store.RoleStaff || o.User.Role == store.RoleManager {
-		for _, area := range []string{AreaClients, AreaDossiers} {
-			d, err := o.Decider.Decide(ctx, authz.Request{Subject: v.sub, Action: authz.List, Object: area + "/"})
-			if err != nil {
-				return nil, err
-			}
-			if d.Allow {
-				v.mounts = append(v.mounts, Mount{Virtual: area, Storage: area})
-			}
-		}
-		sortMounts(v.mounts)
+		areas = []string{AreaClients, AreaDossiers}
 	}
+	if o.User.Role != store.RoleAdmin {
+		areas = append(areas, AreaRestores) // granted to whoever asked for a restore
+	}
+	for _, area := range areas {
+		d, err := o.Decider.Decide(ctx, authz.Request{Subject: v.sub, Action: authz.List, Object: area + "/"})
+		if err != nil {
+			return nil, err
+		}
+		if d.Allow {
+			v.mounts = append(v.mounts, Mount{Virtual: area, Storage: area})
+		}
+	}
+	sortMounts(v.mounts)
 	return v, nil
 }
 
@@ -202,11 +208,11 @@ func (v *View) allowed(ctx context.Context, act authz.Action, t target, dir bool
 func (v *View) authorize(ctx context.Context, op string, act authz.Action, t target, dir bool) error {
 	d, err := v.allowed(ctx, act, t, dir)
 	if err != nil {
-		v.audit(ctx, string(act), t, "", 0, "", store.ResultDenied, "decision failed: "+err.Error())
+		v.audit(ctx, string(act), t, nil, 0, "", store.ResultDenied, "decision failed: "+err.Error())
 		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrDenied, Cause: err}
 	}
 	if !d.Allow {
-		v.audit(ctx, string(act), t, "", 0, "", store.ResultDenied, d.Reason())
+		v.audit(ctx, string(act), t, nil, 0, "", store.ResultDenied, d.Reason())
 		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrDenied}
 	}
 	return nil
@@ -225,7 +231,7 @@ func (v *View) existing(ctx context.Context, op string, t target) (fs.FileInfo, 
 		if err != nil {
 			reason = "decision failed: " + err.Error()
 		}
-		v.audit(ctx, op, t, "", 0, "", store.ResultDenied, reason)
+		v.audit(ctx, op, t, nil, 0, "", store.ResultDenied, reason)
 		return nil, &PathError{Op: op, Path: t.vpath.String(), Err: ErrNotFound, Cause: err}
 	}
 	return fi, nil
@@ -254,16 +260,21 @@ func (v *View) folder(ctx context.Context, op string, t target) error {
 	return nil
 }
 
-func (v *View) audit(ctx context.Context, action string, t target, to string, n int64, sum string, res store.Result, reason string) error {
-	return v.auditor.Audit(context.WithoutCancel(ctx), store.AuditEntry{
+// audit records an operation on t; to is a rename's destination, or nil.
+func (v *View) audit(ctx context.Context, action string, t target, to *target, n int64, sum string, res store.Result, reason string) error {
+	e := store.AuditEntry{
 		Session: v.session.ID, User: v.user.Name, Role: v.user.Role, Protocol: v.session.Protocol,
-		Remote: v.session.Remote, Action: action, VPath: t.vpath.String(), SPath: t.spath, Target: to,
+		Remote: v.session.Remote, Action: action, VPath: t.vpath.String(), SPath: t.spath,
 		Bytes: n, SHA256: sum, Result: res, Reason: reason,
-	})
+	}
+	if to != nil {
+		e.Target, e.STarget = to.vpath.String(), to.spath
+	}
+	return v.auditor.Audit(context.WithoutCancel(ctx), e)
 }
 
 // done audits the outcome of an operation and returns err as a PathError.
-func (v *View) done(ctx context.Context, op string, act authz.Action, t target, to string, err error) error {
+func (v *View) done(ctx context.Context, op string, act authz.Action, t target, to *target, err error) error {
 	if err != nil {
 		pe := pathErr(op, t.vpath.String(), err).(*PathError)
 		v.audit(ctx, string(act), t, to, 0, "", store.ResultFailed, pe.Err.Error())
@@ -317,7 +328,7 @@ func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) 
 			return err
 		})
 		if err != nil {
-			return nil, v.done(ctx, "list", authz.List, t, "", err)
+			return nil, v.done(ctx, "list", authz.List, t, nil, err)
 		}
 		for _, e := range entries {
 			ct := target{vpath: Path{s: path.Join(t.vpath.String(), e.Name())}, mount: t.mount,
@@ -328,7 +339,7 @@ func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) 
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	return out, v.done(ctx, "list", authz.List, t, "", nil)
+	return out, v.done(ctx, "list", authz.List, t, nil, nil)
 }
 
 // Mkdir creates a folder.
@@ -357,7 +368,7 @@ func (v *View) Mkdir(ctx context.Context, name string) error {
 		}
 		return syncDir(r, path.Dir(t.rel))
 	})
-	return v.done(ctx, "mkdir", authz.Mkdir, t, "", err)
+	return v.done(ctx, "mkdir", authz.Mkdir, t, nil, err)
 }
 
 // Remove deletes a file.
@@ -397,7 +408,7 @@ func (v *View) remove(ctx context.Context, name string, dir bool) error {
 		}
 		return syncDir(r, path.Dir(t.rel))
 	})
-	return v.done(ctx, op, authz.Delete, t, "", err)
+	return v.done(ctx, op, authz.Delete, t, nil, err)
 }
 
 // Rename moves a file or folder. It never replaces an existing target
@@ -447,7 +458,7 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 			return moveBetween(sr, src.rel, dr, dst.rel, replace)
 		})
 	})
-	return v.done(ctx, "rename", authz.Rename, src, dst.vpath.String(), err)
+	return v.done(ctx, "rename", authz.Rename, src, &dst, err)
 }
 
 // Chtimes sets a file's or folder's times. It needs the right to write

@@ -33,6 +33,7 @@ type AuditEntry struct {
 	VPath    string // the path as the user named it
 	SPath    string // the storage path authorization decided on
 	Target   string // the new virtual path of a rename
+	STarget  string // the new storage path of a rename
 	Bytes    int64
 	SHA256   string // hex, uploads only
 	Result   Result
@@ -51,6 +52,7 @@ type auditRow struct {
 	VPath    string `db:"vpath"`
 	SPath    string `db:"spath"`
 	Target   string `db:"target"`
+	STarget  string `db:"starget"`
 	Bytes    int64  `db:"bytes"`
 	SHA256   string `db:"sha256"`
 	Result   string `db:"result"`
@@ -67,10 +69,10 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
 		err := tx.GetContext(ctx, &id, `INSERT INTO audit
-			(at, session, user_name, role, protocol, remote, action, vpath, spath, target, bytes, sha256, result, reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			(at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 			formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
-			e.VPath, e.SPath, e.Target, e.Bytes, e.SHA256, string(e.Result), e.Reason)
+			e.VPath, e.SPath, e.Target, e.STarget, e.Bytes, e.SHA256, string(e.Result), e.Reason)
 		if err != nil {
 			return err
 		}
@@ -144,7 +146,7 @@ func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 		limit = 100
 	}
 	args = append(args, limit)
-	query := `SELECT id, at, session, user_name, role, protocol, remote, action, vpath, spath, target, bytes, sha256, result, reason FROM audit`
+	query := `SELECT id, at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason FROM audit`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -171,7 +173,7 @@ func (r auditRow) entry() (AuditEntry, error) {
 	}
 	return AuditEntry{
 		ID: r.ID, At: at, Session: r.Session, User: r.User, Role: Role(r.Role), Protocol: r.Protocol,
-		Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Target: r.Target, Bytes: r.Bytes,
+		Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Target: r.Target, STarget: r.STarget, Bytes: r.Bytes,
 		SHA256: r.SHA256, Result: Result(r.Result), Reason: r.Reason,
 	}, nil
 }

@@ -34,7 +34,7 @@ func EventTypes() []string {
 // not events (listings, admin API changes, a failed delete…).
 func EventType(e AuditEntry) string {
 	if e.Result == ResultDenied {
-		if strings.HasPrefix(e.Action, "admin.") {
+		if strings.HasPrefix(e.Action, "admin.") || strings.HasPrefix(e.Action, "backup.") {
 			return ""
 		}
 		return EventDenied
@@ -88,7 +88,7 @@ func (s *Store) EventsAfter(ctx context.Context, seq int64, limit int) ([]Event,
 		auditRow
 	}
 	err := s.db.SelectContext(ctx, &rows, `SELECT o.id AS seq, o.event_id, o.type, a.id, a.at, a.session,
-		a.user_name, a.role, a.protocol, a.remote, a.action, a.vpath, a.spath, a.target, a.bytes, a.sha256,
+		a.user_name, a.role, a.protocol, a.remote, a.action, a.vpath, a.spath, a.target, a.starget, a.bytes, a.sha256,
 		a.result, a.reason FROM outbox o JOIN audit a ON a.id = o.audit_id WHERE o.id > $1 ORDER BY o.id LIMIT $2`,
 		seq, limit)
 	if err != nil {

@@ -18,8 +18,9 @@ var allowedImports = map[string][]string{
 	"gateway/ftp":    {"gateway", "storage", "authz", "store"},
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
 	"events":         {"store"},
+	"backup":         {"storage", "authz", "store"},
 	"admin":          {"gateway", "storage", "authz", "store"},
-	"cmd/custodia": {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "events",
+	"cmd/custodia": {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "events", "backup",
 		"storage", "authz", "store"},
 }
 

@@ -62,7 +62,7 @@ func newRoot(in io.Reader, out, errw io.Writer, environ []string) *cobra.Command
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "TOML config file (default $CUSTODIA_CONFIG)")
 	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print rows as JSON lines")
 	root.AddCommand(a.serveCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.auditCmd(),
-		a.checkConfigCmd(), a.versionCmd())
+		a.backupCmd(), a.checkConfigCmd(), a.versionCmd())
 	return root
 }
 

@@ -51,6 +51,7 @@ type running struct {
 	core    *gateway.Core
 	metrics *prometheus.Registry
 	events  chan struct{} // closed when the event dispatcher has stopped
+	backups chan struct{} // closed when the backup schedule has stopped
 }
 
 // server is a started front end.
@@ -154,6 +155,10 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 			return nil, err
 		}
 	}
+	backups, err := a.scheduledRunner(st, enf, log) // its targets checked before anything listens
+	if err != nil {
+		return nil, err
+	}
 	// run, not g: a failed start returns a nil g, and must still stop what
 	// it started.
 	run := &running{st: st, files: files, cancel: cancel, done: make(chan error, 5), log: log, core: core,
@@ -177,6 +182,7 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 		return nil, err
 	}
 	a.startEvents(ctx, g, hooks)
+	a.startBackups(ctx, g, backups)
 	if len(g.servers) == 0 {
 		log.Warn("every listener is off: nothing is served")
 	}
@@ -223,6 +229,9 @@ func (g *running) stop() error {
 	g.cancel()
 	if g.events != nil {
 		<-g.events // the dispatcher stops between deliveries
+	}
+	if g.backups != nil {
+		<-g.backups // a running backup is abandoned, never counted
 	}
 	errs = append(errs, g.files.Close(), g.st.Close())
 	g.log.Info("stopped")

@@ -1,0 +1,352 @@
+package backup
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/oaq/custodia/store"
+)
+
+// Options configure a Runner.
+type Options struct {
+	Store      *store.Store
+	FilesDir   string // the files/ tree
+	Local      Local
+	Remotes    []Remote
+	Recipients []age.Recipient
+	Jobs       []Job
+	// ClientApprovers are the managers who approve restores of client
+	// folders.
+	ClientApprovers []string
+	Rules           RuleAdder // grants requesters their restored files; nil: admins only
+	Logger          *slog.Logger
+	Now             func() time.Time // the clock; nil is time.Now
+	Location        *time.Location   // calendar of retention and schedules; nil is time.Local
+}
+
+// Runner runs backup jobs, prunes and verifies their archives.
+type Runner struct {
+	o    Options
+	log  *slog.Logger
+	jobs map[string]Job
+}
+
+// New returns a runner.
+func New(o Options) *Runner {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{o: o, log: o.Logger, jobs: map[string]Job{}}
+	for _, j := range o.Jobs {
+		r.jobs[j.Name] = j
+	}
+	return r
+}
+
+// Job returns a job by name.
+func (r *Runner) Job(name string) (Job, error) {
+	j, ok := r.jobs[name]
+	if !ok {
+		names := make([]string, 0, len(r.jobs))
+		for n := range r.jobs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return j, fmt.Errorf("no backup job %q (jobs: %s)", name, strings.Join(names, ", "))
+	}
+	return j, nil
+}
+
+// newID is a backup's id: job, UTC start time and a random suffix.
+func newID(job string, t time.Time) string {
+	return job + "-" + t.UTC().Format("20060102T150405Z") + "-" + newSuffix()
+}
+
+func newSuffix() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Run runs a job once: kind Full, or Incremental (a full when the job has
+// no backup to build on, or when the journal cannot tell what changed).
+// The backup counts (status ok) only once its archive is whole on every
+// target; then retention is applied to the job.
+func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, error) {
+	j, err := r.Job(name)
+	if err != nil {
+		return store.Backup{}, err
+	}
+	if len(r.o.Recipients) == 0 {
+		return store.Backup{}, errNoRecipients
+	}
+	b := store.Backup{Job: j.Name, Kind: kind, StartedAt: r.o.Now()}
+	b.ID = newID(j.Name, b.StartedAt)
+	if b.ThroughSeq, err = r.o.Store.LastEventSeq(ctx); err != nil {
+		return b, err
+	}
+	var ch changes
+	if kind == Incremental {
+		base, ok, err := r.latest(ctx, j.Name)
+		switch {
+		case err != nil:
+			return b, err
+		case !ok || j.Source == DatabaseSource:
+			b.Kind = Full
+		default:
+			if ch, err = journal(ctx, r.o.Store, j.Source, base.ThroughSeq, b.ThroughSeq); err != nil {
+				return b, err
+			}
+			if ch.needFull {
+				b.Kind = Full
+			} else {
+				b.Base = base.ID
+			}
+		}
+	}
+	if err := r.o.Store.StartBackup(ctx, b); err != nil {
+		return b, err
+	}
+	err = r.write(ctx, j, &b, ch)
+	b.FinishedAt = r.o.Now()
+	b.Status = store.BackupOK
+	if err != nil {
+		b.Status, b.Error = store.BackupFailed, err.Error()
+	}
+	if ferr := r.o.Store.FinishBackup(context.WithoutCancel(ctx), b); ferr != nil && err == nil {
+		err = ferr
+	}
+	r.audit(ctx, "backup.run", b.ID, b.Bytes, b.SHA256, err)
+	if err != nil {
+		r.log.Error("backup failed", "job", j.Name, "id", b.ID, "err", err)
+		return b, err
+	}
+	r.log.Info("backup", "job", j.Name, "id", b.ID, "kind", b.Kind, "files", b.Files, "bytes", b.Bytes,
+		"size", b.Size, "targets", b.Targets)
+	if _, err := r.Prune(ctx, j.Name); err != nil {
+		return b, fmt.Errorf("backup %s is complete, but retention failed: %w", b.ID, err)
+	}
+	return b, nil
+}
+
+// latest is the job's newest ok backup.
+func (r *Runner) latest(ctx context.Context, job string) (store.Backup, bool, error) {
+	bs, err := r.o.Store.Backups(ctx, job)
+	if err != nil {
+		return store.Backup{}, false, err
+	}
+	for i := len(bs) - 1; i >= 0; i-- {
+		if bs[i].Status == store.BackupOK {
+			return bs[i], true, nil
+		}
+	}
+	return store.Backup{}, false, nil
+}
+
+// write makes the archive on the local target, then copies it to every
+// remote one; on any failure no copy is left.
+func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) error {
+	name := archiveName(j.Name, b.ID)
+	f, commit, abort, err := r.o.Local.create(name)
+	if err != nil {
+		return err
+	}
+	m := Manifest{Version: 1, ID: b.ID, Job: j.Name, Kind: b.Kind, Base: b.Base, Source: j.Source,
+		Created: b.StartedAt.UTC(), ThroughSeq: b.ThroughSeq}
+	if b.Kind == Incremental {
+		for p := range ch.deleted {
+			m.Deleted = append(m.Deleted, p)
+		}
+		sort.Strings(m.Deleted)
+	}
+	aw, err := newArchiveWriter(f, r.o.Recipients, m)
+	if err != nil {
+		abort()
+		return err
+	}
+	switch {
+	case j.Source == DatabaseSource:
+		err = r.addDatabase(ctx, aw, b.ID)
+	case b.Kind == Full:
+		err = r.addTree(ctx, aw, j.Source, map[string]bool{})
+	default:
+		err = r.addChanged(ctx, aw, ch)
+	}
+	if err != nil {
+		aw.abort()
+		abort()
+		return err
+	}
+	if m, err = aw.close(); err != nil {
+		abort()
+		return err
+	}
+	b.Size, b.SHA256 = aw.out.n, aw.out.digest()
+	for _, e := range m.Entries {
+		if !e.Dir {
+			b.Files++
+			b.Bytes += e.Size
+		}
+	}
+	if err := commit(b.SHA256); err != nil {
+		return err
+	}
+	done := []string{r.o.Local.Name()}
+	for _, t := range r.o.Remotes {
+		if err = r.put(ctx, t, name, b); err != nil {
+			break
+		}
+		done = append(done, t.Name())
+	}
+	if err != nil {
+		r.removeCopies(context.WithoutCancel(ctx), name, strings.Join(done, ","))
+		return err
+	}
+	b.Targets = strings.Join(done, ",")
+	return nil
+}
+
+func (r *Runner) put(ctx context.Context, t Remote, name string, b *store.Backup) error {
+	f, err := r.o.Local.Open(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return t.Put(ctx, name, f, b.Size, b.SHA256)
+}
+
+// addDatabase adds a consistent snapshot of the store.
+func (r *Runner) addDatabase(ctx context.Context, aw *archiveWriter, id string) error {
+	snap := filepath.Join(r.o.Local.Dir, ".snapshot-"+id+".db")
+	defer os.Remove(snap)
+	if err := r.o.Store.Snapshot(ctx, snap); err != nil {
+		return err
+	}
+	f, err := os.Open(snap)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return aw.addFile("/custodia.db", f, fi.Size(), fi.ModTime())
+}
+
+// addTree adds a storage folder with everything below it: folders and
+// regular files only, never following a symbolic link.
+func (r *Runner) addTree(ctx context.Context, aw *archiveWriter, dir string, seen map[string]bool) error {
+	root, err := os.OpenRoot(r.o.FilesDir)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer root.Close()
+	return fs.WalkDir(root.FS(), tarName(dir), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == tarName(dir) {
+				return nil // gone since the journal named it
+			}
+			return fmt.Errorf("backup: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sp := "/" + p
+		if seen[sp] {
+			return nil
+		}
+		seen[sp] = true
+		switch {
+		case d.IsDir():
+			fi, err := d.Info()
+			if err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			return aw.addDir(sp, fi.ModTime())
+		case d.Type().IsRegular():
+			return addRegular(root, aw, p)
+		}
+		return nil // a symbolic link, FIFO or device: never served, never backed up
+	})
+}
+
+func addRegular(root *os.Root, aw *archiveWriter, rel string) error {
+	f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // removed while the backup ran; the next run records it
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil
+	}
+	return aw.addFile("/"+rel, f, fi.Size(), fi.ModTime())
+}
+
+// addChanged adds what the journal names, as it is on disk now.
+func (r *Runner) addChanged(ctx context.Context, aw *archiveWriter, ch changes) error {
+	paths := make([]string, 0, len(ch.changed))
+	for p := range ch.changed {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if err := r.addTree(ctx, aw, p, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeCopies deletes a backup's archive from the targets listed.
+func (r *Runner) removeCopies(ctx context.Context, name, targets string) error {
+	var errs []error
+	if hasTarget(targets, r.o.Local.Name()) {
+		errs = append(errs, r.o.Local.Remove(ctx, name))
+	}
+	for _, t := range r.o.Remotes {
+		if hasTarget(targets, t.Name()) {
+			errs = append(errs, t.Remove(ctx, name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// audit records a step; the system, not a user, acts.
+func (r *Runner) audit(ctx context.Context, action, id string, n int64, sum string, err error) {
+	e := store.AuditEntry{At: r.o.Now(), Protocol: "backup", Action: action, VPath: id, Bytes: n, SHA256: sum,
+		Result: store.ResultOK}
+	if err != nil {
+		e.Result, e.Reason = store.ResultFailed, err.Error()
+	}
+	if aerr := r.o.Store.Audit(context.WithoutCancel(ctx), e); aerr != nil {
+		r.log.Error("audit", "action", action, "id", id, "err", aerr)
+	}
+}

@@ -1,0 +1,112 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/oaq/custodia/store"
+)
+
+// retryDelay is how long a failed run waits before its next try; after
+// maxRetries tries in a row, it waits for its schedule instead.
+const (
+	retryDelay = 15 * time.Minute
+	maxRetries = 3
+)
+
+// plan is one schedule of one job.
+type plan struct {
+	job   string
+	kind  string
+	sched cron.Schedule
+	next  time.Time
+	fails int
+}
+
+// Schedule runs the jobs on their cron schedules until ctx ends, one run
+// at a time. A run the server missed (it was stopped) runs at start; a
+// full run due at the same time as an incremental one replaces it.
+func (r *Runner) Schedule(ctx context.Context) error {
+	plans, err := r.plans(ctx)
+	if err != nil {
+		return err
+	}
+	for len(plans) > 0 {
+		due := plans[0]
+		for _, p := range plans[1:] {
+			if p.next.Before(due.next) || (p.next.Equal(due.next) && p.kind == Full && p.job == due.job) {
+				due = p
+			}
+		}
+		if wait := due.next.Sub(r.o.Now()); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		_, err := r.Run(ctx, due.job, due.kind)
+		now := r.o.Now()
+		for _, p := range plans { // the run covers the job's other plans due now
+			if p.job == due.job && !p.next.After(now) {
+				p.next = p.sched.Next(now)
+			}
+		}
+		due.next = due.sched.Next(now)
+		if err != nil && ctx.Err() == nil && due.fails < maxRetries {
+			due.fails++
+			due.next = now.Add(retryDelay)
+		} else {
+			due.fails = 0
+		}
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// plans reads each job's schedules; a run missed since the job's last
+// run is due now.
+func (r *Runner) plans(ctx context.Context) ([]*plan, error) {
+	var plans []*plan
+	now := r.o.Now().In(r.o.Location)
+	for _, j := range r.o.Jobs {
+		bs, err := r.o.Store.Backups(ctx, j.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range []struct{ kind, expr string }{{Full, j.Full}, {Incremental, j.Incremental}} {
+			if x.expr == "" {
+				continue
+			}
+			s, err := cron.ParseStandard(x.expr)
+			if err != nil {
+				return nil, fmt.Errorf("backup job %s: %s schedule %q: %w", j.Name, x.kind, x.expr, err)
+			}
+			p := &plan{job: j.Name, kind: x.kind, sched: s, next: s.Next(now)}
+			if last, ok := lastStart(bs, x.kind); ok && !s.Next(last.In(r.o.Location)).After(now) {
+				p.next = now
+			}
+			plans = append(plans, p)
+		}
+	}
+	return plans, nil
+}
+
+// lastStart is when the job last ran a backup of this kind (a full one
+// also serves for an incremental), whatever its outcome.
+func lastStart(bs []store.Backup, kind string) (time.Time, bool) {
+	for i := len(bs) - 1; i >= 0; i-- {
+		if bs[i].Kind == kind || kind == Incremental {
+			return bs[i].StartedAt, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/backup"
+	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
+)
+
+// backupRunner builds the runner of the configuration's jobs and targets.
+func (a *app) backupRunner(st *store.Store, rules backup.RuleAdder) (*backup.Runner, error) {
+	b := a.cfg.Backup
+	var recips []age.Recipient
+	for _, r := range b.Recipients {
+		rc, err := age.ParseX25519Recipient(r)
+		if err != nil {
+			return nil, fmt.Errorf("backup.recipients: %q: %w", r, err)
+		}
+		recips = append(recips, rc)
+	}
+	var remotes []backup.Remote
+	if s := b.SFTP; s.Address != "" {
+		t, err := backup.NewSFTP(s.Address, s.User, s.Key, s.HostKey, s.Dir)
+		if err != nil {
+			return nil, err
+		}
+		remotes = append(remotes, t)
+	}
+	var jobs []backup.Job
+	for _, name := range b.JobNames() {
+		j := b.Jobs[name]
+		bj := backup.Job{Name: name, Source: j.Source,
+			Keep: backup.Retention{Daily: j.KeepDaily, Monthly: j.KeepMonthly, Yearly: j.KeepYearly}}
+		if config.Scheduled(j.Full) {
+			bj.Full = j.Full
+		}
+		if config.Scheduled(j.Incremental) {
+			bj.Incremental = j.Incremental
+		}
+		jobs = append(jobs, bj)
+	}
+	return backup.New(backup.Options{
+		Store: st, FilesDir: a.cfg.FilesDir(), Local: backup.Local{Dir: a.cfg.BackupDir()}, Remotes: remotes,
+		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules, Logger: a.logger(),
+	}), nil
+}
+
+// withRunner opens what a backup command needs and runs fn.
+func (a *app) withRunner(ctx context.Context, fn func(*backup.Runner, *store.Store) error) error {
+	st, enf, files, err := a.openAll(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer files.Close()
+	r, err := a.backupRunner(st, enf)
+	if err != nil {
+		return err
+	}
+	return fn(r, st)
+}
+
+func (a *app) backupCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "backup", Short: "run, list, verify and prune backups; request, approve and run restores"}
+	cmd.AddCommand(a.backupKeygenCmd(), a.backupRunCmd(), a.backupListCmd(), a.backupVerifyCmd(),
+		a.backupPruneCmd(), a.restoreCmd())
+	return cmd
+}
+
+func (a *app) backupKeygenCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "keygen",
+		Short: "print a new age identity (keep it off this server) and, on stderr, its public key for backup.recipients",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := age.GenerateX25519Identity()
+			if err != nil {
+				return err
+			}
+			pub := id.Recipient().String()
+			fmt.Fprintf(a.out, "# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), pub, id)
+			fmt.Fprintf(a.err, "Public key: %s\n", pub)
+			return nil
+		},
+	}
+}
+
+func (a *app) backupRunCmd() *cobra.Command {
+	var incremental bool
+	cmd := &cobra.Command{
+		Use:   "run JOB [--incremental]",
+		Short: "run a backup job now (full unless --incremental), then apply its retention",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind := backup.Full
+			if incremental {
+				kind = backup.Incremental
+			}
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, _ *store.Store) error {
+				b, err := r.Run(cmd.Context(), args[0], kind)
+				if err != nil {
+					if b.ID != "" {
+						return fmt.Errorf("backup %s failed: %w", b.ID, err)
+					}
+					return err
+				}
+				a.printBackup(b)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&incremental, "incremental", false, "only what changed since the job's last backup, from the event journal")
+	return cmd
+}
+
+func (a *app) printBackup(b store.Backup) {
+	a.printRow(b, b.ID, b.Job, b.Kind, b.Status, b.StartedAt.UTC().Format(time.RFC3339), b.Files, b.Bytes, b.Size,
+		orDash(b.SHA256), orDash(b.Targets), orDash(b.Base), orDash(b.Error))
+}
+
+func (a *app) backupListCmd() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "list [JOB] [--all]",
+		Short: "list backups, oldest first: id, job, kind, status, start, files, bytes, archive size and sha256, targets, base",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			job := ""
+			if len(args) == 1 {
+				job = args[0]
+			}
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
+				if job != "" {
+					if _, err := r.Job(job); err != nil {
+						return err
+					}
+				}
+				bs, err := st.Backups(cmd.Context(), job)
+				if err != nil {
+					return err
+				}
+				for _, b := range bs {
+					if all || b.Status == store.BackupOK {
+						a.printBackup(b)
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "also failed, running and pruned backups")
+	return cmd
+}
+
+// identities reads an age identity file.
+func identities(file string) ([]age.Identity, error) {
+	if file == "" {
+		return nil, errors.New("--identity FILE: the age identity that decrypts the backups (from custodia backup keygen)")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("--identity: %w", err)
+	}
+	defer f.Close()
+	ids, err := age.ParseIdentities(f)
+	if err != nil {
+		return nil, fmt.Errorf("--identity %s: %w", file, err)
+	}
+	return ids, nil
+}
+
+func (a *app) backupVerifyCmd() *cobra.Command {
+	var idFile string
+	cmd := &cobra.Command{
+		Use:   "verify ID --identity FILE",
+		Short: "decrypt a backup and check its checksum and every file's size and sha256",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ids, err := identities(idFile)
+			if err != nil {
+				return err
+			}
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, _ *store.Store) error {
+				m, err := r.Verify(cmd.Context(), args[0], ids)
+				if err != nil {
+					return fmt.Errorf("backup %s does not verify: %w", args[0], err)
+				}
+				var files, bytes int64
+				for _, e := range m.Entries {
+					if !e.Dir {
+						files++
+						bytes += e.Size
+					}
+				}
+				a.printRow(map[string]any{"id": m.ID, "ok": true, "files": files, "bytes": bytes, "deleted": len(m.Deleted)},
+					m.ID, "ok", files, bytes)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&idFile, "identity", "", "age identity file")
+	return cmd
+}
+
+func (a *app) backupPruneCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune [JOB]",
+		Short: "apply retention: remove the backups the jobs no longer keep (it also runs after each backup)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			job := ""
+			if len(args) == 1 {
+				job = args[0]
+			}
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, _ *store.Store) error {
+				if job != "" {
+					if _, err := r.Job(job); err != nil {
+						return err
+					}
+				}
+				removed, err := r.Prune(cmd.Context(), job)
+				for _, b := range removed {
+					a.printBackup(b)
+				}
+				return err
+			})
+		},
+	}
+}
+
+func (a *app) restoreCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "restore", Short: "restore requests: a manager approves, then the files are restored into a fresh folder"}
+	cmd.AddCommand(a.restoreRequestCmd(), a.restoreApproveCmd(), a.restoreRunCmd(), a.restoreListCmd())
+	return cmd
+}
+
+func (a *app) printRestore(q store.RestoreRequest) {
+	a.printRow(q, q.ID, q.BackupID, q.Path, q.Status, q.Requester, orDash(q.Approver),
+		q.CreatedAt.UTC().Format(time.RFC3339), q.Reason)
+}
+
+// operator names who runs a command without --as.
+func operator() string {
+	if u, err := user.Current(); err == nil {
+		return "os:" + u.Username
+	}
+	return "os:unknown"
+}
+
+func (a *app) restoreRequestCmd() *cobra.Command {
+	var prefix, reason, as string
+	cmd := &cobra.Command{
+		Use:   "request BACKUP --path PREFIX --reason TEXT [--as USER]",
+		Short: "ask for a backup's files under a storage path to be restored; prints the request id",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
+				requester := operator()
+				if as != "" {
+					u, err := st.UserByName(cmd.Context(), as)
+					if err != nil {
+						return fmt.Errorf("--as %s: %w", as, err)
+					}
+					requester = u.Name
+				}
+				q, err := r.Request(cmd.Context(), args[0], strings.TrimRight(prefix, "/"), reason, requester)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.out, q.ID)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&prefix, "path", "", "storage path to restore, e.g. /departments/operaciones")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the files are needed")
+	cmd.Flags().StringVar(&as, "as", "", "the user who asks (sees the restored files)")
+	return cmd
+}
+
+func (a *app) restoreApproveCmd() *cobra.Command {
+	var as string
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use:   "approve REQUEST --as MANAGER --password-stdin",
+		Short: "approve a restore request as the manager who owns the path, with the manager's own password",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if as == "" || !pwStdin {
+				return errors.New("--as MANAGER --password-stdin: the approving manager signs with their own password")
+			}
+			line, err := bufio.NewReader(a.in).ReadString('\n')
+			if err != nil && line == "" {
+				return errors.New("--password-stdin: no password on standard input")
+			}
+			pw := strings.TrimRight(line, "\r\n")
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
+				u, err := a.checkPassword(cmd.Context(), st, as, pw)
+				if err != nil {
+					return err
+				}
+				q, err := r.Approve(cmd.Context(), args[0], u)
+				if err != nil {
+					return err
+				}
+				a.printRestore(q)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&as, "as", "", "the approving manager")
+	cmd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the manager's password from standard input")
+	return cmd
+}
+
+func (a *app) restoreRunCmd() *cobra.Command {
+	var idFile string
+	cmd := &cobra.Command{
+		Use:   "run REQUEST --identity FILE",
+		Short: "run an approved restore into files/restores/REQUEST/ (never over live files)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ids, err := identities(idFile)
+			if err != nil {
+				return err
+			}
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, _ *store.Store) error {
+				q, n, err := r.Restore(cmd.Context(), args[0], ids)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "%s\t%s\t%d files\n", q.ID, backup.RestoreDir(q.ID), n)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&idFile, "identity", "", "age identity file")
+	return cmd
+}
+
+func (a *app) restoreListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "list restore requests: id, backup, path, status, requester, approver, created, reason",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			qs, err := st.RestoreRequests(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, q := range qs {
+				a.printRestore(q)
+			}
+			return nil
+		},
+	}
+}
+
+var _ backup.RuleAdder = (*authz.Enforcer)(nil)
+
+// checkPassword authenticates a user with their password, for commands a
+// person signs (a manager's approval); one answer for every failure.
+func (a *app) checkPassword(ctx context.Context, st *store.Store, name, pw string) (*store.User, error) {
+	bad := fmt.Errorf("--as %s: wrong user or password", name)
+	u, err := st.UserByName(ctx, name)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, bad
+		}
+		return nil, err
+	}
+	if u.PasswordHash == "" {
+		return nil, bad
+	}
+	ok, err := gateway.VerifyPassword(u.PasswordHash, pw)
+	if err != nil || !ok {
+		return nil, bad
+	}
+	return u, nil
+}

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/robfig/cron/v3"
+)
+
+// Backup configures the backup jobs, where their archives go and who may
+// approve restores.
+type Backup struct {
+	// Recipients are the age public keys (age1…) archives are encrypted
+	// to; the gateway never holds a key that decrypts them.
+	Recipients []string `toml:"recipients"`
+	Dir        string   `toml:"dir"` // local target; default <data>/backups
+	// ClientApprovers are the managers who approve restores of client
+	// folders (/clients, /dossiers); a department's own manager approves
+	// restores of its folder.
+	ClientApprovers []string                  `toml:"client_approvers"`
+	SFTP            BackupSFTP                `toml:"sftp"`
+	Jobs            map[string]Job            `toml:"-"`    // the defaults, merged with the file's [backup.jobs.NAME]
+	JobTables       map[string]toml.Primitive `toml:"jobs"` // as read, before merging
+}
+
+// BackupSFTP is the off-site target: an SFTP server reached with a key,
+// whose host key is pinned.
+type BackupSFTP struct {
+	Address string `toml:"address"` // host:port; empty: no off-site target
+	User    string `toml:"user"`
+	Key     string `toml:"key"`      // private key file (OpenSSH format)
+	HostKey string `toml:"host_key"` // the server's public key, as in known_hosts: "ssh-ed25519 AAAA…"
+	Dir     string `toml:"dir"`      // folder on the server
+}
+
+// Job is one backup job: a source, when it runs, and how many of its
+// backups are kept.
+type Job struct {
+	// Source is "database" or a storage folder such as /dossiers or
+	// /departments/operaciones.
+	Source      string `toml:"source"`
+	Full        string `toml:"full"`        // cron expression of full runs; "off": none
+	Incremental string `toml:"incremental"` // cron expression of incremental runs; "" or "off": none
+	KeepDaily   int    `toml:"keep_daily"`  // the newest backup of each of the last N days
+	KeepMonthly int    `toml:"keep_monthly"`
+	KeepYearly  int    `toml:"keep_yearly"`
+}
+
+// DefaultJobs are DESIGN.md's: the seed policy's backup rules.
+func DefaultJobs() map[string]Job {
+	return map[string]Job{
+		"database":    {Source: "database", Full: "30 1 * * *", KeepDaily: 30},
+		"dossiers":    {Source: "/dossiers", Full: "0 2 1 * *", Incremental: "0 2 * * *", KeepDaily: 30, KeepMonthly: 60},
+		"clients":     {Source: "/clients", Full: "0 3 1 * *", KeepMonthly: 60},
+		"departments": {Source: "/departments", Full: "0 4 * * 0", Incremental: "0 4 * * *", KeepDaily: 30},
+	}
+}
+
+// BackupDir is the local backup target.
+func (c Config) BackupDir() string {
+	if c.Backup.Dir != "" {
+		return c.Backup.Dir
+	}
+	return filepath.Join(c.DataDir, "backups")
+}
+
+// mergeJobs lays the file's job tables over the defaults: a key the file
+// sets replaces the default's, the others stay.
+func (c *Config) mergeJobs(md toml.MetaData) Problems {
+	var ps Problems
+	jobs := DefaultJobs()
+	for name, prim := range c.Backup.JobTables {
+		j := jobs[name]
+		if err := md.PrimitiveDecode(prim, &j); err != nil {
+			ps = append(ps, Problem{Key: "backup.jobs." + name, Msg: err.Error()})
+			continue
+		}
+		jobs[name] = j
+	}
+	c.Backup.Jobs = jobs
+	return ps
+}
+
+// JobNames lists the jobs in order.
+func (b Backup) JobNames() []string {
+	names := make([]string, 0, len(b.Jobs))
+	for n := range b.Jobs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Scheduled reports whether a cron field turns runs on.
+func Scheduled(expr string) bool { return expr != "" && expr != Off }
+
+func (c Config) validateBackup() Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
+	for _, r := range c.Backup.Recipients {
+		if !strings.HasPrefix(r, "age1") || strings.ContainsAny(r, " \t") {
+			add("backup.recipients", "%q: want an age public key (age1…, from custodia backup keygen)", r)
+		}
+	}
+	for _, m := range c.Backup.ClientApprovers {
+		if strings.TrimSpace(m) == "" {
+			add("backup.client_approvers", "an empty name")
+		}
+	}
+	if s := c.Backup.SFTP; s.Address != "" {
+		if err := checkListen(s.Address); err != nil || strings.HasPrefix(s.Address, ":") {
+			add("backup.sftp.address", "%q: want host:port", s.Address)
+		}
+		if s.User == "" {
+			add("backup.sftp.user", "the off-site target needs a user")
+		}
+		if s.Key == "" {
+			add("backup.sftp.key", "the off-site target needs a private key file (key authentication only)")
+		}
+		if s.HostKey == "" {
+			add("backup.sftp.host_key", "pin the server's host key (a known_hosts line's key: ssh-ed25519 AAAA…)")
+		}
+	}
+	for _, name := range c.Backup.JobNames() {
+		j := c.Backup.Jobs[name]
+		key := "backup.jobs." + name
+		if !validDepartment(name) {
+			add(key, "job name %q: use lower-case letters, digits and '-'", name)
+		}
+		if j.Source != "database" && (!strings.HasPrefix(j.Source, "/") || path.Clean(j.Source) != j.Source ||
+			!(inArea(j.Source, "/clients") || inArea(j.Source, "/dossiers") || inArea(j.Source, "/departments"))) {
+			add(key+".source", "%q: want database, or a storage folder under /clients, /dossiers or /departments", j.Source)
+		}
+		for field, expr := range map[string]string{"full": j.Full, "incremental": j.Incremental} {
+			if Scheduled(expr) {
+				if _, err := cron.ParseStandard(expr); err != nil {
+					add(key+"."+field, "%q: want a cron expression such as \"0 2 * * *\": %v", expr, err)
+				}
+			}
+		}
+		if j.Source == "database" && Scheduled(j.Incremental) {
+			add(key+".incremental", "the database job takes full snapshots only")
+		}
+		if j.KeepDaily < 0 || j.KeepMonthly < 0 || j.KeepYearly < 0 {
+			add(key, "keep_daily, keep_monthly and keep_yearly must be 0 or more")
+		}
+		if j.KeepDaily+j.KeepMonthly+j.KeepYearly == 0 {
+			add(key, "keeps nothing: set keep_daily, keep_monthly or keep_yearly")
+		}
+	}
+	return ps
+}
+
+func inArea(p, area string) bool { return p == area || strings.HasPrefix(p, area+"/") }

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Backup statuses. Only an ok backup counts: it is complete on every
+// target; a running one that never finishes (a crash) stays out of every
+// chain, list of restorable backups and retention count.
+const (
+	BackupRunning = "running"
+	BackupOK      = "ok"
+	BackupFailed  = "failed"
+	BackupPruned  = "pruned"
+)
+
+// Backup is one run of a backup job.
+type Backup struct {
+	ID         string `db:"id" json:"id"`
+	Job        string `db:"job" json:"job"`
+	Kind       string `db:"kind" json:"kind"` // full or incremental
+	Base       string `db:"base" json:"base,omitempty"`
+	Status     string `db:"status" json:"status"`
+	Started    string `db:"started_at" json:"-"`
+	Finished   string `db:"finished_at" json:"-"`
+	ThroughSeq int64  `db:"through_seq" json:"through_seq"`
+	Files      int64  `db:"files" json:"files"`
+	Bytes      int64  `db:"bytes" json:"bytes"`
+	Size       int64  `db:"size" json:"size"`
+	SHA256     string `db:"sha256" json:"sha256"`
+	Targets    string `db:"targets" json:"targets"`
+	Error      string `db:"error" json:"error,omitempty"`
+
+	StartedAt  time.Time `db:"-" json:"started_at"`
+	FinishedAt time.Time `db:"-" json:"finished_at,omitzero"`
+}
+
+func (b *Backup) parseTimes() {
+	b.StartedAt, _ = parseTime(b.Started)
+	b.FinishedAt, _ = parseTime(b.Finished)
+}
+
+const backupCols = `id, job, kind, base, status, started_at, finished_at, through_seq, files, bytes, size, sha256, targets, error`
+
+// StartBackup records a run that has begun.
+func (s *Store) StartBackup(ctx context.Context, b Backup) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO backups (id, job, kind, base, status, started_at, through_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		b.ID, b.Job, b.Kind, b.Base, BackupRunning, formatTime(b.StartedAt), b.ThroughSeq)
+	if err != nil {
+		return fmt.Errorf("store: start backup %s: %w", b.ID, wrapDBError(err))
+	}
+	return nil
+}
+
+// FinishBackup records a run's outcome: status ok with its archive's
+// figures, or failed with the error.
+func (s *Store) FinishBackup(ctx context.Context, b Backup) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE backups SET status = $1, finished_at = $2, files = $3, bytes = $4,
+		size = $5, sha256 = $6, targets = $7, error = $8 WHERE id = $9`,
+		b.Status, formatTime(b.FinishedAt), b.Files, b.Bytes, b.Size, b.SHA256, b.Targets, b.Error, b.ID)
+	if err != nil {
+		return fmt.Errorf("store: finish backup %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+// PruneBackup marks a backup whose archives retention removed.
+func (s *Store) PruneBackup(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE backups SET status = $1 WHERE id = $2`, BackupPruned, id)
+	if err != nil {
+		return fmt.Errorf("store: prune backup %s: %w", id, err)
+	}
+	return nil
+}
+
+// Backups returns a job's backups ("" for every job), oldest first.
+func (s *Store) Backups(ctx context.Context, job string) ([]Backup, error) {
+	q := `SELECT ` + backupCols + ` FROM backups`
+	var args []any
+	if job != "" {
+		q += ` WHERE job = $1`
+		args = append(args, job)
+	}
+	var bs []Backup
+	if err := s.db.SelectContext(ctx, &bs, q+` ORDER BY started_at, id`, args...); err != nil {
+		return nil, fmt.Errorf("store: backups: %w", err)
+	}
+	for i := range bs {
+		bs[i].parseTimes()
+	}
+	return bs, nil
+}
+
+// BackupByID returns one backup.
+func (s *Store) BackupByID(ctx context.Context, id string) (Backup, error) {
+	var b Backup
+	if err := s.db.GetContext(ctx, &b, `SELECT `+backupCols+` FROM backups WHERE id = $1`, id); err != nil {
+		return b, fmt.Errorf("store: backup %s: %w", id, wrapDBError(err))
+	}
+	b.parseTimes()
+	return b, nil
+}
+
+// LastEventSeq is the newest outbox id (0 when there is none): a backup
+// run covers the events up to it.
+func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.GetContext(ctx, &n, `SELECT COALESCE(MAX(id), 0) FROM outbox`); err != nil {
+		return 0, fmt.Errorf("store: last event: %w", err)
+	}
+	return n, nil
+}
+
+// Snapshot writes a consistent copy of the database to file (which must
+// not exist) while the store stays in use: SQLite's VACUUM INTO.
+func (s *Store) Snapshot(ctx context.Context, file string) error {
+	if strings.ContainsRune(file, 0) {
+		return fmt.Errorf("store: snapshot: bad file name")
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO $1`, file); err != nil {
+		return fmt.Errorf("store: snapshot to %s: %w", file, err)
+	}
+	return nil
+}
+
+// Restore request statuses.
+const (
+	RestoreRequested = "requested"
+	RestoreApproved  = "approved"
+	RestoreDone      = "restored"
+	RestoreFailed    = "failed"
+)
+
+// RestoreRequest asks for a backup's files under a storage path to be
+// restored into a fresh folder; a manager must approve it first.
+type RestoreRequest struct {
+	ID        string `db:"id" json:"id"`
+	BackupID  string `db:"backup_id" json:"backup"`
+	Path      string `db:"path" json:"path"`
+	Reason    string `db:"reason" json:"reason"`
+	Requester string `db:"requester" json:"requester"`
+	Status    string `db:"status" json:"status"`
+	Approver  string `db:"approver" json:"approver,omitempty"`
+	Created   string `db:"created_at" json:"-"`
+	Approved  string `db:"approved_at" json:"-"`
+	Restored  string `db:"restored_at" json:"-"`
+	Error     string `db:"error" json:"error,omitempty"`
+
+	CreatedAt  time.Time `db:"-" json:"created_at"`
+	ApprovedAt time.Time `db:"-" json:"approved_at,omitzero"`
+	RestoredAt time.Time `db:"-" json:"restored_at,omitzero"`
+}
+
+func (r *RestoreRequest) parseTimes() {
+	r.CreatedAt, _ = parseTime(r.Created)
+	r.ApprovedAt, _ = parseTime(r.Approved)
+	r.RestoredAt, _ = parseTime(r.Restored)
+}
+
+const restoreCols = `id, backup_id, path, reason, requester, status, approver, created_at, approved_at, restored_at, error`
+
+// CreateRestoreRequest records a new request.
+func (s *Store) CreateRestoreRequest(ctx context.Context, r RestoreRequest) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO restore_requests (id, backup_id, path, reason, requester, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.ID, r.BackupID, r.Path, r.Reason, r.Requester, RestoreRequested, formatTime(s.now()))
+	if err != nil {
+		return fmt.Errorf("store: restore request: %w", wrapDBError(err))
+	}
+	return nil
+}
+
+// RestoreRequestByID returns one request.
+func (s *Store) RestoreRequestByID(ctx context.Context, id string) (RestoreRequest, error) {
+	var r RestoreRequest
+	if err := s.db.GetContext(ctx, &r, `SELECT `+restoreCols+` FROM restore_requests WHERE id = $1`, id); err != nil {
+		return r, fmt.Errorf("store: restore request %s: %w", id, wrapDBError(err))
+	}
+	r.parseTimes()
+	return r, nil
+}
+
+// RestoreRequests returns every request, oldest first.
+func (s *Store) RestoreRequests(ctx context.Context) ([]RestoreRequest, error) {
+	var rs []RestoreRequest
+	if err := s.db.SelectContext(ctx, &rs, `SELECT `+restoreCols+` FROM restore_requests ORDER BY created_at, id`); err != nil {
+		return nil, fmt.Errorf("store: restore requests: %w", err)
+	}
+	for i := range rs {
+		rs[i].parseTimes()
+	}
+	return rs, nil
+}
+
+// MoveRestoreRequest changes a request's status from one to another, so
+// that two approvals or two runs cannot both win; ErrNotFound when the
+// request is not in status from. approver is set when not empty.
+func (s *Store) MoveRestoreRequest(ctx context.Context, id, from, to, approver, errText string) error {
+	now := formatTime(s.now())
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		q := `UPDATE restore_requests SET status = $1, error = $2`
+		args := []any{to, errText}
+		switch to {
+		case RestoreApproved:
+			q += `, approver = $3, approved_at = $4`
+			args = append(args, approver, now)
+		case RestoreDone:
+			q += `, restored_at = $3`
+			args = append(args, now)
+		}
+		args = append(args, id, from)
+		q += fmt.Sprintf(` WHERE id = $%d AND status = $%d`, len(args)-1, len(args))
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("restore request %s is not %s: %w", id, from, ErrNotFound)
+		}
+		return nil
+	})
+}

@@ -64,7 +64,7 @@ func startSSHD(b *testing.B) (*gosftp.Client, string) {
 	return pipelinedClient(b, conn), dir
 }
 
-func writeKey(b *testing.B, file string, k ed25519.PrivateKey) {
+func writeKey(b testing.TB, file string, k ed25519.PrivateKey) {
 	block, err := ssh.MarshalPrivateKey(k, "")
 	if err != nil {
 		b.Fatal(err)

@@ -144,6 +144,7 @@ type wireEvent struct {
 	Path        string `json:"path"`
 	StoragePath string `json:"storage_path"`
 	Target      string `json:"target"`
+	TargetSP    string `json:"target_storage_path"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
 	Result      string `json:"result"`

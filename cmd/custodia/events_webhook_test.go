@@ -199,6 +199,9 @@ func TestEventsEveryKindInOrder(t *testing.T) {
 		switch d.ev.User {
 		case "ana":
 			got = append(got, row{d.ev.Type, d.ev.Role, d.ev.Path, d.ev.StoragePath, d.ev.Target, d.ev.Result})
+			if d.ev.Type == "rename" && d.ev.TargetSP != "/departments/operaciones/2026/final.docx" {
+				t.Errorf("the rename's target_storage_path is %q, want /departments/operaciones/2026/final.docx", d.ev.TargetSP)
+			}
 		case "juan":
 			juan = append(juan, d.ev)
 		default:

@@ -1,7 +1,8 @@
 // Package admin is the HTTP JSON API the systems team runs custodia with:
 // users, client accounts, policies, live sessions, the audit log,
-// credential letters and defender bans under /api/v1, plus /healthz,
-// /readyz and /metrics. Only admins may use it.
+// credential letters, defender bans, hooks, backups and restore requests
+// under /api/v1, plus /healthz, /readyz and /metrics. Only admins may use
+// it.
 package admin
 
 import (
@@ -35,7 +36,15 @@ type Options struct {
 	// AddClientFolders creates a new client account's folders.
 	AddClientFolders func(id string) error
 	TokenTTL         time.Duration // a login's bearer token; 0 means an hour
+	Backups          Backups       // restore requests and approvals
 	Logger           *slog.Logger
+}
+
+// Backups records restore requests and managers' approvals
+// (backup.Runner).
+type Backups interface {
+	Request(ctx context.Context, id, prefix, reason, requester string) (store.RestoreRequest, error)
+	Approve(ctx context.Context, id string, approver *store.User) (store.RestoreRequest, error)
 }
 
 // Server is the admin API.
@@ -86,6 +95,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/bans", false, s.listBans},
 		{"DELETE", "/api/v1/bans/{addr}", false, s.liftBan},
 		{"GET", "/api/v1/hooks", false, s.listHooks},
+		{"GET", "/api/v1/backups", false, s.listBackups},
+		{"GET", "/api/v1/restores", false, s.listRestores},
+		{"POST", "/api/v1/restores", false, s.requestRestore},
+		{"POST", "/api/v1/restores/{id}/approve", false, s.approveRestore},
 	}
 }
 

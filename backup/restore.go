@@ -18,6 +18,26 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
+// Errors of restore requests, for callers that answer them (the admin
+// API); every error wraps one of them or a store error.
+var (
+	ErrInvalid = errors.New("invalid restore request") // bad input
+	ErrRefused = errors.New("not allowed")             // this person may not do this
+	ErrState   = errors.New("wrong state")             // not waiting for this step
+)
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+func refused(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, a...))
+}
+
+func badState(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrState, fmt.Sprintf(format, a...))
+}
+
 // RuleAdder grants the requester read access to a restored folder
 // (authz.Enforcer).
 type RuleAdder interface {
@@ -36,7 +56,7 @@ func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester stri
 		return q, err
 	}
 	if b.Status != store.BackupOK {
-		return q, fmt.Errorf("backup %s is %s: only a complete backup can be restored", id, b.Status)
+		return q, badState("backup %s is %s: only a complete backup can be restored", id, b.Status)
 	}
 	j, err := r.Job(b.Job)
 	if err != nil {
@@ -44,14 +64,14 @@ func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester stri
 	}
 	switch {
 	case j.Source == DatabaseSource:
-		return q, fmt.Errorf("backup %s is a database snapshot: it is not restored into the files; "+
+		return q, invalid("backup %s is a database snapshot: it is not restored into the files; "+
 			"decrypt it with the identity (age -d -i FILE | zstd -d | tar x) and stop the server to put it back", id)
 	case q.Reason == "":
-		return q, errors.New("--reason: say why the files are needed")
+		return q, invalid("reason: say why the files are needed")
 	case checkStoragePath(prefix) != nil:
-		return q, fmt.Errorf("--path %q: want a storage path such as /departments/operaciones or /dossiers/ACME", prefix)
+		return q, invalid("path %q: want a storage path such as /departments/operaciones or /dossiers/ACME", prefix)
 	case !under(prefix, j.Source) && !under(j.Source, prefix):
-		return q, fmt.Errorf("--path %s is not in backup %s, which holds %s", prefix, id, j.Source)
+		return q, invalid("path %s is not in backup %s, which holds %s", prefix, id, j.Source)
 	}
 	if _, err := r.approverFor(prefix); err != nil {
 		return q, err
@@ -67,16 +87,16 @@ func (r *Runner) approverFor(prefix string) (department string, err error) {
 	case "/"+parts[0] == storage.AreaDepartments && len(parts) >= 2:
 		return parts[1], nil
 	case "/"+parts[0] == storage.AreaDepartments:
-		return "", fmt.Errorf("--path %s spans every department: name one department's folder, "+
+		return "", invalid("path %s spans every department: name one department's folder, "+
 			"whose manager approves (e.g. /departments/operaciones)", prefix)
 	case "/"+parts[0] == storage.AreaClients || "/"+parts[0] == storage.AreaDossiers:
 		if len(r.o.ClientApprovers) == 0 {
-			return "", fmt.Errorf("--path %s is a client folder, and no manager approves those: "+
+			return "", invalid("path %s is a client folder, and no manager approves those: "+
 				"name them in backup.client_approvers", prefix)
 		}
 		return "", nil
 	}
-	return "", fmt.Errorf("--path %s: want a folder under /departments, /clients or /dossiers", prefix)
+	return "", invalid("path %s: want a folder under /departments, /clients or /dossiers", prefix)
 }
 
 // Approve records a manager's approval. The caller has authenticated
@@ -87,13 +107,13 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 		return q, err
 	}
 	if q.Status != store.RestoreRequested {
-		return q, fmt.Errorf("restore request %s is %s, not waiting for approval", id, q.Status)
+		return q, badState("restore request %s is %s, not waiting for approval", id, q.Status)
 	}
 	if strings.EqualFold(approver.Name, q.Requester) {
-		return q, fmt.Errorf("%s asked for restore %s and cannot also approve it", approver.Name, id)
+		return q, refused("%s asked for restore %s and cannot also approve it", approver.Name, id)
 	}
 	if approver.Role != store.RoleManager || approver.Status != store.StatusActive {
-		return q, fmt.Errorf("%s is not an active manager: only a manager approves restores", approver.Name)
+		return q, refused("%s is not an active manager: only a manager approves restores", approver.Name)
 	}
 	dept, err := r.approverFor(q.Path)
 	if err != nil {
@@ -101,10 +121,10 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 	}
 	switch {
 	case dept != "" && approver.Department != dept:
-		return q, fmt.Errorf("%s manages %q, not %q: the manager of %s approves this restore",
+		return q, refused("%s manages %q, not %q: the manager of %s approves this restore",
 			approver.Name, approver.Department, dept, dept)
 	case dept == "" && !slices.ContainsFunc(r.o.ClientApprovers, func(n string) bool { return strings.EqualFold(n, approver.Name) }):
-		return q, fmt.Errorf("%s is not in backup.client_approvers, who approve restores of client folders", approver.Name)
+		return q, refused("%s is not in backup.client_approvers, who approve restores of client folders", approver.Name)
 	}
 	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreRequested, store.RestoreApproved, approver.Name, ""); err != nil {
 		return q, err
@@ -126,7 +146,7 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q 
 		return q, 0, err
 	}
 	if q.Status != store.RestoreApproved {
-		return q, 0, fmt.Errorf("restore request %s is %s: it runs only once a manager approved it", id, q.Status)
+		return q, 0, badState("restore request %s is %s: it runs only once a manager approved it", id, q.Status)
 	}
 	b, err := r.o.Store.BackupByID(ctx, q.BackupID)
 	if err != nil {
@@ -139,7 +159,7 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q 
 	areas := filepath.Join(r.o.FilesDir, filepath.FromSlash(tarName(storage.AreaRestores)))
 	final := filepath.Join(areas, id)
 	if _, err := os.Lstat(final); err == nil {
-		return q, 0, fmt.Errorf("%s already exists: a restore never writes over files", RestoreDir(id))
+		return q, 0, badState("%s already exists: a restore never writes over files", RestoreDir(id))
 	}
 	part := filepath.Join(areas, "."+id+".part")
 	os.RemoveAll(part) // an earlier try that crashed

@@ -19,7 +19,7 @@ var allowedImports = map[string][]string{
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
 	"events":         {"store"},
 	"backup":         {"storage", "authz", "store"},
-	"admin":          {"gateway", "storage", "authz", "store"},
+	"admin":          {"gateway", "backup", "storage", "authz", "store"},
 	"cmd/custodia": {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "events", "backup",
 		"storage", "authz", "store"},
 }

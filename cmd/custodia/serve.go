@@ -155,7 +155,7 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 			return nil, err
 		}
 	}
-	backups, err := a.scheduledRunner(st, enf, log) // its targets checked before anything listens
+	backups, err := a.backupRunner(st, enf) // its targets checked before anything listens
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 	if err := a.startWebDAV(ctx, g, core); err != nil {
 		return nil, err
 	}
-	if err := a.startAdmin(ctx, g, core, enf); err != nil {
+	if err := a.startAdmin(ctx, g, core, enf, backups); err != nil {
 		return nil, err
 	}
 	a.startEvents(ctx, g, hooks)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oaq/custodia/admin"
 	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/store"
@@ -31,7 +32,7 @@ func loopbackOnly(addr string) bool {
 	return err == nil && a.IsLoopback()
 }
 
-func (a *app) startAdmin(ctx context.Context, g *running, core *gateway.Core, enf *authz.Enforcer) error {
+func (a *app) startAdmin(ctx context.Context, g *running, core *gateway.Core, enf *authz.Enforcer, backups *backup.Runner) error {
 	c := a.cfg.Admin
 	if !config.Enabled(c.Listen) {
 		return nil
@@ -51,6 +52,7 @@ func (a *app) startAdmin(ctx context.Context, g *running, core *gateway.Core, en
 		Ready:            g.ready,
 		Metrics:          promhttp.HandlerFor(g.metrics, promhttp.HandlerOpts{}),
 		AddClientFolders: g.files.AddClient,
+		Backups:          backups,
 		Letter: func(_ context.Context, u *store.User, password string) ([]byte, error) {
 			return a.serverLetter(g, u, password)
 		},

@@ -2,30 +2,18 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 
-	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/backup"
-	"github.com/oaq/custodia/store"
 )
 
-// scheduledRunner is the runner of the backup schedule, or nil when
-// there are no recipients: nothing could decrypt an archive, so the jobs
-// stay off, and the log says how to turn them on.
-func (a *app) scheduledRunner(st *store.Store, enf *authz.Enforcer, log *slog.Logger) (*backup.Runner, error) {
-	if len(a.cfg.Backup.Recipients) == 0 {
-		log.Warn("backups are off: no backup.recipients; run custodia backup keygen, keep the identity " +
-			"off this server and set backup.recipients (CUSTODIA_BACKUP_RECIPIENTS) to its public key")
-		return nil, nil
-	}
-	return a.backupRunner(st, enf)
-}
-
 // startBackups runs the backup jobs on their schedules until the gateway
-// stops.
+// stops. Without recipients nothing could decrypt an archive, so the
+// jobs stay off, and the log says how to turn them on.
 func (a *app) startBackups(ctx context.Context, g *running, r *backup.Runner) {
-	if r == nil {
+	if len(a.cfg.Backup.Recipients) == 0 {
+		g.log.Warn("backups are off: no backup.recipients; run custodia backup keygen, keep the identity " +
+			"off this server and set backup.recipients (CUSTODIA_BACKUP_RECIPIENTS) to its public key")
 		return
 	}
 	g.backups = make(chan struct{})

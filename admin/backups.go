@@ -1,0 +1,134 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/oaq/custodia/backup"
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
+)
+
+// listBackups lists backups, oldest first: a job's (?job=) and only the
+// complete ones unless ?all=true.
+func (s *Server) listBackups(w http.ResponseWriter, r *http.Request, c *caller) error {
+	job := r.URL.Query().Get("job")
+	all := r.URL.Query().Get("all") == "true"
+	bs, err := s.o.Store.Backups(r.Context(), job)
+	if err != nil {
+		return err
+	}
+	out := []store.Backup{}
+	for _, b := range bs {
+		if all || b.Status == store.BackupOK {
+			out = append(out, b)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"backups": out})
+	return nil
+}
+
+// listRestores lists restore requests, oldest first.
+func (s *Server) listRestores(w http.ResponseWriter, r *http.Request, c *caller) error {
+	qs, err := s.o.Store.RestoreRequests(r.Context())
+	if err != nil {
+		return err
+	}
+	if qs == nil {
+		qs = []store.RestoreRequest{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"restores": qs})
+	return nil
+}
+
+type restoreRequestBody struct {
+	Backup    string `json:"backup"`
+	Path      string `json:"path"`
+	Reason    string `json:"reason"`
+	Requester string `json:"requester"` // the user who asks; default the calling admin
+}
+
+// requestRestore records a restore request; a manager approves it.
+func (s *Server) requestRestore(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req restoreRequestBody
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	switch {
+	case req.Backup == "":
+		return badField("backup", "backup: the id of the backup to restore from is required")
+	case req.Path == "":
+		return badField("path", "path: a storage path such as /departments/operaciones is required")
+	}
+	requester := c.name()
+	if req.Requester != "" {
+		u, err := s.o.Store.UserByName(r.Context(), req.Requester)
+		if errors.Is(err, store.ErrNotFound) {
+			return badField("requester", "requester: no user %q", req.Requester)
+		}
+		if err != nil {
+			return err
+		}
+		requester = u.Name
+	}
+	q, err := s.o.Backups.Request(r.Context(), req.Backup, strings.TrimRight(req.Path, "/"), req.Reason, requester)
+	if err != nil {
+		return restoreError(err)
+	}
+	s.audit(r, c, "admin.restore.request", "/api/v1/restores/"+q.ID, nil, q)
+	writeJSON(w, http.StatusCreated, q)
+	return nil
+}
+
+type approveBody struct {
+	Manager  string `json:"manager"`
+	Password string `json:"password"`
+}
+
+// approveRestore records a manager's approval: the manager signs with
+// their own password, checked like a login (defender, status, expiry,
+// allowed addresses), whoever the calling admin is.
+func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req approveBody
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Manager == "" {
+		return badField("manager", "manager: the approving manager's user name is required")
+	}
+	select {
+	case s.logins <- struct{}{}:
+		defer func() { <-s.logins }()
+	default:
+		return fail(http.StatusTooManyRequests, "", "too many logins in progress; try again in a moment")
+	}
+	cr := gateway.Credentials{Username: req.Manager, Password: req.Password, Remote: c.remote, Protocol: protocol,
+		Session: gateway.NewSessionID()}
+	u, err := s.o.Core.Authenticate(r.Context(), cr)
+	s.o.Core.Record(r.Context(), cr, u, err)
+	if err != nil {
+		return fail(http.StatusForbidden, "password", "the manager's user name or password is wrong")
+	}
+	q, err := s.o.Backups.Approve(r.Context(), r.PathValue("id"), u)
+	if err != nil {
+		return restoreError(err)
+	}
+	writeJSON(w, http.StatusOK, q)
+	return nil
+}
+
+// restoreError answers the backup package's errors.
+func restoreError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fail(http.StatusNotFound, "", "%v", err)
+	case errors.Is(err, backup.ErrInvalid):
+		return fail(http.StatusUnprocessableEntity, "", "%v", err)
+	case errors.Is(err, backup.ErrRefused):
+		return fail(http.StatusForbidden, "", "%v", err)
+	case errors.Is(err, backup.ErrState):
+		return fail(http.StatusConflict, "", "%v", err)
+	}
+	return err
+}

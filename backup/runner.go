@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/oaq/custodia/store"
 )
@@ -33,15 +34,17 @@ type Options struct {
 	ClientApprovers []string
 	Rules           RuleAdder // grants requesters their restored files; nil: admins only
 	Logger          *slog.Logger
-	Now             func() time.Time // the clock; nil is time.Now
-	Location        *time.Location   // calendar of retention and schedules; nil is time.Local
+	Now             func() time.Time      // the clock; nil is time.Now
+	Location        *time.Location        // calendar of retention and schedules; nil is time.Local
+	Metrics         prometheus.Registerer // nil: no metrics
 }
 
 // Runner runs backup jobs, prunes and verifies their archives.
 type Runner struct {
-	o    Options
-	log  *slog.Logger
-	jobs map[string]Job
+	o       Options
+	log     *slog.Logger
+	jobs    map[string]Job
+	metrics *metrics
 }
 
 // New returns a runner.
@@ -55,7 +58,7 @@ func New(o Options) *Runner {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{o: o, log: o.Logger, jobs: map[string]Job{}}
+	r := &Runner{o: o, log: o.Logger, jobs: map[string]Job{}, metrics: newMetrics(o.Metrics)}
 	for _, j := range o.Jobs {
 		r.jobs[j.Name] = j
 	}
@@ -136,6 +139,7 @@ func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, erro
 		err = ferr
 	}
 	r.audit(ctx, "backup.run", b.ID, b.Bytes, b.SHA256, err)
+	r.metrics.record(b)
 	if err != nil {
 		r.log.Error("backup failed", "job", j.Name, "id", b.ID, "err", err)
 		return b, err

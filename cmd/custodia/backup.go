@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/oaq/custodia/authz"
@@ -21,7 +22,7 @@ import (
 )
 
 // backupRunner builds the runner of the configuration's jobs and targets.
-func (a *app) backupRunner(st *store.Store, rules backup.RuleAdder) (*backup.Runner, error) {
+func (a *app) backupRunner(st *store.Store, rules backup.RuleAdder, reg prometheus.Registerer) (*backup.Runner, error) {
 	b := a.cfg.Backup
 	var recips []age.Recipient
 	for _, r := range b.Recipients {
@@ -54,7 +55,7 @@ func (a *app) backupRunner(st *store.Store, rules backup.RuleAdder) (*backup.Run
 	}
 	return backup.New(backup.Options{
 		Store: st, FilesDir: a.cfg.FilesDir(), Local: backup.Local{Dir: a.cfg.BackupDir()}, Remotes: remotes,
-		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules, Logger: a.logger(),
+		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules, Logger: a.logger(), Metrics: reg,
 	}), nil
 }
 
@@ -66,7 +67,7 @@ func (a *app) withRunner(ctx context.Context, fn func(*backup.Runner, *store.Sto
 	}
 	defer st.Close()
 	defer files.Close()
-	r, err := a.backupRunner(st, enf)
+	r, err := a.backupRunner(st, enf, nil)
 	if err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func (a *app) start(parent context.Context) (g *running, err error) {
 			return nil, err
 		}
 	}
-	backups, err := a.backupRunner(st, enf) // its targets checked before anything listens
+	backups, err := a.backupRunner(st, enf, reg) // its targets checked before anything listens
 	if err != nil {
 		return nil, err
 	}

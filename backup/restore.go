@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -161,9 +162,12 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q 
 	if _, err := os.Lstat(final); err == nil {
 		return q, 0, badState("%s already exists: a restore never writes over files", RestoreDir(id))
 	}
+	// The working folder is made exclusively: it is the lock that keeps
+	// two runs of one request apart.
 	part := filepath.Join(areas, "."+id+".part")
-	os.RemoveAll(part) // an earlier try that crashed
-	if err := os.MkdirAll(part, 0o750); err != nil {
+	if err := os.Mkdir(part, 0o750); errors.Is(err, fs.ErrExist) {
+		return q, 0, badState("restore %s is already running (if a run crashed, remove %s and run it again)", id, part)
+	} else if err != nil {
 		return q, 0, err
 	}
 	root, err := os.OpenRoot(part)
@@ -200,10 +204,15 @@ func (r *Runner) apply(ctx context.Context, root *os.Root, b store.Backup, prefi
 	_, err := r.verify(ctx, b, ids, visitor{
 		deleted: func(paths []string) error {
 			for _, p := range paths {
-				if under(p, prefix) {
-					if err := root.RemoveAll(tarName(p)); err != nil {
-						return err
-					}
+				var err error
+				switch {
+				case under(p, prefix):
+					err = root.RemoveAll(tarName(p))
+				case under(prefix, p): // a folder above the path went away, and the path with it
+					err = root.RemoveAll(tarName(prefix))
+				}
+				if err != nil {
+					return err
 				}
 			}
 			return nil

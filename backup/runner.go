@@ -99,6 +99,9 @@ func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, erro
 	if err != nil {
 		return store.Backup{}, err
 	}
+	if kind != Full && kind != Incremental {
+		return store.Backup{}, fmt.Errorf("backup kind %q: want %s or %s", kind, Full, Incremental)
+	}
 	if len(r.o.Recipients) == 0 {
 		return store.Backup{}, errNoRecipients
 	}

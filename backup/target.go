@@ -46,13 +46,13 @@ func (l Local) create(name string) (*os.File, func(sum string) error, func(), er
 			os.Remove(f.Name())
 			return fmt.Errorf("backup: local target: %w", err)
 		}
-		if err := writeFileSync(final+".sha256", checksumLine(sum, name)); err != nil {
-			os.Remove(f.Name())
-			return err
-		}
 		if err := os.Rename(f.Name(), final); err != nil {
 			os.Remove(f.Name())
 			return fmt.Errorf("backup: local target: %w", err)
+		}
+		if err := writeFileSync(final+".sha256", checksumLine(sum, name)); err != nil {
+			os.Remove(final)
+			return err
 		}
 		return syncDir(filepath.Dir(final))
 	}

@@ -3,6 +3,8 @@ package backup
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -30,6 +32,9 @@ type plan struct {
 // at a time. A run the server missed (it was stopped) runs at start; a
 // full run due at the same time as an incremental one replaces it.
 func (r *Runner) Schedule(ctx context.Context) error {
+	if err := r.recoverInterrupted(ctx); err != nil {
+		return err
+	}
 	plans, err := r.plans(ctx)
 	if err != nil {
 		return err
@@ -109,4 +114,29 @@ func lastStart(bs []store.Backup, kind string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// recoverInterrupted marks the runs a stopped server left running as
+// failed, and removes their temporary files: they never count.
+func (r *Runner) recoverInterrupted(ctx context.Context) error {
+	bs, err := r.o.Store.Backups(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.Status != store.BackupRunning {
+			continue
+		}
+		b.Status, b.Error, b.FinishedAt = store.BackupFailed, "interrupted: the process stopped during the run", r.o.Now()
+		if err := r.o.Store.FinishBackup(ctx, b); err != nil {
+			return err
+		}
+		r.log.Warn("backup interrupted by a stop; it does not count", "job", b.Job, "id", b.ID)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, "*", ".*.part"))
+	snapshots, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, ".snapshot-*.db"))
+	for _, f := range append(leftovers, snapshots...) {
+		os.Remove(f)
+	}
+	return nil
 }

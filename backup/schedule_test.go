@@ -1,0 +1,90 @@
+package backup
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/oaq/custodia/store"
+)
+
+func scheduleRunner(t *testing.T, st *store.Store, now func() time.Time, local string) *Runner {
+	t.Helper()
+	return New(Options{Store: st, FilesDir: t.TempDir(), Local: Local{Dir: local},
+		Recipients: []age.Recipient{newIdentity(t).Recipient()}, Now: now, Location: time.UTC,
+		Jobs: []Job{{Name: "database", Source: DatabaseSource, Full: "30 1 * * *", Keep: Retention{Daily: 30}}}})
+}
+
+// A job's next run follows its schedule; one missed while the server was
+// stopped is due at once.
+func TestSchedulePlans(t *testing.T) {
+	now := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+	tomorrow := time.Date(2026, 3, 6, 1, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		last time.Time // zero: no backup yet
+		want time.Time
+	}{
+		{"no backup yet", time.Time{}, tomorrow},
+		{"today's ran", time.Date(2026, 3, 5, 1, 30, 0, 0, time.UTC), tomorrow},
+		{"missed yesterday's and today's", time.Date(2026, 3, 3, 1, 30, 0, 0, time.UTC), now},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := openStore(t)
+			r := scheduleRunner(t, st, func() time.Time { return now }, t.TempDir())
+			if !c.last.IsZero() {
+				b := store.Backup{ID: newID("database", c.last), Job: "database", Kind: Full, StartedAt: c.last}
+				if err := st.StartBackup(t.Context(), b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ps, err := r.plans(t.Context())
+			if err != nil || len(ps) != 1 {
+				t.Fatalf("plans: %v %v", ps, err)
+			}
+			if !ps[0].next.Equal(c.want) {
+				t.Errorf("next run %s, want %s", ps[0].next, c.want)
+			}
+		})
+	}
+}
+
+// Schedule marks runs a stop interrupted as failed, removes their
+// temporary files, and runs the missed backup at once.
+func TestScheduleRecoversAndCatchesUp(t *testing.T) {
+	st := openStore(t)
+	local := t.TempDir()
+	r := scheduleRunner(t, st, time.Now, local)
+	old := time.Now().Add(-72 * time.Hour)
+	b := store.Backup{ID: newID("database", old), Job: "database", Kind: Full, StartedAt: old}
+	if err := st.StartBackup(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(local, "database", ".database-x.age.123.part")
+	writeFile(t, leftover, []byte("half an archive"))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Schedule(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(backupsByStatus(t, st, "database", store.BackupOK)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(backupsByStatus(t, st, "database", store.BackupOK)); n != 1 {
+		t.Errorf("%d backups ran, want the missed one", n)
+	}
+	failed := backupsByStatus(t, st, "database", store.BackupFailed)
+	if len(failed) != 1 || failed[0].ID != b.ID {
+		t.Errorf("the interrupted run is not failed: %v", failed)
+	}
+	if _, err := os.Stat(leftover); err == nil {
+		t.Error("the interrupted run's temporary file is still there")
+	}
+}

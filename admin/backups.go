@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/gateway"
@@ -72,7 +71,7 @@ func (s *Server) requestRestore(w http.ResponseWriter, r *http.Request, c *calle
 		}
 		requester = u.Name
 	}
-	q, err := s.o.Backups.Request(r.Context(), req.Backup, strings.TrimRight(req.Path, "/"), req.Reason, requester)
+	q, err := s.o.Backups.Request(r.Context(), req.Backup, req.Path, req.Reason, requester)
 	if err != nil {
 		return restoreError(err)
 	}

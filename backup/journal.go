@@ -32,25 +32,40 @@ func journal(ctx context.Context, st *store.Store, source string, after, through
 			after = e.Seq
 			switch e.Type {
 			case store.EventUploadCompleted, store.EventMkdir:
-				if under(e.SPath, source) {
-					c.changed[e.SPath] = true
-				}
+				c.change(e.SPath, source)
 			case store.EventDelete:
-				if under(e.SPath, source) {
-					c.deleted[e.SPath] = true
-				}
+				c.remove(e.SPath, source)
 			case store.EventRename:
-				if under(e.SPath, source) {
-					c.deleted[e.SPath] = true
-				}
-				switch {
-				case e.STarget == "":
+				c.remove(e.SPath, source)
+				if e.STarget == "" {
 					c.needFull = true // a rename recorded before targets were
-				case under(e.STarget, source):
-					c.changed[e.STarget] = true
 				}
+				c.change(e.STarget, source)
 			}
 		}
 	}
 	return c, nil
+}
+
+// change records p as written; a folder above the source stands for the
+// source itself (e.g. a parent renamed into place).
+func (c *changes) change(p, source string) {
+	switch {
+	case p == "":
+	case under(p, source):
+		c.changed[p] = true
+	case under(source, p):
+		c.changed[source] = true
+	}
+}
+
+// remove records p as gone; a folder above the source takes the source
+// with it.
+func (c *changes) remove(p, source string) {
+	switch {
+	case under(p, source):
+		c.deleted[p] = true
+	case under(source, p):
+		c.deleted[source] = true
+	}
 }

@@ -21,35 +21,53 @@ func (r *Runner) Prune(ctx context.Context, job string) ([]store.Backup, error) 
 		if job != "" && j.Name != job {
 			continue
 		}
-		bs, err := r.o.Store.Backups(ctx, j.Name)
+		unlock, err := r.lockJob(j.Name)
 		if err != nil {
-			return removed, err
+			errs = append(errs, err)
+			continue
 		}
-		var ok []store.Backup
-		for _, b := range bs {
-			if b.Status == store.BackupOK {
-				ok = append(ok, b)
-			}
+		rm, err := r.prune(ctx, j)
+		unlock()
+		removed = append(removed, rm...)
+		if err != nil {
+			errs = append(errs, err)
 		}
-		keep := j.Keep.kept(ok, r.o.Location)
-		if err := r.keepRequested(ctx, ok, keep); err != nil {
-			return removed, err
+	}
+	return removed, errors.Join(errs...)
+}
+
+// prune applies one job's retention; the caller holds the job's lock.
+func (r *Runner) prune(ctx context.Context, j Job) ([]store.Backup, error) {
+	bs, err := r.o.Store.Backups(ctx, j.Name)
+	if err != nil {
+		return nil, err
+	}
+	var ok []store.Backup
+	for _, b := range bs {
+		if b.Status == store.BackupOK {
+			ok = append(ok, b)
 		}
-		for _, b := range ok {
-			if keep[b.ID] {
-				continue
-			}
-			err := r.removeCopies(ctx, archiveName(b.Job, b.ID), b.Targets)
-			if err == nil {
-				err = r.o.Store.PruneBackup(ctx, b.ID)
-			}
-			r.audit(ctx, "backup.prune", b.ID, b.Size, b.SHA256, err)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("prune %s: %w", b.ID, err))
-				continue
-			}
-			removed = append(removed, b)
+	}
+	keep := j.Keep.kept(ok, r.o.Location)
+	if err := r.keepRequested(ctx, ok, keep); err != nil {
+		return nil, err
+	}
+	var removed []store.Backup
+	var errs []error
+	for _, b := range ok {
+		if keep[b.ID] {
+			continue
 		}
+		err := r.removeCopies(ctx, archiveName(b.Job, b.ID), b.Targets)
+		if err == nil {
+			err = r.o.Store.PruneBackup(ctx, b.ID)
+		}
+		r.audit(ctx, "backup.prune", b.ID, b.Size, b.SHA256, err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("prune %s: %w", b.ID, err))
+			continue
+		}
+		removed = append(removed, b)
 	}
 	return removed, errors.Join(errs...)
 }

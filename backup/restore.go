@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 
@@ -50,6 +51,9 @@ type RuleAdder interface {
 // who asks: a user name, or the operator's own name.
 func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester string) (q store.RestoreRequest, err error) {
 	defer func() { r.auditRestore(ctx, "backup.restore.request", q, requester, err) }()
+	if t := strings.TrimRight(prefix, "/"); t != "" { // a folder named with its trailing "/"
+		prefix = t
+	}
 	q = store.RestoreRequest{ID: "r-" + newSuffix(), BackupID: id, Path: prefix, Reason: strings.TrimSpace(reason),
 		Requester: requester}
 	b, err := r.o.Store.BackupByID(ctx, id)
@@ -110,11 +114,14 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 	if q.Status != store.RestoreRequested {
 		return q, badState("restore request %s is %s, not waiting for approval", id, q.Status)
 	}
-	if strings.EqualFold(approver.Name, q.Requester) {
+	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.Requester, "os:")) {
 		return q, refused("%s asked for restore %s and cannot also approve it", approver.Name, id)
 	}
 	if approver.Role != store.RoleManager || approver.Status != store.StatusActive {
 		return q, refused("%s is not an active manager: only a manager approves restores", approver.Name)
+	}
+	if approver.ExpiresAt != nil && !r.o.Now().Before(*approver.ExpiresAt) {
+		return q, refused("%s's account expired on %s", approver.Name, approver.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	dept, err := r.approverFor(q.Path)
 	if err != nil {
@@ -183,12 +190,15 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q 
 		}
 		files += n
 	}
-	if err := os.Rename(part, final); err != nil {
+	// Granted before the folder appears, so that a failure leaves the
+	// request to be run again rather than a folder nobody may read.
+	if err := r.grant(ctx, q); err != nil {
 		os.RemoveAll(part)
 		return q, 0, err
 	}
-	if err := r.grant(ctx, q); err != nil {
-		return q, files, err
+	if err := os.Rename(part, final); err != nil {
+		os.RemoveAll(part)
+		return q, 0, err
 	}
 	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreApproved, store.RestoreDone, "", ""); err != nil {
 		return q, files, err
@@ -268,7 +278,7 @@ func (r *Runner) grant(ctx context.Context, q store.RestoreRequest) error {
 	if err != nil {
 		return err
 	}
-	subject := "user:" + u.Name
+	subject := authz.SubjectOf(u).Principal // names match in lower case
 	for _, rule := range []authz.Rule{
 		{Subject: subject, Object: storage.AreaRestores + "/", Actions: "list", Effect: authz.Allow},
 		{Subject: subject, Object: RestoreDir(q.ID) + "/**", Actions: "list|read", Effect: authz.Allow},

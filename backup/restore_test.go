@@ -1,8 +1,10 @@
 package backup
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,15 +19,20 @@ import (
 // restoreFixture is a runner over a department whose admin view makes
 // changes, and a manager who approves restores.
 type restoreFixture struct {
-	r       *Runner
-	st      *store.Store
-	view    *storage.View
-	files   string
-	ids     []age.Identity
-	manager *store.User
+	r        *Runner
+	st       *store.Store
+	view     *storage.View
+	files    string
+	ids      []age.Identity
+	enf      *authz.Enforcer
+	filesDir *storage.Files
+	manager  *store.User
 }
 
-func newRestoreFixture(t *testing.T) *restoreFixture {
+func newRestoreFixture(t *testing.T) *restoreFixture { return newRestoreFixtureOf(t, "/departments") }
+
+// newRestoreFixtureOf's job "departments" backs up source.
+func newRestoreFixtureOf(t *testing.T, source string) *restoreFixture {
 	t.Helper()
 	ctx := t.Context()
 	st := openStore(t)
@@ -47,8 +54,8 @@ func newRestoreFixture(t *testing.T) *restoreFixture {
 	id := newIdentity(t)
 	r := New(Options{Store: st, FilesDir: filesDir, Local: Local{Dir: t.TempDir()},
 		Recipients: []age.Recipient{id.Recipient()}, Rules: enf, Location: time.UTC,
-		Jobs: []Job{{Name: "departments", Source: "/departments", Keep: Retention{Daily: 30}}}})
-	return &restoreFixture{r: r, st: st, view: v, files: filesDir, ids: []age.Identity{id},
+		Jobs: []Job{{Name: "departments", Source: source, Keep: Retention{Daily: 30}}}})
+	return &restoreFixture{r: r, st: st, view: v, enf: enf, filesDir: files, files: filesDir, ids: []age.Identity{id},
 		manager: newUser(t, st, "olga", store.RoleManager, "operaciones")}
 }
 
@@ -135,5 +142,112 @@ func TestRestoreRunsOnce(t *testing.T) {
 		if len(names) != 50 {
 			t.Errorf("try %d: the restored folder holds %d files, want 50", try, len(names))
 		}
+	}
+}
+
+// A folder above the job's source renamed away, and the source made anew:
+// the incremental's restore holds only what the source holds now.
+func TestIncrementalSeesRenamesAboveTheSource(t *testing.T) {
+	const src = "/departments/operaciones/reportes/2026"
+	f := newRestoreFixtureOf(t, src)
+	ctx := t.Context()
+	for _, d := range []string{"/departments/operaciones/reportes", src} {
+		if err := f.view.Mkdir(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, f.view, src+"/viejo.txt", "viejo")
+	if _, err := f.r.Run(ctx, "departments", Full); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.view.Rename(ctx, "/departments/operaciones/reportes", "/departments/operaciones/archivo", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"/departments/operaciones/reportes", src} {
+		if err := f.view.Mkdir(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, f.view, src+"/nuevo.txt", "nuevo")
+	incr, err := f.r.Run(ctx, "departments", Incremental)
+	if err != nil || incr.Kind != Incremental {
+		t.Fatalf("incremental: %v %s", err, incr.Kind)
+	}
+	req := f.approved(t, incr.ID, src)
+	if _, _, err := f.r.Restore(ctx, req, f.ids); err != nil {
+		t.Fatal(err)
+	}
+	got := tree(t, filepath.Join(f.files, "restores", req, filepath.FromSlash(src[1:])))
+	want := tree(t, filepath.Join(f.files, filepath.FromSlash(src[1:])))
+	if len(got) != len(want) || got["nuevo.txt"] != want["nuevo.txt"] || got["viejo.txt"] != "" {
+		t.Errorf("restored %v, want the live %v", got, want)
+	}
+}
+
+// A requester whose name has capitals reads their restored files; an
+// expired manager, and a manager who asked from the CLI as their OS
+// account, cannot approve.
+func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
+	f := newRestoreFixture(t)
+	ctx := t.Context()
+	put(t, f.view, "/departments/operaciones/a.txt", "a")
+	b, err := f.r.Run(ctx, "departments", Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rosa := newUser(t, f.st, "Rosa", store.RoleStaff, "operaciones")
+	q, err := f.r.Request(ctx, b.ID, "/departments/operaciones/", "prueba", rosa.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Path != "/departments/operaciones" {
+		t.Errorf("the request's path is %q, want it without the trailing /", q.Path)
+	}
+	past := time.Now().Add(-time.Hour)
+	expired := newUser(t, f.st, "viejo", store.RoleManager, "operaciones")
+	expired.ExpiresAt = &past
+	if _, err := f.r.Approve(ctx, q.ID, expired); !errors.Is(err, ErrRefused) {
+		t.Errorf("an expired manager approved: %v", err)
+	}
+	if _, err := f.r.Approve(ctx, q.ID, f.manager); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.r.Restore(ctx, q.ID, f.ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.enf.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := storage.NewView(ctx, storage.ViewOptions{User: rosa, Files: f.filesDir, Decider: f.enf, Auditor: f.st,
+		Session: storage.Session{ID: "r", Protocol: "sftp", Remote: "127.0.0.1:2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Stat(ctx, "/restores/"+q.ID+"/departments/operaciones/a.txt"); err != nil {
+		t.Errorf("Rosa cannot see her restored file: %v", err)
+	}
+
+	own, err := f.r.Request(ctx, b.ID, "/departments/operaciones", "prueba", "os:"+f.manager.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.r.Approve(ctx, own.ID, f.manager); !errors.Is(err, ErrRefused) {
+		t.Errorf("olga approved the request she made as os:olga: %v", err)
+	}
+}
+
+// A second run of a job while one holds it is refused.
+func TestRunRefusedWhileTheJobRuns(t *testing.T) {
+	f := newRestoreFixture(t)
+	unlock, err := f.r.lockJob("departments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := f.r.Run(t.Context(), "departments", Full); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("a second run: %v", err)
+	}
+	if _, err := f.r.Prune(t.Context(), "departments"); err == nil {
+		t.Error("a prune during a run")
 	}
 }

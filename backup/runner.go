@@ -105,6 +105,11 @@ func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, erro
 	if len(r.o.Recipients) == 0 {
 		return store.Backup{}, errNoRecipients
 	}
+	unlock, err := r.lockJob(j.Name)
+	if err != nil {
+		return store.Backup{}, err
+	}
+	defer unlock()
 	b := store.Backup{Job: j.Name, Kind: kind, StartedAt: r.o.Now()}
 	b.ID = newID(j.Name, b.StartedAt)
 	if b.ThroughSeq, err = r.o.Store.LastEventSeq(ctx); err != nil {
@@ -149,7 +154,7 @@ func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, erro
 	}
 	r.log.Info("backup", "job", j.Name, "id", b.ID, "kind", b.Kind, "files", b.Files, "bytes", b.Bytes,
 		"size", b.Size, "targets", b.Targets)
-	if _, err := r.Prune(ctx, j.Name); err != nil {
+	if _, err := r.prune(ctx, j); err != nil {
 		return b, fmt.Errorf("backup %s is complete, but retention failed: %w", b.ID, err)
 	}
 	return b, nil
@@ -219,10 +224,11 @@ func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) 
 	}
 	done := []string{r.o.Local.Name()}
 	for _, t := range r.o.Remotes {
-		if err = r.put(ctx, t, name, b); err != nil {
+		err = r.put(ctx, t, name, b)
+		done = append(done, t.Name()) // even when it failed: what it got is removed
+		if err != nil {
 			break
 		}
-		done = append(done, t.Name())
 	}
 	if err != nil {
 		r.removeCopies(context.WithoutCancel(ctx), name, strings.Join(done, ","))
@@ -243,7 +249,14 @@ func (r *Runner) put(ctx context.Context, t Remote, name string, b *store.Backup
 
 // addDatabase adds a consistent snapshot of the store.
 func (r *Runner) addDatabase(ctx context.Context, aw *archiveWriter, id string) error {
+	// The snapshot holds password hashes: it is created empty and 0600
+	// first (VACUUM INTO fills an empty file), whatever the folder's mode.
 	snap := filepath.Join(r.o.Local.Dir, ".snapshot-"+id+".db")
+	sf, err := os.OpenFile(snap, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: snapshot: %w", err)
+	}
+	sf.Close()
 	defer os.Remove(snap)
 	if err := r.o.Store.Snapshot(ctx, snap); err != nil {
 		return err

@@ -58,15 +58,16 @@ func (r *Runner) Schedule(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		_, err := r.Run(ctx, due.job, due.kind)
+		b, err := r.Run(ctx, due.job, due.kind)
 		now := r.o.Now()
-		for _, p := range plans { // the run covers the job's other plans due now
-			if p.job == due.job && !p.next.After(now) {
+		for _, p := range plans { // a full run covers the job's incremental runs due now
+			if p.job == due.job && p.kind == Incremental && b.Kind == Full && b.Status == store.BackupOK && !p.next.After(now) {
 				p.next = p.sched.Next(now)
 			}
 		}
 		due.next = due.sched.Next(now)
-		if err != nil && ctx.Err() == nil && due.fails < maxRetries {
+		failed := err != nil && b.Status != store.BackupOK // not a retention error after a complete backup
+		if failed && ctx.Err() == nil && due.fails < maxRetries {
 			due.fails++
 			due.next = now.Add(retryDelay)
 		} else {
@@ -96,6 +97,9 @@ func (r *Runner) plans(ctx context.Context) ([]*plan, error) {
 				return nil, fmt.Errorf("backup job %s: %s schedule %q: %w", j.Name, x.kind, x.expr, err)
 			}
 			p := &plan{job: j.Name, kind: x.kind, sched: s, next: s.Next(now)}
+			if p.next.IsZero() {
+				return nil, fmt.Errorf("backup job %s: %s schedule %q never fires", j.Name, x.kind, x.expr)
+			}
 			if last, ok := lastStart(bs, x.kind); ok && !s.Next(last.In(r.o.Location)).After(now) {
 				p.next = now
 			}
@@ -116,27 +120,46 @@ func lastStart(bs []store.Backup, kind string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// recoverInterrupted marks the runs a stopped server left running as
-// failed, and removes their temporary files: they never count.
+// recoverInterrupted marks the runs a stopped process left running as
+// failed and removes what they wrote, on every target: they never count.
+// A job another process is running now (its lock is held) is left alone.
 func (r *Runner) recoverInterrupted(ctx context.Context) error {
 	bs, err := r.o.Store.Backups(ctx, "")
 	if err != nil {
 		return err
 	}
-	for _, b := range bs {
-		if b.Status != store.BackupRunning {
-			continue
+	for _, j := range r.o.Jobs {
+		unlock, err := r.lockJob(j.Name)
+		if err != nil {
+			continue // running elsewhere
 		}
-		b.Status, b.Error, b.FinishedAt = store.BackupFailed, "interrupted: the process stopped during the run", r.o.Now()
-		if err := r.o.Store.FinishBackup(ctx, b); err != nil {
-			return err
+		for _, b := range bs {
+			if b.Job != j.Name || b.Status != store.BackupRunning {
+				continue
+			}
+			b.Status, b.Error, b.FinishedAt = store.BackupFailed, "interrupted: the process stopped during the run", r.o.Now()
+			all := r.o.Local.Name()
+			for _, t := range r.o.Remotes {
+				all += "," + t.Name()
+			}
+			if err := r.removeCopies(ctx, archiveName(b.Job, b.ID), all); err != nil {
+				r.log.Warn("an interrupted backup's copies could not all be removed", "id", b.ID, "err", err)
+			}
+			if err := r.o.Store.FinishBackup(ctx, b); err != nil {
+				unlock()
+				return err
+			}
+			r.log.Warn("backup interrupted by a stop; it does not count", "job", b.Job, "id", b.ID)
 		}
-		r.log.Warn("backup interrupted by a stop; it does not count", "job", b.Job, "id", b.ID)
-	}
-	leftovers, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, "*", ".*.part"))
-	snapshots, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, ".snapshot-*.db"))
-	for _, f := range append(leftovers, snapshots...) {
-		os.Remove(f)
+		leftovers, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, j.Name, ".*.part"))
+		if j.Source == DatabaseSource {
+			snaps, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, ".snapshot-"+j.Name+"-*.db"))
+			leftovers = append(leftovers, snaps...)
+		}
+		for _, f := range leftovers {
+			os.Remove(f)
+		}
+		unlock()
 	}
 	return nil
 }

@@ -118,6 +118,14 @@ func (s *SFTP) upload(c *conn, final string, r io.Reader, size int64) error {
 		return fmt.Errorf("backup: sftp target: create %s: %w", tmp, err)
 	}
 	n, err := io.Copy(f, r)
+	if err == nil {
+		// fsync@openssh.com where the server offers it: the archive is on
+		// its disk before it takes its final name.
+		var se *sftp.StatusError
+		if serr := f.Sync(); serr != nil && !(errors.As(serr, &se) && se.FxCode() == sftp.ErrSSHFxOpUnsupported) {
+			err = serr
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

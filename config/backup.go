@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/robfig/cron/v3"
@@ -106,6 +107,11 @@ func (c Config) validateBackup() Problems {
 			add("backup.recipients", "%q: want an age public key (age1…, from custodia backup keygen)", r)
 		}
 	}
+	for _, d := range c.Departments {
+		if d == "restores" {
+			add("departments", "%q is the folder of restored backups: pick another name", d)
+		}
+	}
 	for _, m := range c.Backup.ClientApprovers {
 		if strings.TrimSpace(m) == "" {
 			add("backup.client_approvers", "an empty name")
@@ -137,8 +143,10 @@ func (c Config) validateBackup() Problems {
 		}
 		for field, expr := range map[string]string{"full": j.Full, "incremental": j.Incremental} {
 			if Scheduled(expr) {
-				if _, err := cron.ParseStandard(expr); err != nil {
+				if s, err := cron.ParseStandard(expr); err != nil {
 					add(key+"."+field, "%q: want a cron expression such as \"0 2 * * *\": %v", expr, err)
+				} else if s.Next(time.Now()).IsZero() {
+					add(key+"."+field, "%q never fires (no such date)", expr)
 				}
 			}
 		}

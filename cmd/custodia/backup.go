@@ -277,7 +277,7 @@ func (a *app) restoreRequestCmd() *cobra.Command {
 					}
 					requester = u.Name
 				}
-				q, err := r.Request(cmd.Context(), args[0], strings.TrimRight(prefix, "/"), reason, requester)
+				q, err := r.Request(cmd.Context(), args[0], prefix, reason, requester)
 				if err != nil {
 					return err
 				}
@@ -311,6 +311,9 @@ func (a *app) restoreApproveCmd() *cobra.Command {
 			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
 				u, err := a.checkPassword(cmd.Context(), st, as, pw)
 				if err != nil {
+					st.Audit(context.WithoutCancel(cmd.Context()), store.AuditEntry{User: as, Protocol: "cli",
+						Action: "backup.restore.approve", VPath: args[0], Result: store.ResultDenied,
+						Reason: "wrong user or password"})
 					return err
 				}
 				q, err := r.Approve(cmd.Context(), args[0], u)

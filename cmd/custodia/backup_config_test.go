@@ -24,6 +24,8 @@ func TestBackupConfig(t *testing.T) {
 		{"recipient", "[backup]\nrecipients = [\"ssh-ed25519 AAAA\"]\n", `backup.recipients (CUSTODIA_BACKUP_RECIPIENTS): "ssh-ed25519 AAAA": want an age public key`},
 		{"cron", "[backup.jobs.dossiers]\nincremental = \"every day\"\n", `backup.jobs.dossiers.incremental: "every day": want a cron expression`},
 		{"source", "[backup.jobs.otro]\nsource = \"/etc\"\nfull = \"0 1 * * *\"\nkeep_daily = 3\n", `backup.jobs.otro.source: "/etc": want database, or a storage folder`},
+		{"never fires", "[backup.jobs.clients]\nfull = \"0 0 30 2 *\"\n", `backup.jobs.clients.full: "0 0 30 2 *" never fires`},
+		{"department named restores", "departments = [\"operaciones\", \"restores\"]\n", `"restores" is the folder of restored backups`},
 		{"keeps nothing", "[backup.jobs.otro]\nsource = \"/clients\"\nfull = \"0 1 * * *\"\n", "backup.jobs.otro: keeps nothing"},
 		{"unknown key", "[backup.jobs.clients]\nkeep_weekly = 4\n", "backup.jobs.clients.keep_weekly: unknown key"},
 		{"incremental database", "[backup.jobs.database]\nincremental = \"0 * * * *\"\n", "the database job takes full snapshots only"},

@@ -113,12 +113,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if req.Username == "" {
 		return fail(http.StatusBadRequest, "username", "username is required")
 	}
-	select {
-	case s.logins <- struct{}{}:
-		defer func() { <-s.logins }()
-	default:
-		return fail(http.StatusTooManyRequests, "", "too many logins in progress; try again in a moment")
+	release, err := s.loginSlot()
+	if err != nil {
+		return err
 	}
+	defer release()
 	cr := gateway.Credentials{
 		Username: req.Username, Password: req.Password, Remote: c.remote, Protocol: protocol,
 		Session: gateway.NewSessionID(),
@@ -228,4 +227,14 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c *caller) er
 	s.audit(r, c, "admin.key.revoke", r.URL.Path, keyOf(t), keyOf(after))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// loginSlot bounds the argon2id checks running at once; release frees it.
+func (s *Server) loginSlot() (release func(), err error) {
+	select {
+	case s.logins <- struct{}{}:
+		return func() { <-s.logins }, nil
+	default:
+		return nil, fail(http.StatusTooManyRequests, "", "too many logins in progress; try again in a moment")
+	}
 }

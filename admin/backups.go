@@ -96,12 +96,11 @@ func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *calle
 	if req.Manager == "" {
 		return badField("manager", "manager: the approving manager's user name is required")
 	}
-	select {
-	case s.logins <- struct{}{}:
-		defer func() { <-s.logins }()
-	default:
-		return fail(http.StatusTooManyRequests, "", "too many logins in progress; try again in a moment")
+	release, err := s.loginSlot()
+	if err != nil {
+		return err
 	}
+	defer release()
 	cr := gateway.Credentials{Username: req.Manager, Password: req.Password, Remote: c.remote, Protocol: protocol,
 		Session: gateway.NewSessionID()}
 	u, err := s.o.Core.Authenticate(r.Context(), cr)

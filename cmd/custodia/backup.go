@@ -74,6 +74,20 @@ func (a *app) withRunner(ctx context.Context, fn func(*backup.Runner, *store.Sto
 	return fn(r, st)
 }
 
+// withJob is withRunner for commands whose optional argument names a job
+// ("" for every job).
+func (a *app) withJob(ctx context.Context, args []string, fn func(*backup.Runner, *store.Store, string) error) error {
+	return a.withRunner(ctx, func(r *backup.Runner, st *store.Store) error {
+		if len(args) == 0 {
+			return fn(r, st, "")
+		}
+		if _, err := r.Job(args[0]); err != nil {
+			return err
+		}
+		return fn(r, st, args[0])
+	})
+}
+
 func (a *app) backupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "backup", Short: "run, list, verify and prune backups; request, approve and run restores"}
 	cmd.AddCommand(a.backupKeygenCmd(), a.backupRunCmd(), a.backupListCmd(), a.backupVerifyCmd(),
@@ -139,16 +153,7 @@ func (a *app) backupListCmd() *cobra.Command {
 		Short: "list backups, oldest first: id, job, kind, status, start, files, bytes, archive size and sha256, targets, base",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job := ""
-			if len(args) == 1 {
-				job = args[0]
-			}
-			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
-				if job != "" {
-					if _, err := r.Job(job); err != nil {
-						return err
-					}
-				}
+			return a.withJob(cmd.Context(), args, func(r *backup.Runner, st *store.Store, job string) error {
 				bs, err := st.Backups(cmd.Context(), job)
 				if err != nil {
 					return err
@@ -222,16 +227,7 @@ func (a *app) backupPruneCmd() *cobra.Command {
 		Short: "apply retention: remove the backups the jobs no longer keep (it also runs after each backup)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job := ""
-			if len(args) == 1 {
-				job = args[0]
-			}
-			return a.withRunner(cmd.Context(), func(r *backup.Runner, _ *store.Store) error {
-				if job != "" {
-					if _, err := r.Job(job); err != nil {
-						return err
-					}
-				}
+			return a.withJob(cmd.Context(), args, func(r *backup.Runner, _ *store.Store, job string) error {
 				removed, err := r.Prune(cmd.Context(), job)
 				for _, b := range removed {
 					a.printBackup(b)

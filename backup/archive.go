@@ -76,7 +76,7 @@ var errNoRecipients = errors.New("backup: no recipients: run custodia backup key
 
 // addDir records a folder.
 func (a *archiveWriter) addDir(storagePath string, mtime time.Time) error {
-	err := a.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: tarName(storagePath) + "/", Mode: 0o750,
+	err := a.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: tarName(storagePath) + "/", Mode: 0o700,
 		ModTime: mtime, Format: tar.FormatPAX})
 	if err != nil {
 		return fmt.Errorf("backup: %s: %w", storagePath, err)
@@ -87,7 +87,7 @@ func (a *archiveWriter) addDir(storagePath string, mtime time.Time) error {
 
 // addFile copies exactly size bytes of r, hashing them.
 func (a *archiveWriter) addFile(storagePath string, r io.Reader, size int64, mtime time.Time) error {
-	err := a.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: tarName(storagePath), Mode: 0o640,
+	err := a.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: tarName(storagePath), Mode: 0o600,
 		Size: size, ModTime: mtime, Format: tar.FormatPAX})
 	if err != nil {
 		return fmt.Errorf("backup: %s: %w", storagePath, err)
@@ -126,7 +126,7 @@ func (a *archiveWriter) addJSON(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	err = a.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o640,
+	err = a.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600,
 		Size: int64(len(body)), ModTime: a.m.Created, Format: tar.FormatPAX})
 	if err == nil {
 		_, err = a.tw.Write(body)

@@ -140,10 +140,9 @@ func hasTarget(targets, t string) bool {
 // checked reads an archive and, on Close, fails unless every byte read
 // matches the size and sha256 the store recorded.
 type checked struct {
-	rc  io.ReadCloser
-	c   *counter
-	b   store.Backup
-	err error
+	rc io.ReadCloser
+	c  *counter
+	b  store.Backup
 }
 
 func newChecked(rc io.ReadCloser, b store.Backup) *checked {

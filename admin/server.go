@@ -17,6 +17,7 @@ import (
 
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/letter"
 	"github.com/oaq/custodia/store"
 )
 
@@ -32,7 +33,10 @@ type Options struct {
 	TLS         *tls.Config // nil: plain HTTP, allowed on loopback only (cmd checks)
 	Metrics     http.Handler
 	Ready       func(context.Context) error // nil when ready
-	Letter      func(ctx context.Context, user *store.User, password string) ([]byte, error)
+	// Organization heads credential letters; Letters are the ways into the
+	// server they name.
+	Organization string
+	Letters      letter.Endpoints
 	// AddClientFolders creates a new client account's folders.
 	AddClientFolders func(id string) error
 	TokenTTL         time.Duration // a login's bearer token; 0 means an hour

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/letter"
 	"github.com/oaq/custodia/store"
 )
 
@@ -436,14 +437,18 @@ func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		return err
 	}
-	password := gateway.GeneratePassword()
-	pdf, err := s.o.Letter(r.Context(), u, password)
+	l, err := letter.For(u, s.o.Organization, s.o.Letters)
+	var pdf []byte
+	if err == nil {
+		l.Password = gateway.GeneratePassword()
+		pdf, err = letter.Render(l)
+	}
 	if err != nil {
 		// The configuration leaves the letter nothing to name; the
 		// password is unchanged.
 		return fail(http.StatusConflict, "", "cannot write the letter: %v", err)
 	}
-	if err := s.setPassword(r, u, password); err != nil {
+	if err := s.setPassword(r, u, l.Password); err != nil {
 		return err
 	}
 	s.audit(r, c, "admin.user.letter", "/api/v1/users/"+u.Name, nil, map[string]bool{"password_reset": true})

@@ -11,63 +11,24 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/backup"
-	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/server"
 	"github.com/oaq/custodia/store"
 )
 
-// backupRunner builds the runner of the configuration's jobs and targets.
-func (a *app) backupRunner(st *store.Store, rules backup.RuleAdder, reg prometheus.Registerer) (*backup.Runner, error) {
-	b := a.cfg.Backup
-	var recips []age.Recipient
-	for _, r := range b.Recipients {
-		rc, err := age.ParseX25519Recipient(r)
-		if err != nil {
-			return nil, fmt.Errorf("backup.recipients: %q: %w", r, err)
-		}
-		recips = append(recips, rc)
-	}
-	var remotes []backup.Remote
-	if s := b.SFTP; s.Address != "" {
-		t, err := backup.NewSFTP(s.Address, s.User, s.Key, s.HostKey, s.Dir)
-		if err != nil {
-			return nil, err
-		}
-		remotes = append(remotes, t)
-	}
-	var jobs []backup.Job
-	for _, name := range b.JobNames() {
-		j := b.Jobs[name]
-		bj := backup.Job{Name: name, Source: j.Source,
-			Keep: backup.Retention{Daily: j.KeepDaily, Monthly: j.KeepMonthly, Yearly: j.KeepYearly}}
-		if config.Scheduled(j.Full) {
-			bj.Full = j.Full
-		}
-		if config.Scheduled(j.Incremental) {
-			bj.Incremental = j.Incremental
-		}
-		jobs = append(jobs, bj)
-	}
-	return backup.New(backup.Options{
-		Store: st, FilesDir: a.cfg.FilesDir(), Local: backup.Local{Dir: a.cfg.BackupDir()}, Remotes: remotes,
-		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules, Logger: a.logger(), Metrics: reg,
-	}), nil
-}
-
 // withRunner opens what a backup command needs and runs fn.
 func (a *app) withRunner(ctx context.Context, fn func(*backup.Runner, *store.Store) error) error {
-	st, enf, files, err := a.openAll(ctx)
+	state, err := a.openAll(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	defer files.Close()
-	r, err := a.backupRunner(st, enf, nil)
+	defer state.Close()
+	st := state.Store
+	r, err := server.BackupRunner(a.cfg, st, state.Enforcer, nil, server.Logger(a.cfg, a.err))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jlaffaye/ftp"
+
 	"github.com/oaq/custodia/gateway"
 )
 

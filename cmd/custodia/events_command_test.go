@@ -180,7 +180,7 @@ func TestEventsCommandHookRetriedWithBackoffUntilItSucceeds(t *testing.T) {
 	if got := metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="ok"`); got != 2 {
 		t.Errorf("ok deliveries counted: %v, want 2", got)
 	}
-	cs, err := tg.g.st.HookCursors(context.Background())
+	cs, err := tg.g.Store().HookCursors(context.Background())
 	if err != nil || len(cs) != 1 || cs[0].Attempts != 0 || cs[0].Failures != 3 || cs[0].LastError != "" {
 		t.Errorf("the hook's cursor: %+v (%v), want 0 attempts pending, 3 failures in all, no last error", cs, err)
 	}

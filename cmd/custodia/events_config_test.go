@@ -1,12 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/oaq/custodia/server"
 )
 
 // Bad [[hooks]] tables are refused, each problem naming its hook:
@@ -50,7 +51,7 @@ func TestEventsHookConfigErrors(t *testing.T) {
 				t.Errorf("check-config blames the good hook:\n%s", out)
 			}
 			if g, err := tryStart(gatewayEnv(t, env[1])); err == nil {
-				g.stop()
+				g.Shutdown()
 				t.Fatal("serve started with it")
 			} else if !strings.Contains(err.Error(), "hooks[1]") {
 				t.Errorf("serve's error does not name the hook: %v", err)
@@ -70,7 +71,7 @@ func TestEventsHookConfigErrors(t *testing.T) {
 	} {
 		g, err := tryStart(gatewayEnv(t, hooksConfig(t, good, c.hook)))
 		if err == nil {
-			g.stop()
+			g.Shutdown()
 			t.Errorf("serve started with hook %+v", c.hook)
 			continue
 		}
@@ -102,12 +103,12 @@ func TestEventsHookConfigErrors(t *testing.T) {
 var errPanicked = errors.New("start panicked")
 
 // tryStart starts a gateway as serve does, turning a panic into an error.
-func tryStart(environ []string) (g *running, err error) {
+func tryStart(environ []string) (g *server.Server, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			g, err = nil, fmt.Errorf("%w: %v\n%s", errPanicked, p, debug.Stack())
 		}
 	}()
 	var out strings.Builder
-	return (&app{in: strings.NewReader(""), out: &out, err: &out, environ: environ}).start(context.Background())
+	return startServer(environ, &out)
 }

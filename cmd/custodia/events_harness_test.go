@@ -116,7 +116,7 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 func waitHooks(t testing.TB, tg *testGateway, names ...string) {
 	t.Helper()
 	waitFor(t, 5*time.Second, "the dispatcher did not create the cursors of "+strings.Join(names, ","), func() bool {
-		cs, err := tg.g.st.HookCursors(context.Background())
+		cs, err := tg.g.Store().HookCursors(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,15 +363,13 @@ func metric(t testing.TB, tg *testGateway, name string, labels string) float64 {
 // own or a given one, with a stop that may be called before the cleanup.
 func restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*testGateway, func()) {
 	t.Helper()
-	var out bytes.Buffer
 	errb := &syncBuffer{}
-	a := &app{in: strings.NewReader(""), out: &out, err: errb, environ: environ}
-	g, err := a.start(context.Background())
+	g, err := startServer(environ, errb)
 	if err != nil {
 		t.Fatalf("gateway did not start: %v\n%s", err, errb.String())
 	}
-	if got := strings.Contains(out.String(), "created the first user"); got != wantFirstAdmin {
-		t.Fatalf("first admin created: %v, want %v\n%s", got, wantFirstAdmin, out.String())
+	if got := g.FirstAdminPassword() != ""; got != wantFirstAdmin {
+		t.Fatalf("first admin created: %v, want %v", got, wantFirstAdmin)
 	}
 	var dataDir string
 	for _, kv := range environ {
@@ -379,12 +377,12 @@ func restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*testGate
 			dataDir = v
 		}
 	}
-	tg := &testGateway{t: t, dataDir: dataDir, environ: environ, g: g, addr: g.addr("sftp"), ftpAddr: g.addr("ftp"),
-		davAddr: g.addr("webdav"), apiAddr: g.addr("admin"), logs: errb}
+	tg := &testGateway{t: t, dataDir: dataDir, environ: environ, g: g, addr: g.Addr("sftp"), ftpAddr: g.Addr("ftp"),
+		davAddr: g.Addr("webdav"), apiAddr: g.Addr("admin"), logs: errb}
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
-			if err := g.stop(); err != nil {
+			if err := g.Shutdown(); err != nil {
 				t.Errorf("gateway did not stop cleanly: %v", err)
 			}
 		})

@@ -35,7 +35,7 @@ func TestEventsDeliveredAfterRestart(t *testing.T) {
 	}
 	var cur store.HookCursor
 	waitFor(t, 10*time.Second, "the hook was not tried", func() bool {
-		cs, err := tg.g.st.HookCursors(context.Background())
+		cs, err := tg.g.Store().HookCursors(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestEventsDeliveredAfterRestart(t *testing.T) {
 	if len(newEvs) != 2 || newEvs[0].Type != "login.succeeded" || newEvs[1].ID != evs[1].ID {
 		t.Errorf("the hook added at the restart took:\n%swant only juan's new login and upload", describeEvents(newEvs))
 	}
-	cs, err := tg2.g.st.HookCursors(context.Background())
+	cs, err := tg2.g.Store().HookCursors(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func TestFTPOptionalTLSAllowsClearTextAndWarns(t *testing.T) {
 func TestFTPImplicitTLS(t *testing.T) {
 	tg := startGateway(t, "CUSTODIA_FTP_IMPLICIT_LISTEN=127.0.0.1:0")
 	tg.fixture()
-	addr := tg.g.addr("ftps-implicit")
+	addr := tg.g.Addr("ftps-implicit")
 	c, err := ftp.Dial(addr, ftp.DialWithTLS(tg.clientTLS()), ftp.DialWithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatalf("implicit FTPS dial: %v", err)

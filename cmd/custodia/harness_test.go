@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 
 	gosftp "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/server"
 )
 
 // testPassword is strong enough for CheckPasswordStrength.
@@ -24,7 +28,7 @@ type testGateway struct {
 	t       testing.TB
 	dataDir string
 	environ []string
-	g       *running
+	g       *server.Server
 	addr    string // SFTP
 	ftpAddr string // explicit FTPS
 	davAddr string // WebDAV over HTTPS (plain HTTP with CUSTODIA_WEBDAV_TLS=off)
@@ -61,24 +65,38 @@ func startGateway(t testing.TB, extra ...string) *testGateway {
 		"CUSTODIA_DATA_DIR=" + dir, "CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_FTP_LISTEN=127.0.0.1:0",
 		"CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0", "CUSTODIA_ADMIN_LISTEN=127.0.0.1:0", "CUSTODIA_LOG_LEVEL=error",
 	}, extra...)
-	var out bytes.Buffer
 	errb := &syncBuffer{}
-	a := &app{in: strings.NewReader(""), out: &out, err: errb, environ: env}
-	g, err := a.start(context.Background())
+	g, err := startServer(env, errb)
 	if err != nil {
 		t.Fatalf("gateway did not start: %v\n%s", err, errb.String())
 	}
-	if !strings.Contains(out.String(), "created the first user, admin, with password: ") {
-		t.Fatalf("serve on an empty data dir did not print the first admin's password:\n%s", out.String())
+	if g.FirstAdminPassword() == "" {
+		t.Fatal("a start on an empty data dir did not create the first admin")
 	}
-	tg := &testGateway{t: t, dataDir: dir, environ: env, g: g, addr: g.addr("sftp"), ftpAddr: g.addr("ftp"),
-		davAddr: g.addr("webdav"), apiAddr: g.addr("admin"), logs: errb}
+	tg := &testGateway{t: t, dataDir: dir, environ: env, g: g, addr: g.Addr("sftp"), ftpAddr: g.Addr("ftp"),
+		davAddr: g.Addr("webdav"), apiAddr: g.Addr("admin"), logs: errb}
 	t.Cleanup(func() {
-		if err := g.stop(); err != nil {
+		if err := g.Shutdown(); err != nil {
 			t.Errorf("gateway did not stop cleanly: %v", err)
 		}
 	})
 	return tg
+}
+
+// startServer starts a gateway configured by environ (CUSTODIA_CONFIG
+// names a file), logging to logs.
+func startServer(environ []string, logs io.Writer) (*server.Server, error) {
+	var file string
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "CUSTODIA_CONFIG="); ok {
+			file = v
+		}
+	}
+	cfg, err := config.Load(file, environ)
+	if err != nil {
+		return nil, err
+	}
+	return server.Start(context.Background(), cfg, server.Logger(cfg, logs))
 }
 
 // cli runs a custodia command in-process against the gateway's data dir.

@@ -19,9 +19,11 @@ var allowedImports = map[string][]string{
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
 	"events":         {"store"},
 	"backup":         {"storage", "authz", "store"},
-	"admin":          {"gateway", "backup", "storage", "authz", "store"},
-	"cmd/custodia": {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "events", "backup",
-		"storage", "authz", "store"},
+	"letter":         {"store"},
+	"admin":          {"gateway", "backup", "letter", "storage", "authz", "store"},
+	"server": {"config", "gateway", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "events", "backup",
+		"letter", "storage", "authz", "store"},
+	"cmd/custodia": {"server", "config", "gateway", "admin", "backup", "letter", "storage", "authz", "store"},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -16,9 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/config"
-	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/server"
 	"github.com/oaq/custodia/store"
 )
 
@@ -93,29 +92,15 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	if err := a.load(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
-		return nil, err
-	}
-	return store.Open(ctx, a.cfg.DBFile())
+	return server.OpenStore(ctx, a.cfg)
 }
 
 // openAll opens the store, the enforcer and the files tree.
-func (a *app) openAll(ctx context.Context) (*store.Store, *authz.Enforcer, *storage.Files, error) {
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return nil, nil, nil, err
+func (a *app) openAll(ctx context.Context) (*server.State, error) {
+	if err := a.load(); err != nil {
+		return nil, err
 	}
-	enf, err := authz.New(ctx, st)
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
-	}
-	files, err := storage.OpenFiles(a.cfg.FilesDir(), a.cfg.Departments)
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
-	}
-	return st, enf, files, nil
+	return server.Open(ctx, a.cfg)
 }
 
 // printRow prints one row: tab-separated text, or a JSON line with --json.
@@ -158,7 +143,7 @@ func (a *app) checkConfigCmd() *cobra.Command {
 				}
 				return err
 			}
-			if _, err := a.hooks(); err != nil { // the event types and roles the store knows
+			if _, err := server.Hooks(a.cfg); err != nil { // the event types and roles the store knows
 				fmt.Fprintln(a.err, err)
 				return errors.New("1 configuration problem(s)")
 			}

@@ -15,12 +15,12 @@ func (a *app) policyCmd() *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "list the rules", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, enf, files, err := a.openAll(cmd.Context())
+			state, err := a.openAll(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			defer files.Close()
+			defer state.Close()
+			enf := state.Enforcer
 			rules, inh, err := enf.Rules()
 			if err != nil {
 				return err
@@ -47,12 +47,12 @@ func (a *app) policyCmd() *cobra.Command {
 			if len(args[2]) == 0 || args[2][0] != '/' {
 				return fmt.Errorf("path %q: want a storage path such as /clients/ACME/2026/x.pdf", args[2])
 			}
-			st, enf, files, err := a.openAll(cmd.Context())
+			state, err := a.openAll(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			defer files.Close()
+			defer state.Close()
+			st, enf := state.Store, state.Enforcer
 			u, err := st.UserByName(cmd.Context(), args[0])
 			if err != nil {
 				return userErr(args[0], err)
@@ -87,12 +87,12 @@ func (a *app) policyChangeCmd(verb string) *cobra.Command {
 			if err := r.Validate(); err != nil {
 				return err
 			}
-			st, enf, files, err := a.openAll(cmd.Context())
+			state, err := a.openAll(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			defer files.Close()
+			defer state.Close()
+			enf := state.Enforcer
 			if verb == "add" {
 				err = enf.AddRule(cmd.Context(), r)
 			} else {

@@ -27,7 +27,7 @@ func (tg *testGateway) waitSession(user, proto string, ok func(gateway.SessionIn
 	tg.t.Helper()
 	var last []gateway.SessionInfo
 	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		last = tg.g.core.Sessions()
+		last = tg.g.Core().Sessions()
 		for _, s := range last {
 			if s.User == user && s.Protocol == proto && (ok == nil || ok(s)) {
 				return s
@@ -45,7 +45,7 @@ func (tg *testGateway) waitBytes(s gateway.SessionInfo, in, out int64, what stri
 	tg.t.Helper()
 	var got gateway.SessionInfo
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		for _, l := range tg.g.core.Sessions() {
+		for _, l := range tg.g.Core().Sessions() {
 			if l.ID == s.ID {
 				got = l
 			}
@@ -69,7 +69,7 @@ func (tg *testGateway) sessionGone(id string) bool {
 }
 
 func (tg *testGateway) listed(id string) bool {
-	for _, s := range tg.g.core.Sessions() {
+	for _, s := range tg.g.Core().Sessions() {
 		if s.ID == id {
 			return true
 		}
@@ -130,7 +130,7 @@ func TestSessionsSFTP(t *testing.T) {
 	want := sessionFixture(tg)
 	upload := bytes.Repeat([]byte("u"), 123_457)
 
-	if tg.g.core.Kick("no-such-session") {
+	if tg.g.Core().Kick("no-such-session") {
 		t.Error("Kick of an unknown id reported true")
 	}
 	c := tg.sftp("ana")
@@ -162,7 +162,7 @@ func TestSessionsSFTP(t *testing.T) {
 	}
 	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
 
-	if !tg.g.core.Kick(s.ID) {
+	if !tg.g.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live SFTP session reported false")
 	}
 	if tg.listed(s.ID) {
@@ -176,7 +176,7 @@ func TestSessionsSFTP(t *testing.T) {
 	if err == nil || errors.As(err, &st) {
 		t.Errorf("the first request after the kick got %v, want a connection error", err)
 	}
-	if tg.g.core.Kick(s.ID) {
+	if tg.g.Core().Kick(s.ID) {
 		t.Error("a second Kick of the same session reported true")
 	}
 
@@ -223,7 +223,7 @@ func TestSessionsFTPS(t *testing.T) {
 	}
 	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
 
-	if !tg.g.core.Kick(s.ID) {
+	if !tg.g.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live FTPS session reported false")
 	}
 	err = within(t, time.Second, "the first FTP command after the kick", func() error { return c.NoOp() })
@@ -264,7 +264,7 @@ func TestSessionsFTPSKickDuringUpload(t *testing.T) {
 	}
 	tg.waitSession("ana", "ftp", func(got gateway.SessionInfo) bool { return got.ID == s.ID && got.BytesIn > 0 })
 
-	if !tg.g.core.Kick(s.ID) {
+	if !tg.g.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live FTPS session reported false")
 	}
 	err := within(t, time.Second, "reading the control connection after the kick", func() error {
@@ -344,7 +344,7 @@ func TestSessionsWebDAV(t *testing.T) {
 		return got.ID == s.ID && got.BytesIn > int64(len(upload))
 	})
 
-	if !tg.g.core.Kick(s.ID) {
+	if !tg.g.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live WebDAV session reported false")
 	}
 	if tg.listed(s.ID) {

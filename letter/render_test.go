@@ -1,4 +1,4 @@
-package admin
+package letter
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func TestRenderLetter(t *testing.T) {
+func TestRender(t *testing.T) {
 	t.Parallel()
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
@@ -23,9 +23,9 @@ func TestRenderLetter(t *testing.T) {
 	// extracts it, pages ending in a form feed.
 	text := func(t *testing.T, l Letter) ([]byte, string) {
 		t.Helper()
-		pdf, err := RenderLetter(l)
+		pdf, err := Render(l)
 		if err != nil {
-			t.Fatalf("RenderLetter: %v", err)
+			t.Fatalf("Render: %v", err)
 		}
 		file := filepath.Join(t.TempDir(), "carta.pdf")
 		if err := os.WriteFile(file, pdf, 0o600); err != nil {
@@ -47,8 +47,8 @@ func TestRenderLetter(t *testing.T) {
 	letter := func(role string) Letter {
 		return Letter{
 			Organization: org, Username: "corresponsal.gdl", Password: password, Role: role,
-			SFTP: "archivos.aaq.mx:2022", FTPS: "archivos.aaq.mx:2121", WebDAV: share,
-			HostKeyFingerprint: hostKey, TLSFingerprint: tlsFP,
+			Endpoints: Endpoints{SFTP: "archivos.aaq.mx:2022", FTPS: "archivos.aaq.mx:2121", WebDAV: share,
+				HostKeyFingerprint: hostKey, TLSFingerprint: tlsFP},
 			Date: time.Date(2026, time.November, 25, 11, 0, 0, 0, time.UTC),
 		}
 	}
@@ -111,7 +111,7 @@ func TestRenderLetter(t *testing.T) {
 	})
 }
 
-func TestRenderLetterRefuses(t *testing.T) {
+func TestRenderRefuses(t *testing.T) {
 	t.Parallel()
 	for name, l := range map[string]Letter{
 		"no user name":        {Password: "ohX5Q+jML:YYS-D2g_wL"},
@@ -121,8 +121,8 @@ func TestRenderLetterRefuses(t *testing.T) {
 		"accent in password":  {Username: "ana", Password: "ohX5Q+jML:YYS-D2g_wLé"},
 		"newline in password": {Username: "ana", Password: "ohX5Q+jML:YYS-D2g_wL\n"},
 	} {
-		if pdf, err := RenderLetter(l); err == nil {
-			t.Errorf("%s: RenderLetter wrote a letter (%d bytes), want an error", name, len(pdf))
+		if pdf, err := Render(l); err == nil {
+			t.Errorf("%s: Render wrote a letter (%d bytes), want an error", name, len(pdf))
 		}
 	}
 }

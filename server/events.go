@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -7,15 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/events"
 	"github.com/oaq/custodia/store"
 )
 
-// hooks turns the configuration's hooks into the dispatcher's, checking
+// Hooks turns the configuration's hooks into the dispatcher's, checking
 // the event types and roles they filter on.
-func (a *app) hooks() ([]events.Hook, error) {
+func Hooks(cfg config.Config) ([]events.Hook, error) {
 	var out []events.Hook
-	for i, h := range a.cfg.Hooks {
+	for i, h := range cfg.Hooks {
 		for _, e := range h.Events {
 			if !slices.Contains(store.EventTypes(), e) {
 				return nil, fmt.Errorf("hooks[%d] %s: event %q: want one of %s", i, h.Name, e, strings.Join(store.EventTypes(), ", "))
@@ -40,11 +41,11 @@ func (a *app) hooks() ([]events.Hook, error) {
 }
 
 // startEvents runs the dispatcher until the gateway stops.
-func (a *app) startEvents(ctx context.Context, g *running, hooks []events.Hook) {
-	d := events.New(events.Options{Store: g.st, Hooks: hooks, Logger: g.log, Metrics: g.metrics})
-	g.events = make(chan struct{})
+func (s *Server) startEvents(ctx context.Context, hooks []events.Hook) {
+	d := events.New(events.Options{Store: s.state.Store, Hooks: hooks, Logger: s.log, Metrics: s.metrics})
+	s.events = make(chan struct{})
 	go func() {
-		defer close(g.events)
+		defer close(s.events)
 		d.Run(ctx)
 	}()
 	if len(hooks) > 0 {
@@ -52,6 +53,6 @@ func (a *app) startEvents(ctx context.Context, g *running, hooks []events.Hook) 
 		for i, h := range hooks {
 			names[i] = h.Name
 		}
-		g.log.Info("hooks", "names", strings.Join(names, ","))
+		s.log.Info("hooks", "names", strings.Join(names, ","))
 	}
 }

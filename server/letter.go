@@ -1,0 +1,138 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/letter"
+)
+
+// LetterEndpoints are the ways into the server that cfg describes, as a
+// credential letter names them: each listener's address, with host for
+// those on every interface (for every one when hostSet), and the
+// fingerprints of the keys `custodia serve` created (never created here).
+// warn hears what is left out and why.
+func LetterEndpoints(cfg config.Config, host string, hostSet bool, warn func(string)) (letter.Endpoints, error) {
+	var e letter.Endpoints
+	if host == "" || strings.ContainsAny(host, " /@[]") {
+		return e, fmt.Errorf("--host %q: want a host name or an IP address", host)
+	}
+	addr := func(key, listen string) (string, error) {
+		h, port, err := net.SplitHostPort(listen)
+		if err != nil {
+			return "", fmt.Errorf("%s %q: %w", key, listen, err)
+		}
+		if port == "0" {
+			return "", fmt.Errorf("%s %q: port 0 is any free port, which a letter cannot name; set a fixed port", key, listen)
+		}
+		if hostSet || h == "" || net.ParseIP(h).IsUnspecified() {
+			h = host
+		}
+		return net.JoinHostPort(h, port), nil
+	}
+	var err error
+	if config.Enabled(cfg.SFTP.Listen) {
+		if e.SFTP, err = addr("sftp.listen", cfg.SFTP.Listen); err != nil {
+			return e, err
+		}
+		if e.HostKeyFingerprint, err = HostKeyFingerprint(cfg); err != nil {
+			return e, err
+		}
+	}
+	if config.Enabled(cfg.FTP.Listen) {
+		if cfg.FTP.TLS == config.TLSOff {
+			warn("ftp.tls is off: the letter leaves FTP out, as it would carry the password in clear text")
+		} else if e.FTPS, err = addr("ftp.listen", cfg.FTP.Listen); err != nil {
+			return e, err
+		}
+	}
+	if config.Enabled(cfg.WebDAV.Listen) {
+		if cfg.WebDAV.TLS == config.TLSOff {
+			warn("webdav.tls is off: the letter leaves the mapped drive out, as its address is the reverse proxy's")
+		} else {
+			hp, err := addr("webdav.listen", cfg.WebDAV.Listen)
+			if err != nil {
+				return e, err
+			}
+			e.WebDAV = "https://" + strings.TrimSuffix(hp, ":443") + "/"
+		}
+	}
+	if e.FTPS != "" || e.WebDAV != "" {
+		if e.TLSFingerprint, err = TLSFingerprint(cfg); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// HostKeyFingerprint reads the SSH host key `custodia serve` uses; it
+// never creates one, as a key made here would not be the one served.
+func HostKeyFingerprint(cfg config.Config) (string, error) {
+	file := HostKeyFile(cfg)
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no SSH host key at %s yet: start `custodia serve` once first, so that it creates it", file)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sftp host key: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(data)
+	if err != nil {
+		return "", fmt.Errorf("sftp host key %s: %w", file, err)
+	}
+	return ssh.FingerprintSHA256(signer.PublicKey()), nil
+}
+
+// TLSFingerprint reads the certificate the TLS front ends serve: tls.cert,
+// or the generated one in the keys dir. It never generates one.
+func TLSFingerprint(cfg config.Config) (string, error) {
+	certFile, keyFile := cfg.TLS.Cert, cfg.TLS.Key
+	generated := certFile == ""
+	if generated {
+		certFile, keyFile = filepath.Join(cfg.KeysDir(), "tls.crt"), filepath.Join(cfg.KeysDir(), "tls.key")
+		for _, f := range []string{certFile, keyFile} {
+			if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("no TLS certificate at %s yet: start `custodia serve` once first, so that it creates it", f)
+			}
+		}
+	}
+	// With both files named, LoadCertificate reads them and generates nothing.
+	cert, _, err := gateway.LoadCertificate(certFile, keyFile, "")
+	if err != nil {
+		return "", err
+	}
+	if generated && time.Now().After(cert.Leaf.NotAfter) {
+		return "", fmt.Errorf("the TLS certificate %s expired on %s: restart `custodia serve`, which replaces it, then write the letter",
+			certFile, cert.Leaf.NotAfter.Format(time.DateOnly))
+	}
+	return gateway.Fingerprint(cert), nil
+}
+
+// letterEndpoints are the running server's: the addresses its listeners
+// really have, with this machine's name for those on every interface.
+func (s *Server) letterEndpoints() (letter.Endpoints, error) {
+	host, err := os.Hostname()
+	if err != nil {
+		return letter.Endpoints{}, fmt.Errorf("letters: this machine's name is unknown: %w", err)
+	}
+	live := s.cfg
+	for _, l := range []struct {
+		name string
+		dst  *string
+	}{{"sftp", &live.SFTP.Listen}, {"ftp", &live.FTP.Listen}, {"webdav", &live.WebDAV.Listen}} {
+		if addr := s.Addr(l.name); addr != "" {
+			*l.dst = addr
+		}
+	}
+	return LetterEndpoints(live, host, false, func(msg string) { s.log.Info(msg) })
+}

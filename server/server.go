@@ -1,0 +1,230 @@
+// Package server is custodia's composition root: it opens a data dir's
+// store, policies and files, and starts the front ends (SFTP, FTPS,
+// WebDAV, the admin API), the event dispatcher and the backup schedule
+// that a configuration asks for. `custodia serve` is Start, a wait for a
+// signal, and Shutdown; tests start the same thing on 127.0.0.1:0.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
+)
+
+// Server is a started gateway.
+type Server struct {
+	cfg       config.Config
+	state     *State
+	listeners []listener
+	cancel    context.CancelFunc
+	done      chan error // one result per listener
+	log       *slog.Logger
+	tls       *tls.Config // the TLS front ends' certificate, once loaded
+	core      *gateway.Core
+	metrics   *prometheus.Registry
+	events    chan struct{} // closed when the event dispatcher has stopped
+	backups   chan struct{} // closed when the backup schedule has stopped
+	firstPass string        // the first admin's generated password, when Start created it
+}
+
+// listener is a started front end.
+type listener struct {
+	name     string // sftp, ftp, ftps-implicit, webdav, admin
+	ln       net.Listener
+	shutdown func(context.Context) error
+	up       *atomic.Bool // false once its Serve returned
+}
+
+// Addr returns the address the front end called name (sftp, ftp,
+// ftps-implicit, webdav, admin) listens on, or "" when it is off.
+func (s *Server) Addr(name string) string {
+	for _, l := range s.listeners {
+		if l.name == name {
+			return l.ln.Addr().String()
+		}
+	}
+	return ""
+}
+
+// Store is the server's store.
+func (s *Server) Store() *store.Store { return s.state.Store }
+
+// Core is what the front ends share: logins, the defender, live sessions.
+func (s *Server) Core() *gateway.Core { return s.core }
+
+// FirstAdminPassword is the generated password of the user "admin" that
+// Start created on an empty store, or "" when the store had users. It is
+// never logged: the caller shows it once.
+func (s *Server) FirstAdminPassword() string { return s.firstPass }
+
+// serve starts a front end on its listener.
+func (s *Server) serve(ctx context.Context, name string, ln net.Listener, run func(context.Context, net.Listener) error, shutdown func(context.Context) error) {
+	up := new(atomic.Bool)
+	up.Store(true)
+	s.listeners = append(s.listeners, listener{name: name, ln: ln, shutdown: shutdown, up: up})
+	go func() {
+		err := run(ctx, ln)
+		up.Store(false)
+		s.done <- err
+	}()
+}
+
+// listen opens a front end's listener, naming its key on failure.
+func listen(key, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", key, addr, err)
+	}
+	return ln, nil
+}
+
+// Start opens the data dir cfg names and starts everything it configures;
+// Shutdown undoes it. On an empty store it creates the first admin once
+// every listener is bound (FirstAdminPassword).
+func Start(parent context.Context, cfg config.Config, log *slog.Logger) (srv *Server, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	state, err := Open(parent, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			state.Close()
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	defer func() {
+		if err != nil {
+			cancel()
+		}
+	}()
+	go state.Enforcer.Watch(ctx, 2*time.Second, func(err error) { log.Error("policy reload failed", "err", err) })
+
+	// One registry for the process, served by the admin API's /metrics.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	core, err := gateway.New(gateway.Options{
+		Store: state.Store, Files: state.Files, Decider: state.Enforcer, Defender: defender(cfg), Logger: log, Metrics: reg,
+		Limits: gateway.Limits{Total: cfg.Limits.MaxConnections, PerAddr: cfg.Limits.MaxConnectionsPerIP},
+	})
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := Hooks(cfg) // checked before anything listens
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		// A new hook starts after the events that exist now, before the
+		// listeners add any: none of those is lost to it.
+		if _, err := state.Store.HookCursor(ctx, h.Name); err != nil {
+			return nil, err
+		}
+	}
+	backups, err := BackupRunner(cfg, state.Store, state.Enforcer, reg, log) // its targets checked before anything listens
+	if err != nil {
+		return nil, err
+	}
+	// s, not srv: a failed start returns a nil srv, and must still stop
+	// what it started.
+	s := &Server{cfg: cfg, state: state, cancel: cancel, done: make(chan error, 5), log: log, core: core, metrics: reg}
+	defer func() {
+		if err != nil {
+			s.stopListeners()
+		}
+	}()
+	for _, start := range []func(context.Context) error{s.startSFTP, s.startFTP, s.startWebDAV} {
+		if err := start(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.startAdmin(ctx, backups); err != nil {
+		return nil, err
+	}
+	if s.firstPass, err = firstAdmin(ctx, state.Store); err != nil {
+		return nil, err
+	}
+	s.startEvents(ctx, hooks)
+	s.startBackups(ctx, backups)
+	if len(s.listeners) == 0 {
+		log.Warn("every listener is off: nothing is served")
+	}
+	return s, nil
+}
+
+// defender is the configuration's defender, or nil when it is off.
+func defender(cfg config.Config) *gateway.Defender {
+	if !cfg.Defender.Enabled {
+		return nil
+	}
+	return gateway.NewDefender(gateway.DefenderOptions{
+		MaxFailures: cfg.Defender.MaxFailures, Window: cfg.Defender.Window.Duration,
+		BanTime: cfg.Defender.BanTime.Duration,
+	})
+}
+
+// Shutdown stops the listeners (sessions end, uploads in flight are
+// discarded), waits for the dispatcher and the backup schedule, and
+// closes the store.
+func (s *Server) Shutdown() error {
+	errs := s.stopListeners()
+	s.cancel()
+	if s.events != nil {
+		<-s.events // the dispatcher stops between deliveries
+	}
+	if s.backups != nil {
+		<-s.backups // a running backup is abandoned, never counted
+	}
+	errs = append(errs, s.state.Close())
+	s.log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+// stopListeners shuts every front end down and collects their results.
+func (s *Server) stopListeners() []error {
+	var errs []error
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, l := range s.listeners {
+		if err := l.shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", l.name, err))
+		}
+	}
+	for range s.listeners {
+		errs = append(errs, <-s.done)
+	}
+	s.listeners = nil
+	return errs
+}
+
+// firstAdmin creates user "admin" on an empty store and returns its
+// generated password; "" when the store has users.
+func firstAdmin(ctx context.Context, st *store.Store) (string, error) {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	pw := gateway.GeneratePassword()
+	hash, err := gateway.HashPassword(pw)
+	if err != nil {
+		return "", err
+	}
+	if _, err := st.CreateUser(ctx, store.NewUser{Name: "admin", Role: store.RoleAdmin, PasswordHash: hash}); err != nil {
+		return "", err
+	}
+	return pw, nil
+}

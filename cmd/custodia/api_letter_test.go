@@ -13,18 +13,18 @@ import (
 // fingerprints the running server presents, with a new password that logs
 // in over SFTP; the old one no longer does.
 func TestAPILetter(t *testing.T) {
-	pdftotext := needPdftotext(t)
-	tg := startGateway(t, "CUSTODIA_ORGANIZATION=Agencia Aduanal Querétaro")
-	tg.fixture()
-	hostKey, served := tg.servedFingerprints("juan")
+	pdftotext := NeedPdftotext(t)
+	tg := Start(t, "CUSTODIA_ORGANIZATION=Agencia Aduanal Querétaro")
+	tg.Fixture()
+	hostKey, served := tg.ServedFingerprints("juan")
 
-	tok := tg.apiLogin("sys")
-	r := tg.api("POST", "/api/v1/users/juan/letter", tok, nil)
-	if r.code != 200 || r.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(r.body), "%PDF-") {
-		t.Fatalf("letter: %d %s %.100q", r.code, r.header.Get("Content-Type"), r.body)
+	tok := tg.APILogin("sys")
+	r := tg.API("POST", "/api/v1/users/juan/letter", tok, nil)
+	if r.Code != 200 || r.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(r.Body), "%PDF-") {
+		t.Fatalf("letter: %d %s %.100q", r.Code, r.Header.Get("Content-Type"), r.Body)
 	}
 	file := filepath.Join(t.TempDir(), "carta.pdf")
-	os.WriteFile(file, r.body, 0o600)
+	os.WriteFile(file, r.Body, 0o600)
 	out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdftotext: %v\n%s", err, out)
@@ -39,12 +39,12 @@ func TestAPILetter(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no password in the letter:\n%s", txt)
 	}
-	if c, err := tg.dial("juan", m[1]); err != nil {
+	if c, err := tg.Dial("juan", m[1]); err != nil {
 		t.Errorf("the letter's password does not log in over SFTP: %v", err)
 	} else {
 		c.Close()
 	}
-	if _, err := tg.dial("juan", testPassword); err == nil {
+	if _, err := tg.Dial("juan", Password); err == nil {
 		t.Error("the old password still works after the letter")
 	}
 	if !strings.Contains(tg.must("", "audit", "--user", "sys", "--limit", "50"), "admin.user.letter\t/api/v1/users/juan") {

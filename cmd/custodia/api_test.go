@@ -13,19 +13,19 @@ import (
 // An admin creates a correspondent through the API, who then uploads over
 // SFTP; disabling the user refuses the next login.
 func TestAPICreatedUserWorksOverSFTPUntilDisabled(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	tok := tg.apiLogin("sys")
-	r := tg.api("POST", "/api/v1/users", tok, map[string]any{
-		"username": "rosa", "role": "correspondent", "clients": []string{"acme"}, "password": testPassword,
+	tg := Start(t)
+	tg.Fixture()
+	tok := tg.APILogin("sys")
+	r := tg.API("POST", "/api/v1/users", tok, map[string]any{
+		"username": "rosa", "role": "correspondent", "clients": []string{"acme"}, "password": Password,
 	})
-	if r.code != 201 {
-		t.Fatalf("create a correspondent: %d %s", r.code, r.body)
+	if r.Code != 201 {
+		t.Fatalf("create a correspondent: %d %s", r.Code, r.Body)
 	}
-	if u := r.json(t); u["role"] != "correspondent" || u["password"] != nil {
-		t.Errorf("the created user: %s (a given password is never echoed)", r.body)
+	if u := r.JSON(t); u["role"] != "correspondent" || u["password"] != nil {
+		t.Errorf("the created user: %s (a given password is never echoed)", r.Body)
 	}
-	c := tg.sftp("rosa")
+	c := tg.SFTP("rosa")
 	f, err := c.Create("/ACME/2026/de-rosa.pdf")
 	if err != nil {
 		t.Fatalf("the new correspondent cannot upload over SFTP: %v", err)
@@ -34,19 +34,19 @@ func TestAPICreatedUserWorksOverSFTPUntilDisabled(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if r := tg.api("PATCH", "/api/v1/users/rosa", tok, map[string]any{"status": "disabled"}); r.code != 200 {
-		t.Fatalf("disable: %d %s", r.code, r.body)
+	if r := tg.API("PATCH", "/api/v1/users/rosa", tok, map[string]any{"status": "disabled"}); r.Code != 200 {
+		t.Fatalf("disable: %d %s", r.Code, r.Body)
 	}
-	if _, err := tg.dial("rosa", testPassword); err == nil {
+	if _, err := tg.Dial("rosa", Password); err == nil {
 		t.Error("a disabled user logged in over SFTP")
 	}
 	// A generated password is returned once, and works.
-	r = tg.api("POST", "/api/v1/users", tok, map[string]any{"username": "beto", "role": "staff", "department": "trafico"})
-	pw, _ := r.json(t)["password"].(string)
-	if r.code != 201 || pw == "" {
-		t.Fatalf("create without a password: %d %s", r.code, r.body)
+	r = tg.API("POST", "/api/v1/users", tok, map[string]any{"username": "beto", "role": "staff", "department": "trafico"})
+	pw, _ := r.JSON(t)["password"].(string)
+	if r.Code != 201 || pw == "" {
+		t.Fatalf("create without a password: %d %s", r.Code, r.Body)
 	}
-	if conn, err := tg.dial("beto", pw); err != nil {
+	if conn, err := tg.Dial("beto", pw); err != nil {
 		t.Errorf("the generated password does not log in: %v", err)
 	} else {
 		conn.Close()
@@ -62,12 +62,12 @@ func TestAPICreatedUserWorksOverSFTPUntilDisabled(t *testing.T) {
 // No token, a bad, expired or revoked one, a non-admin: refused, and
 // nothing changes.
 func TestAPIRefusesWithoutAnAdminToken(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	// Who exists, with which role and status (logins change last_login_at).
 	users := func() string {
 		var b strings.Builder
-		us, _ := tg.api("GET", "/api/v1/users", tg.apiLogin("sys"), nil).json(t)["users"].([]any)
+		us, _ := tg.API("GET", "/api/v1/users", tg.APILogin("sys"), nil).JSON(t)["users"].([]any)
 		for _, u := range us {
 			m := u.(map[string]any)
 			fmt.Fprintf(&b, "%v %v %v\n", m["username"], m["role"], m["status"])
@@ -75,38 +75,38 @@ func TestAPIRefusesWithoutAnAdminToken(t *testing.T) {
 		return b.String()
 	}
 	before := users()
-	create := map[string]any{"username": "intruso", "role": "admin", "password": testPassword}
+	create := map[string]any{"username": "intruso", "role": "admin", "password": Password}
 
-	wantProblem(t, "no token", tg.api("POST", "/api/v1/users", "", create), 401, "")
-	wantProblem(t, "a made-up token", tg.api("POST", "/api/v1/users", "cst_nope", create), 401, "")
-	r := tg.api("POST", "/api/v1/login", "", map[string]string{"username": "ana", "password": testPassword})
-	wantProblem(t, "a staff member's login", r, 403, "")
-	wantProblem(t, "a wrong password", tg.api("POST", "/api/v1/login", "", map[string]string{"username": "sys", "password": "x"}), 401, "")
+	WantProblem(t, "no token", tg.API("POST", "/api/v1/users", "", create), 401, "")
+	WantProblem(t, "a made-up token", tg.API("POST", "/api/v1/users", "cst_nope", create), 401, "")
+	r := tg.API("POST", "/api/v1/login", "", map[string]string{"username": "ana", "password": Password})
+	WantProblem(t, "a staff member's login", r, 403, "")
+	WantProblem(t, "a wrong password", tg.API("POST", "/api/v1/login", "", map[string]string{"username": "sys", "password": "x"}), 401, "")
 
-	tok := tg.apiLogin("sys")
-	key := tg.api("POST", "/api/v1/keys", tok, map[string]any{"name": "respaldo nocturno"})
-	secret, _ := key.json(t)["key"].(string)
-	id := key.json(t)["id"]
-	if key.code != 201 || secret == "" {
-		t.Fatalf("create an API key: %d %s", key.code, key.body)
+	tok := tg.APILogin("sys")
+	key := tg.API("POST", "/api/v1/keys", tok, map[string]any{"name": "respaldo nocturno"})
+	secret, _ := key.JSON(t)["key"].(string)
+	id := key.JSON(t)["id"]
+	if key.Code != 201 || secret == "" {
+		t.Fatalf("create an API key: %d %s", key.Code, key.Body)
 	}
-	if r := tg.api("GET", "/api/v1/users/ana", secret, nil); r.code != 200 {
-		t.Errorf("the API key does not work: %d %s", r.code, r.body)
+	if r := tg.API("GET", "/api/v1/users/ana", secret, nil); r.Code != 200 {
+		t.Errorf("the API key does not work: %d %s", r.Code, r.Body)
 	}
-	if r := tg.api("DELETE", "/api/v1/keys/"+jsonNumber(id), tok, nil); r.code != 204 {
-		t.Fatalf("revoke the key: %d %s", r.code, r.body)
+	if r := tg.API("DELETE", "/api/v1/keys/"+jsonNumber(id), tok, nil); r.Code != 204 {
+		t.Fatalf("revoke the key: %d %s", r.Code, r.Body)
 	}
-	wantProblem(t, "a revoked API key", tg.api("POST", "/api/v1/users", secret, create), 401, "")
+	WantProblem(t, "a revoked API key", tg.API("POST", "/api/v1/users", secret, create), 401, "")
 
-	short := tg.api("POST", "/api/v1/keys", tok, map[string]any{"name": "corta", "expires_at": time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)})
-	shortKey, _ := short.json(t)["key"].(string)
+	short := tg.API("POST", "/api/v1/keys", tok, map[string]any{"name": "corta", "expires_at": time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)})
+	shortKey, _ := short.JSON(t)["key"].(string)
 	time.Sleep(1100 * time.Millisecond)
-	wantProblem(t, "an expired API key", tg.api("POST", "/api/v1/users", shortKey, create), 401, "")
+	WantProblem(t, "an expired API key", tg.API("POST", "/api/v1/users", shortKey, create), 401, "")
 
-	if r := tg.api("POST", "/api/v1/logout", tok, nil); r.code != 204 {
-		t.Errorf("logout: %d %s", r.code, r.body)
+	if r := tg.API("POST", "/api/v1/logout", tok, nil); r.Code != 204 {
+		t.Errorf("logout: %d %s", r.Code, r.Body)
 	}
-	wantProblem(t, "a token after logout", tg.api("GET", "/api/v1/users", tok, nil), 401, "")
+	WantProblem(t, "a token after logout", tg.API("GET", "/api/v1/users", tok, nil), 401, "")
 	if after := users(); after != before {
 		t.Errorf("refused requests changed the users:\nbefore %s\nafter  %s", before, after)
 	}
@@ -119,11 +119,11 @@ func jsonNumber(v any) string {
 
 // Bad input gets a problem naming the field, and writes nothing.
 func TestAPIBadInputIsAProblemAndWritesNothing(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	tok := tg.apiLogin("sys")
+	tg := Start(t)
+	tg.Fixture()
+	tok := tg.APILogin("sys")
 	count := func() int {
-		us, _ := tg.api("GET", "/api/v1/users", tok, nil).json(t)["users"].([]any)
+		us, _ := tg.API("GET", "/api/v1/users", tok, nil).JSON(t)["users"].([]any)
 		return len(us)
 	}
 	n := count()
@@ -146,30 +146,30 @@ func TestAPIBadInputIsAProblemAndWritesNothing(t *testing.T) {
 		{"a duplicate name", map[string]any{"username": "ANA", "role": "staff", "department": "trafico"}, 409, "username"},
 		{"an oversized body", `{"username": "` + strings.Repeat("x", 100<<10) + `"}`, 413, ""},
 	} {
-		wantProblem(t, c.what, tg.api("POST", "/api/v1/users", tok, c.body), c.status, c.field)
+		WantProblem(t, c.what, tg.API("POST", "/api/v1/users", tok, c.body), c.status, c.field)
 	}
-	wantProblem(t, "an unknown user", tg.api("PATCH", "/api/v1/users/nadie", tok, map[string]any{"status": "disabled"}), 404, "name")
-	wantProblem(t, "a bad status", tg.api("PATCH", "/api/v1/users/ana", tok, map[string]any{"status": "asleep"}), 422, "status")
-	wantProblem(t, "a role change without its department", tg.api("PATCH", "/api/v1/users/carla", tok, map[string]any{"role": "staff"}), 422, "department")
-	wantProblem(t, "an unknown route", tg.api("GET", "/api/v1/nothing", tok, nil), 404, "")
+	WantProblem(t, "an unknown user", tg.API("PATCH", "/api/v1/users/nadie", tok, map[string]any{"status": "disabled"}), 404, "name")
+	WantProblem(t, "a bad status", tg.API("PATCH", "/api/v1/users/ana", tok, map[string]any{"status": "asleep"}), 422, "status")
+	WantProblem(t, "a role change without its department", tg.API("PATCH", "/api/v1/users/carla", tok, map[string]any{"role": "staff"}), 422, "department")
+	WantProblem(t, "an unknown route", tg.API("GET", "/api/v1/nothing", tok, nil), 404, "")
 	if got := count(); got != n {
 		t.Errorf("bad requests changed the number of users from %d to %d", n, got)
 	}
-	if u := tg.api("GET", "/api/v1/users/carla", tok, nil).json(t); u["role"] != "client" {
+	if u := tg.API("GET", "/api/v1/users/carla", tok, nil).JSON(t); u["role"] != "client" {
 		t.Errorf("a refused PATCH changed carla: %v", u)
 	}
 }
 
 // A live SFTP session shows in the API and a DELETE disconnects it.
 func TestAPIKicksALiveSFTPSession(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	c := tg.sftp("juan")
+	tg := Start(t)
+	tg.Fixture()
+	c := tg.SFTP("juan")
 	if _, err := c.ReadDir("/ACME"); err != nil {
 		t.Fatal(err)
 	}
-	tok := tg.apiLogin("sys")
-	ss, _ := tg.api("GET", "/api/v1/sessions", tok, nil).json(t)["sessions"].([]any)
+	tok := tg.APILogin("sys")
+	ss, _ := tg.API("GET", "/api/v1/sessions", tok, nil).JSON(t)["sessions"].([]any)
 	id := ""
 	for _, s := range ss {
 		m := s.(map[string]any)
@@ -180,8 +180,8 @@ func TestAPIKicksALiveSFTPSession(t *testing.T) {
 	if id == "" {
 		t.Fatalf("juan's SFTP session is not listed: %v", ss)
 	}
-	if r := tg.api("DELETE", "/api/v1/sessions/"+id, tok, nil); r.code != 204 {
-		t.Fatalf("kick: %d %s", r.code, r.body)
+	if r := tg.API("DELETE", "/api/v1/sessions/"+id, tok, nil); r.Code != 204 {
+		t.Fatalf("kick: %d %s", r.Code, r.Body)
 	}
 	d, gone := sftpGone(c)
 	if !gone {
@@ -190,7 +190,7 @@ func TestAPIKicksALiveSFTPSession(t *testing.T) {
 	if d > time.Second {
 		t.Errorf("the client was disconnected after %v, want within a second", d)
 	}
-	wantProblem(t, "a second kick", tg.api("DELETE", "/api/v1/sessions/"+id, tok, nil), 404, "id")
+	WantProblem(t, "a second kick", tg.API("DELETE", "/api/v1/sessions/"+id, tok, nil), 404, "id")
 	if !strings.Contains(tg.must("", "audit", "--user", "sys", "--limit", "20"), "admin.session.kick") {
 		t.Error("the kick is not audited")
 	}

@@ -52,13 +52,13 @@ func TestBackupConfig(t *testing.T) {
 // The CLI refuses backup commands it cannot carry out, with a clear error.
 func TestBackupCLIErrors(t *testing.T) {
 	_, pub := backupKeys(t)
-	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off")
-	tg.fixture()
-	noKeys := append(append([]string(nil), tg.environ...), "CUSTODIA_BACKUP_RECIPIENTS=")
+	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg.Fixture()
+	noKeys := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS=")
 	if out, err := runWith(noKeys, "backup", "run", "database"); err == nil || !strings.Contains(out+err.Error(), "backup keygen") {
 		t.Errorf("a backup without recipients: %v %s", err, out)
 	}
-	withKeys := append(append([]string(nil), tg.environ...), "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	withKeys := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS="+pub)
 	db := ""
 	for _, c := range []struct {
 		args []string

@@ -16,9 +16,9 @@ func TestInteropAgeZstdTarDecrypt(t *testing.T) {
 		needTool(t, tool)
 	}
 	idFile, pub := backupKeys(t)
-	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off", "CUSTODIA_BACKUP_RECIPIENTS="+pub)
-	tg.fixture()
-	env := append(append([]string(nil), tg.environ...), "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off", "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg.Fixture()
+	env := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS="+pub)
 	for _, job := range []string{"database", "clients"} {
 		out, err := runWith(env, "backup", "run", job)
 		if err != nil {
@@ -26,7 +26,7 @@ func TestInteropAgeZstdTarDecrypt(t *testing.T) {
 		}
 		id := firstField(out)
 		dir := t.TempDir()
-		archive := filepath.Join(tg.dataDir, "backups", job, id+".age")
+		archive := filepath.Join(tg.DataDir, "backups", job, id+".age")
 		cmd := exec.Command("bash", "-o", "pipefail", "-c", `age -d -i "$1" "$2" | zstd -d | tar -x -C "$3"`, "-",
 			idFile, archive, dir)
 		if out, err := cmd.CombinedOutput(); err != nil {

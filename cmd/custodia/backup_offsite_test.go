@@ -16,10 +16,10 @@ import (
 
 // hostKeyOf returns the SFTP host key a gateway presents, as a
 // known_hosts key ("ssh-ed25519 AAAA…").
-func hostKeyOf(t *testing.T, tg *testGateway) string {
+func hostKeyOf(t *testing.T, tg *Gateway) string {
 	t.Helper()
 	var got ssh.PublicKey
-	conn, err := ssh.Dial("tcp", tg.addr, &ssh.ClientConfig{
+	conn, err := ssh.Dial("tcp", tg.SFTPAddr, &ssh.ClientConfig{
 		User: "nobody", Auth: []ssh.AuthMethod{ssh.Password("x")},
 		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error { got = k; return nil },
 	})
@@ -27,7 +27,7 @@ func hostKeyOf(t *testing.T, tg *testGateway) string {
 		conn.Close()
 	}
 	if got == nil {
-		t.Fatalf("no host key from %s: %v", tg.addr, err)
+		t.Fatalf("no host key from %s: %v", tg.SFTPAddr, err)
 	}
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(got)))
 }
@@ -38,7 +38,7 @@ func hostKeyOf(t *testing.T, tg *testGateway) string {
 // and a transfer to a server with another host key never counts.
 func TestBackupOffsiteSFTP(t *testing.T) {
 	idFile, pub := backupKeys(t)
-	offsite := startGateway(t)
+	offsite := Start(t)
 	_, userKey, _ := ed25519.GenerateKey(rand.Reader)
 	keyDir := t.TempDir()
 	writeKey(t, filepath.Join(keyDir, "id_ed25519"), userKey)
@@ -48,24 +48,24 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 		"--key", filepath.Join(keyDir, "id_ed25519.pub"))
 
 	settings := []string{
-		"CUSTODIA_BACKUP_RECIPIENTS=" + pub, "CUSTODIA_BACKUP_SFTP_ADDRESS=" + offsite.addr,
+		"CUSTODIA_BACKUP_RECIPIENTS=" + pub, "CUSTODIA_BACKUP_SFTP_ADDRESS=" + offsite.SFTPAddr,
 		"CUSTODIA_BACKUP_SFTP_USER=respaldo", "CUSTODIA_BACKUP_SFTP_KEY=" + filepath.Join(keyDir, "id_ed25519"),
 		"CUSTODIA_BACKUP_SFTP_HOST_KEY=" + hostKeyOf(t, offsite), "CUSTODIA_BACKUP_SFTP_DIR=/administracion/respaldos",
 	}
-	tg := startGateway(t, settings...)
-	tg.fixture()
+	tg := Start(t, settings...)
+	tg.Fixture()
 	id := firstField(tg.must("", "backup", "run", "departments"))
 	if list := tg.must("", "backup", "list"); !strings.Contains(list, "\tlocal,sftp\t") {
 		t.Fatalf("the backup is not on both targets:\n%s", list)
 	}
-	local := filepath.Join(tg.dataDir, "backups", "departments", id+".age")
-	remote := filepath.Join(offsite.dataDir, "files", "departments", "administracion", "respaldos", "departments", id+".age")
+	local := filepath.Join(tg.DataDir, "backups", "departments", id+".age")
+	remote := filepath.Join(offsite.DataDir, "files", "departments", "administracion", "respaldos", "departments", id+".age")
 	lb, _ := os.ReadFile(local)
 	rb, err := os.ReadFile(remote)
 	if err != nil || len(lb) == 0 || !bytes.Equal(lb, rb) {
 		t.Fatalf("the off-site archive (%d bytes, %v) differs from the local one (%d bytes)", len(rb), err, len(lb))
 	}
-	if sum, err := os.ReadFile(remote + ".sha256"); err != nil || !strings.HasPrefix(string(sum), sha256Hex(lb)+"  "+id+".age") {
+	if sum, err := os.ReadFile(remote + ".sha256"); err != nil || !strings.HasPrefix(string(sum), SHA256Hex(lb)+"  "+id+".age") {
 		t.Errorf("the off-site checksum file is %q (%v)", sum, err)
 	}
 	parts, _ := filepath.Glob(filepath.Join(filepath.Dir(remote), ".*.part"))
@@ -79,7 +79,7 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 	// does not count.
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
 	otherKey, _ := ssh.NewPublicKey(other)
-	env := append(append([]string(nil), tg.environ...),
+	env := append(append([]string(nil), tg.Environ...),
 		"CUSTODIA_BACKUP_SFTP_HOST_KEY="+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(otherKey))))
 	var out bytes.Buffer
 	root := newRoot(strings.NewReader(""), &out, &out, env)
@@ -94,7 +94,7 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 	if okRuns := tg.must("", "backup", "list", "departments"); strings.Count(okRuns, "\n") != 1 {
 		t.Errorf("the failed run counts as a backup:\n%s", okRuns)
 	}
-	archives, _ := filepath.Glob(filepath.Join(tg.dataDir, "backups", "departments", "*.age"))
+	archives, _ := filepath.Glob(filepath.Join(tg.DataDir, "backups", "departments", "*.age"))
 	if len(archives) != 0 {
 		t.Errorf("the failed run left archives: %v", archives)
 	}

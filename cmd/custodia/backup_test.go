@@ -38,10 +38,10 @@ const marker = "MARCADOR-CONFIDENCIAL-4711"
 
 func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 	idFile, pub := backupKeys(t)
-	tg := startGateway(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub)
-	tg.fixture()
+	tg := Start(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg.Fixture()
 	tg.addUser("olga", "--role", "manager", "--department", "operaciones")
-	ana := tg.sftp("ana")
+	ana := tg.SFTP("ana")
 	random := make([]byte, 300<<10)
 	rand.Read(random)
 	originals := map[string][]byte{
@@ -81,7 +81,7 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 	tg.must("", "backup", "verify", incr, "--identity", idFile)
 
 	// The archives hold none of the plaintext.
-	archives, _ := filepath.Glob(filepath.Join(tg.dataDir, "backups", "departments", "*.age"))
+	archives, _ := filepath.Glob(filepath.Join(tg.DataDir, "backups", "departments", "*.age"))
 	if len(archives) != 2 {
 		t.Fatalf("want 2 archives on disk, found %v", archives)
 	}
@@ -98,10 +98,10 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 		t.Fatalf("a restore ran without approval: %s", out)
 	}
 	for _, c := range []struct{ who, pw, why string }{
-		{"ana", testPassword, "the requester"},
-		{"mario", testPassword, "the manager of another department"},
+		{"ana", Password, "the requester"},
+		{"mario", Password, "the manager of another department"},
 		{"olga", "not-her-password-1", "a wrong password"},
-		{"sys", testPassword, "an admin"},
+		{"sys", Password, "an admin"},
 	} {
 		if out, err := tg.cli(c.pw+"\n", "backup", "restore", "approve", req, "--as", c.who, "--password-stdin"); err == nil {
 			t.Errorf("approved by %s: %s", c.why, out)
@@ -110,7 +110,7 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 	if out, err := tg.cli("", "backup", "restore", "run", req, "--identity", idFile); err == nil {
 		t.Fatalf("a restore ran after refused approvals: %s", out)
 	}
-	tg.must(testPassword+"\n", "backup", "restore", "approve", req, "--as", "olga", "--password-stdin")
+	tg.must(Password+"\n", "backup", "restore", "approve", req, "--as", "olga", "--password-stdin")
 	tg.must("", "backup", "restore", "run", req, "--identity", idFile)
 	if out, err := tg.cli("", "backup", "restore", "run", req, "--identity", idFile); err == nil {
 		t.Fatalf("a restore ran twice: %s", out)
@@ -121,7 +121,7 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 	// mounts /restores at the next login.
 	var ana2 *gosftp.Client
 	for i := 0; i < 50; i++ {
-		ana2 = tg.sftp("ana")
+		ana2 = tg.SFTP("ana")
 		if _, err := ana2.Stat("/restores/" + req); err == nil {
 			break
 		}
@@ -142,7 +142,7 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 	if fi, err := ana2.Stat("/operaciones/reporte.xlsx"); err != nil || fi.Size() != int64(len("reporte")) {
 		t.Errorf("the live files changed: %v %v", fi, err)
 	}
-	if _, err := tg.sftp("tomas").Stat(base + "/operaciones/2026/nuevo.txt"); err == nil {
+	if _, err := tg.SFTP("tomas").Stat(base + "/operaciones/2026/nuevo.txt"); err == nil {
 		t.Error("another staff member sees the restored files")
 	}
 	audit := tg.must("", "audit", "--limit", "40")

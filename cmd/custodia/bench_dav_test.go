@@ -9,17 +9,17 @@ import (
 
 // benchDav starts a gateway with an admin and returns one keep-alive
 // HTTPS client for it, as a sync tool would hold.
-func benchDav(b *testing.B) (*testGateway, *davClient) {
-	tg := startGateway(b)
+func benchDav(b *testing.B) (*Gateway, *DAVClient) {
+	tg := Start(b)
 	tg.addUser("bench", "--role", "admin")
-	return tg, tg.dav("bench")
+	return tg, tg.DAV("bench")
 }
 
 // BenchmarkWebDAVUpload PUTs a 256 MiB file over HTTPS.
 func BenchmarkWebDAVUpload(b *testing.B) {
 	_, d := benchDav(b)
 	src := benchFile(b)
-	url := d.url("/departments/operaciones/bench.bin")
+	url := d.URL("/departments/operaciones/bench.bin")
 	b.SetBytes(benchSize)
 	b.ResetTimer()
 	for b.Loop() {
@@ -30,7 +30,7 @@ func BenchmarkWebDAVUpload(b *testing.B) {
 			b.Fatal(err)
 		}
 		req.ContentLength = benchSize
-		req.SetBasicAuth(d.user, d.pass)
+		req.SetBasicAuth(d.User, d.Pass)
 		resp, err := d.hc.Do(req)
 		if err != nil {
 			b.Fatal(err)
@@ -46,8 +46,8 @@ func BenchmarkWebDAVUpload(b *testing.B) {
 // BenchmarkWebDAVDownload GETs a 256 MiB file over HTTPS.
 func BenchmarkWebDAVDownload(b *testing.B) {
 	tg, d := benchDav(b)
-	copyTo(b, benchFile(b), filepath.Join(tg.dataDir, "files/departments/operaciones/bench.bin"))
-	url := d.url("/departments/operaciones/bench.bin")
+	copyTo(b, benchFile(b), filepath.Join(tg.DataDir, "files/departments/operaciones/bench.bin"))
+	url := d.URL("/departments/operaciones/bench.bin")
 	b.SetBytes(benchSize)
 	b.ResetTimer()
 	for b.Loop() {
@@ -55,7 +55,7 @@ func BenchmarkWebDAVDownload(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		req.SetBasicAuth(d.user, d.pass)
+		req.SetBasicAuth(d.User, d.Pass)
 		resp, err := d.hc.Do(req)
 		if err != nil {
 			b.Fatal(err)

@@ -18,10 +18,10 @@ import (
 
 // benchFTP logs in as the admin over explicit FTPS (AES-GCM, as Go's TLS
 // picks on this machine) and returns the client.
-func benchFTP(b *testing.B) (*testGateway, *ftp.ServerConn) {
-	tg := startGateway(b)
+func benchFTP(b *testing.B) (*Gateway, *ftp.ServerConn) {
+	tg := Start(b)
 	tg.addUser("bench", "--role", "admin")
-	c, err := tg.dialFTP("bench", testPassword)
+	c, err := tg.DialFTP("bench", Password)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func BenchmarkFTPSUpload(b *testing.B) {
 // BenchmarkFTPSDownload moves a 256 MiB file down over explicit FTPS.
 func BenchmarkFTPSDownload(b *testing.B) {
 	tg, c := benchFTP(b)
-	copyTo(b, benchFile(b), filepath.Join(tg.dataDir, "files/departments/operaciones/bench.bin"))
+	copyTo(b, benchFile(b), filepath.Join(tg.DataDir, "files/departments/operaciones/bench.bin"))
 	ftpDownloadLoop(b, c, "/departments/operaciones/bench.bin")
 }
 
@@ -102,27 +102,27 @@ func BenchmarkFTPSSmallFiles(b *testing.B) {
 // Without quick acknowledgements on the server's side, each file waits for
 // a delayed ACK (about 40 ms).
 func BenchmarkFTPSSmallFilesNagle(b *testing.B) {
-	tg := startGateway(b)
+	tg := Start(b)
 	tg.addUser("bench", "--role", "admin")
-	r := tg.rawFTPConn(tg.ftpAddr, false)
-	r.login("bench")
+	r := tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("bench")
 	body := bytes.Repeat([]byte("x"), 4<<10)
 	const files = 50
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
-		r.conn.SetDeadline(time.Now().Add(time.Minute))
+		r.Conn.SetDeadline(time.Now().Add(time.Minute))
 		for i := range files {
-			dc, _ := r.passive()
+			dc, _ := r.Passive()
 			dc.(*tls.Conn).NetConn().(*net.TCPConn).SetNoDelay(false)
-			r.expect(150, "STOR /departments/operaciones/nagle-%02d.txt", i)
+			r.Expect(150, "STOR /departments/operaciones/nagle-%02d.txt", i)
 			if _, err := dc.Write(body); err != nil {
 				b.Fatal(err)
 			}
 			dc.(*tls.Conn).CloseWrite()
 			io.Copy(io.Discard, dc)
 			dc.Close()
-			if code, msg := r.reply(); code != 226 {
+			if code, msg := r.Reply(); code != 226 {
 				b.Fatalf("upload %d: %d %s", i, code, msg)
 			}
 		}
@@ -139,7 +139,7 @@ func BenchmarkCurlFTPSSmallFiles(b *testing.B) {
 	if err != nil {
 		b.Skip("skipping: needs curl")
 	}
-	tg := startGateway(b)
+	tg := Start(b)
 	tg.addUser("bench", "--role", "admin")
 	dir := b.TempDir()
 	const files = 30
@@ -148,8 +148,8 @@ func BenchmarkCurlFTPSSmallFiles(b *testing.B) {
 		names[i] = fmt.Sprintf("small-%02d.txt", i)
 		os.WriteFile(filepath.Join(dir, names[i]), bytes.Repeat([]byte("y"), 4<<10), 0o600)
 	}
-	args := []string{"-sS", "--ssl-reqd", "--cacert", filepath.Join(tg.dataDir, "keys", "tls.crt"),
-		"--connect-to", "localhost::" + tg.ftpAddr, "-u", "bench:" + testPassword,
+	args := []string{"-sS", "--ssl-reqd", "--cacert", filepath.Join(tg.DataDir, "keys", "tls.crt"),
+		"--connect-to", "localhost::" + tg.FTPAddr, "-u", "bench:" + Password,
 		"-T", "{" + strings.Join(names, ",") + "}", "ftp://localhost/departments/operaciones/"}
 	b.ResetTimer()
 	start := time.Now()

@@ -15,10 +15,10 @@ const benchSize = 256 << 20
 
 // benchClient logs in as the admin over loopback with pkg/sftp's client,
 // concurrent reads and writes on, as a transfer tool would use it.
-func benchClient(b *testing.B) (*testGateway, *gosftp.Client) {
-	tg := startGateway(b)
+func benchClient(b *testing.B) (*Gateway, *gosftp.Client) {
+	tg := Start(b)
 	tg.addUser("bench", "--role", "admin")
-	conn, err := tg.dial("bench", testPassword)
+	conn, err := tg.Dial("bench", Password)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,6 +107,6 @@ func BenchmarkSFTPUpload(b *testing.B) {
 // BenchmarkSFTPDownload moves a 256 MiB file down; MB/s is the figure.
 func BenchmarkSFTPDownload(b *testing.B) {
 	tg, c := benchClient(b)
-	copyTo(b, benchFile(b), filepath.Join(tg.dataDir, "files/departments/operaciones/bench.bin"))
+	copyTo(b, benchFile(b), filepath.Join(tg.DataDir, "files/departments/operaciones/bench.bin"))
 	downloadLoop(b, c, "/departments/operaciones/bench.bin")
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestCheckConfigReportsEveryProblemByKey(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off")
 	file := filepath.Join(t.TempDir(), "custodia.toml")
 	os.WriteFile(file, []byte("log_level = \"loud\"\ncolour = \"blue\"\n[sftp]\nidle_timeout = \"soon\"\n"), 0o600)
 	out, err := tg.cli("", "check-config", "--config", file)
@@ -19,7 +19,7 @@ func TestCheckConfigReportsEveryProblemByKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check-config refused the defaults: %v", err)
 	}
-	bad := append(append([]string(nil), tg.environ...), "CUSTODIA_WEBDAV_LISTEN=nowhere", "CUSTODIA_DEFENDER_MAX_FAILURES=many")
+	bad := append(append([]string(nil), tg.Environ...), "CUSTODIA_WEBDAV_LISTEN=nowhere", "CUSTODIA_DEFENDER_MAX_FAILURES=many")
 	out2, err := runWith(bad, "check-config")
 	if err == nil {
 		t.Fatal("check-config accepted bad environment values")
@@ -29,7 +29,7 @@ func TestCheckConfigReportsEveryProblemByKey(t *testing.T) {
 			t.Errorf("check-config does not name %s:\n%s", want, out2)
 		}
 	}
-	out3, _ := runWith([]string{"CUSTODIA_DATA_DIR=" + tg.dataDir}, "check-config", "--config", writeTOML(t, "log_level = \"loud\"\n[sftp]\nlisten = \"x\"\nmax_auth_tries = 0\n"))
+	out3, _ := runWith([]string{"CUSTODIA_DATA_DIR=" + tg.DataDir}, "check-config", "--config", writeTOML(t, "log_level = \"loud\"\n[sftp]\nlisten = \"x\"\nmax_auth_tries = 0\n"))
 	for _, want := range []string{"log_level", "sftp.listen", "sftp.max_auth_tries"} {
 		if !strings.Contains(out3, want) {
 			t.Errorf("check-config reports problems one at a time: %s missing from\n%s", want, out3)
@@ -52,8 +52,8 @@ func runWith(environ []string, args ...string) (string, error) {
 }
 
 func TestCLIRefusesBadInput(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off")
-	tg.fixture()
+	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg.Fixture()
 	keyFile := filepath.Join(t.TempDir(), "bad.pub")
 	os.WriteFile(keyFile, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"), 0o600)
 	cases := []struct {

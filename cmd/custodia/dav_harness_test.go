@@ -19,8 +19,8 @@ import (
 
 // davTLS says whether the gateway under test serves WebDAV over HTTPS,
 // the default; CUSTODIA_WEBDAV_TLS=off makes it plain HTTP.
-func (tg *testGateway) davTLS() bool {
-	for _, e := range tg.environ {
+func (tg *Gateway) davTLS() bool {
+	for _, e := range tg.Environ {
 		if e == "CUSTODIA_WEBDAV_TLS=off" {
 			return false
 		}
@@ -28,112 +28,112 @@ func (tg *testGateway) davTLS() bool {
 	return true
 }
 
-// davURL is the share's root: https://127.0.0.1:PORT (the generated
+// DAVURL is the share's root: https://127.0.0.1:PORT (the generated
 // certificate names the loopback addresses), or http:// with TLS off.
-func (tg *testGateway) davURL() string {
-	tg.t.Helper()
-	if tg.davAddr == "" {
-		tg.t.Fatal("the gateway does not serve WebDAV (no listener named webdav)")
+func (tg *Gateway) DAVURL() string {
+	tg.T.Helper()
+	if tg.DAVAddr == "" {
+		tg.T.Fatal("the gateway does not serve WebDAV (no listener named webdav)")
 	}
 	if tg.davTLS() {
-		return "https://" + tg.davAddr
+		return "https://" + tg.DAVAddr
 	}
-	return "http://" + tg.davAddr
+	return "http://" + tg.DAVAddr
 }
 
 // davTransport trusts only the generated certificate and always dials the
 // gateway's loopback listener, whatever host a URL or redirect names.
-func (tg *testGateway) davTransport() *http.Transport {
-	tg.t.Helper()
+func (tg *Gateway) davTransport() *http.Transport {
+	tg.T.Helper()
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", tg.davAddr)
+			return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", tg.DAVAddr)
 		},
 		MaxIdleConnsPerHost:   4,
 		ResponseHeaderTimeout: time.Minute,
 	}
 	if tg.davTLS() {
-		tr.TLSClientConfig = tg.clientTLS()
+		tr.TLSClientConfig = tg.ClientTLS()
 	}
-	tg.t.Cleanup(tr.CloseIdleConnections)
+	tg.T.Cleanup(tr.CloseIdleConnections)
 	return tr
 }
 
-// davClient sends WebDAV requests as one user with HTTP Basic auth and
+// DAVClient sends WebDAV requests as one user with HTTP Basic auth and
 // reports statuses as they are: no redirect following, no retries.
-type davClient struct {
-	tg         *testGateway
-	user, pass string // no Authorization header when user is ""
+type DAVClient struct {
+	tg         *Gateway
+	User, Pass string // no Authorization header when user is ""
 	hc         *http.Client
 }
 
-// davResp is a response read in full.
-type davResp struct {
-	code   int
-	header http.Header
-	body   string
+// DAVResp is a response read in full.
+type DAVResp struct {
+	Code   int
+	Header http.Header
+	Body   string
 }
 
-// dav returns a client for user with testPassword.
-func (tg *testGateway) dav(user string) *davClient { return tg.davAs(user, testPassword) }
+// DAV returns a client for user with testPassword.
+func (tg *Gateway) DAV(user string) *DAVClient { return tg.DAVAs(user, Password) }
 
-// davAs returns a client with any credentials; user "" sends none.
-func (tg *testGateway) davAs(user, pass string) *davClient {
-	return &davClient{tg: tg, user: user, pass: pass, hc: &http.Client{
+// DAVAs returns a client with any credentials; user "" sends none.
+func (tg *Gateway) DAVAs(user, pass string) *DAVClient {
+	return &DAVClient{tg: tg, User: user, Pass: pass, hc: &http.Client{
 		Transport:     tg.davTransport(),
 		Timeout:       2 * time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
 
-// url is the absolute URL of a virtual path, escaped as clients escape it
+// URL is the absolute URL of a virtual path, escaped as clients escape it
 // (spaces and non-ASCII names percent-encoded); Destination headers use it.
-func (d *davClient) url(vpath string) string {
-	return d.tg.davURL() + (&url.URL{Path: vpath}).EscapedPath()
+func (d *DAVClient) URL(vpath string) string {
+	return d.tg.DAVURL() + (&url.URL{Path: vpath}).EscapedPath()
 }
 
-// do sends one request; hdr are header name and value pairs.
-func (d *davClient) do(method, vpath, body string, hdr ...string) davResp {
-	d.tg.t.Helper()
-	r, err := d.try(method, vpath, body, hdr...)
+// Do sends one request; hdr are header name and value pairs.
+func (d *DAVClient) Do(method, vpath, body string, hdr ...string) DAVResp {
+	d.tg.T.Helper()
+	r, err := d.Try(method, vpath, body, hdr...)
 	if err != nil {
-		d.tg.t.Fatalf("%s %s as %q: %v", method, vpath, d.user, err)
+		d.tg.T.Fatalf("%s %s as %q: %v", method, vpath, d.User, err)
 	}
 	return r
 }
 
-// try is do for a request the server may refuse by closing the connection.
-func (d *davClient) try(method, vpath, body string, hdr ...string) (davResp, error) {
-	req, err := http.NewRequest(method, d.url(vpath), strings.NewReader(body))
+// Try is do for a request the server may refuse by closing the connection.
+func (d *DAVClient) Try(method, vpath, body string, hdr ...string) (DAVResp, error) {
+	req, err := http.NewRequest(method, d.URL(vpath), strings.NewReader(body))
 	if err != nil {
-		return davResp{}, err
+		return DAVResp{}, err
 	}
-	if d.user != "" {
-		req.SetBasicAuth(d.user, d.pass)
+	if d.User != "" {
+		req.SetBasicAuth(d.User, d.Pass)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := d.hc.Do(req)
 	if err != nil {
-		return davResp{}, err
+		return DAVResp{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return davResp{code: resp.StatusCode, header: resp.Header, body: string(b)}, err
+	return DAVResp{Code: resp.StatusCode, Header: resp.Header, Body: string(b)}, err
 }
 
-// propfind lists (depth "1") or stats (depth "0") with an allprop body.
-func (d *davClient) propfind(vpath, depth string) davResp {
-	d.tg.t.Helper()
-	return d.do("PROPFIND", vpath, allprop, "Depth", depth, "Content-Type", "application/xml; charset=utf-8")
+// Propfind lists (depth "1") or stats (depth "0") with an allprop body.
+func (d *DAVClient) Propfind(vpath, depth string) DAVResp {
+	d.tg.T.Helper()
+	return d.Do("PROPFIND", vpath, AllProp, "Depth", depth, "Content-Type", "application/xml; charset=utf-8")
 }
 
-const allprop = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`
+const AllProp = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`
 
-// statusOutcome classifies a status the way outcome classifies SFTP
+// StatusOutcome classifies a status the way outcome classifies SFTP
 // errors: 403 is a denial, 404 a name the user may not see.
-func statusOutcome(code int) string {
+func StatusOutcome(code int) string {
 	switch {
 	case code >= 200 && code < 300:
 		return "ok"
@@ -145,58 +145,58 @@ func statusOutcome(code int) string {
 	return "status " + strconv.Itoa(code)
 }
 
-// davOutcome classifies a gowebdav error: an *os.PathError wrapping a
+// DAVOutcome classifies a gowebdav error: an *os.PathError wrapping a
 // StatusError with the response's status.
-func davOutcome(err error) string {
+func DAVOutcome(err error) string {
 	var se gowebdav.StatusError
 	switch {
 	case err == nil:
 		return "ok"
 	case errors.As(err, &se):
-		return statusOutcome(se.Status)
+		return StatusOutcome(se.Status)
 	}
 	return "error: " + err.Error()
 }
 
-// gowebdav returns gowebdav's client for user over the trusted transport.
+// GoWebDAV returns GoWebDAV's client for user over the trusted transport.
 // NewClient negotiates: its first request goes without credentials and
 // takes the scheme from the 401, as desktop clients do.
-func (tg *testGateway) gowebdav(user string) *gowebdav.Client {
-	c := gowebdav.NewClient(tg.davURL()+"/", user, testPassword)
+func (tg *Gateway) GoWebDAV(user string) *gowebdav.Client {
+	c := gowebdav.NewClient(tg.DAVURL()+"/", user, Password)
 	c.SetTransport(tg.davTransport())
 	c.SetTimeout(time.Minute)
 	return c
 }
 
-func basicAuth(user, pass string) string {
+func BasicAuth(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// davConn dials the WebDAV listener as a client would, over TLS unless
+// DAVConn dials the WebDAV listener as a client would, over TLS unless
 // webdav.tls is off, for what net/http will not send or cannot cut short.
-func (tg *testGateway) davConn() net.Conn {
-	tg.t.Helper()
+func (tg *Gateway) DAVConn() net.Conn {
+	tg.T.Helper()
 	var c net.Conn
 	var err error
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	if tg.davTLS() {
-		c, err = tls.DialWithDialer(d, "tcp", tg.davAddr, tg.clientTLS())
+		c, err = tls.DialWithDialer(d, "tcp", tg.DAVAddr, tg.ClientTLS())
 	} else {
-		c, err = d.Dial("tcp", tg.davAddr)
+		c, err = d.Dial("tcp", tg.DAVAddr)
 	}
 	if err != nil {
-		tg.t.Fatalf("cannot connect to the WebDAV listener: %v", err)
+		tg.T.Fatalf("cannot connect to the WebDAV listener: %v", err)
 	}
 	c.SetDeadline(time.Now().Add(30 * time.Second))
-	tg.t.Cleanup(func() { c.Close() })
+	tg.T.Cleanup(func() { c.Close() })
 	return c
 }
 
-// davRaw sends one hand-written request on a fresh connection and reads
+// DAVRaw sends one hand-written request on a fresh connection and reads
 // one response; code is 0 when the server closed without answering.
-func (tg *testGateway) davRaw(request string) (int, string) {
-	tg.t.Helper()
-	c := tg.davConn()
+func (tg *Gateway) DAVRaw(request string) (int, string) {
+	tg.T.Helper()
+	c := tg.DAVConn()
 	defer c.Close()
 	if _, err := io.WriteString(c, request); err != nil {
 		return 0, err.Error()
@@ -210,32 +210,32 @@ func (tg *testGateway) davRaw(request string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// auditRow is one line of `custodia audit`.
-type auditRow struct {
-	user, protocol, action, path, target, bytes, sha256, result, reason string
+// AuditRow is one line of `custodia audit`.
+type AuditRow struct {
+	User, Protocol, Action, Path, Target, Bytes, SHA256, Result, Reason string
 }
 
-// auditRows returns a user's audit trail, oldest first.
-func (tg *testGateway) auditRows(user string) []auditRow {
-	tg.t.Helper()
-	var rows []auditRow
+// AuditRows returns a user's audit trail, oldest first.
+func (tg *Gateway) AuditRows(user string) []AuditRow {
+	tg.T.Helper()
+	var rows []AuditRow
 	for _, line := range strings.Split(strings.TrimSpace(tg.must("", "audit", "--user", user, "--limit", "1000")), "\n") {
 		f := strings.SplitN(line, "\t", 12)
 		if len(f) < 12 {
 			continue
 		}
-		rows = append(rows, auditRow{user: f[1], protocol: f[3], action: f[5], path: f[6], target: f[7],
-			bytes: f[8], sha256: f[9], result: f[10], reason: f[11]})
+		rows = append(rows, AuditRow{User: f[1], Protocol: f[3], Action: f[5], Path: f[6], Target: f[7],
+			Bytes: f[8], SHA256: f[9], Result: f[10], Reason: f[11]})
 	}
 	return rows
 }
 
-// findAudit returns the first row that match accepts.
-func findAudit(rows []auditRow, match func(auditRow) bool) (auditRow, bool) {
+// FindAudit returns the first row that match accepts.
+func FindAudit(rows []AuditRow, match func(AuditRow) bool) (AuditRow, bool) {
 	for _, r := range rows {
 		if match(r) {
 			return r, true
 		}
 	}
-	return auditRow{}, false
+	return AuditRow{}, false
 }

@@ -64,13 +64,13 @@ func litmusResults(out string) (map[string][]string, map[string]bool) {
 // -artifacts -outputdir DIR (an existing folder).
 func TestInteropLitmus(t *testing.T) {
 	litmus := needTool(t, "litmus")
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	args := []string{"-k"}
 	if v, _ := exec.Command(litmus, "--version").CombinedOutput(); !regexp.MustCompile(`litmus 0\.(\d|1[0-3])\b`).Match(v) {
 		args = append(args, "--insecure")
 	}
-	args = append(args, tg.davURL()+"/operaciones/", "ana", testPassword)
+	args = append(args, tg.DAVURL()+"/operaciones/", "ana", Password)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, litmus, args...)
@@ -127,8 +127,8 @@ func TestInteropLitmus(t *testing.T) {
 // with rclone's WebDAV backend, trusting the generated certificate.
 func TestInteropRclone(t *testing.T) {
 	rclone := needTool(t, "rclone")
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	dir := t.TempDir()
 	up, down := filepath.Join(dir, "up"), filepath.Join(dir, "down")
 	for name, content := range map[string]string{
@@ -147,7 +147,7 @@ func TestInteropRclone(t *testing.T) {
 	conf := filepath.Join(dir, "rclone.conf")
 	os.WriteFile(conf, nil, 0o600)
 	env := append(os.Environ(), "RCLONE_CONFIG="+conf)
-	obscured, err := exec.Command(rclone, "obscure", testPassword).Output()
+	obscured, err := exec.Command(rclone, "obscure", Password).Output()
 	if err != nil {
 		t.Fatalf("rclone obscure: %v", err)
 	}
@@ -156,8 +156,8 @@ func TestInteropRclone(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, rclone, append(args,
-			"--webdav-url", tg.davURL(), "--webdav-user", "ana", "--webdav-pass", strings.TrimSpace(string(obscured)),
-			"--webdav-vendor", "other", "--ca-cert", filepath.Join(tg.dataDir, "keys", "tls.crt"),
+			"--webdav-url", tg.DAVURL(), "--webdav-user", "ana", "--webdav-pass", strings.TrimSpace(string(obscured)),
+			"--webdav-vendor", "other", "--ca-cert", filepath.Join(tg.DataDir, "keys", "tls.crt"),
 			"--retries", "1", "--low-level-retries", "1", "--contimeout", "10s", "--timeout", "30s")...)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -169,7 +169,7 @@ func TestInteropRclone(t *testing.T) {
 	if diff := compareTrees(t, up, down); diff != "" {
 		t.Errorf("the tree copied up and back with rclone differs:\n%s", diff)
 	}
-	if diff := compareTrees(t, up, filepath.Join(tg.dataDir, "files/departments/operaciones/rclone")); diff != "" {
+	if diff := compareTrees(t, up, filepath.Join(tg.DataDir, "files/departments/operaciones/rclone")); diff != "" {
 		t.Errorf("the tree on the gateway's disk differs from the one copied up:\n%s", diff)
 	}
 }

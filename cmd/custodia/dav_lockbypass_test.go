@@ -14,12 +14,12 @@ import (
 // tokens are a guessable counter), and a tagged list that names another
 // resource, where the intruder holds a lock of their own.
 func TestWebDAVLockCannotBeBypassedWithIfHeaders(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	tg.addUser("luis", "--role", "staff", "--department", "operaciones")
-	tg.put("departments/operaciones/acta.docx", "acta v1")
+	tg.Put("departments/operaciones/acta.docx", "acta v1")
 	const p = "/operaciones/acta.docx"
-	ana, luis := tg.dav("ana"), tg.dav("luis")
+	ana, luis := tg.DAV("ana"), tg.DAV("luis")
 	tok := ana.lock(p, "Second-600")
 
 	// Guess tokens around ana's: the counter's neighbours, and hers.
@@ -30,20 +30,20 @@ func TestWebDAVLockCannotBeBypassedWithIfHeaders(t *testing.T) {
 		nots = append(nots, fmt.Sprintf("Not <%s%d>", tok[:i+1], int64(n)+int64(d)))
 	}
 	nots = append(nots, "Not <"+tok+">")
-	if r := luis.do("PUT", p, "luis con Not", "If", "("+strings.Join(nots, " ")+")"); r.code/100 == 2 {
-		t.Errorf("luis overwrote ana's locked file with negated tokens in If: %d", r.code)
+	if r := luis.Do("PUT", p, "luis con Not", "If", "("+strings.Join(nots, " ")+")"); r.Code/100 == 2 {
+		t.Errorf("luis overwrote ana's locked file with negated tokens in If: %d", r.Code)
 	}
-	if r := luis.do("DELETE", p, "", "If", "("+strings.Join(nots, " ")+")"); r.code/100 == 2 {
-		t.Errorf("luis deleted ana's locked file with negated tokens in If: %d", r.code)
+	if r := luis.Do("DELETE", p, "", "If", "("+strings.Join(nots, " ")+")"); r.Code/100 == 2 {
+		t.Errorf("luis deleted ana's locked file with negated tokens in If: %d", r.Code)
 	}
 
 	// luis locks another file and tags his token with that file's URL.
-	tg.put("departments/operaciones/otro.docx", "otro")
+	tg.Put("departments/operaciones/otro.docx", "otro")
 	own := luis.lock("/operaciones/otro.docx", "Second-600")
-	if r := luis.do("PUT", p, "luis con etiqueta", "If", "<"+luis.url("/operaciones/otro.docx")+"> (<"+own+">)"); r.code/100 == 2 {
-		t.Errorf("luis overwrote ana's locked file with a tagged list naming his own lock: %d", r.code)
+	if r := luis.Do("PUT", p, "luis con etiqueta", "If", "<"+luis.URL("/operaciones/otro.docx")+"> (<"+own+">)"); r.Code/100 == 2 {
+		t.Errorf("luis overwrote ana's locked file with a tagged list naming his own lock: %d", r.Code)
 	}
-	b, _ := os.ReadFile(filepath.Join(tg.dataDir, "files/departments/operaciones/acta.docx"))
+	b, _ := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/acta.docx"))
 	if string(b) != "acta v1" {
 		t.Errorf("ana's locked file changed: %q", b)
 	}
@@ -54,34 +54,34 @@ func TestWebDAVLockCannotBeBypassedWithIfHeaders(t *testing.T) {
 // and a correspondent's /ACME (the dossier) does not lock the publisher's
 // /ACME (the client's PDFs).
 func TestWebDAVLocksFollowTheFileNotTheName(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	sys, ana := tg.dav("sys"), tg.dav("ana")
+	tg := Start(t)
+	tg.Fixture()
+	sys, ana := tg.DAV("sys"), tg.DAV("ana")
 	sys.lock("/departments/operaciones/reporte.xlsx", "Second-600")
-	if r := ana.do("PUT", "/operaciones/reporte.xlsx", "ana"); r.code != 423 {
-		t.Errorf("ana PUT on a file the admin locked under another name: %d, want 423", r.code)
+	if r := ana.Do("PUT", "/operaciones/reporte.xlsx", "ana"); r.Code != 423 {
+		t.Errorf("ana PUT on a file the admin locked under another name: %d, want 423", r.Code)
 	}
-	juan, pub := tg.dav("juan"), tg.dav("pub")
-	r := juan.do("LOCK", "/ACME", lockinfo, "Timeout", "Second-600", "Depth", "infinity",
+	juan, pub := tg.DAV("juan"), tg.DAV("pub")
+	r := juan.Do("LOCK", "/ACME", lockinfo, "Timeout", "Second-600", "Depth", "infinity",
 		"Content-Type", "application/xml; charset=utf-8")
-	if r.code != 200 {
-		t.Fatalf("juan LOCK /ACME (his dossier folder): %d\n%s", r.code, r.body)
+	if r.Code != 200 {
+		t.Fatalf("juan LOCK /ACME (his dossier folder): %d\n%s", r.Code, r.Body)
 	}
-	if r := pub.do("PUT", "/ACME/2026/nueva.pdf", "%PDF-1.4 nueva"); r.code/100 != 2 {
-		t.Errorf("the publisher's /ACME is the client's folder, not juan's dossier: PUT got %d", r.code)
+	if r := pub.Do("PUT", "/ACME/2026/nueva.pdf", "%PDF-1.4 nueva"); r.Code/100 != 2 {
+		t.Errorf("the publisher's /ACME is the client's folder, not juan's dossier: PUT got %d", r.Code)
 	}
 }
 
 // A user who may not write a name may not lock it either, desktop files
 // included.
 func TestWebDAVLockNeedsWrite(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	carla := tg.dav("carla")
+	tg := Start(t)
+	tg.Fixture()
+	carla := tg.DAV("carla")
 	for _, p := range []string{"/ACME/2026/factura.pdf", "/ACME/2026/desktop.ini", "/ACME/._x"} {
-		r := carla.do("LOCK", p, lockinfo, "Timeout", "Second-600", "Depth", "0", "Content-Type", "application/xml; charset=utf-8")
-		if r.code != 403 {
-			t.Errorf("carla (read-only) LOCK %s: %d, want 403", p, r.code)
+		r := carla.Do("LOCK", p, lockinfo, "Timeout", "Second-600", "Depth", "0", "Content-Type", "application/xml; charset=utf-8")
+		if r.Code != 403 {
+			t.Errorf("carla (read-only) LOCK %s: %d, want 403", p, r.Code)
 		}
 	}
 }

@@ -14,13 +14,13 @@ const lockinfo = `<?xml version="1.0" encoding="utf-8"?>
 	`<D:owner><D:href>custodia test</D:href></D:owner></D:lockinfo>`
 
 // lock takes a lock and returns its token without the angle brackets.
-func (d *davClient) lock(vpath, timeout string) string {
-	d.tg.t.Helper()
-	r := d.do("LOCK", vpath, lockinfo, "Timeout", timeout, "Depth", "0", "Content-Type", "application/xml; charset=utf-8")
-	tok := strings.Trim(strings.TrimSpace(r.header.Get("Lock-Token")), "<>")
-	if r.code != 200 || tok == "" {
-		d.tg.t.Fatalf("%s LOCK %s: %d with Lock-Token %q, want 200 and a token\n%s",
-			d.user, vpath, r.code, r.header.Get("Lock-Token"), r.body)
+func (d *DAVClient) lock(vpath, timeout string) string {
+	d.tg.T.Helper()
+	r := d.Do("LOCK", vpath, lockinfo, "Timeout", timeout, "Depth", "0", "Content-Type", "application/xml; charset=utf-8")
+	tok := strings.Trim(strings.TrimSpace(r.Header.Get("Lock-Token")), "<>")
+	if r.Code != 200 || tok == "" {
+		d.tg.T.Fatalf("%s LOCK %s: %d with Lock-Token %q, want 200 and a token\n%s",
+			d.User, vpath, r.Code, r.Header.Get("Lock-Token"), r.Body)
 	}
 	return tok
 }
@@ -29,44 +29,44 @@ func (d *davClient) lock(vpath, timeout string) string {
 // taken by one holds for the other on any connection, and its token is
 // worth nothing in the other's hands.
 func TestWebDAVLocksAreSharedAndBoundToTheOwner(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	tg.addUser("luis", "--role", "staff", "--department", "operaciones")
-	tg.put("departments/operaciones/acta.docx", "acta v1")
+	tg.Put("departments/operaciones/acta.docx", "acta v1")
 	const p = "/operaciones/acta.docx"
-	ana, luis := tg.dav("ana"), tg.dav("luis")
+	ana, luis := tg.DAV("ana"), tg.DAV("luis")
 	onDisk := func() string {
-		b, _ := os.ReadFile(filepath.Join(tg.dataDir, "files/departments/operaciones/acta.docx"))
+		b, _ := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/acta.docx"))
 		return string(b)
 	}
 
 	tok := ana.lock(p, "Second-600")
-	if r := luis.do("PUT", p, "luis sin token"); r.code != 423 {
-		t.Errorf("luis PUT on ana's locked file: %d, want 423", r.code)
+	if r := luis.Do("PUT", p, "luis sin token"); r.Code != 423 {
+		t.Errorf("luis PUT on ana's locked file: %d, want 423", r.Code)
 	}
-	if r := luis.do("DELETE", p, ""); r.code != 423 {
-		t.Errorf("luis DELETE of ana's locked file: %d, want 423", r.code)
+	if r := luis.Do("DELETE", p, ""); r.Code != 423 {
+		t.Errorf("luis DELETE of ana's locked file: %d, want 423", r.Code)
 	}
-	if r := luis.do("PUT", p, "luis con token", "If", "(<"+tok+">)"); r.code != 423 && r.code != 412 {
-		t.Errorf("luis PUT with ana's lock token: %d, want 423 or 412", r.code)
+	if r := luis.Do("PUT", p, "luis con token", "If", "(<"+tok+">)"); r.Code != 423 && r.Code != 412 {
+		t.Errorf("luis PUT with ana's lock token: %d, want 423 or 412", r.Code)
 	}
-	if r := luis.do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.code != 403 {
-		t.Errorf("luis UNLOCK with ana's token: %d, want 403", r.code)
+	if r := luis.Do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.Code != 403 {
+		t.Errorf("luis UNLOCK with ana's token: %d, want 403", r.Code)
 	}
 	if got := onDisk(); got != "acta v1" {
 		t.Fatalf("the locked file changed in someone else's hands: %q", got)
 	}
-	if r := ana.do("PUT", p, "acta v2", "If", "(<"+tok+">)"); r.code/100 != 2 {
-		t.Errorf("ana PUT with her own token: %d, want 2xx\n%s", r.code, r.body)
+	if r := ana.Do("PUT", p, "acta v2", "If", "(<"+tok+">)"); r.Code/100 != 2 {
+		t.Errorf("ana PUT with her own token: %d, want 2xx\n%s", r.Code, r.Body)
 	}
 	if got := onDisk(); got != "acta v2" {
 		t.Errorf("after ana's PUT the file is %q, want acta v2", got)
 	}
-	if r := ana.do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.code != 204 {
-		t.Errorf("ana UNLOCK: %d, want 204", r.code)
+	if r := ana.Do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.Code != 204 {
+		t.Errorf("ana UNLOCK: %d, want 204", r.Code)
 	}
-	if r := luis.do("PUT", p, "acta v3"); r.code/100 != 2 {
-		t.Errorf("luis PUT after the UNLOCK: %d, want 2xx\n%s", r.code, r.body)
+	if r := luis.Do("PUT", p, "acta v3"); r.Code/100 != 2 {
+		t.Errorf("luis PUT after the UNLOCK: %d, want 2xx\n%s", r.Code, r.Body)
 	}
 	if got := onDisk(); got != "acta v3" {
 		t.Errorf("after luis's PUT the file is %q, want acta v3", got)
@@ -76,24 +76,24 @@ func TestWebDAVLocksAreSharedAndBoundToTheOwner(t *testing.T) {
 // A client that dies holding a lock does not keep the file locked for
 // good: the lock lapses at its timeout.
 func TestWebDAVExpiredLockReleases(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	tg.addUser("luis", "--role", "staff", "--department", "operaciones")
-	tg.put("departments/operaciones/acta.docx", "acta v1")
+	tg.Put("departments/operaciones/acta.docx", "acta v1")
 	const p = "/operaciones/acta.docx"
-	luis := tg.dav("luis")
-	tg.dav("ana").lock(p, "Second-1")
+	luis := tg.DAV("luis")
+	tg.DAV("ana").lock(p, "Second-1")
 	// Right after the LOCK the file is locked (the second has barely begun).
-	if r := luis.do("PUT", p, "luis"); r.code != 423 {
-		t.Errorf("luis PUT right after ana's LOCK: %d, want 423", r.code)
+	if r := luis.Do("PUT", p, "luis"); r.Code != 423 {
+		t.Errorf("luis PUT right after ana's LOCK: %d, want 423", r.Code)
 	}
 	for i := 0; ; i++ {
-		r := luis.do("PUT", p, "luis")
-		if r.code/100 == 2 {
+		r := luis.Do("PUT", p, "luis")
+		if r.Code/100 == 2 {
 			break
 		}
 		if i == 30 {
-			t.Fatalf("a lock with a 1 s timeout still blocks luis after 6 s: %d", r.code)
+			t.Fatalf("a lock with a 1 s timeout still blocks luis after 6 s: %d", r.Code)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -15,46 +15,46 @@ import (
 // net/http because gowebdav hides their statuses: Remove takes a 404 for
 // success, Mkdir a 405, and Write and Rename answer a 404 or 409 by
 // creating parent collections and trying again.
-func applyDav(g *gowebdav.Client, d *davClient, r matrixRow) string {
-	switch r.op {
+func applyDav(g *gowebdav.Client, d *DAVClient, r MatrixRow) string {
+	switch r.Op {
 	case "ls":
-		_, err := g.ReadDir(r.vpath)
-		return davOutcome(err)
+		_, err := g.ReadDir(r.VPath)
+		return DAVOutcome(err)
 	case "stat":
-		_, err := g.Stat(r.vpath)
-		return davOutcome(err)
+		_, err := g.Stat(r.VPath)
+		return DAVOutcome(err)
 	case "get":
-		_, err := g.Read(r.vpath)
-		return davOutcome(err)
+		_, err := g.Read(r.VPath)
+		return DAVOutcome(err)
 	case "put":
-		return statusOutcome(d.do("PUT", r.vpath, "%PDF-1.4 uploaded by "+r.user).code)
+		return StatusOutcome(d.Do("PUT", r.VPath, "%PDF-1.4 uploaded by "+r.User).Code)
 	case "mkdir":
-		return statusOutcome(d.do("MKCOL", r.vpath, "").code)
+		return StatusOutcome(d.Do("MKCOL", r.VPath, "").Code)
 	case "rm", "rmdir":
-		return statusOutcome(d.do("DELETE", r.vpath, "").code)
+		return StatusOutcome(d.Do("DELETE", r.VPath, "").Code)
 	case "rename":
-		return statusOutcome(d.do("MOVE", r.vpath, "", "Destination", d.url(r.target), "Overwrite", "F").code)
+		return StatusOutcome(d.Do("MOVE", r.VPath, "", "Destination", d.URL(r.Target), "Overwrite", "F").Code)
 	}
-	return "unknown op " + r.op
+	return "unknown op " + r.Op
 }
 
 func TestRoleMatrixOverWebDAV(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	gc := map[string]*gowebdav.Client{}
-	hc := map[string]*davClient{}
-	for _, r := range roleMatrix {
-		if gc[r.user] == nil {
-			gc[r.user], hc[r.user] = tg.gowebdav(r.user), tg.dav(r.user)
+	hc := map[string]*DAVClient{}
+	for _, r := range RoleMatrix {
+		if gc[r.User] == nil {
+			gc[r.User], hc[r.User] = tg.GoWebDAV(r.User), tg.DAV(r.User)
 		}
-		if got := applyDav(gc[r.user], hc[r.user], r); got != r.want {
-			t.Errorf("%s %s %s %s over WebDAV: got %s, want %s", r.user, r.op, r.vpath, r.target, got, r.want)
+		if got := applyDav(gc[r.User], hc[r.User], r); got != r.Want {
+			t.Errorf("%s %s %s %s over WebDAV: got %s, want %s", r.User, r.Op, r.VPath, r.Target, got, r.Want)
 		}
 	}
-	rows := tg.auditRows("juan")
-	if _, ok := findAudit(rows, func(a auditRow) bool {
-		return a.protocol == "webdav" && a.action == "overwrite" && a.path == "/ACME/2026/pedimento.pdf" &&
-			a.result == "denied" && a.reason == "no rule allows it"
+	rows := tg.AuditRows("juan")
+	if _, ok := FindAudit(rows, func(a AuditRow) bool {
+		return a.Protocol == "webdav" && a.Action == "overwrite" && a.Path == "/ACME/2026/pedimento.pdf" &&
+			a.Result == "denied" && a.Reason == "no rule allows it"
 	}); !ok {
 		t.Errorf("juan's denied overwrite over WebDAV is not in the audit trail:\n%s",
 			tg.must("", "audit", "--user", "juan", "--limit", "1000"))
@@ -64,9 +64,9 @@ func TestRoleMatrixOverWebDAV(t *testing.T) {
 // A client sees only its PDFs in listings, as over SFTP; the hidden file's
 // name is nowhere in the multistatus, not even in an href.
 func TestWebDAVListingShowsOnlyWhatTheRoleMaySee(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	g := tg.gowebdav("carla")
+	tg := Start(t)
+	tg.Fixture()
+	g := tg.GoWebDAV("carla")
 	names := func(dir string) string {
 		t.Helper()
 		fis, err := g.ReadDir(dir)
@@ -86,8 +86,8 @@ func TestWebDAVListingShowsOnlyWhatTheRoleMaySee(t *testing.T) {
 	if got := names("/"); got != "ACME" {
 		t.Errorf("carla's listing of / is %q, want ACME", got)
 	}
-	if r := tg.dav("carla").propfind("/ACME/2026", "1"); r.code != 207 || strings.Contains(r.body, "notas") {
-		t.Errorf("carla's PROPFIND of /ACME/2026: %d, and it names notas.txt or is no multistatus:\n%s", r.code, r.body)
+	if r := tg.DAV("carla").Propfind("/ACME/2026", "1"); r.Code != 207 || strings.Contains(r.Body, "notas") {
+		t.Errorf("carla's PROPFIND of /ACME/2026: %d, and it names notas.txt or is no multistatus:\n%s", r.Code, r.Body)
 	}
 	b, err := g.Read("/ACME/2026/factura.pdf")
 	if err != nil || string(b) != "%PDF-1.4 factura" {
@@ -98,50 +98,50 @@ func TestWebDAVListingShowsOnlyWhatTheRoleMaySee(t *testing.T) {
 // The statuses of the contract for what a staff member does in her
 // department: desktop clients decide what to do next from them.
 func TestWebDAVMethodStatuses(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	d := tg.dav("ana")
-	disk := func(p string) string { return filepath.Join(tg.dataDir, "files/departments/operaciones", p) }
-	expect := func(what string, got davResp, want ...int) {
+	tg := Start(t)
+	tg.Fixture()
+	d := tg.DAV("ana")
+	disk := func(p string) string { return filepath.Join(tg.DataDir, "files/departments/operaciones", p) }
+	expect := func(what string, got DAVResp, want ...int) {
 		t.Helper()
 		for _, w := range want {
-			if got.code == w {
+			if got.Code == w {
 				return
 			}
 		}
-		t.Errorf("%s: got %d, want %v\n%s", what, got.code, want, got.body)
+		t.Errorf("%s: got %d, want %v\n%s", what, got.Code, want, got.Body)
 	}
-	expect("PUT of a new file", d.do("PUT", "/operaciones/nuevo.txt", "uno"), 201)
-	expect("PUT over that file", d.do("PUT", "/operaciones/nuevo.txt", "dos"), 201, 204)
-	if r := d.do("GET", "/operaciones/nuevo.txt", ""); r.code != 200 || r.body != "dos" {
-		t.Errorf("GET after the overwrite: %d %q, want 200 \"dos\"", r.code, r.body)
+	expect("PUT of a new file", d.Do("PUT", "/operaciones/nuevo.txt", "uno"), 201)
+	expect("PUT over that file", d.Do("PUT", "/operaciones/nuevo.txt", "dos"), 201, 204)
+	if r := d.Do("GET", "/operaciones/nuevo.txt", ""); r.Code != 200 || r.Body != "dos" {
+		t.Errorf("GET after the overwrite: %d %q, want 200 \"dos\"", r.Code, r.Body)
 	}
-	if r := d.do("HEAD", "/operaciones/nuevo.txt", ""); r.code != 200 || r.header.Get("Content-Length") != "3" {
-		t.Errorf("HEAD: %d with Content-Length %q, want 200 and 3", r.code, r.header.Get("Content-Length"))
+	if r := d.Do("HEAD", "/operaciones/nuevo.txt", ""); r.Code != 200 || r.Header.Get("Content-Length") != "3" {
+		t.Errorf("HEAD: %d with Content-Length %q, want 200 and 3", r.Code, r.Header.Get("Content-Length"))
 	}
-	expect("PROPFIND Depth 0 of a file", d.propfind("/operaciones/nuevo.txt", "0"), 207)
-	expect("PROPFIND Depth 1 of a folder", d.propfind("/operaciones", "1"), 207)
-	expect("MKCOL", d.do("MKCOL", "/operaciones/carpeta", ""), 201)
+	expect("PROPFIND Depth 0 of a file", d.Propfind("/operaciones/nuevo.txt", "0"), 207)
+	expect("PROPFIND Depth 1 of a folder", d.Propfind("/operaciones", "1"), 207)
+	expect("MKCOL", d.Do("MKCOL", "/operaciones/carpeta", ""), 201)
 	if fi, err := os.Stat(disk("carpeta")); err != nil || !fi.IsDir() {
 		t.Errorf("MKCOL made no folder on disk: %v", err)
 	}
-	expect("MKCOL under a missing parent", d.do("MKCOL", "/operaciones/no/existe", ""), 409)
+	expect("MKCOL under a missing parent", d.Do("MKCOL", "/operaciones/no/existe", ""), 409)
 	if _, err := os.Stat(disk("no")); err == nil {
 		t.Error("MKCOL under a missing parent created the parent")
 	}
-	expect("PUT into the new folder", d.do("PUT", "/operaciones/carpeta/dentro.txt", "dentro"), 201)
-	expect("DELETE of a folder with a file", d.do("DELETE", "/operaciones/carpeta", ""), 200, 204)
+	expect("PUT into the new folder", d.Do("PUT", "/operaciones/carpeta/dentro.txt", "dentro"), 201)
+	expect("DELETE of a folder with a file", d.Do("DELETE", "/operaciones/carpeta", ""), 200, 204)
 	if _, err := os.Stat(disk("carpeta")); !os.IsNotExist(err) {
 		t.Errorf("the deleted folder is still on disk (stat: %v)", err)
 	}
-	expect("GET inside the deleted folder", d.do("GET", "/operaciones/carpeta/dentro.txt", ""), 404)
-	expect("MOVE", d.do("MOVE", "/operaciones/nuevo.txt", "", "Destination", d.url("/operaciones/movido.txt")), 201, 204)
-	expect("GET of the moved file's old name", d.do("GET", "/operaciones/nuevo.txt", ""), 404)
+	expect("GET inside the deleted folder", d.Do("GET", "/operaciones/carpeta/dentro.txt", ""), 404)
+	expect("MOVE", d.Do("MOVE", "/operaciones/nuevo.txt", "", "Destination", d.URL("/operaciones/movido.txt")), 201, 204)
+	expect("GET of the moved file's old name", d.Do("GET", "/operaciones/nuevo.txt", ""), 404)
 	if b, err := os.ReadFile(disk("movido.txt")); err != nil || string(b) != "dos" {
 		t.Errorf("the moved file on disk: %q (%v)", b, err)
 	}
-	expect("COPY from the dossiers", d.do("COPY", "/dossiers/ACME/2026/pedimento.pdf", "",
-		"Destination", d.url("/operaciones/copia.pdf")), 201, 204)
+	expect("COPY from the dossiers", d.Do("COPY", "/dossiers/ACME/2026/pedimento.pdf", "",
+		"Destination", d.URL("/operaciones/copia.pdf")), 201, 204)
 	if b, err := os.ReadFile(disk("copia.pdf")); err != nil || string(b) != "%PDF-1.4 pedimento" {
 		t.Errorf("the copy on disk: %q (%v)", b, err)
 	}
@@ -150,8 +150,8 @@ func TestWebDAVMethodStatuses(t *testing.T) {
 // COPY is a read of the source and a write of the destination: either
 // refused refuses the copy, and nothing appears.
 func TestWebDAVCopyNeedsReadAndWrite(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	cases := []struct {
 		user, from, to, want, disk string
 	}{
@@ -163,12 +163,12 @@ func TestWebDAVCopyNeedsReadAndWrite(t *testing.T) {
 		{"carla", "/ACME/2026/notas.txt", "/ACME/2026/notas.pdf", "notfound", "clients/ACME/2026/notas.pdf"},
 	}
 	for _, c := range cases {
-		d := tg.dav(c.user)
-		r := d.do("COPY", c.from, "", "Destination", d.url(c.to), "Overwrite", "F")
-		if got := statusOutcome(r.code); got != c.want {
+		d := tg.DAV(c.user)
+		r := d.Do("COPY", c.from, "", "Destination", d.URL(c.to), "Overwrite", "F")
+		if got := StatusOutcome(r.Code); got != c.want {
 			t.Errorf("%s COPY %s to %s: got %s, want %s", c.user, c.from, c.to, got, c.want)
 		}
-		if _, err := os.Stat(filepath.Join(tg.dataDir, "files", c.disk)); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(tg.DataDir, "files", c.disk)); !os.IsNotExist(err) {
 			t.Errorf("%s COPY %s to %s left %s on disk (stat: %v)", c.user, c.from, c.to, c.disk, err)
 		}
 	}

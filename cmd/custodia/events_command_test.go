@@ -19,26 +19,26 @@ import (
 // stdin and as CUSTODIA_EVENT_* variables, in an environment of its own.
 func TestEventsCommandHookReceivesSFTPUpload(t *testing.T) {
 	t.Setenv("CUSTODIA_TEST_SERVER_SECRET", "must-not-reach-hooks")
-	dir := hookDir(t.TempDir())
-	tg := startGateway(t, hooksConfig(t, testHook{Name: "archive", Command: []string{"sh", "-c", dir.record()}}))
-	tg.fixture()
-	waitHooks(t, tg, "archive")
+	dir := HookDir(t.TempDir())
+	tg := Start(t, HooksConfig(t, Hook{Name: "archive", Command: []string{"sh", "-c", dir.Record()}}))
+	tg.Fixture()
+	WaitHooks(t, tg, "archive")
 
 	content := "%PDF-1.4 pedimento nuevo\n" + strings.Repeat("0123456789", 700)
 	sum := sha256.Sum256([]byte(content))
 	wantSum := hex.EncodeToString(sum[:])
 	before := time.Now()
-	upload(t, tg, "juan", "/ACME/2026/nuevo.pdf", content)
-	evs := dir.wait(t, "juan's upload", func(e wireEvent) bool { return e.Type == "upload.completed" })
+	Upload(t, tg, "juan", "/ACME/2026/nuevo.pdf", content)
+	evs := dir.Wait(t, "juan's upload", func(e WireEvent) bool { return e.Type == "upload.completed" })
 	after := time.Now()
 
 	// Nothing but juan's login and upload: listings, the fixture's admin
 	// changes and the like are no events.
 	if len(evs) != 2 || evs[0].Type != "login.succeeded" || evs[1].Type != "upload.completed" {
-		t.Fatalf("the hook received, in order:\n%swant juan's login.succeeded then upload.completed", describeEvents(evs))
+		t.Fatalf("the hook received, in order:\n%swant juan's login.succeeded then upload.completed", DescribeEvents(evs))
 	}
 	login, e := evs[0], evs[1]
-	want := wireEvent{ID: e.ID, Type: "upload.completed", At: e.At, Session: login.Session, User: "juan",
+	want := WireEvent{ID: e.ID, Type: "upload.completed", At: e.At, Session: login.Session, User: "juan",
 		Role: "correspondent", Protocol: "sftp", Remote: e.Remote, Path: "/ACME/2026/nuevo.pdf",
 		StoragePath: "/dossiers/ACME/2026/nuevo.pdf", Size: int64(len(content)), SHA256: wantSum, Result: "ok"}
 	if e != want {
@@ -83,7 +83,7 @@ func TestEventsCommandHookReceivesSFTPUpload(t *testing.T) {
 
 	// The variables say what the JSON says; the server's environment
 	// (its settings, the process's variables) is not passed.
-	env := dir.env(t, e.ID)
+	env := dir.Env(t, e.ID)
 	wantEnv := map[string]string{
 		"CUSTODIA_EVENT_ID": e.ID, "CUSTODIA_EVENT_TYPE": e.Type, "CUSTODIA_EVENT_AT": e.At,
 		"CUSTODIA_EVENT_SESSION": e.Session, "CUSTODIA_EVENT_USER": e.User, "CUSTODIA_EVENT_ROLE": e.Role,
@@ -113,17 +113,17 @@ func TestEventsCommandHookReceivesSFTPUpload(t *testing.T) {
 // times for the event, with a doubling backoff, gets it once, and gets the
 // next event only after it.
 func TestEventsCommandHookRetriedWithBackoffUntilItSucceeds(t *testing.T) {
-	dir := hookDir(t.TempDir())
-	runs := sq(string(dir) + "/runs")
+	dir := HookDir(t.TempDir())
+	runs := ShellQuote(string(dir) + "/runs")
 	script := `echo "$CUSTODIA_EVENT_ID $(date +%s%N)" >> ` + runs + `; n=$(wc -l < ` + runs + `); ` +
-		`if [ "$n" -le 3 ]; then echo "failing on purpose, run $n" >&2; exit 1; fi; ` + dir.record()
-	tg := startGateway(t, "CUSTODIA_LOG_LEVEL=warn", hooksConfig(t, testHook{Name: "flaky",
+		`if [ "$n" -le 3 ]; then echo "failing on purpose, run $n" >&2; exit 1; fi; ` + dir.Record()
+	tg := Start(t, "CUSTODIA_LOG_LEVEL=warn", HooksConfig(t, Hook{Name: "flaky",
 		Command: []string{"sh", "-c", script}, Backoff: "50ms", Timeout: "10s", Events: []string{"upload.completed"}}))
-	tg.fixture()
-	waitHooks(t, tg, "flaky")
+	tg.Fixture()
+	WaitHooks(t, tg, "flaky")
 
 	// The second upload is done while the hook still fails at the first.
-	c := tg.sftp("juan")
+	c := tg.SFTP("juan")
 	for _, name := range []string{"/ACME/2026/uno.pdf", "/ACME/2026/dos.pdf"} {
 		f, err := c.Create(name)
 		if err != nil {
@@ -134,9 +134,9 @@ func TestEventsCommandHookRetriedWithBackoffUntilItSucceeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	evs := dir.wait(t, "the second upload", func(e wireEvent) bool { return e.Path == "/ACME/2026/dos.pdf" })
+	evs := dir.Wait(t, "the second upload", func(e WireEvent) bool { return e.Path == "/ACME/2026/dos.pdf" })
 	if len(evs) != 2 || evs[0].Path != "/ACME/2026/uno.pdf" || evs[1].Path != "/ACME/2026/dos.pdf" {
-		t.Fatalf("the hook took, in order:\n%swant uno.pdf once, then dos.pdf once", describeEvents(evs))
+		t.Fatalf("the hook took, in order:\n%swant uno.pdf once, then dos.pdf once", DescribeEvents(evs))
 	}
 
 	type run struct {
@@ -166,7 +166,7 @@ func TestEventsCommandHookRetriedWithBackoffUntilItSucceeds(t *testing.T) {
 		}
 	}
 	// The log tells each failure with the doubling delay.
-	log := tg.log()
+	log := tg.Log()
 	for i, d := range []string{"50ms", "100ms", "200ms"} {
 		want := regexp.MustCompile(`hook failed; retrying" hook=flaky event=` + e1 + ` type=upload.completed attempt=` +
 			strconv.Itoa(i+1) + ` retry_in=` + d + ` err=.*failing on purpose, run ` + strconv.Itoa(i+1))
@@ -174,19 +174,19 @@ func TestEventsCommandHookRetriedWithBackoffUntilItSucceeds(t *testing.T) {
 			t.Errorf("the log does not tell failure %d with retry_in=%s:\n%s", i+1, d, log)
 		}
 	}
-	if got := metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="failed"`); got != 3 {
+	if got := Metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="failed"`); got != 3 {
 		t.Errorf("failed deliveries counted: %v, want 3", got)
 	}
-	if got := metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="ok"`); got != 2 {
+	if got := Metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="ok"`); got != 2 {
 		t.Errorf("ok deliveries counted: %v, want 2", got)
 	}
-	cs, err := tg.g.Store().HookCursors(context.Background())
+	cs, err := tg.Server.Store().HookCursors(context.Background())
 	if err != nil || len(cs) != 1 || cs[0].Attempts != 0 || cs[0].Failures != 3 || cs[0].LastError != "" {
 		t.Errorf("the hook's cursor: %+v (%v), want 0 attempts pending, 3 failures in all, no last error", cs, err)
 	}
 }
 
-func readHookFile(t testing.TB, dir hookDir, name string) []byte {
+func readHookFile(t testing.TB, dir HookDir, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(string(dir), name))
 	if err != nil {
@@ -196,7 +196,7 @@ func readHookFile(t testing.TB, dir hookDir, name string) []byte {
 }
 
 // auditRows returns a user's audit rows as JSON objects, oldest first.
-func auditRows(t testing.TB, tg *testGateway, user string) []map[string]any {
+func auditRows(t testing.TB, tg *Gateway, user string) []map[string]any {
 	t.Helper()
 	out := tg.must("", "audit", "--json", "--user", user, "--limit", "1000")
 	var rows []map[string]any

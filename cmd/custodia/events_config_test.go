@@ -14,29 +14,29 @@ import (
 // check-config reports the shape problems by position, and serve refuses
 // event types and roles the store does not know, by name.
 func TestEventsHookConfigErrors(t *testing.T) {
-	good := testHook{Name: "good", URL: "https://hooks.example.com/custodia", Secret: "sixteen-chars-ok"}
+	good := Hook{Name: "good", URL: "https://hooks.example.com/custodia", Secret: "sixteen-chars-ok"}
 	cmd := []string{"/usr/local/bin/notify", "--quiet"}
 	cases := []struct {
 		name  string
-		hook  testHook
+		hook  Hook
 		wants []string
 	}{
-		{"command and url", testHook{Name: "both", Command: cmd, URL: "https://x.example.com/", Secret: "0123456789abcdef"},
+		{"command and url", Hook{Name: "both", Command: cmd, URL: "https://x.example.com/", Secret: "0123456789abcdef"},
 			[]string{"set command or url"}},
-		{"neither", testHook{Name: "none"}, []string{"set command or url"}},
-		{"webhook without secret", testHook{Name: "nosecret", URL: "https://x.example.com/"}, []string{"secret of at least 16"}},
-		{"short secret", testHook{Name: "short", URL: "https://x.example.com/", Secret: "fifteen-chars-x"},
+		{"neither", Hook{Name: "none"}, []string{"set command or url"}},
+		{"webhook without secret", Hook{Name: "nosecret", URL: "https://x.example.com/"}, []string{"secret of at least 16"}},
+		{"short secret", Hook{Name: "short", URL: "https://x.example.com/", Secret: "fifteen-chars-x"},
 			[]string{"secret of at least 16"}},
-		{"not http", testHook{Name: "ftp", URL: "ftp://x.example.com/", Secret: "0123456789abcdef"}, []string{`url "ftp://x.example.com/"`}},
-		{"no name", testHook{Command: cmd}, []string{"give each hook a name"}},
-		{"name with a space", testHook{Name: "my hook", Command: cmd}, []string{`name "my hook"`}},
-		{"same name", testHook{Name: "good", Command: cmd}, []string{`name "good" is used twice`}},
-		{"relative path glob", testHook{Name: "rel", Command: cmd, Paths: []string{"dossiers/**"}}, []string{`path "dossiers/**"`}},
-		{"negative timeout", testHook{Name: "neg", Command: cmd, Timeout: "-1s"}, []string{"must be positive"}},
+		{"not http", Hook{Name: "ftp", URL: "ftp://x.example.com/", Secret: "0123456789abcdef"}, []string{`url "ftp://x.example.com/"`}},
+		{"no name", Hook{Command: cmd}, []string{"give each hook a name"}},
+		{"name with a space", Hook{Name: "my hook", Command: cmd}, []string{`name "my hook"`}},
+		{"same name", Hook{Name: "good", Command: cmd}, []string{`name "good" is used twice`}},
+		{"relative path glob", Hook{Name: "rel", Command: cmd, Paths: []string{"dossiers/**"}}, []string{`path "dossiers/**"`}},
+		{"negative timeout", Hook{Name: "neg", Command: cmd, Timeout: "-1s"}, []string{"must be positive"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), hooksConfig(t, good, c.hook)}
+			env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), HooksConfig(t, good, c.hook)}
 			out, err := runWith(env, "check-config")
 			if err == nil {
 				t.Fatalf("check-config accepted it:\n%s", out)
@@ -62,14 +62,14 @@ func TestEventsHookConfigErrors(t *testing.T) {
 	// Event types and roles are the store's; serve refuses others, naming
 	// the hook (at start: check-config does not know them).
 	for _, c := range []struct {
-		hook  testHook
+		hook  Hook
 		wants []string
 	}{
-		{testHook{Name: "typo", Command: cmd, Events: []string{"upload.completed", "upload.done"}},
+		{Hook{Name: "typo", Command: cmd, Events: []string{"upload.completed", "upload.done"}},
 			[]string{"hooks[1] typo", `"upload.done"`, "upload.completed"}},
-		{testHook{Name: "boss", Command: cmd, Roles: []string{"staff", "boss"}}, []string{"hooks[1] boss", "boss"}},
+		{Hook{Name: "boss", Command: cmd, Roles: []string{"staff", "boss"}}, []string{"hooks[1] boss", "boss"}},
 	} {
-		g, err := tryStart(gatewayEnv(t, hooksConfig(t, good, c.hook)))
+		g, err := tryStart(gatewayEnv(t, HooksConfig(t, good, c.hook)))
 		if err == nil {
 			g.Shutdown()
 			t.Errorf("serve started with hook %+v", c.hook)
@@ -88,8 +88,8 @@ func TestEventsHookConfigErrors(t *testing.T) {
 
 	// A good configuration passes; check-config names the hooks and never
 	// prints a secret.
-	env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), hooksConfig(t, good,
-		testHook{Name: "notify", Command: cmd, Timeout: "30s", Backoff: "2s", Events: []string{"upload.completed", "denied"},
+	env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), HooksConfig(t, good,
+		Hook{Name: "notify", Command: cmd, Timeout: "30s", Backoff: "2s", Events: []string{"upload.completed", "denied"},
 			Roles: []string{"correspondent"}, Paths: []string{"/dossiers/**"}})}
 	out, err := runWith(env, "check-config")
 	if err != nil {
@@ -110,5 +110,5 @@ func tryStart(environ []string) (g *server.Server, err error) {
 		}
 	}()
 	var out strings.Builder
-	return startServer(environ, &out)
+	return StartServer(environ, &out)
 }

@@ -21,8 +21,8 @@ import (
 
 // Helpers of the event hook tests (issue 6).
 
-// testHook is one [[hooks]] table of a test's configuration file.
-type testHook struct {
+// Hook is one [[hooks]] table of a test's configuration file.
+type Hook struct {
 	Name             string
 	Command          []string
 	URL, Secret      string
@@ -31,7 +31,7 @@ type testHook struct {
 	Paths            []string
 }
 
-func (h testHook) toml() string {
+func (h Hook) TOML() string {
 	var b strings.Builder
 	b.WriteString("[[hooks]]\n")
 	str := func(k, v string) {
@@ -71,13 +71,13 @@ func tomlString(s string) string {
 	return string(b)
 }
 
-// hooksConfig writes a configuration file with the hooks and returns the
+// HooksConfig writes a configuration file with the hooks and returns the
 // setting that names it.
-func hooksConfig(t testing.TB, hooks ...testHook) string {
+func HooksConfig(t testing.TB, hooks ...Hook) string {
 	t.Helper()
 	var b strings.Builder
 	for _, h := range hooks {
-		b.WriteString(h.toml())
+		b.WriteString(h.TOML())
 		b.WriteString("\n")
 	}
 	p := filepath.Join(t.TempDir(), "custodia.toml")
@@ -87,11 +87,11 @@ func hooksConfig(t testing.TB, hooks ...testHook) string {
 	return "CUSTODIA_CONFIG=" + p
 }
 
-// sq quotes s for sh.
-func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// ShellQuote quotes s for sh.
+func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// poll checks cond until it holds (true) or the time is up (false).
-func poll(within time.Duration, cond func() bool) bool {
+// Poll checks cond until it holds (true) or the time is up (false).
+func Poll(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -102,21 +102,21 @@ func poll(within time.Duration, cond func() bool) bool {
 	return true
 }
 
-// waitFor polls cond until it holds, failing the test when the time is up.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+// WaitFor polls cond until it holds, failing the test when the time is up.
+func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	if !poll(within, cond) {
+	if !Poll(within, cond) {
 		t.Fatalf("after %v: %s", within, what)
 	}
 }
 
-// waitHooks waits until every named hook has its cursor, so that the
+// WaitHooks waits until every named hook has its cursor, so that the
 // events a test causes next are not older than the hook (a new hook starts
 // after the events that exist when it is first seen).
-func waitHooks(t testing.TB, tg *testGateway, names ...string) {
+func WaitHooks(t testing.TB, tg *Gateway, names ...string) {
 	t.Helper()
-	waitFor(t, 5*time.Second, "the dispatcher did not create the cursors of "+strings.Join(names, ","), func() bool {
-		cs, err := tg.g.Store().HookCursors(context.Background())
+	WaitFor(t, 5*time.Second, "the dispatcher did not create the cursors of "+strings.Join(names, ","), func() bool {
+		cs, err := tg.Server.Store().HookCursors(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,9 +130,9 @@ func waitHooks(t testing.TB, tg *testGateway, names ...string) {
 	})
 }
 
-// wireEvent is the JSON a hook receives, as issue 6 specifies it (decoded
+// WireEvent is the JSON a hook receives, as issue 6 specifies it (decoded
 // with its own tags, so that a renamed field fails the tests).
-type wireEvent struct {
+type WireEvent struct {
 	ID          string `json:"id"`
 	Type        string `json:"type"`
 	At          string `json:"at"`
@@ -151,14 +151,14 @@ type wireEvent struct {
 	Reason      string `json:"reason"`
 }
 
-func (e wireEvent) String() string {
+func (e WireEvent) String() string {
 	return fmt.Sprintf("%s %s(%s) %s %s→%s %q %d %s", e.Type, e.User, e.Role, e.Protocol, e.Path, e.StoragePath,
 		e.Target, e.Size, e.Result)
 }
 
-func decodeEvent(t testing.TB, body []byte) wireEvent {
+func DecodeEvent(t testing.TB, body []byte) WireEvent {
 	t.Helper()
-	var e wireEvent
+	var e WireEvent
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
@@ -167,39 +167,39 @@ func decodeEvent(t testing.TB, body []byte) wireEvent {
 	return e
 }
 
-// delivery is one request a webhook received.
-type delivery struct {
-	path   string
-	header http.Header
-	body   []byte
-	ev     wireEvent
+// Delivery is one request a webhook received.
+type Delivery struct {
+	Path   string
+	Header http.Header
+	Body   []byte
+	Event     WireEvent
 }
 
-// receiver is a webhook endpoint: an httptest server on 127.0.0.1 that
+// Receiver is a webhook endpoint: an httptest server on 127.0.0.1 that
 // records every request and answers with respond (200 when nil).
-type receiver struct {
+type Receiver struct {
 	t       testing.TB
 	srv     *httptest.Server
 	respond func(w http.ResponseWriter, r *http.Request)
 	mu      sync.Mutex
-	got     []delivery
+	got     []Delivery
 }
 
-// newReceiver starts the endpoint; start it before the gateway so that
+// NewReceiver starts the endpoint; start it before the gateway so that
 // the gateway stops (and cancels its requests) before the endpoint closes.
-func newReceiver(t testing.TB, respond func(w http.ResponseWriter, r *http.Request)) *receiver {
-	rc := &receiver{t: t, respond: respond}
+func NewReceiver(t testing.TB, respond func(w http.ResponseWriter, r *http.Request)) *Receiver {
+	rc := &Receiver{t: t, respond: respond}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return
 		}
-		d := delivery{path: r.URL.Path, header: r.Header.Clone(), body: body}
-		var e wireEvent
+		d := Delivery{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+		var e WireEvent
 		if err := json.Unmarshal(body, &e); err != nil {
 			t.Errorf("webhook %s received a body that is not an event: %v\n%s", r.URL.Path, err, body)
 		}
-		d.ev = e
+		d.Event = e
 		if r.Method != http.MethodPost {
 			t.Errorf("webhook %s received a %s, want POST", r.URL.Path, r.Method)
 		}
@@ -214,45 +214,45 @@ func newReceiver(t testing.TB, respond func(w http.ResponseWriter, r *http.Reque
 	return rc
 }
 
-// url is the endpoint's URL with a path, to tell hooks apart.
-func (rc *receiver) url(path string) string { return rc.srv.URL + path }
+// URL is the endpoint's URL with a path, to tell hooks apart.
+func (rc *Receiver) URL(path string) string { return rc.srv.URL + path }
 
-// at returns what the endpoint received on a path so far.
-func (rc *receiver) at(path string) []delivery {
+// At returns what the endpoint received on a path so far.
+func (rc *Receiver) At(path string) []Delivery {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	var out []delivery
+	var out []Delivery
 	for _, d := range rc.got {
-		if d.path == path {
+		if d.Path == path {
 			out = append(out, d)
 		}
 	}
 	return out
 }
 
-// wait waits until a delivery on path satisfies match, and returns them all.
-func (rc *receiver) wait(path, what string, match func(wireEvent) bool) []delivery {
+// Wait waits until a delivery on path satisfies match, and returns them all.
+func (rc *Receiver) Wait(path, what string, match func(WireEvent) bool) []Delivery {
 	rc.t.Helper()
-	var ds []delivery
-	if !poll(10*time.Second, func() bool {
-		ds = rc.at(path)
-		return slices.ContainsFunc(ds, func(d delivery) bool { return match(d.ev) })
+	var ds []Delivery
+	if !Poll(10*time.Second, func() bool {
+		ds = rc.At(path)
+		return slices.ContainsFunc(ds, func(d Delivery) bool { return match(d.Event) })
 	}) {
-		rc.t.Fatalf("after 10s webhook %s did not receive %s; it received:\n%s", path, what, describeEvents(evsOf(ds)))
+		rc.t.Fatalf("after 10s webhook %s did not receive %s; it received:\n%s", path, what, DescribeEvents(EventsOf(ds)))
 	}
 	return ds
 }
 
-// evsOf returns the events of deliveries.
-func evsOf(ds []delivery) []wireEvent {
-	out := make([]wireEvent, len(ds))
+// EventsOf returns the events of deliveries.
+func EventsOf(ds []Delivery) []WireEvent {
+	out := make([]WireEvent, len(ds))
 	for i, d := range ds {
-		out[i] = d.ev
+		out[i] = d.Event
 	}
 	return out
 }
 
-func describeEvents(evs []wireEvent) string {
+func DescribeEvents(evs []WireEvent) string {
 	var b strings.Builder
 	for _, e := range evs {
 		fmt.Fprintf(&b, "  %s\n", e)
@@ -260,49 +260,49 @@ func describeEvents(evs []wireEvent) string {
 	return b.String()
 }
 
-// hookDir is where the command hooks of a test leave what they received.
-type hookDir string
+// HookDir is where the command hooks of a test leave what they received.
+type HookDir string
 
-// record is a shell command that keeps the event: its JSON (stdin) in
+// Record is a shell command that keeps the event: its JSON (stdin) in
 // <id>.json, its environment in <id>.env, and its id appended to "order",
 // one line per delivery.
-func (d hookDir) record() string {
-	q := sq(string(d))
+func (d HookDir) Record() string {
+	q := ShellQuote(string(d))
 	return fmt.Sprintf(`cat > %[1]s/.tmp."$CUSTODIA_EVENT_ID" && env > %[1]s/"$CUSTODIA_EVENT_ID".env && `+
 		`mv %[1]s/.tmp."$CUSTODIA_EVENT_ID" %[1]s/"$CUSTODIA_EVENT_ID".json && echo "$CUSTODIA_EVENT_ID" >> %[1]s/order`, q)
 }
 
-// delivered returns the events delivered, in the order of delivery (an
-// event delivered twice appears twice).
-func (d hookDir) delivered(t testing.TB) []wireEvent {
+// Delivered returns the events Delivered, in the order of delivery (an
+// event Delivered twice appears twice).
+func (d HookDir) Delivered(t testing.TB) []WireEvent {
 	t.Helper()
-	var out []wireEvent
-	for _, id := range d.lines("order") {
+	var out []WireEvent
+	for _, id := range d.Lines("order") {
 		b, err := os.ReadFile(filepath.Join(string(d), id+".json"))
 		if err != nil {
 			t.Fatalf("event %s is in the order but not its JSON: %v", id, err)
 		}
-		out = append(out, decodeEvent(t, b))
+		out = append(out, DecodeEvent(t, b))
 	}
 	return out
 }
 
-// wait waits until the hook received an event that satisfies match, and
+// Wait waits until the hook received an event that satisfies match, and
 // returns all it received.
-func (d hookDir) wait(t testing.TB, what string, match func(wireEvent) bool) []wireEvent {
+func (d HookDir) Wait(t testing.TB, what string, match func(WireEvent) bool) []WireEvent {
 	t.Helper()
-	var evs []wireEvent
-	if !poll(10*time.Second, func() bool {
-		evs = d.delivered(t)
+	var evs []WireEvent
+	if !Poll(10*time.Second, func() bool {
+		evs = d.Delivered(t)
 		return slices.ContainsFunc(evs, match)
 	}) {
-		t.Fatalf("after 10s the command hook did not receive %s; it received:\n%s", what, describeEvents(evs))
+		t.Fatalf("after 10s the command hook did not receive %s; it received:\n%s", what, DescribeEvents(evs))
 	}
 	return evs
 }
 
-// env returns the environment the hook had for an event.
-func (d hookDir) env(t testing.TB, id string) map[string]string {
+// Env returns the environment the hook had for an event.
+func (d HookDir) Env(t testing.TB, id string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(string(d), id+".env"))
 	if err != nil {
@@ -316,16 +316,16 @@ func (d hookDir) env(t testing.TB, id string) map[string]string {
 	return m
 }
 
-// lines returns the lines of a file of the hook's directory.
-func (d hookDir) lines(name string) []string {
+// Lines returns the Lines of a file of the hook's directory.
+func (d HookDir) Lines(name string) []string {
 	b, _ := os.ReadFile(filepath.Join(string(d), name))
 	return strings.Fields(string(b))
 }
 
-// upload writes a file over SFTP and returns how long it took.
-func upload(t testing.TB, tg *testGateway, user, vpath, content string) time.Duration {
+// Upload writes a file over SFTP and returns how long it took.
+func Upload(t testing.TB, tg *Gateway, user, vpath, content string) time.Duration {
 	t.Helper()
-	c := tg.sftp(user)
+	c := tg.SFTP(user)
 	start := time.Now()
 	f, err := c.Create(vpath)
 	if err != nil {
@@ -340,15 +340,15 @@ func upload(t testing.TB, tg *testGateway, user, vpath, content string) time.Dur
 	return time.Since(start)
 }
 
-// metric returns a counter of the admin API's /metrics, or -1 when absent.
-func metric(t testing.TB, tg *testGateway, name string, labels string) float64 {
+// Metric returns a counter of the admin API's /metrics, or -1 when absent.
+func Metric(t testing.TB, tg *Gateway, name string, labels string) float64 {
 	t.Helper()
-	r := tg.api("GET", "/metrics", "", nil)
-	if r.code != 200 {
-		t.Fatalf("/metrics: %d %s", r.code, r.body)
+	r := tg.API("GET", "/metrics", "", nil)
+	if r.Code != 200 {
+		t.Fatalf("/metrics: %d %s", r.Code, r.Body)
 	}
 	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name+"{"+labels+"}") + ` (\S+)$`)
-	m := re.FindSubmatch(r.body)
+	m := re.FindSubmatch(r.Body)
 	if m == nil {
 		return -1
 	}
@@ -359,12 +359,12 @@ func metric(t testing.TB, tg *testGateway, name string, labels string) float64 {
 	return v
 }
 
-// restartable starts a gateway like startGateway, on a data dir of its
+// Restartable starts a gateway like startGateway, on a data dir of its
 // own or a given one, with a stop that may be called before the cleanup.
-func restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*testGateway, func()) {
+func Restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*Gateway, func()) {
 	t.Helper()
 	errb := &syncBuffer{}
-	g, err := startServer(environ, errb)
+	g, err := StartServer(environ, errb)
 	if err != nil {
 		t.Fatalf("gateway did not start: %v\n%s", err, errb.String())
 	}
@@ -377,8 +377,8 @@ func restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*testGate
 			dataDir = v
 		}
 	}
-	tg := &testGateway{t: t, dataDir: dataDir, environ: environ, g: g, addr: g.Addr("sftp"), ftpAddr: g.Addr("ftp"),
-		davAddr: g.Addr("webdav"), apiAddr: g.Addr("admin"), logs: errb}
+	tg := &Gateway{T: t, DataDir: dataDir, Environ: environ, Server: g, SFTPAddr: g.Addr("sftp"), FTPAddr: g.Addr("ftp"),
+		DAVAddr: g.Addr("webdav"), APIAddr: g.Addr("admin"), logs: errb}
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

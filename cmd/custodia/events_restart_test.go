@@ -17,15 +17,15 @@ import (
 // delivered, once, after the restart; a hook added at the restart starts
 // with the new events, without replaying the old ones.
 func TestEventsDeliveredAfterRestart(t *testing.T) {
-	dir := hookDir(t.TempDir())
+	dir := HookDir(t.TempDir())
 	marker := filepath.Join(t.TempDir(), "ready")
-	archive := testHook{Name: "archive", Events: []string{"upload.completed"}, Backoff: "5m", Command: []string{"sh", "-c",
-		`if [ ! -e ` + sq(marker) + ` ]; then echo "receiver not ready" >&2; exit 1; fi; ` + dir.record()}}
-	env := gatewayEnv(t, "CUSTODIA_LOG_LEVEL=warn", hooksConfig(t, archive))
-	tg, stop := restartable(t, env, true)
-	tg.fixture()
-	waitHooks(t, tg, "archive")
-	upload(t, tg, "juan", "/ACME/2026/antes.pdf", "%PDF-1.4 antes")
+	archive := Hook{Name: "archive", Events: []string{"upload.completed"}, Backoff: "5m", Command: []string{"sh", "-c",
+		`if [ ! -e ` + ShellQuote(marker) + ` ]; then echo "receiver not ready" >&2; exit 1; fi; ` + dir.Record()}}
+	env := gatewayEnv(t, "CUSTODIA_LOG_LEVEL=warn", HooksConfig(t, archive))
+	tg, stop := Restartable(t, env, true)
+	tg.Fixture()
+	WaitHooks(t, tg, "archive")
+	Upload(t, tg, "juan", "/ACME/2026/antes.pdf", "%PDF-1.4 antes")
 
 	// The audit row is there; the hook tried once and failed.
 	if !slices.ContainsFunc(auditRows(t, tg, "juan"), func(r map[string]any) bool {
@@ -34,8 +34,8 @@ func TestEventsDeliveredAfterRestart(t *testing.T) {
 		t.Fatal("the upload is not audited")
 	}
 	var cur store.HookCursor
-	waitFor(t, 10*time.Second, "the hook was not tried", func() bool {
-		cs, err := tg.g.Store().HookCursors(context.Background())
+	WaitFor(t, 10*time.Second, "the hook was not tried", func() bool {
+		cs, err := tg.Server.Store().HookCursors(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,13 +49,13 @@ func TestEventsDeliveredAfterRestart(t *testing.T) {
 	if cur.Attempts != 1 || !strings.Contains(cur.LastError, "receiver not ready") {
 		t.Errorf("before the stop the cursor is %+v, want one failed try with its error", cur)
 	}
-	if evs := dir.delivered(t); len(evs) != 0 {
-		t.Fatalf("the failing hook took events:\n%s", describeEvents(evs))
+	if evs := dir.Delivered(t); len(evs) != 0 {
+		t.Fatalf("the failing hook took events:\n%s", DescribeEvents(evs))
 	}
 	m := regexp.MustCompile(`hook failed; retrying" hook=archive event=([0-9a-f]+) type=upload.completed attempt=1 retry_in=5m0s`).
-		FindStringSubmatch(tg.log())
+		FindStringSubmatch(tg.Log())
 	if m == nil {
-		t.Fatalf("the failure is not logged:\n%s", tg.log())
+		t.Fatalf("the failure is not logged:\n%s", tg.Log())
 	}
 	eventID := m[1]
 	stop()
@@ -65,25 +65,25 @@ func TestEventsDeliveredAfterRestart(t *testing.T) {
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	later := hookDir(t.TempDir())
-	env2 := append(slices.Clone(env), hooksConfig(t, archive,
-		testHook{Name: "later", Command: []string{"sh", "-c", later.record()}}))
-	tg2, _ := restartable(t, env2, false)
-	evs := dir.wait(t, "the upload of before the restart", func(e wireEvent) bool { return e.Path == "/ACME/2026/antes.pdf" })
+	later := HookDir(t.TempDir())
+	env2 := append(slices.Clone(env), HooksConfig(t, archive,
+		Hook{Name: "later", Command: []string{"sh", "-c", later.Record()}}))
+	tg2, _ := Restartable(t, env2, false)
+	evs := dir.Wait(t, "the upload of before the restart", func(e WireEvent) bool { return e.Path == "/ACME/2026/antes.pdf" })
 	if evs[0].ID != eventID || evs[0].User != "juan" || evs[0].StoragePath != "/dossiers/ACME/2026/antes.pdf" {
 		t.Errorf("after the restart the hook got %+v, want the event %s that failed before it", evs[0], eventID)
 	}
-	waitHooks(t, tg2, "archive", "later")
-	upload(t, tg2, "juan", "/ACME/2026/despues.pdf", "%PDF-1.4 despues")
-	evs = dir.wait(t, "the upload after the restart", func(e wireEvent) bool { return e.Path == "/ACME/2026/despues.pdf" })
+	WaitHooks(t, tg2, "archive", "later")
+	Upload(t, tg2, "juan", "/ACME/2026/despues.pdf", "%PDF-1.4 despues")
+	evs = dir.Wait(t, "the upload after the restart", func(e WireEvent) bool { return e.Path == "/ACME/2026/despues.pdf" })
 	if len(evs) != 2 || evs[0].Path != "/ACME/2026/antes.pdf" || evs[1].Path != "/ACME/2026/despues.pdf" {
-		t.Errorf("the hook took, in order:\n%swant antes.pdf once, then despues.pdf once", describeEvents(evs))
+		t.Errorf("the hook took, in order:\n%swant antes.pdf once, then despues.pdf once", DescribeEvents(evs))
 	}
-	newEvs := later.wait(t, "the upload after the restart", func(e wireEvent) bool { return e.Path == "/ACME/2026/despues.pdf" })
+	newEvs := later.Wait(t, "the upload after the restart", func(e WireEvent) bool { return e.Path == "/ACME/2026/despues.pdf" })
 	if len(newEvs) != 2 || newEvs[0].Type != "login.succeeded" || newEvs[1].ID != evs[1].ID {
-		t.Errorf("the hook added at the restart took:\n%swant only juan's new login and upload", describeEvents(newEvs))
+		t.Errorf("the hook added at the restart took:\n%swant only juan's new login and upload", DescribeEvents(newEvs))
 	}
-	cs, err := tg2.g.Store().HookCursors(context.Background())
+	cs, err := tg2.Server.Store().HookCursors(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,25 +17,25 @@ import (
 	"github.com/jlaffaye/ftp"
 )
 
-// clientTLS trusts only the gateway's generated certificate, as a client
+// ClientTLS trusts only the gateway's generated certificate, as a client
 // that pinned it on first connection would.
-func (tg *testGateway) clientTLS() *tls.Config {
-	tg.t.Helper()
-	pem, err := os.ReadFile(filepath.Join(tg.dataDir, "keys", "tls.crt"))
+func (tg *Gateway) ClientTLS() *tls.Config {
+	tg.T.Helper()
+	pem, err := os.ReadFile(filepath.Join(tg.DataDir, "keys", "tls.crt"))
 	if err != nil {
-		tg.t.Fatalf("the generated TLS certificate is not in the data dir: %v", err)
+		tg.T.Fatalf("the generated TLS certificate is not in the data dir: %v", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		tg.t.Fatal("the generated TLS certificate does not parse")
+		tg.T.Fatal("the generated TLS certificate does not parse")
 	}
 	return &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(8)}
 }
 
-// dialFTP logs in over explicit FTPS (AUTH TLS, PROT P) with a password.
-func (tg *testGateway) dialFTP(user, password string, opts ...ftp.DialOption) (*ftp.ServerConn, error) {
-	opts = append([]ftp.DialOption{ftp.DialWithExplicitTLS(tg.clientTLS()), ftp.DialWithTimeout(10 * time.Second)}, opts...)
-	c, err := ftp.Dial(tg.ftpAddr, opts...)
+// DialFTP logs in over explicit FTPS (AUTH TLS, PROT P) with a password.
+func (tg *Gateway) DialFTP(user, password string, opts ...ftp.DialOption) (*ftp.ServerConn, error) {
+	opts = append([]ftp.DialOption{ftp.DialWithExplicitTLS(tg.ClientTLS()), ftp.DialWithTimeout(10 * time.Second)}, opts...)
+	c, err := ftp.Dial(tg.FTPAddr, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -46,20 +46,20 @@ func (tg *testGateway) dialFTP(user, password string, opts ...ftp.DialOption) (*
 	return c, nil
 }
 
-// ftp logs in with testPassword over explicit FTPS.
-func (tg *testGateway) ftp(user string) *ftp.ServerConn {
-	tg.t.Helper()
-	c, err := tg.dialFTP(user, testPassword)
+// FTP logs in with testPassword over explicit FTPS.
+func (tg *Gateway) FTP(user string) *ftp.ServerConn {
+	tg.T.Helper()
+	c, err := tg.DialFTP(user, Password)
 	if err != nil {
-		tg.t.Fatalf("%s cannot log in over FTPS: %v", user, err)
+		tg.T.Fatalf("%s cannot log in over FTPS: %v", user, err)
 	}
-	tg.t.Cleanup(func() { c.Quit() })
+	tg.T.Cleanup(func() { c.Quit() })
 	return c
 }
 
-// ftpOutcome classifies an FTP error the way outcome does for SFTP:
+// FTPOutcome classifies an FTP error the way outcome does for SFTP:
 // both denied and not found are 550, told apart by the neutral text.
-func ftpOutcome(err error) string {
+func FTPOutcome(err error) string {
 	var te *textproto.Error
 	switch {
 	case err == nil:
@@ -72,37 +72,37 @@ func ftpOutcome(err error) string {
 	return "error: " + err.Error()
 }
 
-// rawFTP is a hand-driven FTPS control connection, for what client
+// RawFTP is a hand-driven FTPS control connection, for what client
 // libraries hide: clear-text commands, ABOR, HASH, dropped connections.
-type rawFTP struct {
+type RawFTP struct {
 	t    testing.TB
-	conn net.Conn
+	Conn net.Conn
 	tp   *textproto.Conn
 	tls  *tls.Config
 }
 
-// rawFTPConn dials addr and reads the greeting; implicit starts with TLS.
-func (tg *testGateway) rawFTPConn(addr string, implicit bool) *rawFTP {
-	tg.t.Helper()
+// RawFTPConn dials addr and reads the greeting; implicit starts with TLS.
+func (tg *Gateway) RawFTPConn(addr string, implicit bool) *RawFTP {
+	tg.T.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
-		tg.t.Fatal(err)
+		tg.T.Fatal(err)
 	}
-	r := &rawFTP{t: tg.t, conn: conn, tls: tg.clientTLS()}
+	r := &RawFTP{t: tg.T, Conn: conn, tls: tg.ClientTLS()}
 	if implicit {
-		r.conn = tls.Client(conn, r.tls)
+		r.Conn = tls.Client(conn, r.tls)
 	}
-	r.tp = textproto.NewConn(r.conn)
-	tg.t.Cleanup(func() { r.conn.Close() })
-	r.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	r.tp = textproto.NewConn(r.Conn)
+	tg.T.Cleanup(func() { r.Conn.Close() })
+	r.Conn.SetDeadline(time.Now().Add(20 * time.Second))
 	if _, _, err := r.tp.ReadResponse(220); err != nil {
-		tg.t.Fatalf("no FTP greeting: %v", err)
+		tg.T.Fatalf("no FTP greeting: %v", err)
 	}
 	return r
 }
 
-// cmd sends a command and returns the reply's code and text.
-func (r *rawFTP) cmd(format string, args ...any) (int, string) {
+// Cmd sends a command and returns the reply's code and text.
+func (r *RawFTP) Cmd(format string, args ...any) (int, string) {
 	r.t.Helper()
 	if err := r.tp.PrintfLine(format, args...); err != nil {
 		return 0, err.Error()
@@ -114,42 +114,42 @@ func (r *rawFTP) cmd(format string, args ...any) (int, string) {
 	return code, msg
 }
 
-// expect sends a command that must get the given code.
-func (r *rawFTP) expect(code int, format string, args ...any) string {
+// Expect sends a command that must get the given code.
+func (r *RawFTP) Expect(code int, format string, args ...any) string {
 	r.t.Helper()
-	got, msg := r.cmd(format, args...)
+	got, msg := r.Cmd(format, args...)
 	if got != code {
 		r.t.Fatalf("%s: got %d %s, want %d", fmt.Sprintf(format, args...), got, msg, code)
 	}
 	return msg
 }
 
-// login upgrades to TLS, logs in and protects data connections.
-func (r *rawFTP) login(user string) {
+// Login upgrades to TLS, logs in and protects data connections.
+func (r *RawFTP) Login(user string) {
 	r.t.Helper()
-	if _, ok := r.conn.(*tls.Conn); !ok {
-		r.expect(234, "AUTH TLS")
-		r.conn = tls.Client(r.conn, r.tls)
-		r.tp = textproto.NewConn(r.conn)
-		r.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, ok := r.Conn.(*tls.Conn); !ok {
+		r.Expect(234, "AUTH TLS")
+		r.Conn = tls.Client(r.Conn, r.tls)
+		r.tp = textproto.NewConn(r.Conn)
+		r.Conn.SetDeadline(time.Now().Add(20 * time.Second))
 	}
-	r.expect(331, "USER %s", user)
-	r.expect(230, "PASS %s", testPassword)
-	r.expect(200, "PBSZ 0")
-	r.expect(200, "PROT P")
-	r.expect(200, "TYPE I")
+	r.Expect(331, "USER %s", user)
+	r.Expect(230, "PASS %s", Password)
+	r.Expect(200, "PBSZ 0")
+	r.Expect(200, "PROT P")
+	r.Expect(200, "TYPE I")
 }
 
-// passive asks for a passive data connection and opens it over TLS.
-func (r *rawFTP) passive() (net.Conn, int) {
+// Passive asks for a Passive data connection and opens it over TLS.
+func (r *RawFTP) Passive() (net.Conn, int) {
 	r.t.Helper()
-	msg := r.expect(229, "EPSV")
+	msg := r.Expect(229, "EPSV")
 	open, end := strings.Index(msg, "|||"), strings.LastIndex(msg, "|")
 	port, err := strconv.Atoi(msg[open+3 : end])
 	if err != nil {
 		r.t.Fatalf("bad EPSV reply %q", msg)
 	}
-	host, _, _ := net.SplitHostPort(r.conn.RemoteAddr().String())
+	host, _, _ := net.SplitHostPort(r.Conn.RemoteAddr().String())
 	dc, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), 5*time.Second)
 	if err != nil {
 		r.t.Fatalf("data connection to port %d: %v", port, err)
@@ -158,8 +158,8 @@ func (r *rawFTP) passive() (net.Conn, int) {
 	return tls.Client(dc, r.tls), port
 }
 
-// reply reads one more reply, e.g. the 226 after a transfer.
-func (r *rawFTP) reply() (int, string) {
+// Reply reads one more Reply, e.g. the 226 after a transfer.
+func (r *RawFTP) Reply() (int, string) {
 	code, msg, err := r.tp.ReadResponse(0)
 	if err != nil && code == 0 {
 		return 0, err.Error()

@@ -11,43 +11,43 @@ import (
 
 func TestInteropCurlFTPS(t *testing.T) {
 	curl := needTool(t, "curl")
-	tg := startGateway(t)
-	tg.fixture()
-	ca := filepath.Join(tg.dataDir, "keys", "tls.crt")
-	base := "ftp://localhost:" + strings.Split(tg.ftpAddr, ":")[1]
+	tg := Start(t)
+	tg.Fixture()
+	ca := filepath.Join(tg.DataDir, "keys", "tls.crt")
+	base := "ftp://localhost:" + strings.Split(tg.FTPAddr, ":")[1]
 	dir := t.TempDir()
 	local := filepath.Join(dir, "pedimento-curl.pdf")
 	body := bytes.Repeat([]byte("%PDF-1.4 curl over FTPS "), 40000)
 	os.WriteFile(local, body, 0o600)
 	run := func(args ...string) ([]byte, error) {
-		args = append([]string{"-sS", "--ssl-reqd", "--cacert", ca, "--connect-to", "localhost::" + tg.ftpAddr}, args...)
+		args = append([]string{"-sS", "--ssl-reqd", "--cacert", ca, "--connect-to", "localhost::" + tg.FTPAddr}, args...)
 		return exec.Command(curl, args...).CombinedOutput()
 	}
-	if out, err := run("-u", "juan:"+testPassword, "-T", local, base+"/ACME/2026/"); err != nil {
+	if out, err := run("-u", "juan:"+Password, "-T", local, base+"/ACME/2026/"); err != nil {
 		t.Fatalf("curl --ssl-reqd upload as a correspondent: %v\n%s", err, out)
 	}
 	// Operaciones reads the dossiers: the same bytes come back.
-	out, err := run("-u", "ana:"+testPassword, base+"/dossiers/ACME/2026/pedimento-curl.pdf")
+	out, err := run("-u", "ana:"+Password, base+"/dossiers/ACME/2026/pedimento-curl.pdf")
 	if err != nil || !bytes.Equal(out, body) {
 		t.Errorf("curl --ssl-reqd download of the upload as Operaciones: %v (%d bytes, want %d)", err, len(out), len(body))
 	}
-	if out, err := run("-u", "carla:"+testPassword, base+"/ACME/2026/notas.txt"); err == nil {
+	if out, err := run("-u", "carla:"+Password, base+"/ACME/2026/notas.txt"); err == nil {
 		t.Errorf("curl downloaded a non-PDF as a client:\n%s", out)
 	}
 	// A correspondent may not overwrite what is there.
-	if out, err := run("-u", "juan:"+testPassword, "-T", local, base+"/ACME/2026/"); err == nil {
+	if out, err := run("-u", "juan:"+Password, "-T", local, base+"/ACME/2026/"); err == nil {
 		t.Errorf("curl overwrote a file as a correspondent:\n%s", out)
 	}
 	// Without --ssl-reqd curl stays in clear text and is refused.
-	if out, err := exec.Command(curl, "-sS", "-u", "ana:"+testPassword, "ftp://"+tg.ftpAddr+"/operaciones/").CombinedOutput(); err == nil {
+	if out, err := exec.Command(curl, "-sS", "-u", "ana:"+Password, "ftp://"+tg.FTPAddr+"/operaciones/").CombinedOutput(); err == nil {
 		t.Errorf("curl logged in without TLS:\n%s", out)
 	}
 }
 
 func TestInteropLftpMirror(t *testing.T) {
 	lftp := needTool(t, "lftp")
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	dir := t.TempDir()
 	up := filepath.Join(dir, "up")
 	for name, content := range map[string]string{
@@ -64,9 +64,9 @@ func TestInteropLftpMirror(t *testing.T) {
 	down := filepath.Join(dir, "down")
 	script := strings.Join([]string{
 		"set ftp:ssl-force true", "set ftp:ssl-protect-data true", "set ftp:ssl-protect-list true",
-		"set ssl:ca-file " + filepath.Join(tg.dataDir, "keys", "tls.crt"), "set ssl:check-hostname no",
+		"set ssl:ca-file " + filepath.Join(tg.DataDir, "keys", "tls.crt"), "set ssl:check-hostname no",
 		"set net:max-retries 1", "set net:timeout 10", "set cmd:fail-exit true",
-		"open -u ana," + testPassword + " ftp://" + tg.ftpAddr,
+		"open -u ana," + Password + " ftp://" + tg.FTPAddr,
 		"mirror -R " + up + " /operaciones/espejo",
 		"mirror /operaciones/espejo " + down,
 		"quit",
@@ -79,7 +79,7 @@ func TestInteropLftpMirror(t *testing.T) {
 	if out, err := exec.Command("diff", "-r", up, down).CombinedOutput(); err != nil {
 		t.Errorf("the folder mirrored up and back differs: %v\n%s", err, out)
 	}
-	if _, err := os.Stat(filepath.Join(tg.dataDir, "files/departments/operaciones/espejo/tablas/enero.xlsx")); err != nil {
+	if _, err := os.Stat(filepath.Join(tg.DataDir, "files/departments/operaciones/espejo/tablas/enero.xlsx")); err != nil {
 		t.Errorf("the mirror is not on disk: %v", err)
 	}
 }

@@ -11,16 +11,16 @@ import (
 )
 
 // applyFTP performs one row of the role matrix over FTPS.
-func applyFTP(c *ftp.ServerConn, r matrixRow) error {
-	switch r.op {
+func applyFTP(c *ftp.ServerConn, r MatrixRow) error {
+	switch r.Op {
 	case "ls":
-		_, err := c.List(r.vpath)
+		_, err := c.List(r.VPath)
 		return err
 	case "stat":
-		_, err := c.GetEntry(r.vpath)
+		_, err := c.GetEntry(r.VPath)
 		return err
 	case "get":
-		resp, err := c.Retr(r.vpath)
+		resp, err := c.Retr(r.VPath)
 		if err != nil {
 			return err
 		}
@@ -30,31 +30,31 @@ func applyFTP(c *ftp.ServerConn, r matrixRow) error {
 		}
 		return err
 	case "put":
-		return c.Stor(r.vpath, strings.NewReader("%PDF-1.4 uploaded by "+r.user))
+		return c.Stor(r.VPath, strings.NewReader("%PDF-1.4 uploaded by "+r.User))
 	case "mkdir":
-		return c.MakeDir(r.vpath)
+		return c.MakeDir(r.VPath)
 	case "rm":
-		return c.Delete(r.vpath)
+		return c.Delete(r.VPath)
 	case "rmdir":
-		return c.RemoveDir(r.vpath)
+		return c.RemoveDir(r.VPath)
 	case "rename":
-		return c.Rename(r.vpath, r.target)
+		return c.Rename(r.VPath, r.Target)
 	}
-	return errors.New("unknown op " + r.op)
+	return errors.New("unknown op " + r.Op)
 }
 
 func TestRoleMatrixOverFTPS(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	clients := map[string]*ftp.ServerConn{}
-	for _, r := range roleMatrix {
-		c := clients[r.user]
+	for _, r := range RoleMatrix {
+		c := clients[r.User]
 		if c == nil {
-			c = tg.ftp(r.user)
-			clients[r.user] = c
+			c = tg.FTP(r.User)
+			clients[r.User] = c
 		}
-		if got := ftpOutcome(applyFTP(c, r)); got != r.want {
-			t.Errorf("%s %s %s %s over FTPS: got %s, want %s", r.user, r.op, r.vpath, r.target, got, r.want)
+		if got := FTPOutcome(applyFTP(c, r)); got != r.Want {
+			t.Errorf("%s %s %s %s over FTPS: got %s, want %s", r.User, r.Op, r.VPath, r.Target, got, r.Want)
 		}
 	}
 	out := tg.must("", "audit", "--user", "juan", "--limit", "1000")
@@ -65,9 +65,9 @@ func TestRoleMatrixOverFTPS(t *testing.T) {
 
 // A client sees only its PDFs in listings, as over SFTP.
 func TestFTPSListingShowsOnlyWhatTheRoleMaySee(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	c := tg.ftp("carla")
+	tg := Start(t)
+	tg.Fixture()
+	c := tg.FTP("carla")
 	entries, err := c.List("/ACME/2026")
 	if err != nil {
 		t.Fatal(err)

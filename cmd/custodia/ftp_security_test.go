@@ -15,19 +15,19 @@ import (
 )
 
 func TestFTPClearTextLoginRefused(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 
-	r := tg.rawFTPConn(tg.ftpAddr, false)
-	if code, msg := r.cmd("USER ana"); code != 421 || !strings.Contains(msg, "TLS is required") {
+	r := tg.RawFTPConn(tg.FTPAddr, false)
+	if code, msg := r.Cmd("USER ana"); code != 421 || !strings.Contains(msg, "TLS is required") {
 		t.Errorf("USER before AUTH TLS: got %d %q, want 421 TLS is required", code, msg)
 	}
 	if _, err := r.tp.ReadLine(); err == nil {
 		t.Error("the connection stays open after a clear-text USER")
 	}
 
-	r = tg.rawFTPConn(tg.ftpAddr, false)
-	if code, msg := r.cmd("PASS %s", testPassword); code != 530 || !strings.Contains(msg, "AUTH TLS") {
+	r = tg.RawFTPConn(tg.FTPAddr, false)
+	if code, msg := r.Cmd("PASS %s", Password); code != 530 || !strings.Contains(msg, "AUTH TLS") {
 		t.Errorf("PASS before AUTH TLS: got %d %q, want 530 asking for AUTH TLS", code, msg)
 	}
 	if out := tg.must("", "audit", "--user", "ana"); strings.Contains(out, "login") {
@@ -35,51 +35,51 @@ func TestFTPClearTextLoginRefused(t *testing.T) {
 	}
 
 	// After AUTH TLS, a data connection without PROT P is refused.
-	r = tg.rawFTPConn(tg.ftpAddr, false)
-	r.login("ana")
-	r.expect(200, "PROT C")
-	if code, _ := r.cmd("EPSV"); code == 229 {
-		if code, msg := r.cmd("LIST /operaciones"); code/100 == 1 || code/100 == 2 {
+	r = tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("ana")
+	r.Expect(200, "PROT C")
+	if code, _ := r.Cmd("EPSV"); code == 229 {
+		if code, msg := r.Cmd("LIST /operaciones"); code/100 == 1 || code/100 == 2 {
 			t.Errorf("LIST over a clear data connection: got %d %q, want a refusal", code, msg)
 		}
 	}
 }
 
 func TestFTPOptionalTLSAllowsClearTextAndWarns(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_FTP_TLS=optional", "CUSTODIA_LOG_LEVEL=warn")
-	tg.fixture()
-	c, err := ftp.Dial(tg.ftpAddr, ftp.DialWithTimeout(5*time.Second))
+	tg := Start(t, "CUSTODIA_FTP_TLS=optional", "CUSTODIA_LOG_LEVEL=warn")
+	tg.Fixture()
+	c, err := ftp.Dial(tg.FTPAddr, ftp.DialWithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Quit()
-	if err := c.Login("ana", testPassword); err != nil {
+	if err := c.Login("ana", Password); err != nil {
 		t.Fatalf("clear-text login with ftp.tls=optional: %v", err)
 	}
 	if _, err := c.List("/operaciones"); err != nil {
 		t.Errorf("clear-text LIST with ftp.tls=optional: %v", err)
 	}
-	if !strings.Contains(tg.log(), "ftp.tls is optional") {
-		t.Errorf("no warning about clear-text FTP at start:\n%s", tg.log())
+	if !strings.Contains(tg.Log(), "ftp.tls is optional") {
+		t.Errorf("no warning about clear-text FTP at start:\n%s", tg.Log())
 	}
 }
 
 func TestFTPImplicitTLS(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_FTP_IMPLICIT_LISTEN=127.0.0.1:0")
-	tg.fixture()
-	addr := tg.g.Addr("ftps-implicit")
-	c, err := ftp.Dial(addr, ftp.DialWithTLS(tg.clientTLS()), ftp.DialWithTimeout(5*time.Second))
+	tg := Start(t, "CUSTODIA_FTP_IMPLICIT_LISTEN=127.0.0.1:0")
+	tg.Fixture()
+	addr := tg.Server.Addr("ftps-implicit")
+	c, err := ftp.Dial(addr, ftp.DialWithTLS(tg.ClientTLS()), ftp.DialWithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatalf("implicit FTPS dial: %v", err)
 	}
 	defer c.Quit()
-	if err := c.Login("ana", testPassword); err != nil {
+	if err := c.Login("ana", Password); err != nil {
 		t.Fatalf("implicit FTPS login: %v", err)
 	}
 	if err := c.Stor("/operaciones/implicit.txt", strings.NewReader("over implicit TLS")); err != nil {
 		t.Fatalf("implicit FTPS upload: %v", err)
 	}
-	got, err := os.ReadFile(filepath.Join(tg.dataDir, "files/departments/operaciones/implicit.txt"))
+	got, err := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/implicit.txt"))
 	if err != nil || string(got) != "over implicit TLS" {
 		t.Errorf("the implicit FTPS upload is not on disk intact: %v", err)
 	}
@@ -129,24 +129,24 @@ func freePortRange(t *testing.T, n int) (int, int) {
 
 func TestFTPPassivePortsStayInRange(t *testing.T) {
 	lo, hi := freePortRange(t, 5)
-	tg := startGateway(t, "CUSTODIA_FTP_PASSIVE_PORTS="+strconv.Itoa(lo)+"-"+strconv.Itoa(hi))
-	tg.fixture()
-	r := tg.rawFTPConn(tg.ftpAddr, false)
-	r.login("ana")
+	tg := Start(t, "CUSTODIA_FTP_PASSIVE_PORTS="+strconv.Itoa(lo)+"-"+strconv.Itoa(hi))
+	tg.Fixture()
+	r := tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("ana")
 	for i := range 12 {
-		dc, port := r.passive()
+		dc, port := r.Passive()
 		if port < lo || port > hi {
 			t.Errorf("passive port %d is outside %d-%d", port, lo, hi)
 		}
-		r.expect(150, "NLST /operaciones")
+		r.Expect(150, "NLST /operaciones")
 		io.ReadAll(dc)
 		dc.Close()
-		if code, msg := r.reply(); code != 226 {
+		if code, msg := r.Reply(); code != 226 {
 			t.Fatalf("transfer %d: got %d %s, want 226", i, code, msg)
 		}
 	}
 	// PASV announces the same range.
-	msg := r.expect(227, "PASV")
+	msg := r.Expect(227, "PASV")
 	f := strings.Split(strings.Trim(msg[strings.Index(msg, "("):], "()."), ",")
 	p1, _ := strconv.Atoi(f[4])
 	p2, _ := strconv.Atoi(f[5])
@@ -156,9 +156,9 @@ func TestFTPPassivePortsStayInRange(t *testing.T) {
 }
 
 func TestFTPAbortedUploadLeavesNothing(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	dir := filepath.Join(tg.dataDir, "files/departments/operaciones")
+	tg := Start(t)
+	tg.Fixture()
+	dir := filepath.Join(tg.DataDir, "files/departments/operaciones")
 	chunk := bytes.Repeat([]byte("x"), 256<<10)
 	leftovers := func(what string) {
 		t.Helper()
@@ -169,7 +169,7 @@ func TestFTPAbortedUploadLeavesNothing(t *testing.T) {
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
-			entries, _ := os.ReadDir(filepath.Join(tg.dataDir, "files/.incoming"))
+			entries, _ := os.ReadDir(filepath.Join(tg.DataDir, "files/.incoming"))
 			if len(entries) == 0 {
 				return
 			}
@@ -179,43 +179,43 @@ func TestFTPAbortedUploadLeavesNothing(t *testing.T) {
 	}
 
 	// ABOR in the middle of a STOR.
-	r := tg.rawFTPConn(tg.ftpAddr, false)
-	r.login("ana")
-	dc, _ := r.passive()
-	r.expect(150, "STOR /operaciones/abor.docx")
+	r := tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("ana")
+	dc, _ := r.Passive()
+	r.Expect(150, "STOR /operaciones/abor.docx")
 	for range 4 {
 		if _, err := dc.Write(chunk); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The STOR gets its 426 (or 451), then ABOR its 226.
-	code, _ := r.cmd("ABOR")
+	code, _ := r.Cmd("ABOR")
 	for i := 0; code != 0 && code != 225 && code != 226 && i < 3; i++ {
-		code, _ = r.reply()
+		code, _ = r.Reply()
 	}
 	dc.Close()
-	r.expect(200, "NOOP")
+	r.Expect(200, "NOOP")
 	leftovers("ABOR")
 
 	// The data connection reset in the middle of a STOR.
-	dc, _ = r.passive()
-	r.expect(150, "STOR /operaciones/drop-data.docx")
+	dc, _ = r.Passive()
+	r.Expect(150, "STOR /operaciones/drop-data.docx")
 	dc.Write(chunk)
 	raw := dc.(interface{ NetConn() net.Conn }).NetConn().(*net.TCPConn)
 	raw.SetLinger(0)
 	raw.Close()
-	if code, _ := r.reply(); code == 226 {
+	if code, _ := r.Reply(); code == 226 {
 		t.Error("a reset data connection was answered 226")
 	}
 	leftovers("data connection reset")
 
 	// The whole client killed in the middle of a STOR.
-	r = tg.rawFTPConn(tg.ftpAddr, false)
-	r.login("ana")
-	dc, _ = r.passive()
-	r.expect(150, "STOR /operaciones/drop-control.docx")
+	r = tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("ana")
+	dc, _ = r.Passive()
+	r.Expect(150, "STOR /operaciones/drop-control.docx")
 	dc.Write(chunk)
-	ctl := r.conn.(interface{ NetConn() net.Conn }).NetConn().(*net.TCPConn)
+	ctl := r.Conn.(interface{ NetConn() net.Conn }).NetConn().(*net.TCPConn)
 	ctl.SetLinger(0)
 	ctl.Close()
 	time.Sleep(100 * time.Millisecond)
@@ -229,22 +229,22 @@ func TestFTPAbortedUploadLeavesNothing(t *testing.T) {
 }
 
 func TestDefenderBansAcrossProtocols(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_DEFENDER_MAX_FAILURES=4")
-	tg.fixture()
+	tg := Start(t, "CUSTODIA_DEFENDER_MAX_FAILURES=4")
+	tg.Fixture()
 	for i := range 2 {
-		if _, err := tg.dialFTP("ana", "wrong password"); err == nil {
+		if _, err := tg.DialFTP("ana", "wrong password"); err == nil {
 			t.Fatalf("FTPS login %d with a wrong password succeeded", i)
 		}
 	}
 	for i := range 2 {
-		if _, err := tg.dial("ana", "wrong password"); err == nil {
+		if _, err := tg.Dial("ana", "wrong password"); err == nil {
 			t.Fatalf("SFTP login %d with a wrong password succeeded", i)
 		}
 	}
-	if _, err := tg.dial("ana", testPassword); err == nil {
+	if _, err := tg.Dial("ana", Password); err == nil {
 		t.Error("SFTP still lets the address in after 2 FTPS and 2 SFTP failures")
 	}
-	r := tg.rawFTPConnMaybe(tg.ftpAddr)
+	r := tg.rawFTPConnMaybe(tg.FTPAddr)
 	if r == "" || !strings.HasPrefix(r, "421") {
 		t.Errorf("FTPS greets a banned address with %q, want a 421", r)
 	}
@@ -254,7 +254,7 @@ func TestDefenderBansAcrossProtocols(t *testing.T) {
 }
 
 // rawFTPConnMaybe returns the first line the server sends, or "".
-func (tg *testGateway) rawFTPConnMaybe(addr string) string {
+func (tg *Gateway) rawFTPConnMaybe(addr string) string {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return ""
@@ -267,21 +267,21 @@ func (tg *testGateway) rawFTPConnMaybe(addr string) string {
 }
 
 func TestConnectionLimitsAcrossProtocols(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_LIMITS_MAX_CONNECTIONS_PER_IP=2")
-	tg.fixture()
-	a := tg.ftp("ana")
-	s := tg.sftp("tomas")
-	if got := tg.rawFTPConnMaybe(tg.ftpAddr); !strings.HasPrefix(got, "421 too many connections from your address") {
+	tg := Start(t, "CUSTODIA_LIMITS_MAX_CONNECTIONS_PER_IP=2")
+	tg.Fixture()
+	a := tg.FTP("ana")
+	s := tg.SFTP("tomas")
+	if got := tg.rawFTPConnMaybe(tg.FTPAddr); !strings.HasPrefix(got, "421 too many connections from your address") {
 		t.Errorf("a third connection from one address got %q, want 421 too many connections", got)
 	}
-	if _, err := tg.dial("mario", testPassword); err == nil {
+	if _, err := tg.Dial("mario", Password); err == nil {
 		t.Error("a third connection over SFTP was let in")
 	}
 	s.Close()
 	a.Quit()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c, err := tg.dialFTP("ana", testPassword)
+		c, err := tg.DialFTP("ana", Password)
 		if err == nil {
 			c.Quit()
 			break
@@ -294,21 +294,21 @@ func TestConnectionLimitsAcrossProtocols(t *testing.T) {
 }
 
 func TestFTPRepliesNeverLeakPaths(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	r := tg.rawFTPConn(tg.ftpAddr, false)
-	r.login("juan")
+	tg := Start(t)
+	tg.Fixture()
+	r := tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("juan")
 	for _, c := range []string{
 		"SIZE /ACME/2026/pedimento.pdf", "DELE /ACME/2026/pedimento.pdf", "RMD /ACME/2026",
 		"MKD /ACME/../../../etc", "CWD /BETA", "MDTM /ACME/nope.pdf", "SIZE /ACME/" + strings.Repeat("a", 5000),
 		"RNFR /ACME/2026/pedimento.pdf", "MFMT 20200101000000 /ACME/2026/pedimento.pdf", "SITE CHMOD 777 /ACME",
 		"XSHA256 /ACME/2026/pedimento.pdf", "MKD /ACME/bad\x01name",
 	} {
-		code, msg := r.cmd("%s", c)
+		code, msg := r.Cmd("%s", c)
 		if code < 400 {
 			continue
 		}
-		for _, leak := range []string{tg.dataDir, "/files/", "/dossiers/", ".incoming", "errno", "openat", "os.Root", "escapes"} {
+		for _, leak := range []string{tg.DataDir, "/files/", "/dossiers/", ".incoming", "errno", "openat", "os.Root", "escapes"} {
 			if strings.Contains(msg, leak) {
 				t.Errorf("%q answered %d %q, which leaks %q", c, code, msg, leak)
 			}

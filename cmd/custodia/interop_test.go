@@ -26,8 +26,8 @@ func needTool(t *testing.T, name string) string {
 func TestInteropOpenSSHWithKey(t *testing.T) {
 	sftpBin := needTool(t, "sftp")
 	keygen := needTool(t, "ssh-keygen")
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	dir := t.TempDir()
 	key := filepath.Join(dir, "id_ed25519")
 	if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
@@ -40,7 +40,7 @@ func TestInteropOpenSSHWithKey(t *testing.T) {
 	old := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	os.Chtimes(local, old, old)
 	os.WriteFile(batch, []byte("cd /ACME\nmkdir openssh\nput "+local+" openssh/p.pdf\nput -p "+local+" openssh/kept.pdf\nls -l openssh\n"), 0o600)
-	_, port, _ := net.SplitHostPort(tg.addr)
+	_, port, _ := net.SplitHostPort(tg.SFTPAddr)
 	cmd := exec.Command(sftpBin, "-b", batch, "-i", key, "-P", port,
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
 		"-o", "IdentitiesOnly=yes", "corr2@127.0.0.1")
@@ -51,11 +51,11 @@ func TestInteropOpenSSHWithKey(t *testing.T) {
 	if !strings.Contains(string(out), "p.pdf") {
 		t.Errorf("OpenSSH sftp's listing lacks the upload:\n%s", out)
 	}
-	got, err := os.ReadFile(filepath.Join(tg.dataDir, "files/dossiers/ACME/openssh/p.pdf"))
+	got, err := os.ReadFile(filepath.Join(tg.DataDir, "files/dossiers/ACME/openssh/p.pdf"))
 	if err != nil || string(got) != "%PDF-1.4 from openssh" {
 		t.Errorf("the file uploaded with OpenSSH sftp is not on disk intact (err %v)", err)
 	}
-	if fi, err := os.Stat(filepath.Join(tg.dataDir, "files/dossiers/ACME/openssh/kept.pdf")); err != nil || !fi.ModTime().Equal(old) {
+	if fi, err := os.Stat(filepath.Join(tg.DataDir, "files/dossiers/ACME/openssh/kept.pdf")); err != nil || !fi.ModTime().Equal(old) {
 		t.Errorf("put -p did not keep the file's time: %v", err)
 	}
 	// A denied command makes the batch fail.
@@ -71,22 +71,22 @@ func TestInteropOpenSSHWithKey(t *testing.T) {
 // chacha20-poly1305: it connects only with sftp.legacy_clients on.
 func TestInteropCurlWithPassword(t *testing.T) {
 	curl := needTool(t, "curl")
-	tg := startGateway(t, "CUSTODIA_SFTP_LEGACY_CLIENTS=true")
-	tg.fixture()
-	base := "sftp://127.0.0.1:" + strings.Split(tg.addr, ":")[1]
+	tg := Start(t, "CUSTODIA_SFTP_LEGACY_CLIENTS=true")
+	tg.Fixture()
+	base := "sftp://127.0.0.1:" + strings.Split(tg.SFTPAddr, ":")[1]
 	dir := t.TempDir()
 	local := filepath.Join(dir, "subida.pdf")
 	os.WriteFile(local, []byte("%PDF-1.4 from curl"), 0o600)
-	up := exec.Command(curl, "-sS", "--insecure", "-u", "juan:"+testPassword, "-T", local, base+"/ACME/2026/subida.pdf")
+	up := exec.Command(curl, "-sS", "--insecure", "-u", "juan:"+Password, "-T", local, base+"/ACME/2026/subida.pdf")
 	if out, err := up.CombinedOutput(); err != nil {
 		t.Fatalf("curl upload failed: %v\n%s", err, out)
 	}
-	down := exec.Command(curl, "-sS", "--insecure", "-u", "carla:"+testPassword, base+"/ACME/2026/factura.pdf")
+	down := exec.Command(curl, "-sS", "--insecure", "-u", "carla:"+Password, base+"/ACME/2026/factura.pdf")
 	out, err := down.CombinedOutput()
 	if err != nil || string(out) != "%PDF-1.4 factura" {
 		t.Fatalf("curl download as the client: %v\n%s", err, out)
 	}
-	hidden := exec.Command(curl, "-sS", "--insecure", "-u", "carla:"+testPassword, base+"/ACME/2026/notas.txt")
+	hidden := exec.Command(curl, "-sS", "--insecure", "-u", "carla:"+Password, base+"/ACME/2026/notas.txt")
 	if out, err := hidden.CombinedOutput(); err == nil {
 		t.Errorf("curl downloaded a non-PDF as a client:\n%s", out)
 	}

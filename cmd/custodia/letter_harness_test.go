@@ -13,9 +13,9 @@ import (
 	"github.com/oaq/custodia/gateway"
 )
 
-// needPdftotext finds pdftotext (poppler-utils), which reads the letters;
+// NeedPdftotext finds pdftotext (poppler-utils), which reads the letters;
 // it skips without it, unless CI is set.
-func needPdftotext(t *testing.T) string {
+func NeedPdftotext(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("pdftotext")
 	if err != nil {
@@ -27,24 +27,24 @@ func needPdftotext(t *testing.T) string {
 	return p
 }
 
-// servedFingerprints are what the gateway presents: the SSH host key seen
+// ServedFingerprints are what the gateway presents: the SSH host key seen
 // in a handshake (logging in as user), and the certificate of WebDAV.
-func (tg *testGateway) servedFingerprints(user string) (hostKey, cert string) {
-	tg.t.Helper()
-	c, err := ssh.Dial("tcp", tg.addr, &ssh.ClientConfig{
-		User: user, Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, Timeout: 10 * time.Second,
+func (tg *Gateway) ServedFingerprints(user string) (hostKey, cert string) {
+	tg.T.Helper()
+	c, err := ssh.Dial("tcp", tg.SFTPAddr, &ssh.ClientConfig{
+		User: user, Auth: []ssh.AuthMethod{ssh.Password(Password)}, Timeout: 10 * time.Second,
 		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
 			hostKey = ssh.FingerprintSHA256(k)
 			return nil
 		},
 	})
 	if err != nil {
-		tg.t.Fatalf("%s cannot log in over SFTP: %v", user, err)
+		tg.T.Fatalf("%s cannot log in over SFTP: %v", user, err)
 	}
 	c.Close()
-	conn, err := tls.Dial("tcp", tg.davAddr, &tls.Config{InsecureSkipVerify: true})
+	conn, err := tls.Dial("tcp", tg.DAVAddr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
-		tg.t.Fatal(err)
+		tg.T.Fatal(err)
 	}
 	defer conn.Close()
 	cert = gateway.Fingerprint(tls.Certificate{Certificate: [][]byte{conn.ConnectionState().PeerCertificates[0].Raw}})

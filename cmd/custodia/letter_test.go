@@ -16,10 +16,10 @@ import (
 )
 
 func TestUserLetter(t *testing.T) {
-	pdftotext := needPdftotext(t)
+	pdftotext := NeedPdftotext(t)
 	const org = "Agencia Aduanal Querétaro"
-	tg := startGateway(t, "CUSTODIA_ORGANIZATION="+org)
-	tg.fixture()
+	tg := Start(t, "CUSTODIA_ORGANIZATION="+org)
+	tg.Fixture()
 	dir := t.TempDir()
 	text := func(file string) string {
 		t.Helper()
@@ -40,7 +40,7 @@ func TestUserLetter(t *testing.T) {
 	}
 	canLogin := func(user, pw string) bool {
 		t.Helper()
-		c, err := tg.dial(user, pw)
+		c, err := tg.Dial(user, pw)
 		if err != nil {
 			return false
 		}
@@ -50,8 +50,8 @@ func TestUserLetter(t *testing.T) {
 
 	// What the gateway serves: the SSH host key, seen in the handshake, and
 	// the certificate WebDAV and FTPS present, also at <data>/keys/tls.crt.
-	hostKey, served := tg.servedFingerprints("juan")
-	onDisk, err := tls.LoadX509KeyPair(filepath.Join(tg.dataDir, "keys", "tls.crt"), filepath.Join(tg.dataDir, "keys", "tls.key"))
+	hostKey, served := tg.ServedFingerprints("juan")
+	onDisk, err := tls.LoadX509KeyPair(filepath.Join(tg.DataDir, "keys", "tls.crt"), filepath.Join(tg.DataDir, "keys", "tls.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +64,14 @@ func TestUserLetter(t *testing.T) {
 	if out, err := tg.cli("", "user", "letter", "juan", "-o", file); err == nil || !strings.Contains(err.Error(), "port 0") {
 		t.Errorf("a letter for a listener on port 0: err %v, want one naming port 0\n%s", err, out)
 	}
-	if _, err := os.Stat(file); err == nil || !canLogin("juan", testPassword) {
+	if _, err := os.Stat(file); err == nil || !canLogin("juan", Password) {
 		t.Fatalf("a refused letter wrote %s or changed juan's password", file)
 	}
 
 	// The same data dir, configured with the ports the gateway serves on.
 	lt := *tg
-	lt.environ = append(slices.Clone(tg.environ), "CUSTODIA_SFTP_LISTEN="+tg.addr,
-		"CUSTODIA_FTP_LISTEN="+tg.ftpAddr, "CUSTODIA_WEBDAV_LISTEN="+tg.davAddr)
+	lt.Environ = append(slices.Clone(tg.Environ), "CUSTODIA_SFTP_LISTEN="+tg.SFTPAddr,
+		"CUSTODIA_FTP_LISTEN="+tg.FTPAddr, "CUSTODIA_WEBDAV_LISTEN="+tg.DAVAddr)
 	out := lt.must("", "user", "letter", "juan", "-o", file)
 	if want := "letter for juan written to " + file + "; the previous password no longer works\n"; out != want {
 		t.Errorf("user letter printed %q, want %q", out, want)
@@ -85,8 +85,8 @@ func TestUserLetter(t *testing.T) {
 	}
 	for what, want := range map[string]string{
 		"user name": "juan", "organisation": org, "SSH host key fingerprint": hostKey, "TLS fingerprint": served,
-		"SFTP command": "sftp -P " + strings.Split(tg.addr, ":")[1] + " juan@127.0.0.1",
-		"FTPS port":    "Puerto: " + strings.Split(tg.ftpAddr, ":")[1],
+		"SFTP command": "sftp -P " + strings.Split(tg.SFTPAddr, ":")[1] + " juan@127.0.0.1",
+		"FTPS port":    "Puerto: " + strings.Split(tg.FTPAddr, ":")[1],
 	} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("the letter lacks the %s %q:\n%s", what, want, txt)
@@ -102,7 +102,7 @@ func TestUserLetter(t *testing.T) {
 	if !canLogin("juan", pw) {
 		t.Errorf("juan cannot log in over SFTP with the letter's password %q", pw)
 	}
-	if canLogin("juan", testPassword) {
+	if canLogin("juan", Password) {
 		t.Errorf("juan still logs in with the password from before the letter")
 	}
 	audit := tg.must("", "audit", "--user", "juan")
@@ -134,7 +134,7 @@ func TestUserLetter(t *testing.T) {
 	// Staff get the mapped drive; -o - writes the PDF to stdout, the
 	// message to stderr.
 	var stdout, stderr bytes.Buffer
-	root := newRoot(strings.NewReader(""), &stdout, &stderr, lt.environ)
+	root := newRoot(strings.NewReader(""), &stdout, &stderr, lt.Environ)
 	root.SetArgs([]string{"user", "letter", "ana", "-o", "-", "--host", "archivos.example"})
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatalf("user letter ana -o -: %v\n%s", err, stderr.String())
@@ -145,7 +145,7 @@ func TestUserLetter(t *testing.T) {
 	anaFile := filepath.Join(dir, "carta-ana.pdf")
 	os.WriteFile(anaFile, stdout.Bytes(), 0o600)
 	txt = text(anaFile)
-	if dav := "https://archivos.example:" + strings.Split(tg.davAddr, ":")[1] + "/"; !strings.Contains(txt, dav) {
+	if dav := "https://archivos.example:" + strings.Split(tg.DAVAddr, ":")[1] + "/"; !strings.Contains(txt, dav) {
 		t.Errorf("a staff letter with --host lacks the mapped drive %s:\n%s", dav, txt)
 	}
 	if !canLogin("ana", password(txt)) {
@@ -162,7 +162,7 @@ func TestUserLetterNeedsServedKeys(t *testing.T) {
 			"CUSTODIA_FTP_LISTEN=127.0.0.1:2121", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:8443"}
 		run := func(args ...string) (string, error) {
 			var out bytes.Buffer
-			root := newRoot(strings.NewReader(testPassword+"\n"), &out, &out, env)
+			root := newRoot(strings.NewReader(Password+"\n"), &out, &out, env)
 			root.SetArgs(args)
 			err := root.ExecuteContext(context.Background())
 			return out.String(), err

@@ -10,20 +10,20 @@ import (
 	gosftp "github.com/pkg/sftp"
 )
 
-// matrixRow is one expectation of the role matrix: what a user gets for
+// MatrixRow is one expectation of the role matrix: what a user gets for
 // an operation on a virtual path, and the authz request behind it.
-type matrixRow struct {
-	user   string
-	op     string // ls, stat, get, put, mkdir, rm, rmdir, rename
-	vpath  string
-	target string // rename only
-	want   string // ok, denied, notfound
-	action string // for `policy test`
-	spath  string // storage path for `policy test`
+type MatrixRow struct {
+	User   string
+	Op     string // ls, stat, get, put, mkdir, rm, rmdir, rename
+	VPath  string
+	Target string // rename only
+	Want   string // ok, denied, notfound
+	Action string // for `policy test`
+	SPath  string // storage path for `policy test`
 }
 
-// roleMatrix runs in order: earlier rows create what later rows see.
-var roleMatrix = []matrixRow{
+// RoleMatrix runs in order: earlier rows create what later rows see.
+var RoleMatrix = []MatrixRow{
 	{"carla", "ls", "/ACME/2026", "", "ok", "list", "/clients/ACME/2026/"},
 	{"carla", "get", "/ACME/2026/factura.pdf", "", "ok", "read", "/clients/ACME/2026/factura.pdf"},
 	{"carla", "get", "/ACME/2026/notas.txt", "", "notfound", "read", "/clients/ACME/2026/notas.txt"},
@@ -73,16 +73,16 @@ var roleMatrix = []matrixRow{
 }
 
 // apply performs one row's operation over SFTP.
-func apply(c *gosftp.Client, r matrixRow) error {
-	switch r.op {
+func apply(c *gosftp.Client, r MatrixRow) error {
+	switch r.Op {
 	case "ls":
-		_, err := c.ReadDir(r.vpath)
+		_, err := c.ReadDir(r.VPath)
 		return err
 	case "stat":
-		_, err := c.Stat(r.vpath)
+		_, err := c.Stat(r.VPath)
 		return err
 	case "get":
-		f, err := c.Open(r.vpath)
+		f, err := c.Open(r.VPath)
 		if err != nil {
 			return err
 		}
@@ -90,28 +90,28 @@ func apply(c *gosftp.Client, r matrixRow) error {
 		_, err = io.ReadAll(f)
 		return err
 	case "put":
-		f, err := c.Create(r.vpath)
+		f, err := c.Create(r.VPath)
 		if err != nil {
 			return err
 		}
-		if _, err := f.Write([]byte("%PDF-1.4 uploaded by " + r.user)); err != nil {
+		if _, err := f.Write([]byte("%PDF-1.4 uploaded by " + r.User)); err != nil {
 			f.Close()
 			return err
 		}
 		return f.Close()
 	case "mkdir":
-		return c.Mkdir(r.vpath)
+		return c.Mkdir(r.VPath)
 	case "rm":
-		return c.Remove(r.vpath)
+		return c.Remove(r.VPath)
 	case "rmdir":
-		return c.RemoveDirectory(r.vpath)
+		return c.RemoveDirectory(r.VPath)
 	case "rename":
-		return c.Rename(r.vpath, r.target)
+		return c.Rename(r.VPath, r.Target)
 	}
-	return errors.New("unknown op " + r.op)
+	return errors.New("unknown op " + r.Op)
 }
 
-func outcome(err error) string {
+func Outcome(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
@@ -124,20 +124,20 @@ func outcome(err error) string {
 }
 
 func TestRoleMatrixOverSFTP(t *testing.T) {
-	if len(roleMatrix) < 40 {
-		t.Fatalf("the role matrix has %d rows, want at least 40", len(roleMatrix))
+	if len(RoleMatrix) < 40 {
+		t.Fatalf("the role matrix has %d rows, want at least 40", len(RoleMatrix))
 	}
-	tg := startGateway(t)
-	tg.fixture()
+	tg := Start(t)
+	tg.Fixture()
 	clients := map[string]*gosftp.Client{}
-	for _, r := range roleMatrix {
-		c := clients[r.user]
+	for _, r := range RoleMatrix {
+		c := clients[r.User]
 		if c == nil {
-			c = tg.sftp(r.user)
-			clients[r.user] = c
+			c = tg.SFTP(r.User)
+			clients[r.User] = c
 		}
-		if got := outcome(apply(c, r)); got != r.want {
-			t.Errorf("%s %s %s %s: got %s, want %s", r.user, r.op, r.vpath, r.target, got, r.want)
+		if got := Outcome(apply(c, r)); got != r.Want {
+			t.Errorf("%s %s %s %s: got %s, want %s", r.User, r.Op, r.VPath, r.Target, got, r.Want)
 		}
 	}
 	// Denials are audited with their reason.
@@ -148,16 +148,16 @@ func TestRoleMatrixOverSFTP(t *testing.T) {
 }
 
 func TestRoleMatrixAgainstPolicyTest(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off")
-	tg.fixture()
-	for _, r := range roleMatrix {
-		out := tg.must("", "policy", "test", r.user, r.action, r.spath)
+	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg.Fixture()
+	for _, r := range RoleMatrix {
+		out := tg.must("", "policy", "test", r.User, r.Action, r.SPath)
 		want := "deny\t"
-		if r.want == "ok" {
+		if r.Want == "ok" {
 			want = "allow\tp, "
 		}
 		if !strings.HasPrefix(out, want) {
-			t.Errorf("policy test %s %s %s = %q, want a line starting %q", r.user, r.action, r.spath, out, want)
+			t.Errorf("policy test %s %s %s = %q, want a line starting %q", r.User, r.Action, r.SPath, out, want)
 		}
 	}
 }

@@ -11,22 +11,22 @@ import (
 )
 
 func TestLoginFailureMessagesIdentical(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_DEFENDER_ENABLED=false")
-	tg.fixture()
+	tg := Start(t, "CUSTODIA_DEFENDER_ENABLED=false")
+	tg.Fixture()
 	tg.addUser("off", "--role", "staff", "--department", "trafico")
 	tg.must("", "user", "disable", "off")
 	tg.addUser("old", "--role", "staff", "--department", "trafico", "--expires", "2020-01-01T00:00:00Z")
 	tg.addUser("far", "--role", "staff", "--department", "trafico", "--allow-cidr", "10.9.0.0/16")
 	causes := map[string][2]string{
-		"unknown user":    {"nobody", testPassword},
-		"wrong password":  {"ana", testPassword + "x"},
-		"disabled user":   {"off", testPassword},
-		"expired user":    {"old", testPassword},
-		"address refused": {"far", testPassword},
+		"unknown user":    {"nobody", Password},
+		"wrong password":  {"ana", Password + "x"},
+		"disabled user":   {"off", Password},
+		"expired user":    {"old", Password},
+		"address refused": {"far", Password},
 	}
 	var first string
 	for cause, cred := range causes {
-		_, err := tg.dial(cred[0], cred[1])
+		_, err := tg.Dial(cred[0], cred[1])
 		if err == nil {
 			t.Fatalf("login with %s succeeded", cause)
 		}
@@ -44,26 +44,26 @@ func TestLoginFailureMessagesIdentical(t *testing.T) {
 			t.Errorf("the audit trail does not name the cause %q:\n%s", reason, audit)
 		}
 	}
-	if strings.Contains(audit, testPassword) {
+	if strings.Contains(audit, Password) {
 		t.Error("a password reached the audit trail")
 	}
 }
 
 func TestDefenderBansAfterFailuresAndLetsBanExpire(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_DEFENDER_MAX_FAILURES=3", "CUSTODIA_DEFENDER_BAN_TIME=1s")
-	tg.fixture()
+	tg := Start(t, "CUSTODIA_DEFENDER_MAX_FAILURES=3", "CUSTODIA_DEFENDER_BAN_TIME=1s")
+	tg.Fixture()
 	for range 3 {
-		if _, err := tg.dial("ana", "Wrong-password-123"); err == nil {
+		if _, err := tg.Dial("ana", "Wrong-password-123"); err == nil {
 			t.Fatal("a wrong password logged in")
 		}
 	}
-	if c, err := tg.dial("ana", testPassword); err == nil {
+	if c, err := tg.Dial("ana", Password); err == nil {
 		c.Close()
 		t.Fatal("a banned address logged in with the right password")
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := tg.dial("ana", testPassword)
+		c, err := tg.Dial("ana", Password)
 		if err == nil {
 			c.Close()
 			break
@@ -79,9 +79,9 @@ func TestDefenderBansAfterFailuresAndLetsBanExpire(t *testing.T) {
 }
 
 func TestAbortedUploadLeavesNothing(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	c, nc := tg.rawSFTP("juan")
+	tg := Start(t)
+	tg.Fixture()
+	c, nc := tg.RawSFTP("juan")
 	f, err := c.Create("/ACME/2026/grande.pdf")
 	if err != nil {
 		t.Fatal(err)
@@ -101,19 +101,19 @@ func TestAbortedUploadLeavesNothing(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := os.Stat(filepath.Join(tg.dataDir, "files/dossiers/ACME/2026/grande.pdf")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(tg.DataDir, "files/dossiers/ACME/2026/grande.pdf")); !os.IsNotExist(err) {
 		t.Errorf("an aborted upload is visible at its target (stat err %v)", err)
 	}
-	left, _ := os.ReadDir(filepath.Join(tg.dataDir, "files/.incoming"))
+	left, _ := os.ReadDir(filepath.Join(tg.DataDir, "files/.incoming"))
 	if len(left) != 0 {
 		t.Errorf("an aborted upload left %d file(s) in .incoming", len(left))
 	}
 }
 
 func TestCompletedUploadIsAuditedWithSizeAndSHA256(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	c := tg.sftp("juan")
+	tg := Start(t)
+	tg.Fixture()
+	c := tg.SFTP("juan")
 	data := bytes.Repeat([]byte("pedimento "), 100_000)
 	f, err := c.Create("/ACME/2026/lote.pdf")
 	if err != nil {
@@ -125,12 +125,12 @@ func TestCompletedUploadIsAuditedWithSizeAndSHA256(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(filepath.Join(tg.dataDir, "files/dossiers/ACME/2026/lote.pdf"))
+	got, err := os.ReadFile(filepath.Join(tg.DataDir, "files/dossiers/ACME/2026/lote.pdf"))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("the uploaded file on disk differs from what was sent (err %v)", err)
 	}
 	// sha256 of the data, computed independently
-	want := sha256Hex(data)
+	want := SHA256Hex(data)
 	audit := tg.must("", "audit", "--user", "juan")
 	if !strings.Contains(audit, "1000000\t"+want+"\tok") {
 		t.Errorf("the audit trail lacks the upload's size and sha256 %s:\n%s", want, audit)
@@ -138,9 +138,9 @@ func TestCompletedUploadIsAuditedWithSizeAndSHA256(t *testing.T) {
 }
 
 func TestOnlyTheSFTPSubsystem(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	conn, err := tg.dial("sys", testPassword)
+	tg := Start(t)
+	tg.Fixture()
+	conn, err := tg.Dial("sys", Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,9 +163,9 @@ func TestOnlyTheSFTPSubsystem(t *testing.T) {
 }
 
 func TestIdleConnectionIsClosed(t *testing.T) {
-	tg := startGateway(t, "CUSTODIA_SFTP_IDLE_TIMEOUT=300ms")
-	tg.fixture()
-	c := tg.sftp("ana")
+	tg := Start(t, "CUSTODIA_SFTP_IDLE_TIMEOUT=300ms")
+	tg.Fixture()
+	c := tg.SFTP("ana")
 	if _, err := c.ReadDir("/operaciones"); err != nil {
 		t.Fatalf("a fresh session cannot list: %v", err)
 	}

@@ -23,29 +23,29 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 
 // waitSession polls the registry, up to 2 s, for a session of user over
 // proto that ok accepts (nil: any), and returns it.
-func (tg *testGateway) waitSession(user, proto string, ok func(gateway.SessionInfo) bool) gateway.SessionInfo {
-	tg.t.Helper()
+func (tg *Gateway) waitSession(user, proto string, ok func(gateway.SessionInfo) bool) gateway.SessionInfo {
+	tg.T.Helper()
 	var last []gateway.SessionInfo
 	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		last = tg.g.Core().Sessions()
+		last = tg.Server.Core().Sessions()
 		for _, s := range last {
 			if s.User == user && s.Protocol == proto && (ok == nil || ok(s)) {
 				return s
 			}
 		}
 		if time.Now().After(deadline) {
-			tg.t.Fatalf("no live %s session of %s as expected within 2 s; the registry lists %+v", proto, user, last)
+			tg.T.Fatalf("no live %s session of %s as expected within 2 s; the registry lists %+v", proto, user, last)
 		}
 	}
 }
 
 // waitBytes waits up to 2 s for a session's byte counts to be exactly in
 // and out, after what.
-func (tg *testGateway) waitBytes(s gateway.SessionInfo, in, out int64, what string) {
-	tg.t.Helper()
+func (tg *Gateway) waitBytes(s gateway.SessionInfo, in, out int64, what string) {
+	tg.T.Helper()
 	var got gateway.SessionInfo
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		for _, l := range tg.g.Core().Sessions() {
+		for _, l := range tg.Server.Core().Sessions() {
 			if l.ID == s.ID {
 				got = l
 			}
@@ -54,12 +54,12 @@ func (tg *testGateway) waitBytes(s gateway.SessionInfo, in, out int64, what stri
 			return
 		}
 	}
-	tg.t.Errorf("after the %s the %s session counts %d bytes in, %d out; want %d, %d",
+	tg.T.Errorf("after the %s the %s session counts %d bytes in, %d out; want %d, %d",
 		what, s.Protocol, got.BytesIn, got.BytesOut, in, out)
 }
 
 // sessionGone reports whether id leaves the registry within 2 s.
-func (tg *testGateway) sessionGone(id string) bool {
+func (tg *Gateway) sessionGone(id string) bool {
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if !tg.listed(id) {
 			return true
@@ -68,8 +68,8 @@ func (tg *testGateway) sessionGone(id string) bool {
 	return false
 }
 
-func (tg *testGateway) listed(id string) bool {
-	for _, s := range tg.g.Core().Sessions() {
+func (tg *Gateway) listed(id string) bool {
+	for _, s := range tg.Server.Core().Sessions() {
 		if s.ID == id {
 			return true
 		}
@@ -108,9 +108,9 @@ func within(t *testing.T, d time.Duration, what string, fn func() error) error {
 }
 
 // incomingEmpty waits up to 2 s for files/.incoming to be empty.
-func (tg *testGateway) incomingEmpty() bool {
+func (tg *Gateway) incomingEmpty() bool {
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if left, _ := os.ReadDir(filepath.Join(tg.dataDir, "files/.incoming")); len(left) == 0 {
+		if left, _ := os.ReadDir(filepath.Join(tg.DataDir, "files/.incoming")); len(left) == 0 {
 			return true
 		}
 	}
@@ -118,22 +118,22 @@ func (tg *testGateway) incomingEmpty() bool {
 }
 
 // sessionFixture adds the users and a file of known size to download.
-func sessionFixture(tg *testGateway) (download []byte) {
-	tg.fixture()
+func sessionFixture(tg *Gateway) (download []byte) {
+	tg.Fixture()
 	download = bytes.Repeat([]byte("0123456789abcdef"), 300_000/16) // 300,000 bytes
-	tg.put("departments/operaciones/grande.pdf", string(download))
+	tg.Put("departments/operaciones/grande.pdf", string(download))
 	return download
 }
 
 func TestSessionsSFTP(t *testing.T) {
-	tg := startGateway(t)
+	tg := Start(t)
 	want := sessionFixture(tg)
 	upload := bytes.Repeat([]byte("u"), 123_457)
 
-	if tg.g.Core().Kick("no-such-session") {
+	if tg.Server.Core().Kick("no-such-session") {
 		t.Error("Kick of an unknown id reported true")
 	}
-	c := tg.sftp("ana")
+	c := tg.SFTP("ana")
 	s := tg.waitSession("ana", "sftp", nil)
 	checkSession(t, s, "ana", "sftp")
 	if s.BytesIn != 0 || s.BytesOut != 0 {
@@ -162,7 +162,7 @@ func TestSessionsSFTP(t *testing.T) {
 	}
 	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
 
-	if !tg.g.Core().Kick(s.ID) {
+	if !tg.Server.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live SFTP session reported false")
 	}
 	if tg.listed(s.ID) {
@@ -176,12 +176,12 @@ func TestSessionsSFTP(t *testing.T) {
 	if err == nil || errors.As(err, &st) {
 		t.Errorf("the first request after the kick got %v, want a connection error", err)
 	}
-	if tg.g.Core().Kick(s.ID) {
+	if tg.Server.Core().Kick(s.ID) {
 		t.Error("a second Kick of the same session reported true")
 	}
 
 	// A client that quits ends its session.
-	conn, err := tg.dial("ana", testPassword)
+	conn, err := tg.Dial("ana", Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +201,11 @@ func TestSessionsSFTP(t *testing.T) {
 }
 
 func TestSessionsFTPS(t *testing.T) {
-	tg := startGateway(t)
+	tg := Start(t)
 	want := sessionFixture(tg)
 	upload := bytes.Repeat([]byte("u"), 98_765)
 
-	c := tg.ftp("ana")
+	c := tg.FTP("ana")
 	s := tg.waitSession("ana", "ftp", nil)
 	checkSession(t, s, "ana", "ftp")
 	if err := c.Stor("/operaciones/lote.docx", bytes.NewReader(upload)); err != nil {
@@ -223,7 +223,7 @@ func TestSessionsFTPS(t *testing.T) {
 	}
 	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
 
-	if !tg.g.Core().Kick(s.ID) {
+	if !tg.Server.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live FTPS session reported false")
 	}
 	err = within(t, time.Second, "the first FTP command after the kick", func() error { return c.NoOp() })
@@ -235,7 +235,7 @@ func TestSessionsFTPS(t *testing.T) {
 	}
 
 	// A client that quits ends its session.
-	c2, err := tg.dialFTP("ana", testPassword)
+	c2, err := tg.DialFTP("ana", Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,24 +251,24 @@ func TestSessionsFTPS(t *testing.T) {
 // A kick in the middle of a STOR closes the control connection; the data
 // connection goes with it and the upload is discarded.
 func TestSessionsFTPSKickDuringUpload(t *testing.T) {
-	tg := startGateway(t)
+	tg := Start(t)
 	sessionFixture(tg)
-	r := tg.rawFTPConn(tg.ftpAddr, false)
-	r.login("ana")
+	r := tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("ana")
 	s := tg.waitSession("ana", "ftp", nil)
-	dc, _ := r.passive()
-	r.expect(150, "STOR /operaciones/cortado.docx")
+	dc, _ := r.Passive()
+	r.Expect(150, "STOR /operaciones/cortado.docx")
 	chunk := bytes.Repeat([]byte("x"), 64<<10)
 	if _, err := dc.Write(chunk); err != nil {
 		t.Fatal(err)
 	}
 	tg.waitSession("ana", "ftp", func(got gateway.SessionInfo) bool { return got.ID == s.ID && got.BytesIn > 0 })
 
-	if !tg.g.Core().Kick(s.ID) {
+	if !tg.Server.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live FTPS session reported false")
 	}
 	err := within(t, time.Second, "reading the control connection after the kick", func() error {
-		r.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		r.Conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 		for {
 			if _, err := r.tp.ReadLine(); err != nil {
 				return err
@@ -291,7 +291,7 @@ func TestSessionsFTPSKickDuringUpload(t *testing.T) {
 	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
 		t.Errorf("the data connection still takes data after the kick (write: %v)", err)
 	}
-	if _, err := os.Stat(filepath.Join(tg.dataDir, "files/departments/operaciones/cortado.docx")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(tg.DataDir, "files/departments/operaciones/cortado.docx")); !os.IsNotExist(err) {
 		t.Errorf("the upload cut by the kick is visible (stat: %v)", err)
 	}
 	if !tg.incomingEmpty() {
@@ -303,28 +303,28 @@ func TestSessionsFTPSKickDuringUpload(t *testing.T) {
 }
 
 func TestSessionsWebDAV(t *testing.T) {
-	tg := startGateway(t)
+	tg := Start(t)
 	want := sessionFixture(tg)
 	upload := bytes.Repeat([]byte("u"), 77_777)
 	logins := func() int {
 		n := 0
-		for _, a := range tg.auditRows("ana") {
-			if a.action == "login" && a.protocol == "webdav" && a.result == "ok" {
+		for _, a := range tg.AuditRows("ana") {
+			if a.Action == "login" && a.Protocol == "webdav" && a.Result == "ok" {
 				n++
 			}
 		}
 		return n
 	}
 
-	d := tg.dav("ana")
-	if r := d.do("PUT", "/operaciones/lote.docx", string(upload)); r.code != 201 {
-		t.Fatalf("PUT: %d, want 201", r.code)
+	d := tg.DAV("ana")
+	if r := d.Do("PUT", "/operaciones/lote.docx", string(upload)); r.Code != 201 {
+		t.Fatalf("PUT: %d, want 201", r.Code)
 	}
 	s := tg.waitSession("ana", "webdav", nil)
 	checkSession(t, s, "ana", "webdav")
 	tg.waitBytes(s, int64(len(upload)), 0, "upload")
-	if r := d.do("GET", "/operaciones/grande.pdf", ""); r.code != 200 || r.body != string(want) {
-		t.Fatalf("GET: %d with %d bytes, want 200 with %d", r.code, len(r.body), len(want))
+	if r := d.Do("GET", "/operaciones/grande.pdf", ""); r.Code != 200 || r.Body != string(want) {
+		t.Fatalf("GET: %d with %d bytes, want 200 with %d", r.Code, len(r.Body), len(want))
 	}
 	tg.waitBytes(s, int64(len(upload)), int64(len(want)), "download")
 	if n := logins(); n != 1 {
@@ -333,9 +333,9 @@ func TestSessionsWebDAV(t *testing.T) {
 
 	// A PUT in flight, in the same session (same user, password and
 	// address), its body half sent.
-	c := tg.davConn()
+	c := tg.DAVConn()
 	io.WriteString(c, "PUT /operaciones/cortado.docx HTTP/1.1\r\nHost: localhost\r\nAuthorization: "+
-		basicAuth("ana", testPassword)+"\r\nContent-Length: "+strconv.Itoa(4<<20)+"\r\n\r\n")
+		BasicAuth("ana", Password)+"\r\nContent-Length: "+strconv.Itoa(4<<20)+"\r\n\r\n")
 	chunk := bytes.Repeat([]byte("x"), 64<<10)
 	if _, err := c.Write(chunk); err != nil {
 		t.Fatal(err)
@@ -344,7 +344,7 @@ func TestSessionsWebDAV(t *testing.T) {
 		return got.ID == s.ID && got.BytesIn > int64(len(upload))
 	})
 
-	if !tg.g.Core().Kick(s.ID) {
+	if !tg.Server.Core().Kick(s.ID) {
 		t.Fatal("Kick of a live WebDAV session reported false")
 	}
 	if tg.listed(s.ID) {
@@ -362,21 +362,21 @@ func TestSessionsWebDAV(t *testing.T) {
 	if errors.As(err, &ne) && ne.Timeout() {
 		t.Error("the connection of the PUT in flight is still open after the kick")
 	}
-	if _, err := os.Stat(filepath.Join(tg.dataDir, "files/departments/operaciones/cortado.docx")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(tg.DataDir, "files/departments/operaciones/cortado.docx")); !os.IsNotExist(err) {
 		t.Errorf("the PUT cut by the kick is visible (stat: %v)", err)
 	}
 	if !tg.incomingEmpty() {
 		t.Error("the PUT cut by the kick is still in files/.incoming")
 	}
-	if _, ok := findAudit(tg.auditRows("ana"), func(a auditRow) bool {
-		return a.path == "/operaciones/cortado.docx" && a.result == "failed" && strings.Contains(a.reason, "kicked")
+	if _, ok := FindAudit(tg.AuditRows("ana"), func(a AuditRow) bool {
+		return a.Path == "/operaciones/cortado.docx" && a.Result == "failed" && strings.Contains(a.Reason, "kicked")
 	}); !ok {
 		t.Error("the PUT cut by the kick is not audited as a failed transfer")
 	}
 
 	// The next request logs in again: a new session, a new login row.
-	if r := d.do("PROPFIND", "/operaciones", allprop, "Depth", "1"); r.code != 207 {
-		t.Fatalf("PROPFIND after the kick: %d, want 207", r.code)
+	if r := d.Do("PROPFIND", "/operaciones", AllProp, "Depth", "1"); r.Code != 207 {
+		t.Fatalf("PROPFIND after the kick: %d, want 207", r.Code)
 	}
 	if n := logins(); n != 2 {
 		t.Errorf("%d WebDAV logins audited after the kick and one more request, want 2", n)

@@ -9,10 +9,10 @@ import (
 // An open without truncate keeps the file's content (a resumed upload,
 // OpenSSH's reput); it needs the right to overwrite.
 func TestSFTPResumedUpload(t *testing.T) {
-	tg := startGateway(t)
-	tg.fixture()
-	tg.put("departments/operaciones/parcial.docx", "first half|")
-	c := tg.sftp("ana")
+	tg := Start(t)
+	tg.Fixture()
+	tg.Put("departments/operaciones/parcial.docx", "first half|")
+	c := tg.SFTP("ana")
 	f, err := c.OpenFile("/operaciones/parcial.docx", os.O_WRONLY)
 	if err != nil {
 		t.Fatalf("open for resume: %v", err)
@@ -23,12 +23,12 @@ func TestSFTPResumedUpload(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(filepath.Join(tg.dataDir, "files/departments/operaciones/parcial.docx"))
+	got, _ := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/parcial.docx"))
 	if string(got) != "first half|second half" {
 		t.Errorf("after the resumed upload the file is %q", got)
 	}
-	j := tg.sftp("juan")
-	if _, err := j.OpenFile("/ACME/2026/pedimento.pdf", os.O_WRONLY); outcome(err) != "denied" {
+	j := tg.SFTP("juan")
+	if _, err := j.OpenFile("/ACME/2026/pedimento.pdf", os.O_WRONLY); Outcome(err) != "denied" {
 		t.Errorf("a correspondent's resume of an existing file: %v, want denied", err)
 	}
 	if _, err := j.OpenFile("/ACME/2026/x.pdf", os.O_WRONLY|os.O_APPEND|os.O_CREATE); err == nil {

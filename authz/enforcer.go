@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 	"github.com/oaq/custodia/store"
@@ -97,6 +98,11 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 		sub, ok := args[2].(*Subject)
 		if !ok {
 			return false, errors.New("authz: objectMatch: subject is not *Subject")
+		}
+		// A stored rule whose glob is malformed fails the decision rather
+		// than matching nothing, which would silently drop a deny rule.
+		if !doublestar.ValidatePattern(pattern) {
+			return false, fmt.Errorf("authz: rule object %q is not a valid glob", pattern)
 		}
 		return objectMatch(obj, pattern, sub), nil
 	})

@@ -20,6 +20,25 @@ type Files struct {
 	root     *os.Root // files/
 	incoming *os.Root // files/.incoming: uploads in progress
 	inDir    *os.File // files/.incoming as a directory handle, for renameat
+	// trace, when set (by tests, through export_test.go), is told each
+	// durability step of an upload as it completes, in order.
+	trace func(step, name string)
+}
+
+// step reports a durability step to the trace, if any.
+func (f *Files) step(step, name string) {
+	if f.trace != nil {
+		f.trace(step, name)
+	}
+}
+
+// fsync makes file durable and reports it as step on name.
+func (f *Files) fsync(file *os.File, step, name string) error {
+	if err := file.Sync(); err != nil {
+		return err
+	}
+	f.step(step, name)
+	return nil
 }
 
 // OpenFiles opens (creating) dir as the files tree with its areas and the

@@ -211,7 +211,7 @@ func (u *Upload) discard() {
 // commit fsyncs the data, hashes what was not hashed in order, and renames
 // the file into place (never over an existing file for a plain write).
 func (u *Upload) commit() (string, error) {
-	if err := u.file.Sync(); err != nil {
+	if err := u.v.files.fsync(u.file, "fsync data", u.name); err != nil {
 		return "", err
 	}
 	if u.hashed != u.size || len(u.ahead) > 0 {
@@ -241,7 +241,8 @@ func (u *Upload) commit() (string, error) {
 		if err := renameAt(u.v.files.inDir, u.name, dir, path.Base(u.t.rel), u.act == authz.Overwrite); err != nil {
 			return err
 		}
-		return dir.Sync()
+		u.v.files.step("rename", u.t.spath)
+		return u.v.files.fsync(dir, "fsync folder", path.Dir(u.t.spath))
 	})
 	if err != nil {
 		return "", err

@@ -84,12 +84,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	src, dst := paths.locked(r.Method)
 	q.method, q.src = r.Method, src
-	h := &webdav.Handler{FileSystem: fileSystem{}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
+	h := &webdav.Handler{FileSystem: fileSystem{q: q}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
 		if err != nil {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
 		}
 	}}
-	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q}, r.WithContext(withRequest(ctx, q)))
+	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q}, r.WithContext(ctx))
 }
 
 func options(w http.ResponseWriter) {

@@ -20,24 +20,19 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
-// Errors of restore requests, for callers that answer them (the admin
-// API); every error wraps one of them or a store error.
-var (
-	ErrInvalid = errors.New("invalid restore request") // bad input
-	ErrRefused = errors.New("not allowed")             // this person may not do this
-	ErrState   = errors.New("wrong state")             // not waiting for this step
-)
+// Errors of restore requests wrap store.ErrRestoreInvalid,
+// store.ErrRestoreRefused or store.ErrRestoreState, or another store error.
 
 func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", store.ErrRestoreInvalid, fmt.Sprintf(format, a...))
 }
 
 func refused(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", store.ErrRestoreRefused, fmt.Sprintf(format, a...))
 }
 
 func badState(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrState, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", store.ErrRestoreState, fmt.Sprintf(format, a...))
 }
 
 // RuleAdder grants the requester read access to a restored folder

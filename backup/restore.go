@@ -16,7 +16,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/oaq/custodia/authz"
-	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
@@ -84,12 +83,12 @@ func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester stri
 func (r *Runner) approverFor(prefix string) (department string, err error) {
 	parts := strings.Split(strings.TrimPrefix(prefix, "/"), "/")
 	switch {
-	case "/"+parts[0] == storage.AreaDepartments && len(parts) >= 2:
+	case "/"+parts[0] == store.AreaDepartments && len(parts) >= 2:
 		return parts[1], nil
-	case "/"+parts[0] == storage.AreaDepartments:
+	case "/"+parts[0] == store.AreaDepartments:
 		return "", invalid("path %s spans every department: name one department's folder, "+
 			"whose manager approves (e.g. /departments/operaciones)", prefix)
-	case "/"+parts[0] == storage.AreaClients || "/"+parts[0] == storage.AreaDossiers:
+	case "/"+parts[0] == store.AreaClients || "/"+parts[0] == store.AreaDossiers:
 		if len(r.o.ClientApprovers) == 0 {
 			return "", invalid("path %s is a client folder, and no manager approves those: "+
 				"name them in backup.client_approvers", prefix)
@@ -136,7 +135,7 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 }
 
 // RestoreDir is the storage folder of a request's restored files.
-func RestoreDir(id string) string { return path.Join(storage.AreaRestores, id) }
+func RestoreDir(id string) string { return path.Join(store.AreaRestores, id) }
 
 // Restore runs an approved request: it decrypts the backup's chain (its
 // full backup, then each incremental) with the identities, and writes the
@@ -159,7 +158,7 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q 
 	if err != nil {
 		return q, 0, err
 	}
-	areas := filepath.Join(r.o.FilesDir, filepath.FromSlash(tarName(storage.AreaRestores)))
+	areas := filepath.Join(r.o.FilesDir, filepath.FromSlash(tarName(store.AreaRestores)))
 	final := filepath.Join(areas, id)
 	if _, err := os.Lstat(final); err == nil {
 		return q, 0, badState("%s already exists: a restore never writes over files", RestoreDir(id))
@@ -275,7 +274,7 @@ func (r *Runner) grant(ctx context.Context, q store.RestoreRequest) error {
 	}
 	subject := authz.SubjectOf(u).Principal // names match in lower case
 	for _, rule := range []authz.Rule{
-		{Subject: subject, Object: storage.AreaRestores + "/", Actions: "list", Effect: authz.Allow},
+		{Subject: subject, Object: store.AreaRestores + "/", Actions: "list", Effect: authz.Allow},
 		{Subject: subject, Object: RestoreDir(q.ID) + "/**", Actions: "list|read", Effect: authz.Allow},
 	} {
 		if err := r.o.Rules.AddRule(ctx, rule); err != nil && !errors.Is(err, store.ErrConflict) {

@@ -10,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/oaq/custodia/store"
 )
 
 const incomingDir = ".incoming"
@@ -44,13 +46,13 @@ func OpenFiles(dir string, departments []string) (*Files, error) {
 }
 
 func (f *Files) init(departments []string) error {
-	for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments, AreaRestores} {
+	for _, a := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
 		if err := f.root.MkdirAll(rel(a), dirMode); err != nil {
 			return fmt.Errorf("storage: create %s: %w", a, err)
 		}
 	}
 	for _, d := range departments {
-		if err := f.root.MkdirAll(rel(path.Join(AreaDepartments, d)), dirMode); err != nil {
+		if err := f.root.MkdirAll(rel(path.Join(store.AreaDepartments, d)), dirMode); err != nil {
 			return fmt.Errorf("storage: create department %s: %w", d, err)
 		}
 	}
@@ -87,7 +89,7 @@ func (f *Files) Close() error {
 
 // AddClient creates the folders of a new client account.
 func (f *Files) AddClient(id string) error {
-	for _, a := range []string{AreaClients, AreaDossiers} {
+	for _, a := range []string{store.AreaClients, store.AreaDossiers} {
 		if err := f.root.MkdirAll(rel(path.Join(a, id)), dirMode); err != nil {
 			return fmt.Errorf("storage: create %s/%s: %w", a, id, err)
 		}

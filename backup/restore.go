@@ -15,7 +15,6 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/store"
 )
 
@@ -34,10 +33,10 @@ func badState(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", store.ErrRestoreState, fmt.Sprintf(format, a...))
 }
 
-// RuleAdder grants the requester read access to a restored folder
-// (authz.Enforcer).
-type RuleAdder interface {
-	AddRule(ctx context.Context, r authz.Rule) error
+// Granter lets a user list and read a restored folder (dir, a storage
+// path such as /restores/r-…) and see it in its parent (authz.Enforcer).
+type Granter interface {
+	GrantTree(ctx context.Context, u *store.User, dir string) error
 }
 
 // Request records a request to restore the files of backup id under
@@ -272,14 +271,8 @@ func (r *Runner) grant(ctx context.Context, q store.RestoreRequest) error {
 	if err != nil {
 		return err
 	}
-	subject := authz.SubjectOf(u).Principal // names match in lower case
-	for _, rule := range []authz.Rule{
-		{Subject: subject, Object: store.AreaRestores + "/", Actions: "list", Effect: authz.Allow},
-		{Subject: subject, Object: RestoreDir(q.ID) + "/**", Actions: "list|read", Effect: authz.Allow},
-	} {
-		if err := r.o.Rules.AddRule(ctx, rule); err != nil && !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("grant %s the restored files: %w", u.Name, err)
-		}
+	if err := r.o.Rules.GrantTree(ctx, u, RestoreDir(q.ID)); err != nil {
+		return fmt.Errorf("grant %s the restored files: %w", u.Name, err)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ type Options struct {
 	// ClientApprovers are the managers who approve restores of client
 	// folders.
 	ClientApprovers []string
-	Rules           RuleAdder // grants requesters their restored files; nil: admins only
+	Rules           Granter // grants requesters their restored files; nil: admins only
 	Logger          *slog.Logger
 	Now             func() time.Time      // the clock; nil is time.Now
 	Location        *time.Location        // calendar of retention and schedules; nil is time.Local

@@ -22,7 +22,7 @@ import (
 )
 
 // backupRunner builds the runner of the configuration's jobs and targets.
-func (a *app) backupRunner(st *store.Store, rules backup.RuleAdder, reg prometheus.Registerer) (*backup.Runner, error) {
+func (a *app) backupRunner(st *store.Store, rules backup.Granter, reg prometheus.Registerer) (*backup.Runner, error) {
 	b := a.cfg.Backup
 	var recips []age.Recipient
 	for _, r := range b.Recipients {
@@ -374,7 +374,7 @@ func (a *app) restoreListCmd() *cobra.Command {
 	}
 }
 
-var _ backup.RuleAdder = (*authz.Enforcer)(nil)
+var _ backup.Granter = (*authz.Enforcer)(nil)
 
 // checkPassword authenticates a user with their password, for commands a
 // person signs (a manager's approval); one answer for every failure.

@@ -103,16 +103,17 @@ func (f *Files) openMount(m *Mount) (*os.Root, error) {
 	return f.root.OpenRoot(rel(m.Storage))
 }
 
-// createTemp creates a new, empty upload file in .incoming.
-func (f *Files) createTemp(prefix string) (*os.File, string, error) {
+// tempName is a new, random name for an upload file in .incoming.
+func tempName(prefix string) string {
 	var b [12]byte
 	rand.Read(b[:])
-	name := sanitizePrefix(prefix) + "-" + hex.EncodeToString(b[:]) + ".part"
-	file, err := f.incoming.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
-	if err != nil {
-		return nil, "", err
-	}
-	return file, name, nil
+	return sanitizePrefix(prefix) + "-" + hex.EncodeToString(b[:]) + ".part"
+}
+
+// createTemp creates the upload file name (from tempName), new and empty,
+// in .incoming.
+func (f *Files) createTemp(name string) (*os.File, error) {
+	return f.incoming.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 }
 
 func (f *Files) removeTemp(name string) error {

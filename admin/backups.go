@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/store"
 )
@@ -116,16 +115,16 @@ func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *calle
 	return nil
 }
 
-// restoreError answers the backup package's errors.
+// restoreError answers the errors of restore requests.
 func restoreError(err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fail(http.StatusNotFound, "", "%v", err)
-	case errors.Is(err, backup.ErrInvalid):
+	case errors.Is(err, store.ErrRestoreInvalid):
 		return fail(http.StatusUnprocessableEntity, "", "%v", err)
-	case errors.Is(err, backup.ErrRefused):
+	case errors.Is(err, store.ErrRestoreRefused):
 		return fail(http.StatusForbidden, "", "%v", err)
-	case errors.Is(err, backup.ErrState):
+	case errors.Is(err, store.ErrRestoreState):
 		return fail(http.StatusConflict, "", "%v", err)
 	}
 	return err

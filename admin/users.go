@@ -247,11 +247,39 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
+	up, err := s.userUpdate(r, u, req)
+	if err != nil {
+		return err
+	}
+	nu, err := s.o.Store.UpdateUser(r.Context(), u.Name, up)
+	if err != nil {
+		return err
+	}
+	if nu.Role != store.RoleAdmin || nu.Status != store.StatusActive {
+		if err := s.o.Store.RevokeTokensOf(r.Context(), nu.Name); err != nil {
+			return err
+		}
+	}
+	// Live sessions keep the rights they logged in with: end them.
+	s.o.Core.KickUser(nu.Name)
+	after, err := s.userOf(r, nu)
+	if err != nil {
+		return err
+	}
+	s.audit(r, c, "admin.user.update", "/api/v1/users/"+nu.Name, before, after)
+	writeJSON(w, http.StatusOK, after)
+	return nil
+}
+
+// userUpdate checks a request's fields and turns them into the store's
+// update of u.
+func (s *Server) userUpdate(r *http.Request, u *store.User, req updateUserRequest) (store.UserUpdate, error) {
 	var up store.UserUpdate
 	role, dept, clients := u.Role, u.Department, u.Clients
+	var err error
 	if req.Role != nil {
 		if role, err = store.ParseRole(*req.Role); err != nil {
-			return badField("role", "%v", err)
+			return up, badField("role", "%v", err)
 		}
 		up.Role = &role
 	}
@@ -265,10 +293,16 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if req.Role != nil || req.Department != nil || req.Clients != nil {
 		ids, err := s.checkAssignments(r, role, dept, clients)
 		if err != nil {
-			return err
+			return up, err
 		}
 		up.Clients = &ids
 	}
+	return up, accessUpdate(req, &up)
+}
+
+// accessUpdate adds to up what a request changes of when and from where
+// the user may log in: status, expiry and allowed addresses.
+func accessUpdate(req updateUserRequest, up *store.UserUpdate) error {
 	if req.Status != nil {
 		st := store.Status(*req.Status)
 		if st != store.StatusActive && st != store.StatusDisabled {
@@ -294,23 +328,6 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 		}
 		up.AllowedCIDRs = &ps
 	}
-	nu, err := s.o.Store.UpdateUser(r.Context(), u.Name, up)
-	if err != nil {
-		return err
-	}
-	if nu.Role != store.RoleAdmin || nu.Status != store.StatusActive {
-		if err := s.o.Store.RevokeTokensOf(r.Context(), nu.Name); err != nil {
-			return err
-		}
-	}
-	// Live sessions keep the rights they logged in with: end them.
-	s.o.Core.KickUser(nu.Name)
-	after, err := s.userOf(r, nu)
-	if err != nil {
-		return err
-	}
-	s.audit(r, c, "admin.user.update", "/api/v1/users/"+nu.Name, before, after)
-	writeJSON(w, http.StatusOK, after)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -218,6 +219,23 @@ func (e *Enforcer) AddRule(ctx context.Context, r Rule) error {
 		return err
 	}
 	return e.Reload(ctx)
+}
+
+// GrantTree lets u list and read the folder dir (a storage path) and
+// everything under it, and list dir's parent folder; a rule already
+// there is kept. A finished restore grants its requester the restored
+// files this way.
+func (e *Enforcer) GrantTree(ctx context.Context, u *store.User, dir string) error {
+	subject := SubjectOf(u).Principal // names match in lower case
+	for _, r := range []Rule{
+		{Subject: subject, Object: path.Dir(dir) + "/", Actions: "list", Effect: Allow},
+		{Subject: subject, Object: dir + "/**", Actions: "list|read", Effect: Allow},
+	} {
+		if err := e.AddRule(ctx, r); err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return nil
 }
 
 // RemoveRule deletes a rule, then reloads.

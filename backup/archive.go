@@ -151,105 +151,136 @@ type visitor struct {
 // and sha256 digests, and the same deletions. It returns the manifest;
 // any mismatch is an error.
 func readArchive(r io.Reader, ids []age.Identity, v visitor) (Manifest, error) {
-	var m Manifest
-	var deleted []string
-	fn := v.entry
 	dr, err := age.Decrypt(r, ids...)
 	if err != nil {
-		return m, fmt.Errorf("backup: decrypt: %w", err)
+		return Manifest{}, fmt.Errorf("backup: decrypt: %w", err)
 	}
 	zr, err := zstd.NewReader(dr)
 	if err != nil {
-		return m, fmt.Errorf("backup: decompress: %w", err)
+		return Manifest{}, fmt.Errorf("backup: decompress: %w", err)
 	}
 	defer zr.Close()
-	tr := tar.NewReader(zr)
-	seen := map[string]Entry{}
-	gotManifest := false
-	buf := make([]byte, 256<<10)
+	a := &archiveReader{tr: tar.NewReader(zr), v: v, seen: map[string]Entry{}, buf: make([]byte, 256<<10)}
 	for {
-		hdr, err := tr.Next()
+		hdr, err := a.tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return m, fmt.Errorf("backup: read archive: %w", err)
+			return a.m, fmt.Errorf("backup: read archive: %w", err)
 		}
-		if gotManifest {
-			return m, fmt.Errorf("backup: entry %q after the manifest", hdr.Name)
+		if err := a.next(hdr); err != nil {
+			return a.m, err
 		}
-		if hdr.Name == deletedName {
-			if deleted != nil || len(seen) > 0 {
-				return m, fmt.Errorf("backup: %s is not the first entry", deletedName)
-			}
-			if err := json.NewDecoder(io.LimitReader(tr, 1<<30)).Decode(&deleted); err != nil {
-				return m, fmt.Errorf("backup: %s: %w", deletedName, err)
-			}
-			if deleted == nil {
-				deleted = []string{}
-			}
-			for _, p := range deleted {
-				if err := checkStoragePath(p); err != nil {
-					return m, err
-				}
-			}
-			if v.deleted != nil {
-				if err := v.deleted(deleted); err != nil {
-					return m, err
-				}
-			}
-			continue
-		}
-		if hdr.Name == manifestName {
-			if err := json.NewDecoder(io.LimitReader(tr, 1<<30)).Decode(&m); err != nil {
-				return m, fmt.Errorf("backup: manifest: %w", err)
-			}
-			gotManifest = true
-			continue
-		}
-		e := Entry{Path: "/" + trimSlash(hdr.Name), MTime: hdr.ModTime.UTC()}
-		if err := checkStoragePath(e.Path); err != nil {
-			return m, err
-		}
-		if _, dup := seen[e.Path]; dup {
-			return m, fmt.Errorf("backup: %s appears twice", e.Path)
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			e.Dir = true
-			if fn != nil {
-				if err := fn(e, nil); err != nil {
-					return m, err
-				}
-			}
-		case tar.TypeReg:
-			h := sha256.New()
-			var body io.Reader = io.TeeReader(tr, h)
-			if fn != nil {
-				err = fn(e, body)
-			}
-			if err == nil {
-				_, err = io.CopyBuffer(io.Discard, body, buf) // what fn did not read
-			}
-			if err != nil {
-				return m, err
-			}
-			e.Size, e.SHA256 = hdr.Size, hex.EncodeToString(h.Sum(nil))
-		default:
-			return m, fmt.Errorf("backup: %s: unexpected entry type %q", e.Path, hdr.Typeflag)
-		}
-		seen[e.Path] = e
 	}
-	if !gotManifest {
-		return m, errors.New("backup: the archive has no manifest: it is incomplete")
+	return a.m, a.check()
+}
+
+// archiveReader is what readArchive knows of an archive as it reads it.
+type archiveReader struct {
+	tr          *tar.Reader
+	v           visitor
+	buf         []byte
+	m           Manifest
+	gotManifest bool
+	deleted     []string         // nil until the deletions were read
+	seen        map[string]Entry // the files and folders read so far
+}
+
+// next reads the entry of hdr: the deletions (first), the manifest
+// (last), or a file or folder.
+func (a *archiveReader) next(hdr *tar.Header) error {
+	if a.gotManifest {
+		return fmt.Errorf("backup: entry %q after the manifest", hdr.Name)
 	}
-	if deleted == nil {
-		return m, fmt.Errorf("backup: the archive has no %s", deletedName)
+	switch hdr.Name {
+	case deletedName:
+		return a.readDeleted()
+	case manifestName:
+		if err := json.NewDecoder(io.LimitReader(a.tr, 1<<30)).Decode(&a.m); err != nil {
+			return fmt.Errorf("backup: manifest: %w", err)
+		}
+		a.gotManifest = true
+		return nil
 	}
-	if !slices.Equal(deleted, m.Deleted) && !(len(deleted) == 0 && len(m.Deleted) == 0) {
-		return m, errors.New("backup: the deletions differ from the manifest's")
+	return a.readEntry(hdr)
+}
+
+// readDeleted reads the list of deleted paths, which must come first,
+// and passes it to the visitor.
+func (a *archiveReader) readDeleted() error {
+	if a.deleted != nil || len(a.seen) > 0 {
+		return fmt.Errorf("backup: %s is not the first entry", deletedName)
 	}
-	return m, checkAgainst(m, seen)
+	if err := json.NewDecoder(io.LimitReader(a.tr, 1<<30)).Decode(&a.deleted); err != nil {
+		return fmt.Errorf("backup: %s: %w", deletedName, err)
+	}
+	if a.deleted == nil {
+		a.deleted = []string{}
+	}
+	for _, p := range a.deleted {
+		if err := checkStoragePath(p); err != nil {
+			return err
+		}
+	}
+	if a.v.deleted != nil {
+		return a.v.deleted(a.deleted)
+	}
+	return nil
+}
+
+// readEntry passes a file or folder to the visitor, hashing a file's
+// data whether or not the visitor reads it.
+func (a *archiveReader) readEntry(hdr *tar.Header) error {
+	fn := a.v.entry
+	e := Entry{Path: "/" + trimSlash(hdr.Name), MTime: hdr.ModTime.UTC()}
+	if err := checkStoragePath(e.Path); err != nil {
+		return err
+	}
+	if _, dup := a.seen[e.Path]; dup {
+		return fmt.Errorf("backup: %s appears twice", e.Path)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		e.Dir = true
+		if fn != nil {
+			if err := fn(e, nil); err != nil {
+				return err
+			}
+		}
+	case tar.TypeReg:
+		h := sha256.New()
+		var body io.Reader = io.TeeReader(a.tr, h)
+		var err error
+		if fn != nil {
+			err = fn(e, body)
+		}
+		if err == nil {
+			_, err = io.CopyBuffer(io.Discard, body, a.buf) // what fn did not read
+		}
+		if err != nil {
+			return err
+		}
+		e.Size, e.SHA256 = hdr.Size, hex.EncodeToString(h.Sum(nil))
+	default:
+		return fmt.Errorf("backup: %s: unexpected entry type %q", e.Path, hdr.Typeflag)
+	}
+	a.seen[e.Path] = e
+	return nil
+}
+
+// check compares what was read with the manifest, once the archive ended.
+func (a *archiveReader) check() error {
+	if !a.gotManifest {
+		return errors.New("backup: the archive has no manifest: it is incomplete")
+	}
+	if a.deleted == nil {
+		return fmt.Errorf("backup: the archive has no %s", deletedName)
+	}
+	if !slices.Equal(a.deleted, a.m.Deleted) && !(len(a.deleted) == 0 && len(a.m.Deleted) == 0) {
+		return errors.New("backup: the deletions differ from the manifest's")
+	}
+	return checkAgainst(a.m, a.seen)
 }
 
 func checkAgainst(m Manifest, seen map[string]Entry) error {

@@ -15,35 +15,28 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/oaq/custodia/authz"
-	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
-// Errors of restore requests, for callers that answer them (the admin
-// API); every error wraps one of them or a store error.
-var (
-	ErrInvalid = errors.New("invalid restore request") // bad input
-	ErrRefused = errors.New("not allowed")             // this person may not do this
-	ErrState   = errors.New("wrong state")             // not waiting for this step
-)
+// Errors of restore requests wrap store.ErrRestoreInvalid,
+// store.ErrRestoreRefused or store.ErrRestoreState, or another store error.
 
 func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", store.ErrRestoreInvalid, fmt.Sprintf(format, a...))
 }
 
 func refused(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", store.ErrRestoreRefused, fmt.Sprintf(format, a...))
 }
 
 func badState(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrState, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", store.ErrRestoreState, fmt.Sprintf(format, a...))
 }
 
-// RuleAdder grants the requester read access to a restored folder
-// (authz.Enforcer).
-type RuleAdder interface {
-	AddRule(ctx context.Context, r authz.Rule) error
+// Granter lets a user list and read a restored folder (dir, a storage
+// path such as /restores/r-…) and see it in its parent (authz.Enforcer).
+type Granter interface {
+	GrantTree(ctx context.Context, u *store.User, dir string) error
 }
 
 // Request records a request to restore the files of backup id under
@@ -89,12 +82,12 @@ func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester stri
 func (r *Runner) approverFor(prefix string) (department string, err error) {
 	parts := strings.Split(strings.TrimPrefix(prefix, "/"), "/")
 	switch {
-	case "/"+parts[0] == storage.AreaDepartments && len(parts) >= 2:
+	case "/"+parts[0] == store.AreaDepartments && len(parts) >= 2:
 		return parts[1], nil
-	case "/"+parts[0] == storage.AreaDepartments:
+	case "/"+parts[0] == store.AreaDepartments:
 		return "", invalid("path %s spans every department: name one department's folder, "+
 			"whose manager approves (e.g. /departments/operaciones)", prefix)
-	case "/"+parts[0] == storage.AreaClients || "/"+parts[0] == storage.AreaDossiers:
+	case "/"+parts[0] == store.AreaClients || "/"+parts[0] == store.AreaDossiers:
 		if len(r.o.ClientApprovers) == 0 {
 			return "", invalid("path %s is a client folder, and no manager approves those: "+
 				"name them in backup.client_approvers", prefix)
@@ -141,7 +134,7 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 }
 
 // RestoreDir is the storage folder of a request's restored files.
-func RestoreDir(id string) string { return path.Join(storage.AreaRestores, id) }
+func RestoreDir(id string) string { return path.Join(store.AreaRestores, id) }
 
 // Restore runs an approved request: it decrypts the backup's chain (its
 // full backup, then each incremental) with the identities, and writes the
@@ -164,7 +157,7 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q 
 	if err != nil {
 		return q, 0, err
 	}
-	areas := filepath.Join(r.o.FilesDir, filepath.FromSlash(tarName(storage.AreaRestores)))
+	areas := filepath.Join(r.o.FilesDir, filepath.FromSlash(tarName(store.AreaRestores)))
 	final := filepath.Join(areas, id)
 	if _, err := os.Lstat(final); err == nil {
 		return q, 0, badState("%s already exists: a restore never writes over files", RestoreDir(id))
@@ -278,14 +271,8 @@ func (r *Runner) grant(ctx context.Context, q store.RestoreRequest) error {
 	if err != nil {
 		return err
 	}
-	subject := authz.SubjectOf(u).Principal // names match in lower case
-	for _, rule := range []authz.Rule{
-		{Subject: subject, Object: storage.AreaRestores + "/", Actions: "list", Effect: authz.Allow},
-		{Subject: subject, Object: RestoreDir(q.ID) + "/**", Actions: "list|read", Effect: authz.Allow},
-	} {
-		if err := r.o.Rules.AddRule(ctx, rule); err != nil && !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("grant %s the restored files: %w", u.Name, err)
-		}
+	if err := r.o.Rules.GrantTree(ctx, u, RestoreDir(q.ID)); err != nil {
+		return fmt.Errorf("grant %s the restored files: %w", u.Name, err)
 	}
 	return nil
 }

@@ -206,7 +206,7 @@ func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
 	past := time.Now().Add(-time.Hour)
 	expired := newUser(t, f.st, "viejo", store.RoleManager, "operaciones")
 	expired.ExpiresAt = &past
-	if _, err := f.r.Approve(ctx, q.ID, expired); !errors.Is(err, ErrRefused) {
+	if _, err := f.r.Approve(ctx, q.ID, expired); !errors.Is(err, store.ErrRestoreRefused) {
 		t.Errorf("an expired manager approved: %v", err)
 	}
 	if _, err := f.r.Approve(ctx, q.ID, f.manager); err != nil {
@@ -231,7 +231,7 @@ func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.r.Approve(ctx, own.ID, f.manager); !errors.Is(err, ErrRefused) {
+	if _, err := f.r.Approve(ctx, own.ID, f.manager); !errors.Is(err, store.ErrRestoreRefused) {
 		t.Errorf("olga approved the request she made as os:olga: %v", err)
 	}
 }

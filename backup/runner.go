@@ -32,7 +32,7 @@ type Options struct {
 	// ClientApprovers are the managers who approve restores of client
 	// folders.
 	ClientApprovers []string
-	Rules           RuleAdder // grants requesters their restored files; nil: admins only
+	Rules           Granter // grants requesters their restored files; nil: admins only
 	Logger          *slog.Logger
 	Now             func() time.Time      // the clock; nil is time.Now
 	Location        *time.Location        // calendar of retention and schedules; nil is time.Local
@@ -117,11 +117,11 @@ func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, erro
 	}
 	var ch changes
 	if kind == Incremental {
-		base, ok, err := r.latest(ctx, j.Name)
+		base, err := r.latest(ctx, j.Name)
 		switch {
 		case err != nil:
 			return b, err
-		case !ok || j.Source == DatabaseSource:
+		case base == nil || j.Source == DatabaseSource:
 			b.Kind = Full
 		default:
 			if ch, err = journal(ctx, r.o.Store, j.Source, base.ThroughSeq, b.ThroughSeq); err != nil {
@@ -160,25 +160,25 @@ func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, erro
 	return b, nil
 }
 
-// latest is the job's newest ok backup.
-func (r *Runner) latest(ctx context.Context, job string) (store.Backup, bool, error) {
+// latest is the job's newest ok backup, nil when it has none.
+func (r *Runner) latest(ctx context.Context, job string) (*store.Backup, error) {
 	bs, err := r.o.Store.Backups(ctx, job)
 	if err != nil {
-		return store.Backup{}, false, err
+		return nil, err
 	}
 	for i := len(bs) - 1; i >= 0; i-- {
 		if bs[i].Status == store.BackupOK {
-			return bs[i], true, nil
+			return &bs[i], nil
 		}
 	}
-	return store.Backup{}, false, nil
+	return nil, nil
 }
 
 // write makes the archive on the local target, then copies it to every
 // remote one; on any failure no copy is left.
 func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) error {
 	name := archiveName(j.Name, b.ID)
-	f, commit, abort, err := r.o.Local.create(name)
+	out, err := r.o.Local.create(name)
 	if err != nil {
 		return err
 	}
@@ -190,9 +190,9 @@ func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) 
 		}
 		sort.Strings(m.Deleted)
 	}
-	aw, err := newArchiveWriter(f, r.o.Recipients, m)
+	aw, err := newArchiveWriter(out.f, r.o.Recipients, m)
 	if err != nil {
-		abort()
+		out.abort()
 		return err
 	}
 	switch {
@@ -205,11 +205,11 @@ func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) 
 	}
 	if err != nil {
 		aw.abort()
-		abort()
+		out.abort()
 		return err
 	}
 	if m, err = aw.close(); err != nil {
-		abort()
+		out.abort()
 		return err
 	}
 	b.Size, b.SHA256 = aw.out.n, aw.out.digest()
@@ -219,7 +219,7 @@ func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) 
 			b.Bytes += e.Size
 		}
 	}
-	if err := commit(b.SHA256); err != nil {
+	if err := out.commit(b.SHA256); err != nil {
 		return err
 	}
 	done := []string{r.o.Local.Name()}

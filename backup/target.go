@@ -25,38 +25,51 @@ func checksumLine(sum, name string) []byte { return []byte(sum + "  " + path.Bas
 // Local is the local target: a folder of the server's disk.
 type Local struct{ Dir string }
 
-// create opens a temporary file for an archive; commit makes it the
+// create opens a temporary file for an archive; its commit makes it the
 // archive (and writes its checksum), only once it is whole on disk.
-func (l Local) create(name string) (*os.File, func(sum string) error, func(), error) {
+func (l Local) create(name string) (*localArchive, error) {
 	final := filepath.Join(l.Dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return nil, nil, nil, fmt.Errorf("backup: local target: %w", err)
+		return nil, fmt.Errorf("backup: local target: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".*.part")
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("backup: local target: %w", err)
+		return nil, fmt.Errorf("backup: local target: %w", err)
 	}
-	abort := func() { f.Close(); os.Remove(f.Name()) }
-	commit := func(sum string) error {
-		if err := f.Sync(); err != nil {
-			abort()
-			return fmt.Errorf("backup: local target: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("backup: local target: %w", err)
-		}
-		if err := os.Rename(f.Name(), final); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("backup: local target: %w", err)
-		}
-		if err := writeFileSync(final+".sha256", checksumLine(sum, name)); err != nil {
-			os.Remove(final)
-			return err
-		}
-		return syncDir(filepath.Dir(final))
+	return &localArchive{f: f, name: name, final: final}, nil
+}
+
+// localArchive is an archive being written to the local target.
+type localArchive struct {
+	f     *os.File // the temporary file
+	name  string   // the archive's name (archiveName)
+	final string   // its path once committed
+}
+
+// abort removes the temporary file.
+func (a *localArchive) abort() { a.f.Close(); os.Remove(a.f.Name()) }
+
+// commit makes the temporary file the archive, durably, and writes its
+// checksum sum beside it.
+func (a *localArchive) commit(sum string) error {
+	f := a.f
+	if err := f.Sync(); err != nil {
+		a.abort()
+		return fmt.Errorf("backup: local target: %w", err)
 	}
-	return f, commit, abort, nil
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("backup: local target: %w", err)
+	}
+	if err := os.Rename(f.Name(), a.final); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("backup: local target: %w", err)
+	}
+	if err := writeFileSync(a.final+".sha256", checksumLine(sum, a.name)); err != nil {
+		os.Remove(a.final)
+		return err
+	}
+	return syncDir(filepath.Dir(a.final))
 }
 
 // Open reads an archive.

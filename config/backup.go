@@ -117,48 +117,66 @@ func (c Config) validateBackup() Problems {
 			add("backup.client_approvers", "an empty name")
 		}
 	}
-	if s := c.Backup.SFTP; s.Address != "" {
-		if err := checkListen(s.Address); err != nil || strings.HasPrefix(s.Address, ":") {
-			add("backup.sftp.address", "%q: want host:port", s.Address)
-		}
-		if s.User == "" {
-			add("backup.sftp.user", "the off-site target needs a user")
-		}
-		if s.Key == "" {
-			add("backup.sftp.key", "the off-site target needs a private key file (key authentication only)")
-		}
-		if s.HostKey == "" {
-			add("backup.sftp.host_key", "pin the server's host key (a known_hosts line's key: ssh-ed25519 AAAA…)")
-		}
-	}
+	ps = append(ps, c.validateBackupSFTP()...)
 	for _, name := range c.Backup.JobNames() {
-		j := c.Backup.Jobs[name]
-		key := "backup.jobs." + name
-		if !validDepartment(name) {
-			add(key, "job name %q: use lower-case letters, digits and '-'", name)
-		}
-		if j.Source != "database" && (!strings.HasPrefix(j.Source, "/") || path.Clean(j.Source) != j.Source ||
-			!(inArea(j.Source, "/clients") || inArea(j.Source, "/dossiers") || inArea(j.Source, "/departments"))) {
-			add(key+".source", "%q: want database, or a storage folder under /clients, /dossiers or /departments", j.Source)
-		}
-		for field, expr := range map[string]string{"full": j.Full, "incremental": j.Incremental} {
-			if Scheduled(expr) {
-				if s, err := cron.ParseStandard(expr); err != nil {
-					add(key+"."+field, "%q: want a cron expression such as \"0 2 * * *\": %v", expr, err)
-				} else if s.Next(time.Now()).IsZero() {
-					add(key+"."+field, "%q never fires (no such date)", expr)
-				}
+		ps = append(ps, validateJob(name, c.Backup.Jobs[name])...)
+	}
+	return ps
+}
+
+// validateBackupSFTP checks the off-site SFTP target, when one is set.
+func (c Config) validateBackupSFTP() Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
+	s := c.Backup.SFTP
+	if s.Address == "" {
+		return nil
+	}
+	if err := checkListen(s.Address); err != nil || strings.HasPrefix(s.Address, ":") {
+		add("backup.sftp.address", "%q: want host:port", s.Address)
+	}
+	if s.User == "" {
+		add("backup.sftp.user", "the off-site target needs a user")
+	}
+	if s.Key == "" {
+		add("backup.sftp.key", "the off-site target needs a private key file (key authentication only)")
+	}
+	if s.HostKey == "" {
+		add("backup.sftp.host_key", "pin the server's host key (a known_hosts line's key: ssh-ed25519 AAAA…)")
+	}
+	return ps
+}
+
+// validateJob checks one backup job: its name, source, schedules and
+// retention.
+func validateJob(name string, j Job) Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
+	key := "backup.jobs." + name
+	if !validDepartment(name) {
+		add(key, "job name %q: use lower-case letters, digits and '-'", name)
+	}
+	if j.Source != "database" && (!strings.HasPrefix(j.Source, "/") || path.Clean(j.Source) != j.Source ||
+		!(inArea(j.Source, "/clients") || inArea(j.Source, "/dossiers") || inArea(j.Source, "/departments"))) {
+		add(key+".source", "%q: want database, or a storage folder under /clients, /dossiers or /departments", j.Source)
+	}
+	for field, expr := range map[string]string{"full": j.Full, "incremental": j.Incremental} {
+		if Scheduled(expr) {
+			if s, err := cron.ParseStandard(expr); err != nil {
+				add(key+"."+field, "%q: want a cron expression such as \"0 2 * * *\": %v", expr, err)
+			} else if s.Next(time.Now()).IsZero() {
+				add(key+"."+field, "%q never fires (no such date)", expr)
 			}
 		}
-		if j.Source == "database" && Scheduled(j.Incremental) {
-			add(key+".incremental", "the database job takes full snapshots only")
-		}
-		if j.KeepDaily < 0 || j.KeepMonthly < 0 || j.KeepYearly < 0 {
-			add(key, "keep_daily, keep_monthly and keep_yearly must be 0 or more")
-		}
-		if j.KeepDaily+j.KeepMonthly+j.KeepYearly == 0 {
-			add(key, "keeps nothing: set keep_daily, keep_monthly or keep_yearly")
-		}
+	}
+	if j.Source == "database" && Scheduled(j.Incremental) {
+		add(key+".incremental", "the database job takes full snapshots only")
+	}
+	if j.KeepDaily < 0 || j.KeepMonthly < 0 || j.KeepYearly < 0 {
+		add(key, "keep_daily, keep_monthly and keep_yearly must be 0 or more")
+	}
+	if j.KeepDaily+j.KeepMonthly+j.KeepYearly == 0 {
+		add(key, "keeps nothing: set keep_daily, keep_monthly or keep_yearly")
 	}
 	return ps
 }

@@ -207,6 +207,22 @@ func Load(file string, environ []string) (Config, error) {
 // Validate checks every key and returns all problems.
 func (c Config) Validate() Problems {
 	var ps Problems
+	ps = append(ps, c.validateBasics()...)
+	ps = append(ps, c.validateServers()...)
+	ps = append(ps, c.validateTLS()...)
+	ps = append(ps, c.validateFTP()...)
+	ps = append(ps, c.validateHooks()...)
+	ps = append(ps, c.validateBackup()...)
+	ps = append(ps, c.validateWebDAV()...)
+	ps = append(ps, c.validateLimits()...)
+	sortProblems(ps)
+	return ps
+}
+
+// validateBasics checks the data dir, the organization, the departments
+// and the log settings.
+func (c Config) validateBasics() Problems {
+	var ps Problems
 	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 	if strings.TrimSpace(c.DataDir) == "" {
 		add("data_dir", "must not be empty")
@@ -235,6 +251,14 @@ func (c Config) Validate() Problems {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		add("log_format", "%q: want text or json", c.LogFormat)
 	}
+	return ps
+}
+
+// validateServers checks the listen addresses, the SFTP server's host
+// key, timeouts and tries, and the admin API's token lifetime.
+func (c Config) validateServers() Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 	for key, v := range map[string]string{
 		"sftp.listen": c.SFTP.Listen, "ftp.listen": c.FTP.Listen, "ftp.implicit_listen": c.FTP.ImplicitListen,
 		"webdav.listen": c.WebDAV.Listen, "admin.listen": c.Admin.Listen,
@@ -248,21 +272,20 @@ func (c Config) Validate() Problems {
 			add("sftp.host_key", "%q cannot be read", c.SFTP.HostKey)
 		}
 	}
-	positive := func(key string, d Duration) {
-		if d.Duration <= 0 {
-			add(key, "must be a positive duration")
-		}
-	}
-	positive("sftp.idle_timeout", c.SFTP.IdleTimeout)
-	positive("sftp.login_timeout", c.SFTP.LoginTimeout)
-	positive("admin.token_ttl", c.Admin.TokenTTL)
+	ps = append(ps, positive("sftp.idle_timeout", c.SFTP.IdleTimeout)...)
+	ps = append(ps, positive("sftp.login_timeout", c.SFTP.LoginTimeout)...)
+	ps = append(ps, positive("admin.token_ttl", c.Admin.TokenTTL)...)
 	if c.SFTP.MaxAuthTries < 1 || c.SFTP.MaxAuthTries > 20 {
 		add("sftp.max_auth_tries", "%d: want 1 to 20", c.SFTP.MaxAuthTries)
 	}
-	ps = append(ps, c.validateTLS()...)
-	ps = append(ps, c.validateFTP()...)
-	ps = append(ps, c.validateHooks()...)
-	ps = append(ps, c.validateBackup()...)
+	return ps
+}
+
+// validateWebDAV checks the WebDAV server's TLS switch and desktop-file
+// policy.
+func (c Config) validateWebDAV() Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 	if c.WebDAV.TLS != "on" && c.WebDAV.TLS != TLSOff {
 		add("webdav.tls", "%q: want on or off", c.WebDAV.TLS)
 	}
@@ -271,6 +294,13 @@ func (c Config) Validate() Problems {
 	default:
 		add("webdav.desktop_files", "%q: want discard, refuse or store", c.WebDAV.DesktopFiles)
 	}
+	return ps
+}
+
+// validateLimits checks the connection limits and the defender.
+func (c Config) validateLimits() Problems {
+	var ps Problems
+	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 	if c.Limits.MaxConnections < 0 {
 		add("limits.max_connections", "%d: want 0 (no limit) or more", c.Limits.MaxConnections)
 	}
@@ -281,11 +311,18 @@ func (c Config) Validate() Problems {
 		if c.Defender.MaxFailures < 1 {
 			add("defender.max_failures", "%d: want at least 1", c.Defender.MaxFailures)
 		}
-		positive("defender.window", c.Defender.Window)
-		positive("defender.ban_time", c.Defender.BanTime)
+		ps = append(ps, positive("defender.window", c.Defender.Window)...)
+		ps = append(ps, positive("defender.ban_time", c.Defender.BanTime)...)
 	}
-	sortProblems(ps)
 	return ps
+}
+
+// positive is the problem of a duration that is not positive, if it is not.
+func positive(key string, d Duration) Problems {
+	if d.Duration <= 0 {
+		return Problems{{key, "must be a positive duration"}}
+	}
+	return nil
 }
 
 func sortProblems(ps Problems) {

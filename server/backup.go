@@ -9,6 +9,7 @@ import (
 	"filippo.io/age"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/store"
@@ -35,7 +36,7 @@ func (s *Server) startBackups(ctx context.Context, r *backup.Runner) {
 }
 
 // BackupRunner builds the runner of the configuration's jobs and targets.
-func BackupRunner(cfg config.Config, st *store.Store, rules backup.RuleAdder, reg prometheus.Registerer, log *slog.Logger) (*backup.Runner, error) {
+func BackupRunner(cfg config.Config, st *store.Store, rules backup.Granter, reg prometheus.Registerer, log *slog.Logger) (*backup.Runner, error) {
 	b := cfg.Backup
 	var recips []age.Recipient
 	for _, r := range b.Recipients {
@@ -71,3 +72,5 @@ func BackupRunner(cfg config.Config, st *store.Store, rules backup.RuleAdder, re
 		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules, Logger: log, Metrics: reg,
 	}), nil
 }
+
+var _ backup.Granter = (*authz.Enforcer)(nil)

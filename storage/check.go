@@ -58,16 +58,22 @@ func (v *View) Check(ctx context.Context, act authz.Action, name string) error {
 	return v.authorize(ctx, op, act, t, act == authz.Mkdir)
 }
 
+// DiskSpace is what View.Space reports, in bytes.
+type DiskSpace struct {
+	Free uint64 // available to the server
+	Used uint64
+}
+
 // Space reports the free and used bytes of the filesystem that holds the
 // files (WebDAV's quota properties, which Windows shows for a mapped
 // drive).
-func (v *View) Space() (free, used uint64, err error) {
+func (v *View) Space() (DiskSpace, error) {
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(v.files.inDir.Fd()), &st); err != nil {
-		return 0, 0, fmt.Errorf("storage: statfs: %w", err)
+		return DiskSpace{}, fmt.Errorf("storage: statfs: %w", err)
 	}
 	bs := uint64(st.Bsize)
-	return st.Bavail * bs, (st.Blocks - st.Bfree) * bs, nil
+	return DiskSpace{Free: st.Bavail * bs, Used: (st.Blocks - st.Bfree) * bs}, nil
 }
 
 // StoragePath maps a virtual path of the view to its storage path,

@@ -10,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/oaq/custodia/store"
 )
 
 const incomingDir = ".incoming"
@@ -63,13 +65,13 @@ func OpenFiles(dir string, departments []string) (*Files, error) {
 }
 
 func (f *Files) init(departments []string) error {
-	for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments, AreaRestores} {
+	for _, a := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
 		if err := f.root.MkdirAll(rel(a), dirMode); err != nil {
 			return fmt.Errorf("storage: create %s: %w", a, err)
 		}
 	}
 	for _, d := range departments {
-		if err := f.root.MkdirAll(rel(path.Join(AreaDepartments, d)), dirMode); err != nil {
+		if err := f.root.MkdirAll(rel(path.Join(store.AreaDepartments, d)), dirMode); err != nil {
 			return fmt.Errorf("storage: create department %s: %w", d, err)
 		}
 	}
@@ -106,7 +108,7 @@ func (f *Files) Close() error {
 
 // AddClient creates the folders of a new client account.
 func (f *Files) AddClient(id string) error {
-	for _, a := range []string{AreaClients, AreaDossiers} {
+	for _, a := range []string{store.AreaClients, store.AreaDossiers} {
 		if err := f.root.MkdirAll(rel(path.Join(a, id)), dirMode); err != nil {
 			return fmt.Errorf("storage: create %s/%s: %w", a, id, err)
 		}
@@ -120,16 +122,17 @@ func (f *Files) openMount(m *Mount) (*os.Root, error) {
 	return f.root.OpenRoot(rel(m.Storage))
 }
 
-// createTemp creates a new, empty upload file in .incoming.
-func (f *Files) createTemp(prefix string) (*os.File, string, error) {
+// tempName is a new, random name for an upload file in .incoming.
+func tempName(prefix string) string {
 	var b [12]byte
 	rand.Read(b[:])
-	name := sanitizePrefix(prefix) + "-" + hex.EncodeToString(b[:]) + ".part"
-	file, err := f.incoming.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
-	if err != nil {
-		return nil, "", err
-	}
-	return file, name, nil
+	return sanitizePrefix(prefix) + "-" + hex.EncodeToString(b[:]) + ".part"
+}
+
+// createTemp creates the upload file name (from tempName), new and empty,
+// in .incoming.
+func (f *Files) createTemp(name string) (*os.File, error) {
+	return f.incoming.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 }
 
 func (f *Files) removeTemp(name string) error {

@@ -7,14 +7,6 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
-// Storage areas under files/.
-const (
-	AreaClients     = "/clients"
-	AreaDossiers    = "/dossiers"
-	AreaDepartments = "/departments"
-	AreaRestores    = "/restores" // restored backups, one folder per restore request
-)
-
 // Mount maps a virtual folder of a user's view onto a storage path.
 type Mount struct {
 	Virtual string // "/ACME"
@@ -32,17 +24,17 @@ func MountsFor(u *store.User, allClients []string) []Mount {
 	}
 	switch u.Role {
 	case store.RoleClient:
-		perClient(AreaClients, u.Clients)
+		perClient(store.AreaClients, u.Clients)
 	case store.RoleCorrespondent:
-		perClient(AreaDossiers, u.Clients)
+		perClient(store.AreaDossiers, u.Clients)
 	case store.RoleStaff, store.RoleManager:
 		if u.Department != "" {
-			ms = append(ms, Mount{Virtual: "/" + u.Department, Storage: path.Join(AreaDepartments, u.Department)})
+			ms = append(ms, Mount{Virtual: "/" + u.Department, Storage: path.Join(store.AreaDepartments, u.Department)})
 		}
 	case store.RolePublisher:
-		perClient(AreaClients, allClients)
+		perClient(store.AreaClients, allClients)
 	case store.RoleAdmin:
-		for _, a := range []string{AreaClients, AreaDossiers, AreaDepartments, AreaRestores} {
+		for _, a := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
 			ms = append(ms, Mount{Virtual: a, Storage: a})
 		}
 	}

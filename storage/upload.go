@@ -77,7 +77,8 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	if err := v.authorize(ctx, "create", act, t, false); err != nil {
 		return nil, err
 	}
-	f, tmp, err := v.files.createTemp(v.session.ID)
+	tmp := tempName(v.session.ID)
+	f, err := v.files.createTemp(tmp)
 	if err != nil {
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}

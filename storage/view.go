@@ -76,10 +76,10 @@ func NewView(ctx context.Context, o ViewOptions) (*View, error) {
 	v.mounts = MountsFor(o.User, o.AllClients)
 	var areas []string
 	if o.User.Role == store.RoleStaff || o.User.Role == store.RoleManager {
-		areas = []string{AreaClients, AreaDossiers}
+		areas = []string{store.AreaClients, store.AreaDossiers}
 	}
 	if o.User.Role != store.RoleAdmin {
-		areas = append(areas, AreaRestores) // granted to whoever asked for a restore
+		areas = append(areas, store.AreaRestores) // granted to whoever asked for a restore
 	}
 	for _, area := range areas {
 		d, err := o.Decider.Decide(ctx, authz.Request{Subject: v.sub, Action: authz.List, Object: area + "/"})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -135,6 +136,16 @@ const (
 	RestoreApproved  = "approved"
 	RestoreDone      = "restored"
 	RestoreFailed    = "failed"
+)
+
+// Errors of restore requests, which the backup runner returns and callers
+// (the admin API) answer; every refusal of a request wraps one of them or
+// another store error. They live here, with RestoreRequest, so that a
+// caller need not import the runner to tell them apart.
+var (
+	ErrRestoreInvalid = errors.New("invalid restore request") // bad input
+	ErrRestoreRefused = errors.New("not allowed")             // this person may not do this
+	ErrRestoreState   = errors.New("wrong state")             // not waiting for this step
 )
 
 // RestoreRequest asks for a backup's files under a storage path to be

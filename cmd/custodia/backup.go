@@ -13,7 +13,6 @@ import (
 	"filippo.io/age"
 	"github.com/spf13/cobra"
 
-	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/server"
@@ -334,8 +333,6 @@ func (a *app) restoreListCmd() *cobra.Command {
 		},
 	}
 }
-
-var _ backup.RuleAdder = (*authz.Enforcer)(nil)
 
 // checkPassword authenticates a user with their password, for commands a
 // person signs (a manager's approval); one answer for every failure.

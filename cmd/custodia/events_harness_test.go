@@ -172,7 +172,7 @@ type Delivery struct {
 	Path   string
 	Header http.Header
 	Body   []byte
-	Event     WireEvent
+	Event  WireEvent
 }
 
 // Receiver is a webhook endpoint: an httptest server on 127.0.0.1 that

@@ -25,15 +25,15 @@ const Password = "Correct-Horse-9-Battery"
 // Gateway is a real gateway on 127.0.0.1:0 over a real SQLite store
 // in a temporary data dir, started the way `custodia serve` starts.
 type Gateway struct {
-	T       testing.TB
-	DataDir string
-	Environ []string
-	Server       *server.Server
-	SFTPAddr    string // SFTP
-	FTPAddr string // explicit FTPS
-	DAVAddr string // WebDAV over HTTPS (plain HTTP with CUSTODIA_WEBDAV_TLS=off)
-	APIAddr string // the admin API, plain HTTP on loopback
-	logs    *syncBuffer
+	T        testing.TB
+	DataDir  string
+	Environ  []string
+	Server   *server.Server
+	SFTPAddr string // SFTP
+	FTPAddr  string // explicit FTPS
+	DAVAddr  string // WebDAV over HTTPS (plain HTTP with CUSTODIA_WEBDAV_TLS=off)
+	APIAddr  string // the admin API, plain HTTP on loopback
+	logs     *syncBuffer
 }
 
 // syncBuffer is the server's log output, written by its goroutines.

@@ -55,9 +55,9 @@ func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 		}
 	}
 	if f.fi.IsDir() {
-		if free, used, err := f.q.view.Space(); err == nil {
-			out[quotaAvailable] = webdav.Property{XMLName: quotaAvailable, InnerXML: []byte(strconv.FormatUint(free, 10))}
-			out[quotaUsed] = webdav.Property{XMLName: quotaUsed, InnerXML: []byte(strconv.FormatUint(used, 10))}
+		if sp, err := f.q.view.Space(); err == nil {
+			out[quotaAvailable] = webdav.Property{XMLName: quotaAvailable, InnerXML: []byte(strconv.FormatUint(sp.Free, 10))}
+			out[quotaUsed] = webdav.Property{XMLName: quotaUsed, InnerXML: []byte(strconv.FormatUint(sp.Used, 10))}
 		}
 	}
 	return out, nil

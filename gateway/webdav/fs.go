@@ -15,22 +15,24 @@ import (
 	"github.com/oaq/custodia/storage"
 )
 
-// fileSystem is x/net/webdav's FileSystem over the request's storage
-// view: every call is a view operation, authorized and audited there.
-type fileSystem struct{}
+// fileSystem is x/net/webdav's FileSystem over one request's storage
+// view: every call is a view operation, authorized and audited there. The
+// handler is built per request, so the request travels here, not in the
+// context.
+type fileSystem struct{ q *request }
 
 var _ webdav.FileSystem = fileSystem{}
 
 // maxDepth bounds the recursion of a collection DELETE.
 const maxDepth = 64
 
-func (fileSystem) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
-	q := requestOf(ctx)
+func (fsys fileSystem) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
+	q := fsys.q
 	return q.note(q.view.Mkdir(ctx, name))
 }
 
-func (fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
-	q := requestOf(ctx)
+func (fsys fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
+	q := fsys.q
 	fi, err := q.view.Stat(ctx, name)
 	if err != nil {
 		return nil, q.note(err)
@@ -44,8 +46,8 @@ func (fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 // x/net/webdav also calls it to clear the target of a COPY or MOVE that
 // overwrites: a file replaced by a file is left for the copy's atomic
 // upload or the rename to replace, so a failed COPY or MOVE loses nothing.
-func (fileSystem) RemoveAll(ctx context.Context, name string) error {
-	q := requestOf(ctx)
+func (fsys fileSystem) RemoveAll(ctx context.Context, name string) error {
+	q := fsys.q
 	if (q.method == "COPY" || q.method == "MOVE") && name != q.src && q.isFile(ctx, name) && q.isFile(ctx, q.src) {
 		return q.note(nil)
 	}
@@ -82,16 +84,16 @@ func (q *request) removeAll(ctx context.Context, name string, depth int) error {
 
 // Rename replaces an existing file atomically (the view checks overwrite);
 // x/net/webdav calls it only for MOVE, after Overwrite was honoured.
-func (fileSystem) Rename(ctx context.Context, from, to string) error {
-	q := requestOf(ctx)
+func (fsys fileSystem) Rename(ctx context.Context, from, to string) error {
+	q := fsys.q
 	return q.note(q.view.Rename(ctx, from, to, true))
 }
 
 // OpenFile opens lazily: x/net/webdav opens every file it lists, for its
 // properties, and a read (with its audit row) happens only when data is
 // read. Writes with O_CREATE|O_TRUNC start an atomic upload.
-func (fileSystem) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode) (webdav.File, error) {
-	q := requestOf(ctx)
+func (fsys fileSystem) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode) (webdav.File, error) {
+	q := fsys.q
 	if flag&os.O_CREATE != 0 {
 		if flag&os.O_TRUNC == 0 {
 			return nil, q.note(&storage.PathError{Op: "open", Path: name, Err: storage.ErrUnsupported})

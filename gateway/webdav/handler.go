@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path"
 	"strings"
 
 	"golang.org/x/net/webdav"
@@ -49,6 +48,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	paths, err := parsePaths(r)
+	if err != nil {
+		st := statusOf(err)
+		http.Error(w, http.StatusText(st), st)
+		return
+	}
 	q := &request{view: view, desktop: s.o.DesktopFiles}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -67,7 +72,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Header.Set("Overwrite", "T")
 		}
 	}
-	if status, body := s.precheck(ctx, q, r); status != 0 {
+	if status, body := s.precheck(ctx, q, r, paths); status != 0 {
 		if body != "" {
 			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 			w.WriteHeader(status)
@@ -77,14 +82,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	src, dst := lockedPaths(r)
+	src, dst := paths.locked(r.Method)
 	q.method, q.src = r.Method, src
-	h := &webdav.Handler{FileSystem: fileSystem{}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
+	h := &webdav.Handler{FileSystem: fileSystem{q: q}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
 		if err != nil {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
 		}
 	}}
-	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q}, r.WithContext(withRequest(ctx, q)))
+	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q}, r.WithContext(ctx))
 }
 
 func options(w http.ResponseWriter) {
@@ -105,8 +110,8 @@ const finiteDepth = `<?xml version="1.0" encoding="utf-8"?>
 // precheck authorizes a request before the handler: the method's action on
 // its path, and for MOVE and COPY on the destination too. It returns the
 // status (and body) of a refusal, or 0.
-func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int, string) {
-	name := r.URL.Path
+func (s *Server) precheck(ctx context.Context, q *request, r *http.Request, p requestPaths) (int, string) {
+	name := p.src
 	v := q.view
 	var err error
 	switch r.Method {
@@ -137,7 +142,7 @@ func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int
 	case "MKCOL":
 		err = v.Check(ctx, authz.Mkdir, name)
 	case "MOVE", "COPY":
-		err = s.checkTransfer(ctx, v, r)
+		err = s.checkTransfer(ctx, v, r, p)
 	case "PROPPATCH", "UNLOCK":
 		// PROPPATCH: the view checks the right to modify when it stores.
 		err = v.Check(ctx, authz.List, name)
@@ -164,12 +169,8 @@ func (s *Server) precheck(ctx context.Context, q *request, r *http.Request) (int
 // folder); an existing file replaced by a file needs overwrite (it is
 // replaced atomically); any other existing target, which x/net/webdav
 // deletes first, needs delete.
-func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Request) error {
-	src := path.Clean("/" + r.URL.Path)
-	dst, err := destination(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Request, p requestPaths) error {
+	src, dst := p.src, p.dst
 	if within(dst, src) || within(src, dst) {
 		// MOVE onto a folder inside itself would delete the source first;
 		// COPY into itself would recurse.
@@ -201,29 +202,48 @@ func (s *Server) checkTransfer(ctx context.Context, v *storage.View, r *http.Req
 	return v.Check(ctx, authz.Write, dst)
 }
 
-// lockedPaths are the virtual paths a request changes, which its locks
-// must allow: COPY changes only its destination, MOVE both ends, the
-// other methods their own path.
-func lockedPaths(r *http.Request) (src, dst string) {
-	src = path.Clean("/" + r.URL.Path)
-	switch r.Method {
-	case "COPY":
-		dst, _ = destination(r)
-		return "", dst
-	case "MOVE":
-		dst, _ = destination(r)
-	}
-	return src, dst
+// requestPaths are a request's virtual paths, parsed once, at the edge,
+// by storage.ParsePath: its own, and for MOVE and COPY the Destination.
+type requestPaths struct {
+	src string // the request's own clean path
+	dst string // the clean Destination; "" but for MOVE and COPY
 }
 
-// destination is the path of the Destination header, which must name this
-// server.
-func destination(r *http.Request) (string, error) {
+// parsePaths parses the request's path and, for MOVE and COPY, its
+// Destination header, which must name this server. A hostile path is
+// storage.ErrInvalidPath, as on the other protocols.
+func parsePaths(r *http.Request) (requestPaths, error) {
+	src, err := storage.ParsePath(r.URL.Path)
+	if err != nil {
+		return requestPaths{}, &storage.PathError{Op: r.Method, Path: "", Err: err}
+	}
+	p := requestPaths{src: src.String()}
+	if r.Method != "MOVE" && r.Method != "COPY" {
+		return p, nil
+	}
 	u, err := url.Parse(r.Header.Get("Destination"))
 	if err != nil || u.Path == "" || (u.Host != "" && u.Host != r.Host) {
-		return "", &storage.PathError{Op: "destination", Path: "", Err: storage.ErrInvalidPath}
+		return requestPaths{}, &storage.PathError{Op: "destination", Path: "", Err: storage.ErrInvalidPath}
 	}
-	return path.Clean("/" + u.Path), nil
+	dst, err := storage.ParsePath(u.Path)
+	if err != nil {
+		return requestPaths{}, &storage.PathError{Op: "destination", Path: "", Err: err}
+	}
+	p.dst = dst.String()
+	return p, nil
+}
+
+// locked returns the virtual paths a request by method changes, which its
+// locks must allow: COPY changes only its destination, MOVE both ends,
+// the other methods their own path.
+func (p requestPaths) locked(method string) (src, dst string) {
+	switch method {
+	case "COPY":
+		return "", p.dst
+	case "MOVE":
+		return p.src, p.dst
+	}
+	return p.src, ""
 }
 
 // within reports whether p is inside folder dir, or is dir.

@@ -1,7 +1,6 @@
 package webdav
 
 import (
-	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -23,17 +22,6 @@ type request struct {
 	mu       sync.Mutex
 	last     error // the last storage call's error, nil when it succeeded
 	ioFailed bool  // a read or write of file data failed
-}
-
-type requestKey struct{}
-
-func withRequest(ctx context.Context, q *request) context.Context {
-	return context.WithValue(ctx, requestKey{}, q)
-}
-
-func requestOf(ctx context.Context) *request {
-	q, _ := ctx.Value(requestKey{}).(*request)
-	return q
 }
 
 // note records the outcome of a storage call and returns err in the form

@@ -10,6 +10,7 @@ import (
 // The OpenAPI document lists exactly the routes the server serves: a route
 // missing from the document, or documented but not served, fails.
 func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`

@@ -303,35 +303,11 @@ func (s *Server) queryAudit(w http.ResponseWriter, r *http.Request, c *caller) e
 	if v.Get("format") == "csv" || r.Header.Get("Accept") == "text/csv" {
 		return writeAuditCSV(w, rows, next)
 	}
-	out := make([]auditJSON, len(rows))
-	for i, e := range rows {
-		out[i] = auditOf(e)
+	if rows == nil {
+		rows = []store.AuditEntry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "next_cursor": next})
+	writeJSON(w, http.StatusOK, map[string]any{"entries": rows, "next_cursor": next})
 	return nil
-}
-
-type auditJSON struct {
-	ID       int64     `json:"id"`
-	At       time.Time `json:"at"`
-	Session  string    `json:"session"`
-	User     string    `json:"user"`
-	Role     string    `json:"role"`
-	Protocol string    `json:"protocol"`
-	Remote   string    `json:"remote"`
-	Action   string    `json:"action"`
-	Path     string    `json:"path"`
-	Storage  string    `json:"storage_path"`
-	Target   string    `json:"target"`
-	Bytes    int64     `json:"bytes"`
-	SHA256   string    `json:"sha256"`
-	Result   string    `json:"result"`
-	Reason   string    `json:"reason"`
-}
-
-func auditOf(e store.AuditEntry) auditJSON {
-	return auditJSON{e.ID, e.At, e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action, e.VPath, e.SPath,
-		e.Target, e.Bytes, e.SHA256, string(e.Result), e.Reason}
 }
 
 func writeAuditCSV(w http.ResponseWriter, rows []store.AuditEntry, next string) error {

@@ -14,42 +14,16 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
-// userJSON is a user as the API shows it: never a password hash.
+// userJSON is a user as the API shows it (store.UserInfo), with the
+// password the server generated when it did, shown once.
 type userJSON struct {
-	Username     string     `json:"username"`
-	Role         store.Role `json:"role"`
-	Department   string     `json:"department"`
-	Clients      []string   `json:"clients"`
-	Status       string     `json:"status"`
-	ExpiresAt    *time.Time `json:"expires_at"`
-	AllowedCIDRs []string   `json:"allowed_cidrs"`
-	HasPassword  bool       `json:"has_password"`
-	Keys         []string   `json:"keys"` // fingerprints
-	CreatedAt    time.Time  `json:"created_at"`
-	LastLoginAt  *time.Time `json:"last_login_at"`
-	Password     string     `json:"password,omitempty"` // generated, shown once
+	store.UserInfo
+	Password string `json:"password,omitempty"`
 }
 
 func (s *Server) userOf(r *http.Request, u *store.User) (userJSON, error) {
-	out := userJSON{
-		Username: u.Name, Role: u.Role, Department: u.Department, Clients: u.Clients, Status: string(u.Status),
-		ExpiresAt: u.ExpiresAt, HasPassword: u.PasswordHash != "", CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt,
-		AllowedCIDRs: []string{}, Keys: []string{},
-	}
-	if out.Clients == nil {
-		out.Clients = []string{}
-	}
-	for _, p := range u.AllowedCIDRs {
-		out.AllowedCIDRs = append(out.AllowedCIDRs, p.String())
-	}
-	keys, err := s.o.Store.KeysOf(r.Context(), u.ID)
-	if err != nil {
-		return out, err
-	}
-	for _, k := range keys {
-		out.Keys = append(out.Keys, k.Fingerprint)
-	}
-	return out, nil
+	info, err := s.o.Store.Info(r.Context(), u)
+	return userJSON{UserInfo: info}, err
 }
 
 // userNamed loads the user of the path, or answers 404.

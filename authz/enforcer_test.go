@@ -30,6 +30,7 @@ func subject(role store.Role, dept string, clients ...string) *Subject {
 }
 
 func TestDefaultRules(t *testing.T) {
+	t.Parallel()
 	e, _ := newEnforcer(t)
 	client := subject(store.RoleClient, "", "ACME")
 	corr := subject(store.RoleCorrespondent, "", "ACME", "BETA")
@@ -78,6 +79,7 @@ func TestDefaultRules(t *testing.T) {
 }
 
 func TestCacheDroppedWhenAnotherProcessChangesRules(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e, st := newEnforcer(t)
@@ -106,6 +108,7 @@ func TestCacheDroppedWhenAnotherProcessChangesRules(t *testing.T) {
 }
 
 func TestRuleValidation(t *testing.T) {
+	t.Parallel()
 	bad := []Rule{
 		{"", "/x/**", "read", Allow},
 		{"staff", "x/**", "read", Allow},

@@ -75,6 +75,7 @@ func (f *restoreFixture) approved(t *testing.T, id, prefix string) string {
 // A folder renamed away before the incremental is gone from a restore of
 // a path below it, as it was at the time of that backup.
 func TestRestoreBelowAFolderRenamedAway(t *testing.T) {
+	t.Parallel()
 	f := newRestoreFixture(t)
 	ctx := t.Context()
 	const ops = "/departments/operaciones"
@@ -107,6 +108,7 @@ func TestRestoreBelowAFolderRenamedAway(t *testing.T) {
 // Two runs of one approved request at once: exactly one restores, the
 // other is refused, and the folder is whole.
 func TestRestoreRunsOnce(t *testing.T) {
+	t.Parallel()
 	f := newRestoreFixture(t)
 	ctx := t.Context()
 	const ops = "/departments/operaciones"
@@ -148,6 +150,7 @@ func TestRestoreRunsOnce(t *testing.T) {
 // A folder above the job's source renamed away, and the source made anew:
 // the incremental's restore holds only what the source holds now.
 func TestIncrementalSeesRenamesAboveTheSource(t *testing.T) {
+	t.Parallel()
 	const src = "/departments/operaciones/reportes/2026"
 	f := newRestoreFixtureOf(t, src)
 	ctx := t.Context()
@@ -188,6 +191,7 @@ func TestIncrementalSeesRenamesAboveTheSource(t *testing.T) {
 // expired manager, and a manager who asked from the CLI as their OS
 // account, cannot approve.
 func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
+	t.Parallel()
 	f := newRestoreFixture(t)
 	ctx := t.Context()
 	put(t, f.view, "/departments/operaciones/a.txt", "a")
@@ -238,6 +242,7 @@ func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
 
 // A second run of a job while one holds it is refused.
 func TestRunRefusedWhileTheJobRuns(t *testing.T) {
+	t.Parallel()
 	f := newRestoreFixture(t)
 	unlock, err := f.r.lockJob("departments")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestRetentionDailyDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	st := openStore(t)
 	local := t.TempDir()
@@ -67,6 +68,7 @@ func TestRetentionDailyDatabase(t *testing.T) {
 }
 
 func TestRetentionMonthlyDossiersSixYears(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	st := openStore(t)
 	filesDir, local := t.TempDir(), t.TempDir()
@@ -101,6 +103,7 @@ func TestRetentionMonthlyDossiersSixYears(t *testing.T) {
 }
 
 func TestRetentionKept(t *testing.T) {
+	t.Parallel()
 	day := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
 	bk := func(id, kind, base string, at time.Time) store.Backup {
 		return store.Backup{ID: id, Job: "j", Kind: kind, Base: base, Status: store.BackupOK, StartedAt: at}

@@ -165,6 +165,7 @@ func newUser(t *testing.T, st *store.Store, name string, role store.Role, dept s
 }
 
 func TestIncrementalFromJournal(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	st := openStore(t)
 	enf, err := authz.New(ctx, st)
@@ -344,6 +345,7 @@ func TestIncrementalFromJournal(t *testing.T) {
 // --- TestArchiveHasNoPlaintext ---
 
 func TestArchiveHasNoPlaintext(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	st := openStore(t)
 	filesDir, local := t.TempDir(), t.TempDir()
@@ -501,6 +503,7 @@ func (f *flakyRemote) Remove(_ context.Context, name string) error {
 }
 
 func TestFailedRemoteNeverCounts(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	st := openStore(t)
 	filesDir, local := t.TempDir(), t.TempDir()

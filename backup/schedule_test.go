@@ -22,6 +22,7 @@ func scheduleRunner(t *testing.T, st *store.Store, now func() time.Time, local s
 // A job's next run follows its schedule; one missed while the server was
 // stopped is due at once.
 func TestSchedulePlans(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
 	tomorrow := time.Date(2026, 3, 6, 1, 30, 0, 0, time.UTC)
 	for _, c := range []struct {
@@ -56,6 +57,7 @@ func TestSchedulePlans(t *testing.T) {
 // Schedule marks runs a stop interrupted as failed, removes their
 // temporary files, and runs the missed backup at once.
 func TestScheduleRecoversAndCatchesUp(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	local := t.TempDir()
 	r := scheduleRunner(t, st, time.Now, local)

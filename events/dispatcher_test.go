@@ -152,7 +152,7 @@ func TestCommandHookReceivesEachEventOnce(t *testing.T) {
 		t.Fatalf("the hook received %d deliveries, want each of the %d events once: %+v", len(got), len(want), got)
 	}
 	for i, d := range got {
-		if d.typ != want[i].typ || d.ev.Type != want[i].typ || d.ev.StoragePath != want[i].path || d.id == "" || d.ev.ID != d.id {
+		if d.typ != want[i].typ || d.ev.Type != want[i].typ || d.ev.SPath != want[i].path || d.id == "" || d.ev.ID != d.id {
 			t.Errorf("delivery %d is %s %+v, want %s of %s with the same id in the environment and the JSON.",
 				i+1, d.typ, d.ev, want[i].typ, want[i].path)
 		}
@@ -253,7 +253,7 @@ func TestHookFilters(t *testing.T) {
 		got := waitLog(t, log, len(want))
 		var paths []string
 		for _, d := range got {
-			paths = append(paths, d.ev.StoragePath)
+			paths = append(paths, d.ev.SPath)
 		}
 		if strings.Join(paths, " ") != strings.Join(want, " ") {
 			t.Errorf("hook %s received %q, want %q.", hook, paths, want)

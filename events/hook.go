@@ -54,17 +54,17 @@ func (h *Hook) matches(e Event) bool {
 	if len(h.Events) > 0 && !slices.Contains(h.Events, e.Type) {
 		return false
 	}
-	if len(h.Roles) > 0 && !slices.Contains(h.Roles, e.Role) {
+	if len(h.Roles) > 0 && !slices.Contains(h.Roles, string(e.Role)) {
 		return false
 	}
 	if len(h.Paths) == 0 {
 		return true
 	}
 	for _, p := range h.Paths {
-		if ok, _ := doublestar.Match(p, e.StoragePath); ok {
+		if ok, _ := doublestar.Match(p, e.SPath); ok {
 			return true
 		}
-		if ok, _ := doublestar.Match(p, e.TargetStorage); ok && e.TargetStorage != "" {
+		if ok, _ := doublestar.Match(p, e.STarget); ok && e.STarget != "" {
 			return true
 		}
 	}

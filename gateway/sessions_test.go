@@ -9,6 +9,7 @@ import (
 )
 
 func TestSessionRegistry(t *testing.T) {
+	t.Parallel()
 	c, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
@@ -228,3 +229,6 @@ func firstAdmin(ctx context.Context, st *store.Store) (string, error) {
 	}
 	return pw, nil
 }
+
+// Files is the server's files tree.
+func (s *Server) Files() *storage.Files { return s.state.Files }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,24 +21,43 @@ const (
 )
 
 // AuditEntry is one row of the append-only audit log: a login, a file
-// operation or a denial. It never holds a password or key material.
+// operation or a denial. It never holds a password or key material. Its
+// JSON is the one shape of an audit row: the admin API, `custodia audit
+// --json` and the events hooks receive (with the event's id and type).
 type AuditEntry struct {
-	ID       int64
-	At       time.Time
-	Session  string
-	User     string
-	Role     Role
-	Protocol string
-	Remote   string
-	Action   string // login, list, read, write, overwrite, delete, rename, mkdir, …
-	VPath    string // the path as the user named it
-	SPath    string // the storage path authorization decided on
-	Target   string // the new virtual path of a rename
-	STarget  string // the new storage path of a rename
-	Bytes    int64
-	SHA256   string // hex, uploads only
-	Result   Result
-	Reason   string // why it was denied or failed
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"` // UTC
+	Session  string    `json:"session"`
+	User     string    `json:"user"`
+	Role     Role      `json:"role"`
+	Protocol string    `json:"protocol"`
+	Remote   string    `json:"remote"`
+	Action   string    `json:"action"`              // login, list, read, write, overwrite, delete, rename, mkdir, …
+	VPath    string    `json:"path"`                // the path as the user named it
+	SPath    string    `json:"storage_path"`        // the storage path authorization decided on
+	Target   string    `json:"target"`              // the new virtual path of a rename
+	STarget  string    `json:"target_storage_path"` // the new storage path of a rename
+	Bytes    int64     `json:"bytes"`
+	SHA256   string    `json:"sha256"` // hex, uploads only
+	Result   Result    `json:"result"`
+	Reason   string    `json:"reason"` // why it was denied or failed
+}
+
+// Text is the row as `custodia audit` prints it: tab-separated columns
+// (time with nanoseconds in UTC, user, role, protocol, remote, action,
+// path, target, bytes, sha256, result, reason), "-" for an empty one.
+func (e AuditEntry) Text() string {
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	return strings.Join([]string{
+		e.At.UTC().Format("2006-01-02T15:04:05.000000000Z07:00"), dash(e.User), dash(string(e.Role)),
+		dash(e.Protocol), dash(e.Remote), e.Action, dash(e.VPath), dash(e.Target), strconv.FormatInt(e.Bytes, 10),
+		dash(e.SHA256), string(e.Result), dash(e.Reason),
+	}, "\t")
 }
 
 type auditRow struct {
@@ -172,7 +192,7 @@ func (r auditRow) entry() (AuditEntry, error) {
 		return AuditEntry{}, fmt.Errorf("store: audit row %d: %w", r.ID, err)
 	}
 	return AuditEntry{
-		ID: r.ID, At: at, Session: r.Session, User: r.User, Role: Role(r.Role), Protocol: r.Protocol,
+		ID: r.ID, At: at.UTC(), Session: r.Session, User: r.User, Role: Role(r.Role), Protocol: r.Protocol,
 		Remote: r.Remote, Action: r.Action, VPath: r.VPath, SPath: r.SPath, Target: r.Target, STarget: r.STarget, Bytes: r.Bytes,
 		SHA256: r.SHA256, Result: Result(r.Result), Reason: r.Reason,
 	}, nil

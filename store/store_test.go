@@ -18,6 +18,7 @@ func openTest(t *testing.T) *Store {
 }
 
 func TestUsersAreCaseInsensitiveAndAssigned(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := openTest(t)
 	if _, err := s.CreateClient(ctx, "ACME", "Acme SA"); err != nil {
@@ -46,6 +47,7 @@ func TestUsersAreCaseInsensitiveAndAssigned(t *testing.T) {
 }
 
 func TestAuditIsAppendOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := openTest(t)
 	if err := s.Audit(ctx, AuditEntry{User: "juan", Action: "login", Result: ResultOK}); err != nil {
@@ -64,6 +66,7 @@ func TestAuditIsAppendOnly(t *testing.T) {
 }
 
 func TestPolicyChangesBumpRevision(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := openTest(t)
 	before, err := s.PolicyRevision(ctx)

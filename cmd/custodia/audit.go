@@ -37,14 +37,7 @@ func (a *app) auditCmd() *cobra.Command {
 				return err
 			}
 			for _, r := range rows {
-				at := r.At.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
-				a.printRow(map[string]any{
-					"id": r.ID, "at": at, "session": r.Session, "user": r.User, "role": r.Role,
-					"protocol": r.Protocol, "remote": r.Remote, "action": r.Action, "path": r.VPath,
-					"storage_path": r.SPath, "target": r.Target, "bytes": r.Bytes, "sha256": r.SHA256,
-					"result": r.Result, "reason": r.Reason,
-				}, at, orDash(r.User), orDash(string(r.Role)), orDash(r.Protocol), orDash(r.Remote), r.Action,
-					orDash(r.VPath), orDash(r.Target), r.Bytes, orDash(r.SHA256), r.Result, orDash(r.Reason))
+				a.printRow(r, r.Text())
 			}
 			return nil
 		},

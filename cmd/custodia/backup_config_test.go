@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oaq/custodia/internal/testkit"
 )
 
 // configFile writes a TOML file and returns its CUSTODIA_CONFIG setting.
@@ -20,6 +22,7 @@ func configFile(t *testing.T, body string) string {
 // Bad backup settings are refused by check-config, each naming its key;
 // a job table changes only the keys it sets.
 func TestBackupConfig(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ name, toml, want string }{
 		{"recipient", "[backup]\nrecipients = [\"ssh-ed25519 AAAA\"]\n", `backup.recipients (CUSTODIA_BACKUP_RECIPIENTS): "ssh-ed25519 AAAA": want an age public key`},
 		{"cron", "[backup.jobs.dossiers]\nincremental = \"every day\"\n", `backup.jobs.dossiers.incremental: "every day": want a cron expression`},
@@ -51,8 +54,9 @@ func TestBackupConfig(t *testing.T) {
 
 // The CLI refuses backup commands it cannot carry out, with a clear error.
 func TestBackupCLIErrors(t *testing.T) {
+	t.Parallel()
 	_, pub := backupKeys(t)
-	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off")
 	tg.Fixture()
 	noKeys := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS=")
 	if out, err := runWith(noKeys, "backup", "run", "database"); err == nil || !strings.Contains(out+err.Error(), "backup keygen") {

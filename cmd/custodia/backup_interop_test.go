@@ -7,16 +7,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oaq/custodia/internal/testkit"
 )
 
 // An archive opens with the standard tools and the identity alone, as
 // the README says a database backup is put back: age -d | zstd -d | tar x.
 func TestInteropAgeZstdTarDecrypt(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"age", "zstd", "tar", "bash"} {
-		needTool(t, tool)
+		testkit.NeedTool(t, tool)
 	}
 	idFile, pub := backupKeys(t)
-	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off", "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off", "CUSTODIA_BACKUP_RECIPIENTS="+pub)
 	tg.Fixture()
 	env := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS="+pub)
 	for _, job := range []string{"database", "clients"} {

@@ -12,11 +12,13 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/oaq/custodia/internal/testkit"
 )
 
 // hostKeyOf returns the SFTP host key a gateway presents, as a
 // known_hosts key ("ssh-ed25519 AAAA…").
-func hostKeyOf(t *testing.T, tg *Gateway) string {
+func hostKeyOf(t *testing.T, tg *testkit.Gateway) string {
 	t.Helper()
 	var got ssh.PublicKey
 	conn, err := ssh.Dial("tcp", tg.SFTPAddr, &ssh.ClientConfig{
@@ -37,14 +39,15 @@ func hostKeyOf(t *testing.T, tg *Gateway) string {
 // there whole, a verify reads it from there when the local copy is gone,
 // and a transfer to a server with another host key never counts.
 func TestBackupOffsiteSFTP(t *testing.T) {
+	t.Parallel()
 	idFile, pub := backupKeys(t)
-	offsite := Start(t)
+	offsite := testkit.Start(t)
 	_, userKey, _ := ed25519.GenerateKey(rand.Reader)
 	keyDir := t.TempDir()
-	writeKey(t, filepath.Join(keyDir, "id_ed25519"), userKey)
+	testkit.WriteKey(t, filepath.Join(keyDir, "id_ed25519"), userKey)
 	sshPub, _ := ssh.NewPublicKey(userKey.Public())
 	os.WriteFile(filepath.Join(keyDir, "id_ed25519.pub"), ssh.MarshalAuthorizedKey(sshPub), 0o600)
-	offsite.must("", "user", "add", "respaldo", "--role", "staff", "--department", "administracion",
+	must(offsite, "", "user", "add", "respaldo", "--role", "staff", "--department", "administracion",
 		"--key", filepath.Join(keyDir, "id_ed25519.pub"))
 
 	settings := []string{
@@ -52,10 +55,10 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 		"CUSTODIA_BACKUP_SFTP_USER=respaldo", "CUSTODIA_BACKUP_SFTP_KEY=" + filepath.Join(keyDir, "id_ed25519"),
 		"CUSTODIA_BACKUP_SFTP_HOST_KEY=" + hostKeyOf(t, offsite), "CUSTODIA_BACKUP_SFTP_DIR=/administracion/respaldos",
 	}
-	tg := Start(t, settings...)
+	tg := testkit.Start(t, settings...)
 	tg.Fixture()
-	id := firstField(tg.must("", "backup", "run", "departments"))
-	if list := tg.must("", "backup", "list"); !strings.Contains(list, "\tlocal,sftp\t") {
+	id := firstField(must(tg, "", "backup", "run", "departments"))
+	if list := must(tg, "", "backup", "list"); !strings.Contains(list, "\tlocal,sftp\t") {
 		t.Fatalf("the backup is not on both targets:\n%s", list)
 	}
 	local := filepath.Join(tg.DataDir, "backups", "departments", id+".age")
@@ -65,7 +68,7 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 	if err != nil || len(lb) == 0 || !bytes.Equal(lb, rb) {
 		t.Fatalf("the off-site archive (%d bytes, %v) differs from the local one (%d bytes)", len(rb), err, len(lb))
 	}
-	if sum, err := os.ReadFile(remote + ".sha256"); err != nil || !strings.HasPrefix(string(sum), SHA256Hex(lb)+"  "+id+".age") {
+	if sum, err := os.ReadFile(remote + ".sha256"); err != nil || !strings.HasPrefix(string(sum), testkit.SHA256Hex(lb)+"  "+id+".age") {
 		t.Errorf("the off-site checksum file is %q (%v)", sum, err)
 	}
 	parts, _ := filepath.Glob(filepath.Join(filepath.Dir(remote), ".*.part"))
@@ -73,7 +76,7 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 		t.Errorf("temporary uploads left on the server: %v", parts)
 	}
 	os.Remove(local)
-	tg.must("", "backup", "verify", id, "--identity", idFile) // read from the off-site copy
+	must(tg, "", "backup", "verify", id, "--identity", idFile) // read from the off-site copy
 
 	// A server presenting another host key gets nothing, and the run
 	// does not count.
@@ -87,11 +90,11 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 	if err := root.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "host key") {
 		t.Fatalf("a backup to a server with an unpinned host key: %v\n%s", err, out.String())
 	}
-	all := tg.must("", "backup", "list", "--all")
+	all := must(tg, "", "backup", "list", "--all")
 	if strings.Count(all, "\tfailed\t") != 1 {
 		t.Errorf("want one failed run in:\n%s", all)
 	}
-	if okRuns := tg.must("", "backup", "list", "departments"); strings.Count(okRuns, "\n") != 1 {
+	if okRuns := must(tg, "", "backup", "list", "departments"); strings.Count(okRuns, "\n") != 1 {
 		t.Errorf("the failed run counts as a backup:\n%s", okRuns)
 	}
 	archives, _ := filepath.Glob(filepath.Join(tg.DataDir, "backups", "departments", "*.age"))

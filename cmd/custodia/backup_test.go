@@ -12,6 +12,9 @@ import (
 
 	"filippo.io/age"
 	gosftp "github.com/pkg/sftp"
+
+	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/store"
 )
 
 // backupKeys makes an age identity file and returns it with its public key.
@@ -37,10 +40,11 @@ func firstField(out string) string {
 const marker = "MARCADOR-CONFIDENCIAL-4711"
 
 func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
+	t.Parallel()
 	idFile, pub := backupKeys(t)
-	tg := Start(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg := testkit.Start(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub)
 	tg.Fixture()
-	tg.addUser("olga", "--role", "manager", "--department", "operaciones")
+	tg.AddUser(store.NewUser{Name: "olga", Role: store.RoleManager, Department: "operaciones"})
 	ana := tg.SFTP("ana")
 	random := make([]byte, 300<<10)
 	rand.Read(random)
@@ -56,8 +60,8 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 		writeSFTP(t, ana, name, body)
 	}
 
-	full := firstField(tg.must("", "backup", "run", "departments"))
-	if out := tg.must("", "backup", "verify", full, "--identity", idFile); !strings.Contains(out, full+"\tok") {
+	full := firstField(must(tg, "", "backup", "run", "departments"))
+	if out := must(tg, "", "backup", "verify", full, "--identity", idFile); !strings.Contains(out, full+"\tok") {
 		t.Fatalf("verify printed %q", out)
 	}
 	// After the full run: a new file, a renamed one and a deleted one,
@@ -73,12 +77,12 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(originals, "/operaciones/vacio.txt")
-	incr := firstField(tg.must("", "backup", "run", "departments", "--incremental"))
-	list := tg.must("", "backup", "list", "departments")
+	incr := firstField(must(tg, "", "backup", "run", "departments", "--incremental"))
+	list := must(tg, "", "backup", "list", "departments")
 	if !strings.Contains(list, incr+"\tdepartments\tincremental\tok") || !strings.Contains(list, "\t"+full+"\t") {
 		t.Fatalf("backup list does not show the incremental built on %s:\n%s", full, list)
 	}
-	tg.must("", "backup", "verify", incr, "--identity", idFile)
+	must(tg, "", "backup", "verify", incr, "--identity", idFile)
 
 	// The archives hold none of the plaintext.
 	archives, _ := filepath.Glob(filepath.Join(tg.DataDir, "backups", "departments", "*.age"))
@@ -92,27 +96,27 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 		}
 	}
 
-	req := strings.TrimSpace(tg.must("", "backup", "restore", "request", incr, "--path", "/departments/operaciones",
+	req := strings.TrimSpace(must(tg, "", "backup", "restore", "request", incr, "--path", "/departments/operaciones",
 		"--reason", "se borró un pedimento", "--as", "ana"))
-	if out, err := tg.cli("", "backup", "restore", "run", req, "--identity", idFile); err == nil {
+	if out, err := cli(tg, "", "backup", "restore", "run", req, "--identity", idFile); err == nil {
 		t.Fatalf("a restore ran without approval: %s", out)
 	}
 	for _, c := range []struct{ who, pw, why string }{
-		{"ana", Password, "the requester"},
-		{"mario", Password, "the manager of another department"},
+		{"ana", testkit.Password, "the requester"},
+		{"mario", testkit.Password, "the manager of another department"},
 		{"olga", "not-her-password-1", "a wrong password"},
-		{"sys", Password, "an admin"},
+		{"sys", testkit.Password, "an admin"},
 	} {
-		if out, err := tg.cli(c.pw+"\n", "backup", "restore", "approve", req, "--as", c.who, "--password-stdin"); err == nil {
+		if out, err := cli(tg, c.pw+"\n", "backup", "restore", "approve", req, "--as", c.who, "--password-stdin"); err == nil {
 			t.Errorf("approved by %s: %s", c.why, out)
 		}
 	}
-	if out, err := tg.cli("", "backup", "restore", "run", req, "--identity", idFile); err == nil {
+	if out, err := cli(tg, "", "backup", "restore", "run", req, "--identity", idFile); err == nil {
 		t.Fatalf("a restore ran after refused approvals: %s", out)
 	}
-	tg.must(Password+"\n", "backup", "restore", "approve", req, "--as", "olga", "--password-stdin")
-	tg.must("", "backup", "restore", "run", req, "--identity", idFile)
-	if out, err := tg.cli("", "backup", "restore", "run", req, "--identity", idFile); err == nil {
+	must(tg, testkit.Password+"\n", "backup", "restore", "approve", req, "--as", "olga", "--password-stdin")
+	must(tg, "", "backup", "restore", "run", req, "--identity", idFile)
+	if out, err := cli(tg, "", "backup", "restore", "run", req, "--identity", idFile); err == nil {
 		t.Fatalf("a restore ran twice: %s", out)
 	}
 
@@ -145,7 +149,7 @@ func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 	if _, err := tg.SFTP("tomas").Stat(base + "/operaciones/2026/nuevo.txt"); err == nil {
 		t.Error("another staff member sees the restored files")
 	}
-	audit := tg.must("", "audit", "--limit", "40")
+	audit := tg.AuditLog("", 40)
 	for _, step := range []string{"backup.run", "backup.verify", "backup.restore.request", "backup.restore.approve", "backup.restore.run"} {
 		if !strings.Contains(audit, "\t"+step+"\t") {
 			t.Errorf("no audit row for %s", step)

@@ -5,17 +5,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oaq/custodia/internal/testkit"
 )
 
 func TestCheckConfigReportsEveryProblemByKey(t *testing.T) {
-	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	t.Parallel()
+	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off")
 	file := filepath.Join(t.TempDir(), "custodia.toml")
 	os.WriteFile(file, []byte("log_level = \"loud\"\ncolour = \"blue\"\n[sftp]\nidle_timeout = \"soon\"\n"), 0o600)
-	out, err := tg.cli("", "check-config", "--config", file)
+	out, err := cli(tg, "", "check-config", "--config", file)
 	if err == nil {
 		t.Fatalf("check-config accepted a bad file:\n%s", out)
 	}
-	_, err = tg.cli("", "check-config")
+	_, err = cli(tg, "", "check-config")
 	if err != nil {
 		t.Fatalf("check-config refused the defaults: %v", err)
 	}
@@ -52,7 +55,8 @@ func runWith(environ []string, args ...string) (string, error) {
 }
 
 func TestCLIRefusesBadInput(t *testing.T) {
-	tg := Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	t.Parallel()
+	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off")
 	tg.Fixture()
 	keyFile := filepath.Join(t.TempDir(), "bad.pub")
 	os.WriteFile(keyFile, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"), 0o600)
@@ -78,12 +82,12 @@ func TestCLIRefusesBadInput(t *testing.T) {
 		{"", []string{"audit", "--limit", "0"}, "--limit"},
 	}
 	for _, c := range cases {
-		out, err := tg.cli(c.stdin, c.args...)
+		out, err := cli(tg, c.stdin, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("custodia %s: err %v, want an error mentioning %q\n%s", strings.Join(c.args, " "), err, c.want, out)
 		}
 	}
-	if out := tg.must("", "user", "list"); strings.Contains(out, "\nx\t") || strings.HasPrefix(out, "x\t") {
+	if out := must(tg, "", "user", "list"); strings.Contains(out, "\nx\t") || strings.HasPrefix(out, "x\t") {
 		t.Errorf("a refused user add left a user behind:\n%s", out)
 	}
 }

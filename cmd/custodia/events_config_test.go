@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/server"
 )
 
@@ -14,29 +15,30 @@ import (
 // check-config reports the shape problems by position, and serve refuses
 // event types and roles the store does not know, by name.
 func TestEventsHookConfigErrors(t *testing.T) {
-	good := Hook{Name: "good", URL: "https://hooks.example.com/custodia", Secret: "sixteen-chars-ok"}
+	t.Parallel()
+	good := testkit.Hook{Name: "good", URL: "https://hooks.example.com/custodia", Secret: "sixteen-chars-ok"}
 	cmd := []string{"/usr/local/bin/notify", "--quiet"}
 	cases := []struct {
 		name  string
-		hook  Hook
+		hook  testkit.Hook
 		wants []string
 	}{
-		{"command and url", Hook{Name: "both", Command: cmd, URL: "https://x.example.com/", Secret: "0123456789abcdef"},
+		{"command and url", testkit.Hook{Name: "both", Command: cmd, URL: "https://x.example.com/", Secret: "0123456789abcdef"},
 			[]string{"set command or url"}},
-		{"neither", Hook{Name: "none"}, []string{"set command or url"}},
-		{"webhook without secret", Hook{Name: "nosecret", URL: "https://x.example.com/"}, []string{"secret of at least 16"}},
-		{"short secret", Hook{Name: "short", URL: "https://x.example.com/", Secret: "fifteen-chars-x"},
+		{"neither", testkit.Hook{Name: "none"}, []string{"set command or url"}},
+		{"webhook without secret", testkit.Hook{Name: "nosecret", URL: "https://x.example.com/"}, []string{"secret of at least 16"}},
+		{"short secret", testkit.Hook{Name: "short", URL: "https://x.example.com/", Secret: "fifteen-chars-x"},
 			[]string{"secret of at least 16"}},
-		{"not http", Hook{Name: "ftp", URL: "ftp://x.example.com/", Secret: "0123456789abcdef"}, []string{`url "ftp://x.example.com/"`}},
-		{"no name", Hook{Command: cmd}, []string{"give each hook a name"}},
-		{"name with a space", Hook{Name: "my hook", Command: cmd}, []string{`name "my hook"`}},
-		{"same name", Hook{Name: "good", Command: cmd}, []string{`name "good" is used twice`}},
-		{"relative path glob", Hook{Name: "rel", Command: cmd, Paths: []string{"dossiers/**"}}, []string{`path "dossiers/**"`}},
-		{"negative timeout", Hook{Name: "neg", Command: cmd, Timeout: "-1s"}, []string{"must be positive"}},
+		{"not http", testkit.Hook{Name: "ftp", URL: "ftp://x.example.com/", Secret: "0123456789abcdef"}, []string{`url "ftp://x.example.com/"`}},
+		{"no name", testkit.Hook{Command: cmd}, []string{"give each hook a name"}},
+		{"name with a space", testkit.Hook{Name: "my hook", Command: cmd}, []string{`name "my hook"`}},
+		{"same name", testkit.Hook{Name: "good", Command: cmd}, []string{`name "good" is used twice`}},
+		{"relative path glob", testkit.Hook{Name: "rel", Command: cmd, Paths: []string{"dossiers/**"}}, []string{`path "dossiers/**"`}},
+		{"negative timeout", testkit.Hook{Name: "neg", Command: cmd, Timeout: "-1s"}, []string{"must be positive"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), HooksConfig(t, good, c.hook)}
+			env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), testkit.HooksConfig(t, good, c.hook)}
 			out, err := runWith(env, "check-config")
 			if err == nil {
 				t.Fatalf("check-config accepted it:\n%s", out)
@@ -50,7 +52,7 @@ func TestEventsHookConfigErrors(t *testing.T) {
 			if strings.Contains(out, "hooks[0]") {
 				t.Errorf("check-config blames the good hook:\n%s", out)
 			}
-			if g, err := tryStart(gatewayEnv(t, env[1])); err == nil {
+			if g, err := tryStart(testkit.Env(t.TempDir(), env[1])); err == nil {
 				g.Shutdown()
 				t.Fatal("serve started with it")
 			} else if !strings.Contains(err.Error(), "hooks[1]") {
@@ -62,14 +64,14 @@ func TestEventsHookConfigErrors(t *testing.T) {
 	// Event types and roles are the store's; serve refuses others, naming
 	// the hook (at start: check-config does not know them).
 	for _, c := range []struct {
-		hook  Hook
+		hook  testkit.Hook
 		wants []string
 	}{
-		{Hook{Name: "typo", Command: cmd, Events: []string{"upload.completed", "upload.done"}},
+		{testkit.Hook{Name: "typo", Command: cmd, Events: []string{"upload.completed", "upload.done"}},
 			[]string{"hooks[1] typo", `"upload.done"`, "upload.completed"}},
-		{Hook{Name: "boss", Command: cmd, Roles: []string{"staff", "boss"}}, []string{"hooks[1] boss", "boss"}},
+		{testkit.Hook{Name: "boss", Command: cmd, Roles: []string{"staff", "boss"}}, []string{"hooks[1] boss", "boss"}},
 	} {
-		g, err := tryStart(gatewayEnv(t, HooksConfig(t, good, c.hook)))
+		g, err := tryStart(testkit.Env(t.TempDir(), testkit.HooksConfig(t, good, c.hook)))
 		if err == nil {
 			g.Shutdown()
 			t.Errorf("serve started with hook %+v", c.hook)
@@ -88,8 +90,8 @@ func TestEventsHookConfigErrors(t *testing.T) {
 
 	// A good configuration passes; check-config names the hooks and never
 	// prints a secret.
-	env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), HooksConfig(t, good,
-		Hook{Name: "notify", Command: cmd, Timeout: "30s", Backoff: "2s", Events: []string{"upload.completed", "denied"},
+	env := []string{"CUSTODIA_DATA_DIR=" + t.TempDir(), testkit.HooksConfig(t, good,
+		testkit.Hook{Name: "notify", Command: cmd, Timeout: "30s", Backoff: "2s", Events: []string{"upload.completed", "denied"},
 			Roles: []string{"correspondent"}, Paths: []string{"/dossiers/**"}})}
 	out, err := runWith(env, "check-config")
 	if err != nil {
@@ -110,5 +112,5 @@ func tryStart(environ []string) (g *server.Server, err error) {
 		}
 	}()
 	var out strings.Builder
-	return StartServer(environ, &out)
+	return testkit.StartServer(environ, &out)
 }

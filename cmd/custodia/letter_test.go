@@ -13,12 +13,14 @@ import (
 	"testing"
 
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/internal/testkit"
 )
 
 func TestUserLetter(t *testing.T) {
-	pdftotext := NeedPdftotext(t)
+	t.Parallel()
+	pdftotext := testkit.NeedPdftotext(t)
 	const org = "Agencia Aduanal Querétaro"
-	tg := Start(t, "CUSTODIA_ORGANIZATION="+org)
+	tg := testkit.Start(t, "CUSTODIA_ORGANIZATION="+org)
 	tg.Fixture()
 	dir := t.TempDir()
 	text := func(file string) string {
@@ -61,18 +63,17 @@ func TestUserLetter(t *testing.T) {
 
 	// The harness listens on port 0, which no letter can name.
 	file := filepath.Join(dir, "carta-juan.pdf")
-	if out, err := tg.cli("", "user", "letter", "juan", "-o", file); err == nil || !strings.Contains(err.Error(), "port 0") {
+	if out, err := cli(tg, "", "user", "letter", "juan", "-o", file); err == nil || !strings.Contains(err.Error(), "port 0") {
 		t.Errorf("a letter for a listener on port 0: err %v, want one naming port 0\n%s", err, out)
 	}
-	if _, err := os.Stat(file); err == nil || !canLogin("juan", Password) {
+	if _, err := os.Stat(file); err == nil || !canLogin("juan", testkit.Password) {
 		t.Fatalf("a refused letter wrote %s or changed juan's password", file)
 	}
 
 	// The same data dir, configured with the ports the gateway serves on.
-	lt := *tg
-	lt.Environ = append(slices.Clone(tg.Environ), "CUSTODIA_SFTP_LISTEN="+tg.SFTPAddr,
-		"CUSTODIA_FTP_LISTEN="+tg.FTPAddr, "CUSTODIA_WEBDAV_LISTEN="+tg.DAVAddr)
-	out := lt.must("", "user", "letter", "juan", "-o", file)
+	lt := &testkit.Gateway{T: t, Environ: append(slices.Clone(tg.Environ), "CUSTODIA_SFTP_LISTEN="+tg.SFTPAddr,
+		"CUSTODIA_FTP_LISTEN="+tg.FTPAddr, "CUSTODIA_WEBDAV_LISTEN="+tg.DAVAddr)}
+	out := must(lt, "", "user", "letter", "juan", "-o", file)
 	if want := "letter for juan written to " + file + "; the previous password no longer works\n"; out != want {
 		t.Errorf("user letter printed %q, want %q", out, want)
 	}
@@ -102,10 +103,10 @@ func TestUserLetter(t *testing.T) {
 	if !canLogin("juan", pw) {
 		t.Errorf("juan cannot log in over SFTP with the letter's password %q", pw)
 	}
-	if canLogin("juan", Password) {
+	if canLogin("juan", testkit.Password) {
 		t.Errorf("juan still logs in with the password from before the letter")
 	}
-	audit := tg.must("", "audit", "--user", "juan")
+	audit := tg.AuditLog("juan", 100)
 	if !slices.ContainsFunc(strings.Split(audit, "\n"), func(line string) bool {
 		f := strings.Split(line, "\t")
 		return len(f) > 10 && f[1] == "juan" && f[3] == "cli" && f[5] == "letter" && f[10] == "ok"
@@ -114,7 +115,7 @@ func TestUserLetter(t *testing.T) {
 	}
 
 	// An existing file is kept without --force, and the password with it.
-	if out, err := lt.cli("", "user", "letter", "juan", "-o", file); err == nil || !strings.Contains(err.Error(), "--force") {
+	if out, err := cli(lt, "", "user", "letter", "juan", "-o", file); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("a letter over an existing file: err %v, want a refusal naming --force\n%s", err, out)
 	}
 	if !canLogin("juan", pw) {
@@ -122,7 +123,7 @@ func TestUserLetter(t *testing.T) {
 	}
 	// --force replaces it, with mode 0600 whatever the old file had.
 	os.Chmod(file, 0o644)
-	lt.must("", "user", "letter", "juan", "-o", file, "--force")
+	must(lt, "", "user", "letter", "juan", "-o", file, "--force")
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("the replaced letter is not there with mode 0600: %v %v", err, fi)
 	}
@@ -154,6 +155,7 @@ func TestUserLetter(t *testing.T) {
 }
 
 func TestUserLetterNeedsServedKeys(t *testing.T) {
+	t.Parallel()
 	// With SFTP on the host key is missing first; with it off, the
 	// certificate FTPS needs.
 	for _, sftp := range []string{"127.0.0.1:2022", "off"} {
@@ -162,7 +164,7 @@ func TestUserLetterNeedsServedKeys(t *testing.T) {
 			"CUSTODIA_FTP_LISTEN=127.0.0.1:2121", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:8443"}
 		run := func(args ...string) (string, error) {
 			var out bytes.Buffer
-			root := newRoot(strings.NewReader(Password+"\n"), &out, &out, env)
+			root := newRoot(strings.NewReader(testkit.Password+"\n"), &out, &out, env)
 			root.SetArgs(args)
 			err := root.ExecuteContext(context.Background())
 			return out.String(), err

@@ -170,23 +170,15 @@ func (a *app) userListCmd() *cobra.Command {
 			}
 			for _, u := range users {
 				dept, clients := orDash(u.Department), orDash(strings.Join(u.Clients, ","))
-				a.printRow(map[string]any{
-					"name": u.Name, "role": u.Role, "department": u.Department, "clients": append([]string{}, u.Clients...),
-					"status": u.Status, "created_at": u.CreatedAt.UTC().Format(time.RFC3339),
-					"last_login_at": utcOrNil(u.LastLoginAt), "expires_at": utcOrNil(u.ExpiresAt),
-				}, u.Name, u.Role, dept, clients, u.Status, u.CreatedAt.UTC().Format(time.RFC3339), fmtTime(u.LastLoginAt))
+				info, err := st.Info(cmd.Context(), u)
+				if err != nil {
+					return err
+				}
+				a.printRow(info, u.Name, u.Role, dept, clients, u.Status, u.CreatedAt.UTC().Format(time.RFC3339), fmtTime(u.LastLoginAt))
 			}
 			return nil
 		},
 	}
-}
-
-// utcOrNil is a time for JSON rows: RFC 3339 in UTC, or null.
-func utcOrNil(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 func orDash(s string) string {

@@ -68,6 +68,7 @@ func clientFor(t *testing.T) (*client, string) {
 // refuses a user with no rights on the path: the guard implements each
 // one itself, so a method added to afero.Fs cannot pass through unguarded.
 func TestEveryMethodDeniesWithoutRights(t *testing.T) {
+	t.Parallel()
 	c, secret := clientFor(t)
 	fsType := reflect.TypeOf((*afero.Fs)(nil)).Elem()
 	cv := reflect.ValueOf(c)

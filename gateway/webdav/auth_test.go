@@ -31,6 +31,7 @@ func listed(core *gateway.Core, id string) bool {
 // A WebDAV session lives while its credential is remembered: credTTL
 // after its last request, never while a request is in flight.
 func TestWebDAVSessionEndsWhenItsCredentialIsForgotten(t *testing.T) {
+	t.Parallel()
 	core, err := gateway.New(gateway.Options{})
 	if err != nil {
 		t.Fatal(err)

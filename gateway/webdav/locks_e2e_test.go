@@ -1,0 +1,105 @@
+package webdav_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/store"
+)
+
+// lockinfo asks for an exclusive write lock, as Office and Explorer do.
+const lockinfo = `<?xml version="1.0" encoding="utf-8"?>
+<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>` +
+	`<D:owner><D:href>custodia test</D:href></D:owner></D:lockinfo>`
+
+// lock takes a lock and returns its token without the angle brackets.
+func lock(d *testkit.DAVClient, vpath, timeout string) string {
+	d.Gateway.T.Helper()
+	r := d.Do("LOCK", vpath, lockinfo, "Timeout", timeout, "Depth", "0", "Content-Type", "application/xml; charset=utf-8")
+	tok := strings.Trim(strings.TrimSpace(r.Header.Get("Lock-Token")), "<>")
+	if r.Code != 200 || tok == "" {
+		d.Gateway.T.Fatalf("%s LOCK %s: %d with Lock-Token %q, want 200 and a token\n%s",
+			d.User, vpath, r.Code, r.Header.Get("Lock-Token"), r.Body)
+	}
+	return tok
+}
+
+// Two staff members of one department edit the same document: a lock
+// taken by one holds for the other on any connection, and its token is
+// worth nothing in the other's hands.
+func TestWebDAVLocksAreSharedAndBoundToTheOwner(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	tg.AddUser(store.NewUser{Name: "luis", Role: store.RoleStaff, Department: "operaciones"})
+	tg.Put("departments/operaciones/acta.docx", "acta v1")
+	const p = "/operaciones/acta.docx"
+	ana, luis := tg.DAV("ana"), tg.DAV("luis")
+	onDisk := func() string {
+		b, _ := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/acta.docx"))
+		return string(b)
+	}
+
+	tok := lock(ana, p, "Second-600")
+	if r := luis.Do("PUT", p, "luis sin token"); r.Code != 423 {
+		t.Errorf("luis PUT on ana's locked file: %d, want 423", r.Code)
+	}
+	if r := luis.Do("DELETE", p, ""); r.Code != 423 {
+		t.Errorf("luis DELETE of ana's locked file: %d, want 423", r.Code)
+	}
+	if r := luis.Do("PUT", p, "luis con token", "If", "(<"+tok+">)"); r.Code != 423 && r.Code != 412 {
+		t.Errorf("luis PUT with ana's lock token: %d, want 423 or 412", r.Code)
+	}
+	if r := luis.Do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.Code != 403 {
+		t.Errorf("luis UNLOCK with ana's token: %d, want 403", r.Code)
+	}
+	if got := onDisk(); got != "acta v1" {
+		t.Fatalf("the locked file changed in someone else's hands: %q", got)
+	}
+	if r := ana.Do("PUT", p, "acta v2", "If", "(<"+tok+">)"); r.Code/100 != 2 {
+		t.Errorf("ana PUT with her own token: %d, want 2xx\n%s", r.Code, r.Body)
+	}
+	if got := onDisk(); got != "acta v2" {
+		t.Errorf("after ana's PUT the file is %q, want acta v2", got)
+	}
+	if r := ana.Do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.Code != 204 {
+		t.Errorf("ana UNLOCK: %d, want 204", r.Code)
+	}
+	if r := luis.Do("PUT", p, "acta v3"); r.Code/100 != 2 {
+		t.Errorf("luis PUT after the UNLOCK: %d, want 2xx\n%s", r.Code, r.Body)
+	}
+	if got := onDisk(); got != "acta v3" {
+		t.Errorf("after luis's PUT the file is %q, want acta v3", got)
+	}
+}
+
+// A client that dies holding a lock does not keep the file locked for
+// good: the lock lapses at its timeout.
+func TestWebDAVExpiredLockReleases(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	tg.AddUser(store.NewUser{Name: "luis", Role: store.RoleStaff, Department: "operaciones"})
+	tg.Put("departments/operaciones/acta.docx", "acta v1")
+	const p = "/operaciones/acta.docx"
+	luis := tg.DAV("luis")
+	lock(tg.DAV("ana"), p, "Second-1")
+	// Right after the LOCK the file is locked (the second has barely begun).
+	if r := luis.Do("PUT", p, "luis"); r.Code != 423 {
+		t.Errorf("luis PUT right after ana's LOCK: %d, want 423", r.Code)
+	}
+	for i := 0; ; i++ {
+		r := luis.Do("PUT", p, "luis")
+		if r.Code/100 == 2 {
+			break
+		}
+		if i == 30 {
+			t.Fatalf("a lock with a 1 s timeout still blocks luis after 6 s: %d", r.Code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -163,11 +163,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	for i, k := range req.Keys {
-		line, fp, comment, err := gateway.ParseKeyFile([]byte(k))
+		key, err := gateway.ParseKeyFile([]byte(k))
 		if err != nil {
 			return badField("keys", "keys[%d]: %v", i, err)
 		}
-		nu.Keys = append(nu.Keys, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+		nu.Keys = append(nu.Keys, key)
 	}
 	password, generated, err := choosePassword(req.Password)
 	if err != nil {
@@ -365,11 +365,12 @@ func (s *Server) addUserKey(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	line, fp, comment, err := gateway.ParseKeyFile([]byte(req.Key))
+	key, err := gateway.ParseKeyFile([]byte(req.Key))
 	if err != nil {
 		return badField("key", "%v", err)
 	}
-	err = s.o.Store.AddKey(r.Context(), u.Name, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+	fp := key.Fingerprint
+	err = s.o.Store.AddKey(r.Context(), u.Name, key)
 	if errors.Is(err, store.ErrConflict) {
 		return fail(http.StatusConflict, "key", "the key %s is already registered", fp)
 	}

@@ -82,16 +82,16 @@ type ruleJSON struct {
 }
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, c *caller) error {
-	rules, inh, err := s.o.Enforcer.Rules()
+	pol, err := s.o.Enforcer.Policy()
 	if err != nil {
 		return err
 	}
-	rs := make([]ruleJSON, len(rules))
-	for i, ru := range rules {
+	rs := make([]ruleJSON, len(pol.Rules))
+	for i, ru := range pol.Rules {
 		rs[i] = ruleJSON{ru.Subject, ru.Object, ru.Actions, string(ru.Effect)}
 	}
-	is := make([]map[string]string, len(inh))
-	for i, in := range inh {
+	is := make([]map[string]string, len(pol.Inheritance))
+	for i, in := range pol.Inheritance {
 		is[i] = map[string]string{"role": in.Role, "parent": in.Parent}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": rs, "inheritance": is})
@@ -115,11 +115,11 @@ func (s *Server) addPolicy(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	rules, _, err := s.o.Enforcer.Rules()
+	pol, err := s.o.Enforcer.Policy()
 	if err != nil {
 		return err
 	}
-	if slices.Contains(rules, ru) {
+	if slices.Contains(pol.Rules, ru) {
 		return fail(http.StatusConflict, "rule", "the rule exists: %s", ru)
 	}
 	if err := s.o.Enforcer.AddRule(r.Context(), ru); err != nil {

@@ -137,17 +137,17 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	for i, k := range req.Keys {
-		line, fp, comment, err := gateway.ParseKeyFile([]byte(k))
+		key, err := gateway.ParseKeyFile([]byte(k))
 		if err != nil {
 			return badField("keys", "keys[%d]: %v", i, err)
 		}
-		nu.Keys = append(nu.Keys, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+		nu.Keys = append(nu.Keys, key)
 	}
-	password, generated, err := choosePassword(req.Password)
+	pw, err := choosePassword(req.Password)
 	if err != nil {
 		return err
 	}
-	if nu.PasswordHash, err = gateway.HashPassword(password); err != nil {
+	if nu.PasswordHash, err = gateway.HashPassword(pw.password); err != nil {
 		return err
 	}
 	u, err := s.o.Store.CreateUser(r.Context(), nu)
@@ -165,7 +165,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	s.audit(r, c, "admin.user.create", "/api/v1/users/"+u.Name, nil, out)
-	out.Password = generated
+	out.Password = pw.generated
 	w.Header().Set("Location", "/api/v1/users/"+u.Name)
 	writeJSON(w, http.StatusCreated, out)
 	return nil
@@ -339,11 +339,12 @@ func (s *Server) addUserKey(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	line, fp, comment, err := gateway.ParseKeyFile([]byte(req.Key))
+	key, err := gateway.ParseKeyFile([]byte(req.Key))
 	if err != nil {
 		return badField("key", "%v", err)
 	}
-	err = s.o.Store.AddKey(r.Context(), u.Name, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+	fp := key.Fingerprint
+	err = s.o.Store.AddKey(r.Context(), u.Name, key)
 	if errors.Is(err, store.ErrConflict) {
 		return fail(http.StatusConflict, "key", "the key %s is already registered", fp)
 	}
@@ -389,29 +390,36 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, c *caller
 			return err
 		}
 	}
-	password, generated, err := choosePassword(req.Password)
+	pw, err := choosePassword(req.Password)
 	if err != nil {
 		return err
 	}
-	if err := s.setPassword(r, u, password); err != nil {
+	if err := s.setPassword(r, u, pw.password); err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.user.password", "/api/v1/users/"+u.Name, nil, map[string]bool{"generated": generated != ""})
-	writeJSON(w, http.StatusOK, map[string]string{"username": u.Name, "password": generated})
+	s.audit(r, c, "admin.user.password", "/api/v1/users/"+u.Name, nil, map[string]bool{"generated": pw.generated != ""})
+	writeJSON(w, http.StatusOK, map[string]string{"username": u.Name, "password": pw.generated})
 	return nil
 }
 
+// newPassword is the password to set for a user, and generated, the same
+// password when custodia made it up, which the reply shows once ("" for
+// a password the admin gave).
+type newPassword struct {
+	password, generated string
+}
+
 // choosePassword takes the given password if it is strong enough, or
-// generates one, which the caller returns once (generated is "" otherwise).
-func choosePassword(given *string) (password, generated string, err error) {
+// generates one.
+func choosePassword(given *string) (newPassword, error) {
 	if given != nil {
 		if err := gateway.CheckPasswordStrength(*given); err != nil {
-			return "", "", badField("password", "%v", err)
+			return newPassword{}, badField("password", "%v", err)
 		}
-		return *given, "", nil
+		return newPassword{password: *given}, nil
 	}
-	generated = gateway.GeneratePassword()
-	return generated, generated, nil
+	g := gateway.GeneratePassword()
+	return newPassword{password: g, generated: g}, nil
 }
 
 func (s *Server) setPassword(r *http.Request, u *store.User, password string) error {

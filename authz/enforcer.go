@@ -181,33 +181,32 @@ func (e *Enforcer) Decide(ctx context.Context, req Request) (Decision, error) {
 	return d, nil
 }
 
-// Rules lists the rules and inheritances currently loaded.
-func (e *Enforcer) Rules() ([]Rule, []Inheritance, error) {
+// Policy lists the rules and inheritances currently loaded.
+func (e *Enforcer) Policy() (Policy, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	ps, err := e.ce.GetPolicy()
 	if err != nil {
-		return nil, nil, fmt.Errorf("authz: rules: %w", err)
+		return Policy{}, fmt.Errorf("authz: rules: %w", err)
 	}
 	gs, err := e.ce.GetGroupingPolicy()
 	if err != nil {
-		return nil, nil, fmt.Errorf("authz: rules: %w", err)
+		return Policy{}, fmt.Errorf("authz: rules: %w", err)
 	}
-	rules := make([]Rule, 0, len(ps))
+	pol := Policy{Rules: make([]Rule, 0, len(ps)), Inheritance: make([]Inheritance, 0, len(gs))}
 	for _, p := range ps {
 		if len(p) != 4 {
-			return nil, nil, fmt.Errorf("authz: stored rule %v has %d fields, want 4", p, len(p))
+			return Policy{}, fmt.Errorf("authz: stored rule %v has %d fields, want 4", p, len(p))
 		}
-		rules = append(rules, Rule{Subject: p[0], Object: p[1], Actions: p[2], Effect: Effect(p[3])})
+		pol.Rules = append(pol.Rules, Rule{Subject: p[0], Object: p[1], Actions: p[2], Effect: Effect(p[3])})
 	}
-	inh := make([]Inheritance, 0, len(gs))
 	for _, g := range gs {
 		if len(g) != 2 {
-			return nil, nil, fmt.Errorf("authz: stored inheritance %v has %d fields, want 2", g, len(g))
+			return Policy{}, fmt.Errorf("authz: stored inheritance %v has %d fields, want 2", g, len(g))
 		}
-		inh = append(inh, Inheritance{Role: g[0], Parent: g[1]})
+		pol.Inheritance = append(pol.Inheritance, Inheritance{Role: g[0], Parent: g[1]})
 	}
-	return rules, inh, nil
+	return pol, nil
 }
 
 // AddRule validates and stores a rule, then reloads.

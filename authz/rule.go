@@ -35,6 +35,13 @@ type Inheritance struct {
 	Role, Parent string
 }
 
+// Policy is the rules and role lines an Enforcer has loaded, read at one
+// moment.
+type Policy struct {
+	Rules       []Rule
+	Inheritance []Inheritance
+}
+
 func (r Rule) fields() []string {
 	return []string{r.Subject, r.Object, r.Actions, string(r.Effect)}
 }

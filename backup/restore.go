@@ -136,50 +136,59 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 // RestoreDir is the storage folder of a request's restored files.
 func RestoreDir(id string) string { return path.Join(store.AreaRestores, id) }
 
+// Restored is what a restore run did: its request, now done, and how many
+// files it wrote.
+type Restored struct {
+	Request store.RestoreRequest
+	Files   int
+}
+
 // Restore runs an approved request: it decrypts the backup's chain (its
 // full backup, then each incremental) with the identities, and writes the
 // files under the request's path into a fresh files/restores/<id>/,
 // never over live files. The folder appears only once it is whole; the
 // requester is then granted reading it.
-func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q store.RestoreRequest, files int, err error) {
-	defer func() { r.auditRestore(ctx, "backup.restore.run", q, "", err) }()
-	if q, err = r.o.Store.RestoreRequestByID(ctx, id); err != nil {
-		return q, 0, err
+func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (res Restored, err error) {
+	defer func() { r.auditRestore(ctx, "backup.restore.run", res.Request, "", err) }()
+	if res.Request, err = r.o.Store.RestoreRequestByID(ctx, id); err != nil {
+		return res, err
 	}
+	q := res.Request
 	if q.Status != store.RestoreApproved {
-		return q, 0, badState("restore request %s is %s: it runs only once a manager approved it", id, q.Status)
+		return res, badState("restore request %s is %s: it runs only once a manager approved it", id, q.Status)
 	}
 	b, err := r.o.Store.BackupByID(ctx, q.BackupID)
 	if err != nil {
-		return q, 0, err
+		return res, err
 	}
 	backups, err := chain(b, func(id string) (store.Backup, error) { return r.o.Store.BackupByID(ctx, id) })
 	if err != nil {
-		return q, 0, err
+		return res, err
 	}
 	areas := filepath.Join(r.o.FilesDir, filepath.FromSlash(tarName(store.AreaRestores)))
 	final := filepath.Join(areas, id)
 	if _, err := os.Lstat(final); err == nil {
-		return q, 0, badState("%s already exists: a restore never writes over files", RestoreDir(id))
+		return res, badState("%s already exists: a restore never writes over files", RestoreDir(id))
 	}
 	// The working folder is made exclusively: it is the lock that keeps
 	// two runs of one request apart.
 	part := filepath.Join(areas, "."+id+".part")
 	if err := os.Mkdir(part, 0o750); errors.Is(err, fs.ErrExist) {
-		return q, 0, badState("restore %s is already running (if a run crashed, remove %s and run it again)", id, part)
+		return res, badState("restore %s is already running (if a run crashed, remove %s and run it again)", id, part)
 	} else if err != nil {
-		return q, 0, err
+		return res, err
 	}
 	root, err := os.OpenRoot(part)
 	if err != nil {
-		return q, 0, err
+		return res, err
 	}
 	defer root.Close()
+	files := 0
 	for _, cb := range backups {
 		n, err := r.apply(ctx, root, cb, q.Path, ids)
 		if err != nil {
 			os.RemoveAll(part)
-			return q, 0, err
+			return res, err
 		}
 		files += n
 	}
@@ -187,17 +196,18 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (q 
 	// request to be run again rather than a folder nobody may read.
 	if err := r.grant(ctx, q); err != nil {
 		os.RemoveAll(part)
-		return q, 0, err
+		return res, err
 	}
 	if err := os.Rename(part, final); err != nil {
 		os.RemoveAll(part)
-		return q, 0, err
+		return res, err
 	}
+	res.Files = files
 	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreApproved, store.RestoreDone, "", ""); err != nil {
-		return q, files, err
+		return res, err
 	}
-	q, err = r.o.Store.RestoreRequestByID(ctx, id)
-	return q, files, err
+	res.Request, err = r.o.Store.RestoreRequestByID(ctx, id)
+	return res, err
 }
 
 // apply writes one archive's files under prefix into root, after removing

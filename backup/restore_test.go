@@ -96,7 +96,7 @@ func TestRestoreBelowAFolderRenamedAway(t *testing.T) {
 		t.Fatalf("incremental: %v %s", err, incr.Kind)
 	}
 	req := f.approved(t, incr.ID, ops+"/A/sub")
-	if _, _, err := f.r.Restore(ctx, req, f.ids); err != nil {
+	if _, err := f.r.Restore(ctx, req, f.ids); err != nil {
 		t.Fatal(err)
 	}
 	stale := filepath.Join(f.files, "restores", req, "departments/operaciones/A/sub/x.txt")
@@ -125,7 +125,10 @@ func TestRestoreRunsOnce(t *testing.T) {
 		results := make([]int, 2)
 		errs := make([]error, 2)
 		for i := range 2 {
-			wg.Go(func() { _, results[i], errs[i] = f.r.Restore(ctx, req, f.ids) })
+			wg.Go(func() {
+				res, err := f.r.Restore(ctx, req, f.ids)
+				results[i], errs[i] = res.Files, err
+			})
 		}
 		wg.Wait()
 		ok := 0
@@ -177,7 +180,7 @@ func TestIncrementalSeesRenamesAboveTheSource(t *testing.T) {
 		t.Fatalf("incremental: %v %s", err, incr.Kind)
 	}
 	req := f.approved(t, incr.ID, src)
-	if _, _, err := f.r.Restore(ctx, req, f.ids); err != nil {
+	if _, err := f.r.Restore(ctx, req, f.ids); err != nil {
 		t.Fatal(err)
 	}
 	got := tree(t, filepath.Join(f.files, "restores", req, filepath.FromSlash(src[1:])))
@@ -216,7 +219,7 @@ func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
 	if _, err := f.r.Approve(ctx, q.ID, f.manager); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.r.Restore(ctx, q.ID, f.ids); err != nil {
+	if _, err := f.r.Restore(ctx, q.ID, f.ids); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.enf.Reload(ctx); err != nil {

@@ -278,7 +278,7 @@ func TestIncrementalFromJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := filepath.Join(filesDir, "restores", q.ID)
-	if _, _, err := r.Restore(ctx, q.ID, ids); err == nil {
+	if _, err := r.Restore(ctx, q.ID, ids); err == nil {
 		t.Fatal("a restore ran before any approval")
 	}
 	if _, err := os.Lstat(restored); !errors.Is(err, fs.ErrNotExist) {
@@ -299,12 +299,12 @@ func TestIncrementalFromJournal(t *testing.T) {
 	if q.Status != store.RestoreApproved || q.Approver != "marco" {
 		t.Fatalf("approved request: status %s approver %q", q.Status, q.Approver)
 	}
-	q, n, err := r.Restore(ctx, q.ID, ids)
+	res, err := r.Restore(ctx, q.ID, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Status != store.RestoreDone || n == 0 {
-		t.Fatalf("restore: status %s, %d files", q.Status, n)
+	if q = res.Request; q.Status != store.RestoreDone || res.Files == 0 {
+		t.Fatalf("restore: status %s, %d files", q.Status, res.Files)
 	}
 	live := filepath.Join(filesDir, "departments", "operaciones")
 	back := filepath.Join(restored, "departments", "operaciones")
@@ -325,7 +325,7 @@ func TestIncrementalFromJournal(t *testing.T) {
 	if got := tree(t, filepath.Join(restored, "departments")); got["finanzas"] != "" {
 		t.Errorf("a restore of %s brought back another department: %v", ops, got)
 	}
-	if _, _, err := r.Restore(ctx, q.ID, ids); err == nil {
+	if _, err := r.Restore(ctx, q.ID, ids); err == nil {
 		t.Fatal("the same request was restored twice")
 	}
 

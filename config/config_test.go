@@ -111,8 +111,8 @@ idle_timeout = "20m"
 			t.Errorf("%s is %v, want %v.", ck.what, ck.got, ck.want)
 		}
 	}
-	if lo, hi, err := c.FTP.PassiveRange(); err != nil || lo != 30000 || hi != 30009 {
-		t.Errorf("ftp.passive_ports 30000-30009 parses as %d-%d, %v.", lo, hi, err)
+	if r, err := c.FTP.PassiveRange(); err != nil || r != [2]int{30000, 30009} {
+		t.Errorf("ftp.passive_ports 30000-30009 parses as %d-%d, %v.", r[0], r[1], err)
 	}
 	if got := config.EnvName("limits.max_connections_per_ip"); got != "CUSTODIA_LIMITS_MAX_CONNECTIONS_PER_IP" {
 		t.Errorf("EnvName(limits.max_connections_per_ip) = %s.", got)

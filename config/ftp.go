@@ -37,7 +37,7 @@ func (c Config) validateFTP() Problems {
 	default:
 		add("ftp.tls", "%q: want required, optional or off", c.FTP.TLS)
 	}
-	if _, _, err := c.FTP.PassiveRange(); err != nil {
+	if _, err := c.FTP.PassiveRange(); err != nil {
 		add("ftp.passive_ports", "%v", err)
 	}
 	if c.FTP.PublicHost != "" {
@@ -51,16 +51,17 @@ func (c Config) validateFTP() Problems {
 	return ps
 }
 
-// PassiveRange parses passive_ports: "" is (0, 0), any free port.
-func (f FTP) PassiveRange() (start, end int, err error) {
+// PassiveRange parses passive_ports into its first and last port, both
+// included: "" is {0, 0}, any free port.
+func (f FTP) PassiveRange() ([2]int, error) {
 	if f.PassivePorts == "" {
-		return 0, 0, nil
+		return [2]int{}, nil
 	}
 	lo, hi, ok := strings.Cut(f.PassivePorts, "-")
 	start, err1 := strconv.Atoi(strings.TrimSpace(lo))
 	end, err2 := strconv.Atoi(strings.TrimSpace(hi))
 	if !ok || err1 != nil || err2 != nil || start < 1024 || end > 65535 || start > end {
-		return 0, 0, fmt.Errorf("%q: want a range like 30000-30099 within 1024-65535", f.PassivePorts)
+		return [2]int{}, fmt.Errorf("%q: want a range like 30000-30099 within 1024-65535", f.PassivePorts)
 	}
-	return start, end, nil
+	return [2]int{start, end}, nil
 }

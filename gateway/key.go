@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/oaq/custodia/store"
 )
 
 // ParseAuthorizedKey parses one public key in authorized_keys format.
@@ -17,15 +19,15 @@ func ParseAuthorizedKey(line string) (ssh.PublicKey, error) {
 }
 
 // ParseKeyFile reads the first key of an authorized_keys-style file and
-// returns its canonical line, its SHA256 fingerprint and its comment.
-// Private keys and anything else are refused.
-func ParseKeyFile(data []byte) (line, fingerprint, comment string, err error) {
+// returns it as the store keeps it: its canonical line, its SHA256
+// fingerprint and its comment. Private keys and anything else are refused.
+func ParseKeyFile(data []byte) (store.NewKey, error) {
 	if strings.Contains(string(data), "PRIVATE KEY") {
-		return "", "", "", fmt.Errorf("this is a private key; give the public key (.pub)")
+		return store.NewKey{}, fmt.Errorf("this is a private key; give the public key (.pub)")
 	}
 	k, comment, _, _, err := ssh.ParseAuthorizedKey(data)
 	if err != nil {
-		return "", "", "", fmt.Errorf("not an SSH public key")
+		return store.NewKey{}, fmt.Errorf("not an SSH public key")
 	}
 	switch k.Type() {
 	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
@@ -33,12 +35,15 @@ func ParseKeyFile(data []byte) (line, fingerprint, comment string, err error) {
 	case ssh.KeyAlgoRSA:
 		if ck, ok := k.(ssh.CryptoPublicKey); ok {
 			if rk, ok := ck.CryptoPublicKey().(interface{ Size() int }); ok && rk.Size()*8 < 2048 {
-				return "", "", "", fmt.Errorf("RSA key shorter than 2048 bits")
+				return store.NewKey{}, fmt.Errorf("RSA key shorter than 2048 bits")
 			}
 		}
 	default:
-		return "", "", "", fmt.Errorf("key type %s is not accepted (use ed25519, ECDSA or RSA ≥ 2048 bits)", k.Type())
+		return store.NewKey{}, fmt.Errorf("key type %s is not accepted (use ed25519, ECDSA or RSA ≥ 2048 bits)", k.Type())
 	}
-	line = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
-	return line, ssh.FingerprintSHA256(k), comment, nil
+	return store.NewKey{
+		Fingerprint: ssh.FingerprintSHA256(k),
+		PublicKey:   strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))),
+		Comment:     comment,
+	}, nil
 }

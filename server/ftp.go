@@ -47,9 +47,9 @@ func (s *Server) startFTP(ctx context.Context) error {
 	case config.TLSOff:
 		s.log.Warn("ftp.tls is off: FTP passwords and files cross the network in clear text")
 	}
-	start, end, _ := c.PassiveRange()
+	ports, _ := c.PassiveRange() // config.Load refuses a bad range
 	opts := ftp.Options{
-		Core: s.core, TLS: tlsConf, TLSRequired: c.TLS == config.TLSRequired, PassivePorts: [2]int{start, end},
+		Core: s.core, TLS: tlsConf, TLSRequired: c.TLS == config.TLSRequired, PassivePorts: ports,
 		PublicHost: c.PublicHost, ActiveMode: c.ActiveMode, IdleTimeout: c.IdleTimeout.Duration, Logger: s.log,
 	}
 	for _, l := range []struct {

@@ -298,11 +298,11 @@ func (a *app) restoreRunCmd() *cobra.Command {
 				return err
 			}
 			return a.withRunner(cmd.Context(), func(r *backup.Runner, _ *store.Store) error {
-				q, n, err := r.Restore(cmd.Context(), args[0], ids)
+				res, err := r.Restore(cmd.Context(), args[0], ids)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.out, "%s\t%s\t%d files\n", q.ID, backup.RestoreDir(q.ID), n)
+				fmt.Fprintf(a.out, "%s\t%s\t%d files\n", res.Request.ID, backup.RestoreDir(res.Request.ID), res.Files)
 				return nil
 			})
 		},

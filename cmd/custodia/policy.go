@@ -21,15 +21,15 @@ func (a *app) policyCmd() *cobra.Command {
 			}
 			defer state.Close()
 			enf := state.Enforcer
-			rules, inh, err := enf.Rules()
+			pol, err := enf.Policy()
 			if err != nil {
 				return err
 			}
-			for _, r := range rules {
+			for _, r := range pol.Rules {
 				a.printRow(map[string]any{"type": "p", "subject": r.Subject, "object": r.Object, "actions": r.Actions, "effect": r.Effect},
 					r.String())
 			}
-			for _, i := range inh {
+			for _, i := range pol.Inheritance {
 				a.printRow(map[string]any{"type": "g", "role": i.Role, "parent": i.Parent}, i.String())
 			}
 			return nil

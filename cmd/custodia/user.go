@@ -84,11 +84,11 @@ func (a *app) userAddCmd() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("--key %s: %w", f, err)
 				}
-				line, fp, comment, err := gateway.ParseKeyFile(data)
+				key, err := gateway.ParseKeyFile(data)
 				if err != nil {
 					return fmt.Errorf("--key %s: %w", f, err)
 				}
-				keys = append(keys, store.NewKey{Fingerprint: fp, PublicKey: line, Comment: comment})
+				keys = append(keys, key)
 			}
 			var generated string
 			switch {

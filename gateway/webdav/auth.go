@@ -193,22 +193,22 @@ func (c *credCache) forget(cr *credential) {
 	}
 }
 
-// login authenticates a request's Basic credentials and returns the
-// credential with the request counted in flight: the caller releases it.
-// It answers 401 itself and returns ok=false when they are missing or
-// wrong.
-func (s *Server) login(w http.ResponseWriter, r *http.Request, remote netip.Addr) (u *store.User, cr *credential, ok bool) {
+// login authenticates a request's Basic credentials and returns the user
+// and the credential with the request counted in flight: the caller
+// releases it. It answers 401 itself and returns nil, nil when they are
+// missing or wrong.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, remote netip.Addr) (*store.User, *credential) {
 	name, password, hasAuth := r.BasicAuth()
 	if !hasAuth || name == "" {
 		challenge(w)
-		return nil, nil, false
+		return nil, nil
 	}
 	ctx := r.Context()
 	k := s.creds.id(name, password, remote)
 	if cr := s.creds.acquire(k, time.Now()); cr != nil {
 		u, err := s.o.Core.Reverify(ctx, cr.user, cr.hash, remote)
 		if err == nil {
-			return u, cr, true
+			return u, cr
 		}
 		s.creds.drop(cr) // log in again: the outcome is recorded there
 		s.creds.release(cr)
@@ -219,13 +219,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, remote netip.Addr
 	})
 	if err != nil {
 		challenge(w)
-		return nil, nil, false
+		return nil, nil
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	cr = &credential{key: k, user: u.Name, hash: u.PasswordHash, ctx: sctx, cancel: cancel}
+	cr := &credential{key: k, user: u.Name, hash: u.PasswordHash, ctx: sctx, cancel: cancel}
 	cr.live = s.o.Core.Register(session, u.Name, protocol, remote, func() { s.creds.kick(cr) })
 	s.creds.add(cr, time.Now())
-	return u, cr, true
+	return u, cr
 }
 
 func challenge(w http.ResponseWriter) {

@@ -31,8 +31,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remote := remoteOf(r)
-	u, cr, ok := s.login(w, r, remote)
-	if !ok {
+	u, cr := s.login(w, r, remote)
+	if cr == nil {
 		return
 	}
 	defer s.creds.release(cr)

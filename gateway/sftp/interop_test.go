@@ -29,12 +29,12 @@ func TestInteropOpenSSHWithKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	line, fp, comment, err := gateway.ParseKeyFile(pub)
+	k, err := gateway.ParseKeyFile(pub)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tg.AddUser(store.NewUser{Name: "corr2", Role: store.RoleCorrespondent, Clients: []string{"ACME"},
-		Keys: []store.NewKey{{Fingerprint: fp, PublicKey: line, Comment: comment}}})
+		Keys: []store.NewKey{k}})
 	local := filepath.Join(dir, "pedimento-2026.pdf")
 	os.WriteFile(local, []byte("%PDF-1.4 from openssh"), 0o600)
 	batch := filepath.Join(dir, "batch")

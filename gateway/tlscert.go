@@ -24,32 +24,39 @@ import (
 // generated certificate is replaced at the next start.
 const certLifetime = 2 * 365 * 24 * time.Hour
 
+// Certificate is the TLS certificate every TLS front end serves, and
+// whether LoadCertificate has just generated it.
+type Certificate struct {
+	tls.Certificate
+	Generated bool
+}
+
 // LoadCertificate loads the TLS certificate every TLS front end serves.
 // With certFile and keyFile set it reads them; otherwise it reads
 // dir/tls.crt and dir/tls.key, generating a self-signed ECDSA P-256
 // certificate there (for localhost, this host's name and the loopback
-// addresses) when they are missing or expired. generated says so.
-func LoadCertificate(certFile, keyFile, dir string) (cert tls.Certificate, generated bool, err error) {
+// addresses) when they are missing or expired.
+func LoadCertificate(certFile, keyFile, dir string) (Certificate, error) {
 	if certFile != "" || keyFile != "" {
-		cert, err = tls.LoadX509KeyPair(certFile, keyFile)
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
-			return cert, false, fmt.Errorf("tls: certificate %s and key %s: %w", certFile, keyFile, err)
+			return Certificate{}, fmt.Errorf("tls: certificate %s and key %s: %w", certFile, keyFile, err)
 		}
-		return cert, false, nil
+		return Certificate{Certificate: cert}, nil
 	}
 	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	cert, err = tls.LoadX509KeyPair(certFile, keyFile)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	switch {
 	case err == nil && time.Now().Before(cert.Leaf.NotAfter):
-		return cert, false, nil
+		return Certificate{Certificate: cert}, nil
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return cert, false, fmt.Errorf("tls: %s: %w", certFile, err)
+		return Certificate{}, fmt.Errorf("tls: %s: %w", certFile, err)
 	}
 	if err := generateCertificate(certFile, keyFile); err != nil {
-		return cert, false, fmt.Errorf("tls: generate certificate: %w", err)
+		return Certificate{}, fmt.Errorf("tls: generate certificate: %w", err)
 	}
 	cert, err = tls.LoadX509KeyPair(certFile, keyFile)
-	return cert, true, err
+	return Certificate{Certificate: cert, Generated: true}, err
 }
 
 func generateCertificate(certFile, keyFile string) error {

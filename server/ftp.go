@@ -15,16 +15,16 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	if s.tls != nil {
 		return s.tls, nil
 	}
-	cert, generated, err := gateway.LoadCertificate(s.cfg.TLS.Cert, s.cfg.TLS.Key, s.cfg.KeysDir())
+	cert, err := gateway.LoadCertificate(s.cfg.TLS.Cert, s.cfg.TLS.Key, s.cfg.KeysDir())
 	if err != nil {
 		return nil, err
 	}
-	if generated {
+	if cert.Generated {
 		s.log.Info("generated a self-signed TLS certificate; set tls.cert and tls.key to use your own")
 	}
-	s.log.Info("tls certificate", "sha256", gateway.Fingerprint(cert), "subject", cert.Leaf.Subject.String(),
+	s.log.Info("tls certificate", "sha256", gateway.Fingerprint(cert.Certificate), "subject", cert.Leaf.Subject.String(),
 		"expires", cert.Leaf.NotAfter.Format("2006-01-02"))
-	s.tls = gateway.TLSConfig(cert)
+	s.tls = gateway.TLSConfig(cert.Certificate)
 	return s.tls, nil
 }
 

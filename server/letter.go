@@ -107,7 +107,7 @@ func TLSFingerprint(cfg config.Config) (string, error) {
 		}
 	}
 	// With both files named, LoadCertificate reads them and generates nothing.
-	cert, _, err := gateway.LoadCertificate(certFile, keyFile, "")
+	cert, err := gateway.LoadCertificate(certFile, keyFile, "")
 	if err != nil {
 		return "", err
 	}
@@ -115,7 +115,7 @@ func TLSFingerprint(cfg config.Config) (string, error) {
 		return "", fmt.Errorf("the TLS certificate %s expired on %s: restart `custodia serve`, which replaces it, then write the letter",
 			certFile, cert.Leaf.NotAfter.Format(time.DateOnly))
 	}
-	return gateway.Fingerprint(cert), nil
+	return gateway.Fingerprint(cert.Certificate), nil
 }
 
 // letterEndpoints are the running server's: the addresses its listeners

@@ -49,7 +49,7 @@ func startVsftpd(b *testing.B) (*ftp.ServerConn, string) {
 	// to the anonymous user.
 	os.Chmod(dir, 0o755)
 	os.Chown(upload, uid, gid)
-	cert, _, err := gateway.LoadCertificate("", "", dir)
+	cert, err := gateway.LoadCertificate("", "", dir)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func startFTP(t *testing.T) (string, *store.Store) {
 	if _, err := st.CreateUser(ctx, store.NewUser{Name: "ana", Role: store.RoleStaff, Department: "operaciones", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	cert, _, err := gateway.LoadCertificate("", "", filepath.Join(dir, "keys"))
+	cert, err := gateway.LoadCertificate("", "", filepath.Join(dir, "keys"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func startFTP(t *testing.T) (string, *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ftp.New(ftp.Options{Core: core, TLS: gateway.TLSConfig(cert), TLSRequired: true})
+	srv, err := ftp.New(ftp.Options{Core: core, TLS: gateway.TLSConfig(cert.Certificate), TLSRequired: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,10 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
+// ShutdownGrace is how long `custodia serve` lets requests in flight
+// finish when it stops.
+const ShutdownGrace = 10 * time.Second
+
 // Server is a started gateway.
 type Server struct {
 	cfg       config.Config
@@ -145,7 +149,9 @@ func Start(parent context.Context, cfg config.Config, log *slog.Logger) (srv *Se
 	s := &Server{cfg: cfg, state: state, cancel: cancel, done: make(chan error, 5), log: log, core: core, metrics: reg}
 	defer func() {
 		if err != nil {
-			s.stopListeners()
+			ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+			defer cancel()
+			s.stopListeners(ctx)
 		}
 	}()
 	for _, start := range []func(context.Context) error{s.startSFTP, s.startFTP, s.startWebDAV} {
@@ -179,10 +185,10 @@ func defender(cfg config.Config) *gateway.Defender {
 }
 
 // Shutdown stops the listeners (sessions end, uploads in flight are
-// discarded), waits for the dispatcher and the backup schedule, and
-// closes the store.
-func (s *Server) Shutdown() error {
-	errs := s.stopListeners()
+// discarded; requests in flight have until ctx ends), waits for the
+// dispatcher and the backup schedule, and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	errs := s.stopListeners(ctx)
 	s.cancel()
 	if s.events != nil {
 		<-s.events // the dispatcher stops between deliveries
@@ -196,12 +202,10 @@ func (s *Server) Shutdown() error {
 }
 
 // stopListeners shuts every front end down and collects their results.
-func (s *Server) stopListeners() []error {
+func (s *Server) stopListeners(ctx context.Context) []error {
 	var errs []error
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	for _, l := range s.listeners {
-		if err := l.shutdown(sctx); err != nil {
+		if err := l.shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", l.name, err))
 		}
 	}

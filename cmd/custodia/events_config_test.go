@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -53,7 +54,7 @@ func TestEventsHookConfigErrors(t *testing.T) {
 				t.Errorf("check-config blames the good hook:\n%s", out)
 			}
 			if g, err := tryStart(testkit.Env(t.TempDir(), env[1])); err == nil {
-				g.Shutdown()
+				g.Shutdown(context.Background())
 				t.Fatal("serve started with it")
 			} else if !strings.Contains(err.Error(), "hooks[1]") {
 				t.Errorf("serve's error does not name the hook: %v", err)
@@ -73,7 +74,7 @@ func TestEventsHookConfigErrors(t *testing.T) {
 	} {
 		g, err := tryStart(testkit.Env(t.TempDir(), testkit.HooksConfig(t, good, c.hook)))
 		if err == nil {
-			g.Shutdown()
+			g.Shutdown(context.Background())
 			t.Errorf("serve started with hook %+v", c.hook)
 			continue
 		}

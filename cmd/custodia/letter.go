@@ -39,21 +39,10 @@ from the keys custodia serve created, so it must have started once.`,
 			if err != nil {
 				return userErr(args[0], err)
 			}
-			if host == "" {
-				if host, err = os.Hostname(); err != nil {
-					return fmt.Errorf("--host: this machine's name is unknown (%w); name the server with --host", err)
-				}
-			}
-			warn := func(msg string) { fmt.Fprintln(a.err, "custodia:", msg) }
-			e, err := server.LetterEndpoints(a.cfg, host, cmd.Flags().Changed("host"), warn)
+			l, err := a.letterOf(u, host, cmd.Flags().Changed("host"))
 			if err != nil {
 				return err
 			}
-			l, err := letter.For(u, a.cfg.Organization, e)
-			if err != nil {
-				return err
-			}
-			l.Password = gateway.GeneratePassword()
 			pdf, err := letter.Render(l)
 			if err != nil {
 				return err
@@ -102,6 +91,25 @@ from the keys custodia serve created, so it must have started once.`,
 	f.BoolVar(&force, "force", false, "replace FILE if it exists")
 	cmd.MarkFlagRequired("output")
 	return cmd
+}
+
+// letterOf is u's letter with a new generated password, naming the
+// server as host (or this machine's name) on the configuration's ports.
+func (a *app) letterOf(u *store.User, host string, hostSet bool) (letter.Letter, error) {
+	var err error
+	if host == "" {
+		if host, err = os.Hostname(); err != nil {
+			return letter.Letter{}, fmt.Errorf("--host: this machine's name is unknown (%w); name the server with --host", err)
+		}
+	}
+	warn := func(msg string) { fmt.Fprintln(a.err, "custodia:", msg) }
+	e, err := server.LetterEndpoints(a.cfg, host, hostSet, warn)
+	if err != nil {
+		return letter.Letter{}, err
+	}
+	l, err := letter.For(u, a.cfg.Organization, e)
+	l.Password = gateway.GeneratePassword()
+	return l, err
 }
 
 // writeLetterFile writes a letter with mode 0600: a new file, or with force

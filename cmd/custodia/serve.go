@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -27,7 +28,9 @@ func (a *app) serveCmd() *cobra.Command {
 				fmt.Fprintln(a.out, "custodia: this password is shown only once; change it with: custodia user passwd admin")
 			}
 			<-cmd.Context().Done()
-			return srv.Shutdown()
+			ctx, cancel := context.WithTimeout(context.Background(), server.ShutdownGrace)
+			defer cancel()
+			return srv.Shutdown(ctx)
 		},
 	}
 }

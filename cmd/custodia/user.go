@@ -64,31 +64,8 @@ func (a *app) userAddCmd() *cobra.Command {
 			if err := a.assignments(ctx, st, &nu, dept, clients); err != nil {
 				return err
 			}
-			for _, c := range cidrs {
-				p, err := netip.ParsePrefix(c)
-				if err != nil {
-					return fmt.Errorf("--allow-cidr %q: want an address range such as 10.0.0.0/8", c)
-				}
-				nu.AllowedCIDRs = append(nu.AllowedCIDRs, p.Masked())
-			}
-			if expires != "" {
-				t, err := time.Parse(time.RFC3339, expires)
-				if err != nil {
-					return fmt.Errorf("--expires %q: want an RFC 3339 time such as 2027-01-31T23:59:59Z", expires)
-				}
-				nu.ExpiresAt = &t
-			}
-			var keys []store.NewKey
-			for _, f := range keyFiles {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					return fmt.Errorf("--key %s: %w", f, err)
-				}
-				key, err := gateway.ParseKeyFile(data)
-				if err != nil {
-					return fmt.Errorf("--key %s: %w", f, err)
-				}
-				keys = append(keys, key)
+			if err := userAccess(&nu, cidrs, expires, keyFiles); err != nil {
+				return err
 			}
 			var generated string
 			switch {
@@ -100,13 +77,12 @@ func (a *app) userAddCmd() *cobra.Command {
 				if nu.PasswordHash, err = gateway.HashPassword(pw); err != nil {
 					return err
 				}
-			case len(keys) == 0:
+			case len(nu.Keys) == 0:
 				generated = gateway.GeneratePassword()
 				if nu.PasswordHash, err = gateway.HashPassword(generated); err != nil {
 					return err
 				}
 			}
-			nu.Keys = keys
 			if _, err := st.CreateUser(ctx, nu); err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return fmt.Errorf("user %q or one of its keys already exists", name)
@@ -130,6 +106,37 @@ func (a *app) userAddCmd() *cobra.Command {
 	f.StringVar(&expires, "expires", "", "refuse logins from this RFC 3339 time on")
 	cmd.MarkFlagRequired("role")
 	return cmd
+}
+
+// userAccess fills what limits a new user's logins, from the flags: the
+// address ranges, the expiry and the SSH keys.
+func userAccess(nu *store.NewUser, cidrs []string, expires string, keyFiles []string) error {
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return fmt.Errorf("--allow-cidr %q: want an address range such as 10.0.0.0/8", c)
+		}
+		nu.AllowedCIDRs = append(nu.AllowedCIDRs, p.Masked())
+	}
+	if expires != "" {
+		t, err := time.Parse(time.RFC3339, expires)
+		if err != nil {
+			return fmt.Errorf("--expires %q: want an RFC 3339 time such as 2027-01-31T23:59:59Z", expires)
+		}
+		nu.ExpiresAt = &t
+	}
+	for _, f := range keyFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("--key %s: %w", f, err)
+		}
+		key, err := gateway.ParseKeyFile(data)
+		if err != nil {
+			return fmt.Errorf("--key %s: %w", f, err)
+		}
+		nu.Keys = append(nu.Keys, key)
+	}
+	return nil
 }
 
 // assignments checks the department and client ids against the role,

@@ -124,7 +124,9 @@ func Restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*Gateway,
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
-			if err := g.Shutdown(); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), server.ShutdownGrace)
+			defer cancel()
+			if err := g.Shutdown(ctx); err != nil {
 				t.Errorf("gateway did not stop cleanly: %v", err)
 			}
 		})

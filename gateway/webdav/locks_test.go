@@ -1,149 +1,105 @@
 package webdav_test
 
 import (
-	"context"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/oaq/custodia/authz"
-	"github.com/oaq/custodia/gateway"
-	"github.com/oaq/custodia/gateway/webdav"
-	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/store"
 )
 
-const password = "contrasena-de-prueba-9"
+// lockinfo asks for an exclusive write lock, as Office and Explorer do.
+const lockinfo = `<?xml version="1.0" encoding="utf-8"?>
+<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>` +
+	`<D:owner><D:href>custodia test</D:href></D:owner></D:lockinfo>`
 
-// testDAV is a WebDAV front end on 127.0.0.1:0 over a real store, the
-// shipped rules and a real files tree, with staff users of operaciones.
-type testDAV struct {
-	url   string
-	files string // the files tree on disk
+// lock takes a lock and returns its token without the angle brackets.
+func lock(d *testkit.DAVClient, vpath, timeout string) string {
+	d.Gateway.T.Helper()
+	r := d.Do("LOCK", vpath, lockinfo, "Timeout", timeout, "Depth", "0", "Content-Type", "application/xml; charset=utf-8")
+	tok := strings.Trim(strings.TrimSpace(r.Header.Get("Lock-Token")), "<>")
+	if r.Code != 200 || tok == "" {
+		d.Gateway.T.Fatalf("%s LOCK %s: %d with Lock-Token %q, want 200 and a token\n%s",
+			d.User, vpath, r.Code, r.Header.Get("Lock-Token"), r.Body)
+	}
+	return tok
 }
 
-func startDAV(t *testing.T, staff ...string) *testDAV {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "custodia.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	rules, err := authz.New(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	filesDir := filepath.Join(dir, "files")
-	files, err := storage.OpenFiles(filesDir, []string{"operaciones"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { files.Close() })
-	hash, err := gateway.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range staff {
-		if _, err := st.CreateUser(ctx, store.NewUser{Name: name, Role: store.RoleStaff, Department: "operaciones", PasswordHash: hash}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	core, err := gateway.New(gateway.Options{Store: st, Files: files, Decider: rules})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := webdav.New(webdav.Options{Core: core})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { srv.Serve(sctx, ln); close(done) }()
-	t.Cleanup(func() {
-		srv.Shutdown(context.Background())
-		cancel()
-		<-done
-	})
-	return &testDAV{url: "http://" + ln.Addr().String(), files: filesDir}
-}
-
-// do sends one request as user and returns the response (body closed).
-func (d *testDAV) do(t *testing.T, user, method, vpath, body string, hdr map[string]string) *http.Response {
-	t.Helper()
-	req, err := http.NewRequest(method, d.url+vpath, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(user, password)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
-}
-
-const lockBody = `<?xml version="1.0" encoding="utf-8"?>
-<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>ana</D:owner></D:lockinfo>`
-
-// TestWebDAVLockedResourceRefusesOthers: once ana locks a document, a
-// colleague with every right to it cannot write or delete it, neither
-// without the token nor with ana's token (tokens are guessable), and gets
-// 423; ana, with her token, can. The file keeps ana's content.
-func TestWebDAVLockedResourceRefusesOthers(t *testing.T) {
+// Two staff members of one department edit the same document: a lock
+// taken by one holds for the other on any connection, and its token is
+// worth nothing in the other's hands.
+func TestWebDAVLocksAreSharedAndBoundToTheOwner(t *testing.T) {
 	t.Parallel()
-	d := startDAV(t, "ana", "beto")
-	const doc = "/operaciones/informe.txt"
-	if r := d.do(t, "ana", http.MethodPut, doc, "version de ana", nil); r.StatusCode != http.StatusCreated {
-		t.Fatalf("ana's PUT of %s answered %s, want 201", doc, r.Status)
+	tg := testkit.Start(t)
+	tg.Fixture()
+	tg.AddUser(store.NewUser{Name: "luis", Role: store.RoleStaff, Department: "operaciones"})
+	tg.Put("departments/operaciones/acta.docx", "acta v1")
+	const p = "/operaciones/acta.docx"
+	ana, luis := tg.DAV("ana"), tg.DAV("luis")
+	onDisk := func() string {
+		b, _ := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/acta.docx"))
+		return string(b)
 	}
-	r := d.do(t, "ana", "LOCK", doc, lockBody, map[string]string{"Depth": "0", "Timeout": "Second-600"})
-	token := r.Header.Get("Lock-Token")
-	if r.StatusCode != http.StatusOK || token == "" {
-		t.Fatalf("ana's LOCK of %s answered %s with token %q, want 200 and a token", doc, r.Status, token)
-	}
-	ifToken := map[string]string{"If": "(" + token + ")"}
-	// beto holds a lock of his own, on another document.
-	const other = "/operaciones/otro.txt"
-	if r := d.do(t, "beto", http.MethodPut, other, "de beto", nil); r.StatusCode != http.StatusCreated {
-		t.Fatalf("beto's PUT of %s answered %s, want 201", other, r.Status)
-	}
-	r = d.do(t, "beto", "LOCK", other, lockBody, map[string]string{"Depth": "0", "Timeout": "Second-600"})
-	if r.StatusCode != http.StatusOK || r.Header.Get("Lock-Token") == "" {
-		t.Fatalf("beto's LOCK of %s answered %s, want 200 and a token", other, r.Status)
-	}
-	betoToken := map[string]string{"If": "(" + r.Header.Get("Lock-Token") + ")"}
 
-	for _, c := range []struct {
-		what, method string
-		hdr          map[string]string
-	}{
-		{"PUT without the token", http.MethodPut, nil},
-		{"PUT with ana's token", http.MethodPut, ifToken},
-		{"DELETE without the token", http.MethodDelete, nil},
-		{"DELETE with ana's token", http.MethodDelete, ifToken},
-		{"PUT with his token of another file", http.MethodPut, betoToken},
-		{"DELETE with his token of another file", http.MethodDelete, betoToken},
-	} {
-		r := d.do(t, "beto", c.method, doc, "version de beto", c.hdr)
-		if r.StatusCode != http.StatusLocked && !(c.hdr != nil && r.StatusCode == http.StatusPreconditionFailed) {
-			t.Errorf("beto's %s of %s, locked by ana, answered %s, want 423 Locked.", c.what, doc, r.Status)
+	tok := lock(ana, p, "Second-600")
+	if r := luis.Do("PUT", p, "luis sin token"); r.Code != 423 {
+		t.Errorf("luis PUT on ana's locked file: %d, want 423", r.Code)
+	}
+	if r := luis.Do("DELETE", p, ""); r.Code != 423 {
+		t.Errorf("luis DELETE of ana's locked file: %d, want 423", r.Code)
+	}
+	if r := luis.Do("PUT", p, "luis con token", "If", "(<"+tok+">)"); r.Code != 423 && r.Code != 412 {
+		t.Errorf("luis PUT with ana's lock token: %d, want 423 or 412", r.Code)
+	}
+	if r := luis.Do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.Code != 403 {
+		t.Errorf("luis UNLOCK with ana's token: %d, want 403", r.Code)
+	}
+	if got := onDisk(); got != "acta v1" {
+		t.Fatalf("the locked file changed in someone else's hands: %q", got)
+	}
+	if r := ana.Do("PUT", p, "acta v2", "If", "(<"+tok+">)"); r.Code/100 != 2 {
+		t.Errorf("ana PUT with her own token: %d, want 2xx\n%s", r.Code, r.Body)
+	}
+	if got := onDisk(); got != "acta v2" {
+		t.Errorf("after ana's PUT the file is %q, want acta v2", got)
+	}
+	if r := ana.Do("UNLOCK", p, "", "Lock-Token", "<"+tok+">"); r.Code != 204 {
+		t.Errorf("ana UNLOCK: %d, want 204", r.Code)
+	}
+	if r := luis.Do("PUT", p, "acta v3"); r.Code/100 != 2 {
+		t.Errorf("luis PUT after the UNLOCK: %d, want 2xx\n%s", r.Code, r.Body)
+	}
+	if got := onDisk(); got != "acta v3" {
+		t.Errorf("after luis's PUT the file is %q, want acta v3", got)
+	}
+}
+
+// A client that dies holding a lock does not keep the file locked for
+// good: the lock lapses at its timeout.
+func TestWebDAVExpiredLockReleases(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	tg.AddUser(store.NewUser{Name: "luis", Role: store.RoleStaff, Department: "operaciones"})
+	tg.Put("departments/operaciones/acta.docx", "acta v1")
+	const p = "/operaciones/acta.docx"
+	luis := tg.DAV("luis")
+	lock(tg.DAV("ana"), p, "Second-1")
+	// Right after the LOCK the file is locked (the second has barely begun).
+	if r := luis.Do("PUT", p, "luis"); r.Code != 423 {
+		t.Errorf("luis PUT right after ana's LOCK: %d, want 423", r.Code)
+	}
+	for i := 0; ; i++ {
+		r := luis.Do("PUT", p, "luis")
+		if r.Code/100 == 2 {
+			break
 		}
-	}
-	if r := d.do(t, "ana", http.MethodPut, doc, "segunda version de ana", ifToken); r.StatusCode/100 != 2 {
-		t.Errorf("ana's PUT with her own token answered %s, want success.", r.Status)
-	}
-	got, err := os.ReadFile(filepath.Join(d.files, "departments", "operaciones", "informe.txt"))
-	if err != nil || string(got) != "segunda version de ana" {
-		t.Errorf("%s holds %q (%v), want ana's second version.", doc, got, err)
+		if i == 30 {
+			t.Fatalf("a lock with a 1 s timeout still blocks luis after 6 s: %d", r.Code)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -55,7 +55,7 @@ type Backups interface {
 type Server struct {
 	o      Options
 	log    *slog.Logger
-	http   *http.Server
+	http   *gateway.HTTPServer
 	now    func() time.Time
 	logins chan struct{} // argon2id checks running at once
 }
@@ -122,10 +122,10 @@ func New(o Options) *Server {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeProblem(w, r, fail(http.StatusNotFound, "", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))
-	s.http = &http.Server{
-		Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
+		Handler: mux, TLS: o.TLS, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
-	}
+	})
 	return s
 }
 
@@ -158,25 +158,13 @@ func (s *Server) handle(rt route) http.Handler {
 }
 
 // Serve accepts connections until Shutdown; requests run under ctx.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.http.BaseContext = func(net.Listener) context.Context { return ctx }
-	if s.o.TLS != nil {
-		ln = tls.NewListener(ln, s.o.TLS)
-	}
-	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error { return s.http.Serve(ctx, ln) }
 
 // Shutdown lets requests in flight finish until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.http.Shutdown(ctx)
-	if err != nil {
-		s.http.Close()
-	}
-	return err
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// Addr returns the listening address, once Serve runs.
+func (s *Server) Addr() net.Addr { return s.http.Addr() }
 
 func remoteOf(r *http.Request) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
-	"sync"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 
@@ -19,8 +18,6 @@ type driver struct {
 	s   *Server
 	ctx context.Context // the server's
 	set *ftpserver.Settings
-
-	wg sync.WaitGroup // connected clients and open transfers
 }
 
 var (
@@ -42,6 +39,7 @@ type session struct {
 	log    *slog.Logger
 	user   string
 	live   *gateway.LiveSession // from login to disconnect
+	done   func()               // ends the server's hold on the connection
 }
 
 func sessionOf(cc ftpserver.ClientContext) *session {
@@ -65,8 +63,8 @@ func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 	ctx, cancel := context.WithCancel(d.ctx)
 	s := &session{id: gateway.NewSessionID(), remote: gateway.AddrOf(cc.RemoteAddr()), ctx: ctx, cancel: cancel}
 	s.log = d.s.log.With("session", s.id, "remote", s.remote.String())
+	s.done = d.s.conns.Hold()
 	cc.SetExtra(s)
-	d.wg.Add(1)
 	if d.s.o.TLSRequired && !cc.HasTLSForControl() {
 		return "custodia ready; send AUTH TLS before logging in", nil
 	}
@@ -86,7 +84,7 @@ func (d *driver) ClientDisconnected(cc ftpserver.ClientContext) {
 	if s.user != "" {
 		s.log.Info("session ended")
 	}
-	d.wg.Done()
+	s.done()
 }
 
 // AuthUser checks a login through the shared core and builds the view.
@@ -110,7 +108,7 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	// session and closes its data connection, so a transfer in flight
 	// fails (an upload is discarded).
 	remote := cc.RemoteAddr()
-	s.live = d.s.o.Core.Register(s.id, u.Name, "ftp", s.remote, func() { d.s.closeControl(remote) })
+	s.live = d.s.o.Core.Register(s.id, u.Name, "ftp", s.remote, func() { d.s.conns.CloseRemote(remote) })
 	view, err := d.s.o.Core.View(s.ctx, u, storage.Session{ID: s.id, Protocol: "ftp", Remote: s.remote.String()})
 	if err != nil {
 		s.live.End()
@@ -121,13 +119,7 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	s.user = u.Name
 	s.log = s.log.With("user", u.Name, "role", string(u.Role))
 	s.log.Info("session started", "tls", cc.HasTLSForControl())
-	return &client{ctx: s.ctx, view: view, log: s.log, track: d.track}, nil
-}
-
-// track counts an open transfer until its done func runs.
-func (d *driver) track() func() {
-	d.wg.Add(1)
-	return d.wg.Done
+	return &client{ctx: s.ctx, view: view, log: s.log, track: d.s.conns.Hold}, nil
 }
 
 // PostAuthMessage is the text of the login reply: one text for every

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
@@ -46,12 +46,10 @@ type Server struct {
 	o      Options
 	driver *driver
 	log    *slog.Logger
-
-	mu     sync.Mutex
-	lib    *ftpserver.FtpServer
-	ln     net.Listener
-	closed bool
-	conns  map[net.Conn]struct{} // open control connections
+	lib    atomic.Pointer[ftpserver.FtpServer]
+	// conns are the listener, the open control connections and what
+	// Shutdown waits for: connected clients and open transfers.
+	conns gateway.Conns
 }
 
 // New returns a server.
@@ -109,14 +107,7 @@ func (s *Server) settings(ln net.Listener) *ftpserver.Settings {
 }
 
 // Addr returns the listening address, once Serve runs.
-func (s *Server) Addr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return nil
-	}
-	return s.ln.Addr()
-}
+func (s *Server) Addr() net.Addr { return s.conns.Addr() }
 
 // Serve accepts connections until ln fails or Shutdown is called.
 // Banned addresses and connections over the core's limits get a 421.
@@ -125,27 +116,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.o.Implicit {
 		refuse = nil // no clear text on a TLS port
 	}
-	wrapped := net.Listener(&trackListener{Listener: s.o.Core.Listener(ln, refuse), s: s})
+	lib := ftpserver.NewFtpServer(s.driver)
+	lib.Logger = s.log
+	// Known before the listener is: a Shutdown that misses it finds the
+	// listener and closes it, or Serve finds Shutdown done.
+	s.lib.Store(lib)
+	wrapped, err := s.conns.Listen(s.o.Core.Listener(ln, refuse))
+	if err != nil { // shut down before it started: nothing to serve
+		ln.Close()
+		return nil
+	}
 	if s.o.Implicit {
 		wrapped = tls.NewListener(wrapped, s.o.TLS)
 	}
 	s.driver.ctx = ctx
 	s.driver.set = s.settings(wrapped)
-	lib := ftpserver.NewFtpServer(s.driver)
-	lib.Logger = s.log
-	s.mu.Lock()
-	if s.closed { // shut down before it started: nothing to serve
-		s.mu.Unlock()
-		ln.Close()
-		return nil
-	}
-	s.lib, s.ln = lib, ln
-	s.mu.Unlock()
-	err := lib.Listen()
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed { // shut down while it started: Stop may have come first
+	err = lib.Listen()
+	if s.conns.Closed() { // shut down while it started: Stop may have come first
 		lib.Stop()
 		ln.Close()
 		return nil
@@ -153,13 +140,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("ftp: %w", err)
 	}
-	if err := lib.Serve(); err != nil {
-		s.mu.Lock()
-		closed := s.closed
-		s.mu.Unlock()
-		if !closed {
-			return fmt.Errorf("ftp: %w", err)
-		}
+	if err := lib.Serve(); err != nil && !s.conns.Closed() {
+		return fmt.Errorf("ftp: %w", err)
 	}
 	return nil
 }
@@ -167,89 +149,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Shutdown stops accepting, disconnects every client and waits for their
 // transfers to end (uploads in flight are discarded, as after an ABOR).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closed = true
-	lib := s.lib
-	s.mu.Unlock()
-	if lib != nil {
-		lib.Stop()
+	if lib := s.lib.Load(); lib != nil {
+		lib.Stop() // closes the listener and the shared passive listeners
 	}
 	// Closing the sockets, not ftpserverlib's ClientContext.Close (which
 	// races with the client's own goroutine), ends each session.
-	s.mu.Lock()
-	conns := make([]net.Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.Close()
-	}
-	done := make(chan struct{})
-	go func() { s.driver.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// closeControl closes the control connection from remote (a kick), as
-// Shutdown does: ftpserverlib's reader fails and ends the session.
-func (s *Server) closeControl(remote net.Addr) {
-	if remote == nil {
-		return
-	}
-	want := remote.String()
-	var conn net.Conn
-	s.mu.Lock()
-	for c := range s.conns {
-		if ra := c.RemoteAddr(); ra != nil && ra.String() == want {
-			conn = c
-			break
-		}
-	}
-	s.mu.Unlock()
-	if conn != nil {
-		conn.Close()
-	}
-}
-
-// trackListener records the open control connections, for Shutdown and
-// kicks.
-type trackListener struct {
-	net.Listener
-	s *Server
-}
-
-func (l *trackListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc := &trackedConn{Conn: c, s: l.s}
-	l.s.mu.Lock()
-	defer l.s.mu.Unlock()
-	if l.s.closed {
-		c.Close()
-		return nil, net.ErrClosed
-	}
-	if l.s.conns == nil {
-		l.s.conns = make(map[net.Conn]struct{})
-	}
-	l.s.conns[tc] = struct{}{}
-	return tc, nil
-}
-
-type trackedConn struct {
-	net.Conn
-	s *Server
-}
-
-func (c *trackedConn) Close() error {
-	c.s.mu.Lock()
-	delete(c.s.conns, c)
-	c.s.mu.Unlock()
-	return c.Conn.Close()
+	return s.conns.Shutdown(ctx)
 }

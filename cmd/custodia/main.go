@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -44,6 +45,7 @@ type app struct {
 	cfgFile  string
 	asJSON   bool
 	cfg      config.Config
+	from     config.Resolved // where cfg came from
 }
 
 func newRoot(in io.Reader, out, errw io.Writer, environ []string) *cobra.Command {
@@ -58,32 +60,21 @@ func newRoot(in io.Reader, out, errw io.Writer, environ []string) *cobra.Command
 	root.SetOut(out)
 	root.SetErr(errw)
 	root.PersistentFlags().StringVar(&a.dataDir, "data", "", "data directory (default $CUSTODIA_DATA_DIR or ./custodia-data)")
-	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "TOML config file (default $CUSTODIA_CONFIG)")
+	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "TOML config file (default $CUSTODIA_CONFIG, else custodia.toml in the data dir)")
 	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print rows as JSON lines")
-	root.AddCommand(a.serveCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.auditCmd(),
+	root.AddCommand(a.serveCmd(), a.initCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.auditCmd(),
 		a.backupCmd(), a.checkConfigCmd(), a.versionCmd())
 	return root
 }
 
-// load reads the configuration: file, then environment, then --data.
+// load resolves the configuration as every command does (config.Resolve):
+// file, then environment, then --data.
 func (a *app) load() error {
-	file := a.cfgFile
-	if file == "" {
-		for _, kv := range a.environ {
-			if v, ok := strings.CutPrefix(kv, "CUSTODIA_CONFIG="); ok {
-				file = v
-			}
-		}
-	}
-	env := a.environ
-	if a.dataDir != "" {
-		env = append(append([]string(nil), env...), "CUSTODIA_DATA_DIR="+a.dataDir)
-	}
-	cfg, err := config.Load(file, env)
+	r, err := config.Resolve(config.Where{File: a.cfgFile, DataDir: a.dataDir, Environ: a.environ})
+	a.cfg, a.from = r.Config, r
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	a.cfg = cfg
 	return nil
 }
 
@@ -147,6 +138,12 @@ func (a *app) checkConfigCmd() *cobra.Command {
 				fmt.Fprintln(a.err, err)
 				return errors.New("1 configuration problem(s)")
 			}
+			file := a.from.File
+			if file == "" {
+				file = "none (no --config, no CUSTODIA_CONFIG, no " + filepath.Join(a.cfg.DataDir, config.DefaultFileName) + ")"
+			}
+			fmt.Fprintln(a.out, "# file:", file)
+			fmt.Fprintln(a.out, "# environment:", orDash(strings.Join(a.from.Env, " ")))
 			for _, kv := range config.Keys(a.cfg) {
 				fmt.Fprintf(a.out, "%s = %s\n", kv[0], kv[1])
 			}

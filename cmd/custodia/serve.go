@@ -22,15 +22,41 @@ func (a *app) serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if pw := srv.FirstAdminPassword(); pw != "" {
-				// Standard output, never the log: shown once.
-				fmt.Fprintf(a.out, "custodia: created the first user, admin, with password: %s\n", pw)
-				fmt.Fprintln(a.out, "custodia: this password is shown only once; change it with: custodia user passwd admin")
-			}
+			a.printFirstAdmin(srv.FirstAdminPassword())
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), server.ShutdownGrace)
 			defer cancel()
 			return srv.Shutdown(ctx)
 		},
 	}
+}
+
+func (a *app) initCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "init",
+		Short: "make a data dir ready to serve (store, default policies, keys, first admin) without serving",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(); err != nil {
+				return err
+			}
+			pw, err := server.Init(cmd.Context(), a.cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.out, "custodia: data dir ready:", a.cfg.DataDir)
+			a.printFirstAdmin(pw)
+			return nil
+		},
+	}
+}
+
+// printFirstAdmin shows the first admin's generated password, once, on
+// standard output and never in the log.
+func (a *app) printFirstAdmin(pw string) {
+	if pw == "" {
+		return
+	}
+	fmt.Fprintf(a.out, "custodia: created the first user, admin, with password: %s\n", pw)
+	fmt.Fprintln(a.out, "custodia: this password is shown only once; change it with: custodia user passwd admin")
 }

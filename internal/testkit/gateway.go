@@ -83,13 +83,8 @@ func Env(dataDir string, extra ...string) []string {
 
 // Config resolves environ (CUSTODIA_CONFIG names a file) as custodia does.
 func Config(environ []string) (config.Config, error) {
-	var file string
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "CUSTODIA_CONFIG="); ok {
-			file = v
-		}
-	}
-	return config.Load(file, environ)
+	r, err := config.Resolve(config.Where{Environ: environ})
+	return r.Config, err
 }
 
 // StartServer starts a gateway configured by environ, logging to logs.

@@ -22,12 +22,14 @@ type Conns struct {
 
 // Listen returns ln wrapped: its Accept tracks each connection, and after
 // Close refuses (closes) a connection it accepts and returns
-// net.ErrClosed. Close closes ln. After Close, Listen returns
-// net.ErrClosed: a front end shut down before it started serves nothing.
+// net.ErrClosed. Close closes ln. After Close, Listen closes ln and
+// returns net.ErrClosed: a front end shut down before it started serves
+// nothing and holds no port.
 func (t *Conns) Listen(ln net.Listener) (net.Listener, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
+		ln.Close()
 		return nil, net.ErrClosed
 	}
 	t.ln = ln

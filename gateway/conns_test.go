@@ -161,8 +161,19 @@ func TestConnsRefusesAConnectionAcceptedAfterShutdown(t *testing.T) {
 	if !c.Closed() {
 		t.Error("Closed is false after Shutdown")
 	}
-	if _, err := c.Listen(listenLocal(t)); !errors.Is(err, net.ErrClosed) {
+	// A front end shut down before it started holds no port: Listen
+	// closes the listener it is given.
+	late, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Listen(late); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Listen after Shutdown returned %v, want net.ErrClosed", err)
+	}
+	if conn, err := net.DialTimeout("tcp", late.Addr().String(), time.Second); err == nil {
+		conn.Close()
+		late.Close()
+		t.Error("the listener given to Listen after Shutdown still accepts connections")
 	}
 }
 

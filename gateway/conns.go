@@ -183,6 +183,10 @@ type trackedConn struct {
 	t *Conns
 }
 
+// NetConn is the connection underneath, as tls.Conn's NetConn (for what
+// only the socket tells, e.g. a Unix peer's credentials).
+func (c *trackedConn) NetConn() net.Conn { return c.Conn }
+
 func (c *trackedConn) Close() error {
 	c.t.mu.Lock()
 	delete(c.t.conns, c)

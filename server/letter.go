@@ -118,12 +118,16 @@ func TLSFingerprint(cfg config.Config) (string, error) {
 	return gateway.Fingerprint(cert.Certificate), nil
 }
 
-// letterEndpoints are the running server's: the addresses its listeners
-// really have, with this machine's name for those on every interface.
-func (s *Server) letterEndpoints() (letter.Endpoints, error) {
-	host, err := os.Hostname()
-	if err != nil {
-		return letter.Endpoints{}, fmt.Errorf("letters: this machine's name is unknown: %w", err)
+// LetterEndpoints are the running server's: the addresses its listeners
+// really have, with host (this machine's name when "") for those on every
+// interface, or for every one when hostSet.
+func (s *Server) LetterEndpoints(host string, hostSet bool, warn func(string)) (letter.Endpoints, error) {
+	if host == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return letter.Endpoints{}, fmt.Errorf("letters: this machine's name is unknown (%w); name the server with --host", err)
+		}
+		host = h
 	}
 	live := s.cfg
 	for _, l := range []struct {
@@ -134,5 +138,5 @@ func (s *Server) letterEndpoints() (letter.Endpoints, error) {
 			*l.dst = addr
 		}
 	}
-	return LetterEndpoints(live, host, false, func(msg string) { s.log.Info(msg) })
+	return LetterEndpoints(live, host, hostSet, warn)
 }

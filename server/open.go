@@ -38,12 +38,21 @@ func openStore(ctx context.Context, cfg config.Config, create bool) (*store.Stor
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return nil, err
 		}
-	} else if _, err := os.Stat(cfg.DBFile()); errors.Is(err, fs.ErrNotExist) {
-		dir, _ := filepath.Abs(cfg.DataDir)
-		return nil, fmt.Errorf("%w at %s (no %s there): start `custodia serve` or run `custodia init` to make one, "+
-			"or point --data, CUSTODIA_DATA_DIR or data_dir at the right one", ErrNoDataDir, dir, filepath.Base(cfg.DBFile()))
+	} else if err := CheckDataDir(cfg); err != nil {
+		return nil, err
 	}
 	return store.Open(ctx, cfg.DBFile())
+}
+
+// CheckDataDir says, wrapping ErrNoDataDir, when cfg's data dir has no
+// store, where it looked and how to point elsewhere.
+func CheckDataDir(cfg config.Config) error {
+	if _, err := os.Stat(cfg.DBFile()); errors.Is(err, fs.ErrNotExist) {
+		dir, _ := filepath.Abs(cfg.DataDir)
+		return fmt.Errorf("%w at %s (no %s there): start `custodia serve` or run `custodia init` to make one, "+
+			"or point --data, CUSTODIA_DATA_DIR or data_dir at the right one", ErrNoDataDir, dir, filepath.Base(cfg.DBFile()))
+	}
+	return nil
 }
 
 // Open opens the store, the enforcer and the files tree of an existing

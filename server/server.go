@@ -97,10 +97,19 @@ func listen(key, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// Options are what Start needs besides the configuration.
+type Options struct {
+	Logger *slog.Logger // nil: discard
+	// Manage runs the management commands the data dir's owner sends over
+	// its socket while the server runs; nil: no socket.
+	Manage Manager
+}
+
 // Start opens the data dir cfg names and starts everything it configures;
 // Shutdown undoes it. On an empty store it creates the first admin once
 // every listener is bound (FirstAdminPassword).
-func Start(parent context.Context, cfg config.Config, log *slog.Logger) (srv *Server, err error) {
+func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, err error) {
+	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -160,7 +169,7 @@ func Start(parent context.Context, cfg config.Config, log *slog.Logger) (srv *Se
 	}
 	// s, not srv: a failed start returns a nil srv, and must still stop
 	// what it started.
-	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 5), log: log, core: core, metrics: reg}
+	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 6), log: log, core: core, metrics: reg}
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
@@ -174,6 +183,9 @@ func Start(parent context.Context, cfg config.Config, log *slog.Logger) (srv *Se
 		}
 	}
 	if err := s.startAdmin(ctx, backups); err != nil {
+		return nil, err
+	}
+	if err := s.startManage(ctx, o.Manage); err != nil {
 		return nil, err
 	}
 	if s.firstPass, err = firstAdmin(ctx, state.Store); err != nil {
@@ -247,6 +259,13 @@ func firstAdmin(ctx context.Context, st *store.Store) (string, error) {
 	}
 	return pw, nil
 }
+
+// Config is the configuration the server runs with.
+func (s *Server) Config() config.Config { return s.cfg }
+
+// State is the server's opened data dir, for management commands run in
+// the server: it stays open until Shutdown.
+func (s *Server) State() *State { return s.state }
 
 // Files is the server's files tree.
 func (s *Server) Files() *storage.Files { return s.state.Files }

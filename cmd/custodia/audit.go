@@ -27,7 +27,6 @@ func (a *app) auditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			q := store.AuditQuery{User: user, Limit: limit}
 			if since > 0 {
 				q.Since = time.Now().Add(-since)

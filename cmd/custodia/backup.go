@@ -25,7 +25,6 @@ func (a *app) withRunner(ctx context.Context, fn func(*backup.Runner, *store.Sto
 	if err != nil {
 		return err
 	}
-	defer state.Close()
 	st := state.Store
 	r, err := server.BackupRunner(a.cfg, st, state.Enforcer, nil, server.Logger(a.cfg, a.err))
 	if err != nil {
@@ -209,8 +208,12 @@ func (a *app) printRestore(q store.RestoreRequest) {
 		q.CreatedAt.UTC().Format(time.RFC3339), q.Reason)
 }
 
-// operator names who runs a command without --as.
-func operator() string {
+// operator names who runs a command without --as: the account that sent
+// it to the server, or this process's.
+func (a *app) operator() string {
+	if a.caller != "" {
+		return a.caller
+	}
 	if u, err := user.Current(); err == nil {
 		return "os:" + u.Username
 	}
@@ -225,7 +228,7 @@ func (a *app) restoreRequestCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
-				requester := operator()
+				requester := a.operator()
 				if as != "" {
 					u, err := st.UserByName(cmd.Context(), as)
 					if err != nil {
@@ -321,7 +324,6 @@ func (a *app) restoreListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			qs, err := st.RestoreRequests(cmd.Context())
 			if err != nil {
 				return err

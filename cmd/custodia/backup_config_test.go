@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/oaq/custodia/internal/testkit"
 )
 
 // configFile writes a TOML file and returns its CUSTODIA_CONFIG setting.
@@ -56,13 +54,13 @@ func TestBackupConfig(t *testing.T) {
 func TestBackupCLIErrors(t *testing.T) {
 	t.Parallel()
 	_, pub := backupKeys(t)
-	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off")
-	tg.Fixture()
-	noKeys := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS=")
+	noKeys := startGateway(t, "CUSTODIA_SFTP_LISTEN=off").Environ
 	if out, err := runWith(noKeys, "backup", "run", "database"); err == nil || !strings.Contains(out+err.Error(), "backup keygen") {
 		t.Errorf("a backup without recipients: %v %s", err, out)
 	}
-	withKeys := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off", "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg.Fixture()
+	withKeys := tg.Environ
 	db := ""
 	for _, c := range []struct {
 		args []string

@@ -19,7 +19,7 @@ func TestInteropAgeZstdTarDecrypt(t *testing.T) {
 		testkit.NeedTool(t, tool)
 	}
 	idFile, pub := backupKeys(t)
-	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off", "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off", "CUSTODIA_BACKUP_RECIPIENTS="+pub)
 	tg.Fixture()
 	env := append(append([]string(nil), tg.Environ...), "CUSTODIA_BACKUP_RECIPIENTS="+pub)
 	for _, job := range []string{"database", "clients"} {

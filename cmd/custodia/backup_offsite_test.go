@@ -41,7 +41,7 @@ func hostKeyOf(t *testing.T, tg *testkit.Gateway) string {
 func TestBackupOffsiteSFTP(t *testing.T) {
 	t.Parallel()
 	idFile, pub := backupKeys(t)
-	offsite := testkit.Start(t)
+	offsite := startGateway(t)
 	_, userKey, _ := ed25519.GenerateKey(rand.Reader)
 	keyDir := t.TempDir()
 	testkit.WriteKey(t, filepath.Join(keyDir, "id_ed25519"), userKey)
@@ -55,7 +55,7 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 		"CUSTODIA_BACKUP_SFTP_USER=respaldo", "CUSTODIA_BACKUP_SFTP_KEY=" + filepath.Join(keyDir, "id_ed25519"),
 		"CUSTODIA_BACKUP_SFTP_HOST_KEY=" + hostKeyOf(t, offsite), "CUSTODIA_BACKUP_SFTP_DIR=/administracion/respaldos",
 	}
-	tg := testkit.Start(t, settings...)
+	tg, stop := testkit.RestartableWith(t, manager(), testkit.Env(t.TempDir(), settings...), true)
 	tg.Fixture()
 	id := firstField(must(tg, "", "backup", "run", "departments"))
 	if list := must(tg, "", "backup", "list"); !strings.Contains(list, "\tlocal,sftp\t") {
@@ -79,7 +79,8 @@ func TestBackupOffsiteSFTP(t *testing.T) {
 	must(tg, "", "backup", "verify", id, "--identity", idFile) // read from the off-site copy
 
 	// A server presenting another host key gets nothing, and the run
-	// does not count.
+	// does not count (run here, with no server, by the command line).
+	stop()
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
 	otherKey, _ := ssh.NewPublicKey(other)
 	env := append(append([]string(nil), tg.Environ...),

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"testing"
 
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/server"
 )
 
 // cli runs a custodia command in-process against the gateway's data dir.
@@ -33,3 +35,14 @@ func addUser(tg *testkit.Gateway, name string, args ...string) {
 	tg.T.Helper()
 	must(tg, testkit.Password+"\n", append([]string{"user", "add", name, "--password-stdin"}, args...)...)
 }
+
+// startGateway is testkit.Start with a server that runs management
+// commands as custodia serve does: while it runs, cli and must reach it
+// over its socket.
+func startGateway(t testing.TB, extra ...string) *testkit.Gateway {
+	t.Helper()
+	return testkit.StartWith(t, manager(), extra...)
+}
+
+// manager runs the commands sent to a test's server.
+func manager() server.Manager { return (&app{}).manage }

@@ -5,13 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/oaq/custodia/internal/testkit"
 )
 
 func TestCheckConfigReportsEveryProblemByKey(t *testing.T) {
 	t.Parallel()
-	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off")
 	file := filepath.Join(t.TempDir(), "custodia.toml")
 	os.WriteFile(file, []byte("log_level = \"loud\"\ncolour = \"blue\"\n[sftp]\nidle_timeout = \"soon\"\n"), 0o600)
 	out, err := cli(tg, "", "check-config", "--config", file)
@@ -56,7 +54,7 @@ func runWith(environ []string, args ...string) (string, error) {
 
 func TestCLIRefusesBadInput(t *testing.T) {
 	t.Parallel()
-	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off")
 	tg.Fixture()
 	keyFile := filepath.Join(t.TempDir(), "bad.pub")
 	os.WriteFile(keyFile, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"), 0o600)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
@@ -25,16 +24,11 @@ func (a *app) clientCmd() *cobra.Command {
 			if strings.TrimSpace(name) == "" {
 				return errors.New("--name must not be empty")
 			}
-			st, err := a.openStore(cmd.Context())
+			state, err := a.openAll(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			files, err := storage.OpenFiles(a.cfg.FilesDir(), a.cfg.Departments)
-			if err != nil {
-				return err
-			}
-			defer files.Close()
+			st, files := state.Store, state.Files
 			if _, err := st.CreateClient(cmd.Context(), id, strings.TrimSpace(name)); err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return fmt.Errorf("client %q already exists", id)
@@ -57,7 +51,6 @@ func (a *app) clientCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			clients, err := st.ListClients(cmd.Context())
 			if err != nil {
 				return err

@@ -48,7 +48,7 @@ func TestCommandsNeedADataDir(t *testing.T) {
 func TestOneServerPerDataDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	tg, stop := testkit.Restartable(t, testkit.Env(dir), true)
+	tg, stop := testkit.RestartableWith(t, manager(), testkit.Env(dir), true)
 	_, err := testkit.StartServer(testkit.Env(dir), &bytes.Buffer{})
 	lock := filepath.Join(dir, "custodia.lock")
 	if err == nil || !strings.Contains(err.Error(), lock) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
@@ -58,7 +58,7 @@ func TestOneServerPerDataDir(t *testing.T) {
 		t.Errorf("init while serve runs: err %v, want the lock named\n%s", err, out)
 	}
 	stop()
-	testkit.Restartable(t, testkit.Env(dir), false)
+	testkit.RestartableWith(t, manager(), testkit.Env(dir), false)
 }
 
 // init makes a data dir ready: store, keys, the first admin's password

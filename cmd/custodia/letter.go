@@ -34,7 +34,6 @@ from the keys custodia serve created, so it must have started once.`,
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			u, err := st.UserByName(ctx, args[0])
 			if err != nil {
 				return userErr(args[0], err)
@@ -94,16 +93,22 @@ from the keys custodia serve created, so it must have started once.`,
 }
 
 // letterOf is u's letter with a new generated password, naming the
-// server as host (or this machine's name) on the configuration's ports.
+// server as host (or this machine's name): on the running server's ports
+// in the server, on the configuration's otherwise.
 func (a *app) letterOf(u *store.User, host string, hostSet bool) (letter.Letter, error) {
-	var err error
-	if host == "" {
-		if host, err = os.Hostname(); err != nil {
-			return letter.Letter{}, fmt.Errorf("--host: this machine's name is unknown (%w); name the server with --host", err)
-		}
-	}
 	warn := func(msg string) { fmt.Fprintln(a.err, "custodia:", msg) }
-	e, err := server.LetterEndpoints(a.cfg, host, hostSet, warn)
+	var e letter.Endpoints
+	var err error
+	if a.srv != nil {
+		e, err = a.srv.LetterEndpoints(host, hostSet, warn)
+	} else {
+		if host == "" {
+			if host, err = os.Hostname(); err != nil {
+				return letter.Letter{}, fmt.Errorf("--host: this machine's name is unknown (%w); name the server with --host", err)
+			}
+		}
+		e, err = server.LetterEndpoints(a.cfg, host, hostSet, warn)
+	}
 	if err != nil {
 		return letter.Letter{}, err
 	}

@@ -46,10 +46,20 @@ type app struct {
 	asJSON   bool
 	cfg      config.Config
 	from     config.Resolved // where cfg came from
+
+	srv    *server.Server // set when the command runs in the server process
+	caller string         // "os:NAME" of who runs the command
+	local  *server.State  // the data dir a command opened here
+	lock   *server.DirLock
 }
 
 func newRoot(in io.Reader, out, errw io.Writer, environ []string) *cobra.Command {
-	a := &app{in: in, out: out, err: errw, environ: environ}
+	return (&app{in: in, out: out, err: errw, environ: environ}).root()
+}
+
+// root is the command tree, the same in a terminal and in the server.
+func (a *app) root() *cobra.Command {
+	in, out, errw := a.in, a.out, a.err
 	root := &cobra.Command{
 		Use:           "custodia",
 		Short:         "custodia is a hardened SFTP/FTPS/WebDAV file gateway",
@@ -64,12 +74,18 @@ func newRoot(in io.Reader, out, errw io.Writer, environ []string) *cobra.Command
 	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print rows as JSON lines")
 	root.AddCommand(a.serveCmd(), a.initCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.auditCmd(),
 		a.backupCmd(), a.checkConfigCmd(), a.versionCmd())
+	a.manageDataDirCommands(root)
 	return root
 }
 
 // load resolves the configuration as every command does (config.Resolve):
-// file, then environment, then --data.
+// file, then environment, then --data. In the server process the
+// configuration is the server's.
 func (a *app) load() error {
+	if a.srv != nil {
+		a.cfg = a.srv.Config()
+		return nil
+	}
 	r, err := config.Resolve(config.Where{File: a.cfgFile, DataDir: a.dataDir, Environ: a.environ})
 	a.cfg, a.from = r.Config, r
 	if err != nil {
@@ -78,20 +94,52 @@ func (a *app) load() error {
 	return nil
 }
 
-// openStore opens the data dir's database, creating the dir if needed.
+// openStore is openAll's store.
 func (a *app) openStore(ctx context.Context) (*store.Store, error) {
-	if err := a.load(); err != nil {
+	state, err := a.openAll(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return server.OpenStore(ctx, a.cfg)
+	return state.Store, nil
 }
 
-// openAll opens the store, the enforcer and the files tree.
+// openAll is the data dir's store, enforcer and files tree: the server's,
+// in the server process; else opened here, under the data dir's lock,
+// until release.
 func (a *app) openAll(ctx context.Context) (*server.State, error) {
+	if a.srv != nil {
+		return a.srv.State(), nil
+	}
+	if a.local != nil {
+		return a.local, nil
+	}
 	if err := a.load(); err != nil {
 		return nil, err
 	}
-	return server.Open(ctx, a.cfg)
+	if err := server.CheckDataDir(a.cfg); err != nil { // before the lock, which would create the dir
+		return nil, err
+	}
+	lock, err := server.Lock(a.cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w; a custodia serve starting or stopping there, or another command, holds it: try again", err)
+	}
+	state, err := server.Open(ctx, a.cfg)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	a.local, a.lock = state, lock
+	return state, nil
+}
+
+// release closes what openAll opened here; the server's stays open.
+func (a *app) release() {
+	if a.local != nil {
+		a.local.Close()
+		a.local = nil
+	}
+	a.lock.Unlock()
+	a.lock = nil
 }
 
 // printRow prints one row: tab-separated text, or a JSON line with --json.

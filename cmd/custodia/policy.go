@@ -19,7 +19,6 @@ func (a *app) policyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer state.Close()
 			enf := state.Enforcer
 			pol, err := enf.Policy()
 			if err != nil {
@@ -51,7 +50,6 @@ func (a *app) policyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer state.Close()
 			st, enf := state.Store, state.Enforcer
 			u, err := st.UserByName(cmd.Context(), args[0])
 			if err != nil {
@@ -91,7 +89,6 @@ func (a *app) policyChangeCmd(verb string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer state.Close()
 			enf := state.Enforcer
 			if verb == "add" {
 				err = enf.AddRule(cmd.Context(), r)

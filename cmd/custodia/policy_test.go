@@ -10,7 +10,7 @@ import (
 // The role matrix that every protocol runs agrees with `policy test`.
 func TestRoleMatrixAgainstPolicyTest(t *testing.T) {
 	t.Parallel()
-	tg := testkit.Start(t, "CUSTODIA_SFTP_LISTEN=off")
+	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=off")
 	tg.Fixture()
 	for _, r := range testkit.RoleMatrix() {
 		out := must(tg, "", "policy", "test", r.User, r.Action, r.SPath)

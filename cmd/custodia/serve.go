@@ -18,7 +18,7 @@ func (a *app) serveCmd() *cobra.Command {
 			if err := a.load(); err != nil {
 				return err
 			}
-			srv, err := server.Start(cmd.Context(), a.cfg, server.Logger(a.cfg, a.err))
+			srv, err := server.Start(cmd.Context(), a.cfg, server.Options{Logger: server.Logger(a.cfg, a.err), Manage: a.manage})
 			if err != nil {
 				return err
 			}

@@ -55,7 +55,6 @@ func (a *app) userAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			r, err := store.ParseRole(role)
 			if err != nil {
 				return err
@@ -170,7 +169,6 @@ func (a *app) userListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			users, err := st.ListUsers(cmd.Context())
 			if err != nil {
 				return err
@@ -205,7 +203,6 @@ func (a *app) userPasswdCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			pw := gateway.GeneratePassword()
 			if pwStdin {
 				if pw, err = a.readPassword(); err != nil {
@@ -219,6 +216,7 @@ func (a *app) userPasswdCmd() *cobra.Command {
 			if err := st.SetPasswordHash(cmd.Context(), args[0], hash); err != nil {
 				return userErr(args[0], err)
 			}
+			a.endSessions(args[0])
 			fmt.Fprintf(a.out, "password of %s changed\n", args[0])
 			if !pwStdin {
 				fmt.Fprintf(a.out, "password: %s\n", pw)
@@ -228,6 +226,16 @@ func (a *app) userPasswdCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
 	return cmd
+}
+
+// endSessions ends the user's live sessions on every protocol, when the
+// command runs in the server (with no server running there are none).
+func (a *app) endSessions(name string) {
+	if a.srv != nil {
+		if n := a.srv.Core().KickUser(name); n > 0 {
+			fmt.Fprintf(a.err, "custodia: %d live session(s) of %s ended\n", n, name)
+		}
+	}
 }
 
 func userErr(name string, err error) error {
@@ -245,9 +253,11 @@ func (a *app) userStatusCmd(verb string, s store.Status) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			if err := st.SetStatus(cmd.Context(), args[0], s); err != nil {
 				return userErr(args[0], err)
+			}
+			if s != store.StatusActive {
+				a.endSessions(args[0])
 			}
 			fmt.Fprintf(a.out, "user %s %sd\n", args[0], verb)
 			return nil
@@ -263,10 +273,10 @@ func (a *app) userDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
 			if err := st.DeleteUser(cmd.Context(), args[0]); err != nil {
 				return userErr(args[0], err)
 			}
+			a.endSessions(args[0])
 			fmt.Fprintf(a.out, "user %s deleted\n", args[0])
 			return nil
 		},

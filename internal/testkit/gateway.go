@@ -68,7 +68,14 @@ func (tg *Gateway) Log() string { return tg.logs.String() }
 // settings. It stops when the test ends.
 func Start(t testing.TB, extra ...string) *Gateway {
 	t.Helper()
-	tg, _ := Restartable(t, Env(t.TempDir(), extra...), true)
+	return StartWith(t, nil, extra...)
+}
+
+// StartWith is Start with a server that runs management commands sent
+// over its socket with manage (the command line's tests pass its own).
+func StartWith(t testing.TB, manage server.Manager, extra ...string) *Gateway {
+	t.Helper()
+	tg, _ := RestartableWith(t, manage, Env(t.TempDir(), extra...), true)
 	return tg
 }
 
@@ -93,7 +100,7 @@ func StartServer(environ []string, logs io.Writer) (*server.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.Start(context.Background(), cfg, server.Logger(cfg, logs))
+	return server.Start(context.Background(), cfg, server.Options{Logger: server.Logger(cfg, logs)})
 }
 
 // Restartable starts a gateway configured by environ (a data dir of its
@@ -102,12 +109,19 @@ func StartServer(environ []string, logs io.Writer) (*server.Server, error) {
 // create the first admin (an empty data dir) or not.
 func Restartable(t testing.TB, environ []string, wantFirstAdmin bool) (*Gateway, func()) {
 	t.Helper()
+	return RestartableWith(t, nil, environ, wantFirstAdmin)
+}
+
+// RestartableWith is Restartable with a server that runs management
+// commands with manage.
+func RestartableWith(t testing.TB, manage server.Manager, environ []string, wantFirstAdmin bool) (*Gateway, func()) {
+	t.Helper()
 	cfg, err := Config(environ)
 	if err != nil {
 		t.Fatalf("configuration: %v", err)
 	}
 	logs := &syncBuffer{}
-	g, err := server.Start(context.Background(), cfg, server.Logger(cfg, logs))
+	g, err := server.Start(context.Background(), cfg, server.Options{Logger: server.Logger(cfg, logs), Manage: manage})
 	if err != nil {
 		t.Fatalf("gateway did not start: %v\n%s", err, logs.String())
 	}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oaq/custodia/internal/testkit"
+)
+
+// While serve runs, a command typed in a new terminal (no settings but
+// the data dir) runs in the server, with the server's configuration: a
+// backup uses the recipients given to serve; a letter names the ports the
+// server listens on; disabling a user ends its live SFTP session at once.
+func TestCommandsRunInTheServer(t *testing.T) {
+	t.Parallel()
+	_, pub := backupKeys(t)
+	tg := startGateway(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub, "CUSTODIA_ORGANIZATION=Agencia Aduanal Querétaro")
+	tg.Fixture()
+	terminal := []string{"CUSTODIA_DATA_DIR=" + tg.DataDir}
+
+	if out, err := runWith(terminal, "backup", "run", "database"); err != nil || !strings.Contains(out, "\tok\t") {
+		t.Errorf("backup run from a terminal without the server's settings: %v\n%s", err, out)
+	}
+	if out, err := runWith(terminal, "check-config"); err != nil || strings.Contains(out, "Querétaro") {
+		t.Errorf("check-config runs where it is typed, with that terminal's configuration: %v\n%s", err, out)
+	}
+
+	c := tg.SFTP("ana")
+	if _, err := c.ReadDir("/operaciones"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runWith(terminal, "user", "disable", "ana"); err != nil || !strings.Contains(out, "live session(s) of ana ended") {
+		t.Fatalf("user disable ana: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := c.ReadDir("/operaciones"); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ana's SFTP session still works after user disable")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := tg.Dial("ana", testkit.Password); err == nil {
+		t.Error("ana logs in after user disable")
+	}
+}
+
+// The socket is the owner's only: mode 0600 in the data dir, gone with
+// the server; a command after the server stopped runs here.
+func TestManagementSocketIsOwnerOnly(t *testing.T) {
+	t.Parallel()
+	tg, stop := testkit.RestartableWith(t, manager(), testkit.Env(t.TempDir()), true)
+	sock := filepath.Join(tg.DataDir, "custodia.sock")
+	fi, err := os.Stat(sock)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the management socket %s: %v %v, want a socket with mode 0600", sock, fi, err)
+	}
+	stop()
+	if out, err := cli(tg, "", "user", "list"); err != nil || !strings.HasPrefix(out, "admin\t") {
+		t.Errorf("user list with the server stopped: %v\n%s", err, out)
+	}
+}

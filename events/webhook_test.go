@@ -292,7 +292,7 @@ func TestEventsFailingHooksNeverHoldBackTransfers(t *testing.T) {
 		if err := f.Close(); err != nil {
 			t.Fatalf("upload %s: %v", name, err)
 		}
-		if d := time.Since(start); d > time.Second {
+		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("upload %s took %v, want well under the hanging hook's 3s timeout", name, d)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -113,15 +114,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if req.Username == "" {
 		return fail(http.StatusBadRequest, "username", "username is required")
 	}
+	cr := gateway.Credentials{
+		Username: req.Username, Password: req.Password, Remote: c.remote, Protocol: protocol,
+		Session: gateway.NewSessionID(),
+	}
+	if until, banned := s.o.Core.BannedUntil(c.remote); banned {
+		// An operator locked out by the defender is told so, and for how
+		// long, rather than that the password was wrong; the other
+		// protocols keep their neutral answer.
+		s.o.Core.Record(r.Context(), cr, nil, &gateway.LoginError{Reason: "address banned by the defender"})
+		return bannedUntil(until.Sub(s.now()))
+	}
 	release, err := s.loginSlot()
 	if err != nil {
 		return err
 	}
 	defer release()
-	cr := gateway.Credentials{
-		Username: req.Username, Password: req.Password, Remote: c.remote, Protocol: protocol,
-		Session: gateway.NewSessionID(),
-	}
 	u, err := s.o.Core.Authenticate(r.Context(), cr)
 	if err == nil && u.Role != store.RoleAdmin {
 		err = &gateway.LoginError{Reason: "not an admin: the admin API is for admins only"}
@@ -227,6 +235,17 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c *caller) er
 	s.audit(r, c, "admin.key.revoke", r.URL.Path, keyOf(t), keyOf(after))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// bannedUntil is the answer to a login from a banned address: 429 with
+// Retry-After, the whole seconds until the ban ends.
+func bannedUntil(left time.Duration) error {
+	secs := int64((left + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return &apiError{status: http.StatusTooManyRequests, retryAfter: secs,
+		detail: fmt.Sprintf("this address is banned after repeated failed logins; try again in %d seconds, or lift the ban with an admin token or API key (DELETE /api/v1/bans/ADDR)", secs)}
 }
 
 // loginSlot bounds the argon2id checks running at once; release frees it.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -25,9 +26,10 @@ type problem struct {
 
 // apiError is an error the API answers with a problem.
 type apiError struct {
-	status int
-	field  string
-	detail string
+	status     int
+	field      string
+	detail     string
+	retryAfter int64 // seconds, sent as Retry-After when positive
 }
 
 func (e *apiError) Error() string { return e.detail }
@@ -51,6 +53,9 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	p := problem{Type: "about:blank", Title: http.StatusText(ae.status), Status: ae.status, Detail: ae.detail, Field: ae.field}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(ae.retryAfter, 10))
+	}
 	w.WriteHeader(ae.status)
 	json.NewEncoder(w).Encode(p)
 }

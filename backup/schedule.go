@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/oaq/custodia/internal/schedule"
 	"github.com/oaq/custodia/store"
 )
 
@@ -92,14 +93,11 @@ func (r *Runner) plans(ctx context.Context) ([]*plan, error) {
 			if x.expr == "" {
 				continue
 			}
-			s, err := cron.ParseStandard(x.expr)
+			s, err := schedule.Parse(x.expr)
 			if err != nil {
 				return nil, fmt.Errorf("backup job %s: %s schedule %q: %w", j.Name, x.kind, x.expr, err)
 			}
 			p := &plan{job: j.Name, kind: x.kind, sched: s, next: s.Next(now)}
-			if p.next.IsZero() {
-				return nil, fmt.Errorf("backup job %s: %s schedule %q never fires", j.Name, x.kind, x.expr)
-			}
 			if last, ok := lastStart(bs, x.kind); ok && !s.Next(last.In(r.o.Location)).After(now) {
 				p.next = now
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,20 @@ func TestScheduleRecoversAndCatchesUp(t *testing.T) {
 	}
 	if _, err := os.Stat(leftover); err == nil {
 		t.Error("the interrupted run's temporary file is still there")
+	}
+}
+
+// A schedule robfig/cron would panic on ("TZ=UTC", issue #554) or read in
+// another time zone is an error naming the job, never a panic: the
+// scheduler parses schedules as config does (internal/schedule).
+func TestSchedulePlansRefuseTimeZones(t *testing.T) {
+	t.Parallel()
+	for _, expr := range []string{"TZ=UTC", "CRON_TZ=", "TZ=UTC 0 3 * * *"} {
+		r := scheduleRunner(t, openStore(t), time.Now, t.TempDir())
+		r.o.Jobs[0].Full = expr
+		if _, err := r.plans(t.Context()); err == nil || !strings.Contains(err.Error(), "backup job database") ||
+			!strings.Contains(err.Error(), "time zone") {
+			t.Errorf("schedule %q: plans returned %v, want an error naming the job and the time zone", expr, err)
+		}
 	}
 }

@@ -1,15 +1,16 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/BurntSushi/toml"
-	"github.com/robfig/cron/v3"
+
+	"github.com/oaq/custodia/internal/schedule"
 )
 
 // Backup configures the backup jobs, where their archives go and who may
@@ -162,10 +163,12 @@ func validateJob(name string, j Job) Problems {
 	}
 	for field, expr := range map[string]string{"full": j.Full, "incremental": j.Incremental} {
 		if Scheduled(expr) {
-			if s, err := cron.ParseStandard(expr); err != nil {
+			_, err := schedule.Parse(expr)
+			switch {
+			case errors.Is(err, schedule.ErrNeverFires):
+				add(key+"."+field, "%q %v", expr, err)
+			case err != nil:
 				add(key+"."+field, "%q: want a cron expression such as \"0 2 * * *\": %v", expr, err)
-			} else if s.Next(time.Now()).IsZero() {
-				add(key+"."+field, "%q never fires (no such date)", expr)
 			}
 		}
 	}

@@ -155,7 +155,7 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
-	if strings.HasPrefix(p.Key, "hooks[") || strings.HasPrefix(p.Key, "backup.jobs") { // set in the file only
+	if p.Key == "hooks" || strings.HasPrefix(p.Key, "hooks[") || strings.HasPrefix(p.Key, "backup.jobs") || p.Key == "config" { // set in the file only
 		return fmt.Sprintf("%s: %s", p.Key, p.Msg)
 	}
 	return fmt.Sprintf("%s (%s): %s", p.Key, EnvName(p.Key), p.Msg)
@@ -185,19 +185,18 @@ func Load(file string, environ []string) (Config, error) {
 	var ps Problems
 	var md toml.MetaData
 	if file != "" {
-		var err error
-		if md, err = toml.DecodeFile(file, &c); err != nil {
-			return c, Problems{{Key: "config", Msg: fmt.Sprintf("%s: %v", file, err)}}
+		md, ps = decodeFile(file, &c)
+		if len(ps) == 1 && ps[0].Key == "config" { // not TOML: nothing more to check
+			return c, ps
 		}
 	}
 	ps = append(ps, c.mergeJobs(md)...)
 	if file != "" {
-		for _, k := range md.Undecoded() {
-			ps = append(ps, Problem{Key: k.String(), Msg: "unknown key"})
-		}
+		ps = append(ps, undecoded(md, ps)...)
 	}
 	ps = append(ps, applyEnv(&c, environ)...)
 	ps = append(ps, c.Validate()...)
+	sortProblems(ps)
 	if len(ps) > 0 {
 		return c, ps
 	}

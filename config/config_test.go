@@ -190,3 +190,61 @@ listen = "off"
 		t.Errorf("a negative idle timeout is not reported: %q.", keys)
 	}
 }
+
+// TestTypeErrorsReportedPerKey: keys of the wrong type are each one
+// problem naming the key, and do not hide the other keys' problems or
+// the unknown keys; the keys around them are still read.
+func TestTypeErrorsReportedPerKey(t *testing.T) {
+	t.Parallel()
+	file := writeConfig(t, `organization = "OAQ"
+departments = "operaciones"
+[sftp]
+idle_timeout = 5
+max_auth_tries = 0
+[admin]
+token_ttl = "2h"
+[defender]
+enabled = "yes"
+ban_time = 30
+color = "red"
+[webdav]
+listen = ":9443"
+`)
+	c, err := config.Load(file, nil)
+	got := problemKeys(t, err)
+	want := []string{"defender.ban_time", "defender.color", "defender.enabled", "departments", "sftp.idle_timeout", "sftp.max_auth_tries"}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems at %q, want %q:\n%v", got, want, err)
+	}
+	if c.Organization != "OAQ" || c.Admin.TokenTTL.Duration != 2*time.Hour || c.WebDAV.Listen != ":9443" {
+		t.Errorf("the well-typed keys were not all read: organization %q, admin.token_ttl %v, webdav.listen %q",
+			c.Organization, c.Admin.TokenTTL, c.WebDAV.Listen)
+	}
+	if !strings.Contains(err.Error(), `sftp.idle_timeout (CUSTODIA_SFTP_IDLE_TIMEOUT): want a duration in quotes, like "30s" or "15m"`) {
+		t.Errorf("the duration's problem does not say what to write:\n%v", err)
+	}
+}
+
+// TestNotTOMLIsOneProblem: a file that does not parse is one problem
+// naming the file and the line.
+func TestNotTOMLIsOneProblem(t *testing.T) {
+	t.Parallel()
+	file := writeConfig(t, "[sftp\nlisten = \":22\"\n")
+	_, err := config.Load(file, nil)
+	if got := problemKeys(t, err); !slices.Equal(got, []string{"config"}) || !strings.Contains(err.Error(), file) {
+		t.Errorf("a file that is not TOML: %v", err)
+	}
+}
+
+// TestBackupScheduleWithTimeZoneIsAProblem: a time-zone prefix in a
+// schedule is a problem naming the key, never a panic.
+func TestBackupScheduleWithTimeZoneIsAProblem(t *testing.T) {
+	t.Parallel()
+	for _, expr := range []string{"TZ=UTC", "CRON_TZ=", "TZ=UTC 0 3 * * *"} {
+		_, err := config.Load(writeConfig(t, "[backup.jobs.dossiers]\nincremental = \""+expr+"\"\n"), nil)
+		if got := problemKeys(t, err); !slices.Equal(got, []string{"backup.jobs.dossiers.incremental"}) ||
+			!strings.Contains(err.Error(), "time zone") {
+			t.Errorf("schedule %q: %v", expr, err)
+		}
+	}
+}

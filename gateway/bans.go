@@ -55,6 +55,10 @@ func (d *Defender) Lift(addr netip.Addr) bool {
 // Banned reports whether the defender refuses addr now.
 func (c *Core) Banned(addr netip.Addr) bool { return c.defender.Banned(addr) }
 
+// BannedUntil reports whether the defender refuses addr now, and until
+// when.
+func (c *Core) BannedUntil(addr netip.Addr) (time.Time, bool) { return c.defender.BannedUntil(addr) }
+
 // Bans lists the defender's current bans.
 func (c *Core) Bans() []Ban { return c.defender.Bans() }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ type DefenderOptions struct {
 	MaxFailures int           // failed logins within Window that ban an address
 	Window      time.Duration // how long a failure counts
 	BanTime     time.Duration // how long a ban lasts
+	Logger      *slog.Logger  // one WARN line per ban; nil: none
 }
 
 // maxTracked bounds the addresses the defender remembers.
@@ -21,6 +23,7 @@ const maxTracked = 100_000
 type Defender struct {
 	opts DefenderOptions
 	now  func() time.Time
+	log  *slog.Logger
 
 	mu    sync.Mutex
 	peers map[netip.Addr]*peer
@@ -33,29 +36,52 @@ type peer struct {
 
 // NewDefender returns a defender.
 func NewDefender(o DefenderOptions) *Defender {
-	return &Defender{opts: o, now: time.Now, peers: make(map[netip.Addr]*peer)}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Defender{opts: o, now: time.Now, log: log, peers: make(map[netip.Addr]*peer)}
 }
 
 func (d *Defender) enabled() bool { return d != nil && d.opts.MaxFailures > 0 }
 
 // Banned reports whether addr is banned now.
 func (d *Defender) Banned(addr netip.Addr) bool {
+	_, banned := d.BannedUntil(addr)
+	return banned
+}
+
+// BannedUntil reports whether addr is banned now, and until when.
+func (d *Defender) BannedUntil(addr netip.Addr) (time.Time, bool) {
 	if !d.enabled() {
-		return false
+		return time.Time{}, false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.peers[addr.Unmap()]
-	return p != nil && d.now().Before(p.bannedUntil)
+	if p == nil || !d.now().Before(p.bannedUntil) {
+		return time.Time{}, false
+	}
+	return p.bannedUntil, true
 }
 
-// Fail counts a failed login from addr and reports whether it is now banned.
+// Fail counts a failed login from addr and reports whether it is now
+// banned. The failure that starts a ban logs it, once, at WARN.
 func (d *Defender) Fail(addr netip.Addr) bool {
 	if !d.enabled() {
 		return false
 	}
 	addr = addr.Unmap()
-	now := d.now()
+	banned, started, until := d.fail(addr, d.now())
+	if started {
+		d.log.Warn("address banned after failed logins", "remote", addr, "failures", d.opts.MaxFailures,
+			"until", until.UTC().Format(time.RFC3339))
+	}
+	return banned
+}
+
+// fail counts the failure; started is true when it starts a ban.
+func (d *Defender) fail(addr netip.Addr, now time.Time) (banned, started bool, until time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.peers) >= maxTracked {
@@ -64,13 +90,13 @@ func (d *Defender) Fail(addr netip.Addr) bool {
 	p := d.peers[addr]
 	if p == nil {
 		if len(d.peers) >= maxTracked {
-			return false
+			return false, false, time.Time{}
 		}
 		p = &peer{}
 		d.peers[addr] = p
 	}
 	if now.Before(p.bannedUntil) {
-		return true
+		return true, false, p.bannedUntil
 	}
 	cutoff := now.Add(-d.opts.Window)
 	kept := p.failures[:0]
@@ -83,9 +109,9 @@ func (d *Defender) Fail(addr netip.Addr) bool {
 	if len(p.failures) >= d.opts.MaxFailures {
 		p.bannedUntil = now.Add(d.opts.BanTime)
 		p.failures = nil
-		return true
+		return true, true, p.bannedUntil
 	}
-	return false
+	return false, false, time.Time{}
 }
 
 // prune forgets addresses with no ban and no recent failure.

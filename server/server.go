@@ -146,7 +146,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	core, err := gateway.New(gateway.Options{
-		Store: state.Store, Files: state.Files, Decider: state.Enforcer, Defender: defender(cfg), Logger: log, Metrics: reg,
+		Store: state.Store, Files: state.Files, Decider: state.Enforcer, Defender: defender(cfg, log), Logger: log, Metrics: reg,
 		Limits: gateway.Limits{Total: cfg.Limits.MaxConnections, PerAddr: cfg.Limits.MaxConnectionsPerIP},
 	})
 	if err != nil {
@@ -200,13 +200,13 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 }
 
 // defender is the configuration's defender, or nil when it is off.
-func defender(cfg config.Config) *gateway.Defender {
+func defender(cfg config.Config, log *slog.Logger) *gateway.Defender {
 	if !cfg.Defender.Enabled {
 		return nil
 	}
 	return gateway.NewDefender(gateway.DefenderOptions{
 		MaxFailures: cfg.Defender.MaxFailures, Window: cfg.Defender.Window.Duration,
-		BanTime: cfg.Defender.BanTime.Duration,
+		BanTime: cfg.Defender.BanTime.Duration, Logger: log,
 	})
 }
 

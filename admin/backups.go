@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -111,6 +112,38 @@ func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *calle
 	if err != nil {
 		return restoreError(err)
 	}
+	writeJSON(w, http.StatusOK, q)
+	return nil
+}
+
+type closeBody struct {
+	Note string `json:"note"` // why
+}
+
+// rejectRestore refuses a request waiting for approval, as the calling
+// admin; it then holds no backup from pruning.
+func (s *Server) rejectRestore(w http.ResponseWriter, r *http.Request, c *caller) error {
+	return s.closeRestore(w, r, c, "admin.restore.reject", s.o.Backups.Reject)
+}
+
+// cancelRestore withdraws a request not yet run, as the calling admin.
+func (s *Server) cancelRestore(w http.ResponseWriter, r *http.Request, c *caller) error {
+	return s.closeRestore(w, r, c, "admin.restore.cancel", s.o.Backups.Cancel)
+}
+
+func (s *Server) closeRestore(w http.ResponseWriter, r *http.Request, c *caller, action string,
+	step func(context.Context, string, store.RestoreActor, string) (store.RestoreRequest, error)) error {
+	var req closeBody
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	q, err := step(r.Context(), r.PathValue("id"), store.RestoreActor{Name: c.name(), User: c.user}, req.Note)
+	if err != nil {
+		return restoreError(err)
+	}
+	s.audit(r, c, action, "/api/v1/restores/"+q.ID, nil, q)
 	writeJSON(w, http.StatusOK, q)
 	return nil
 }

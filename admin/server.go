@@ -49,6 +49,8 @@ type Options struct {
 type Backups interface {
 	Request(ctx context.Context, id, prefix, reason, requester string) (store.RestoreRequest, error)
 	Approve(ctx context.Context, id string, approver *store.User) (store.RestoreRequest, error)
+	Reject(ctx context.Context, id string, by store.RestoreActor, note string) (store.RestoreRequest, error)
+	Cancel(ctx context.Context, id string, by store.RestoreActor, note string) (store.RestoreRequest, error)
 }
 
 // Server is the admin API.
@@ -103,6 +105,8 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/restores", false, s.listRestores},
 		{"POST", "/api/v1/restores", false, s.requestRestore},
 		{"POST", "/api/v1/restores/{id}/approve", false, s.approveRestore},
+		{"POST", "/api/v1/restores/{id}/reject", false, s.rejectRestore},
+		{"POST", "/api/v1/restores/{id}/cancel", false, s.cancelRestore},
 	}
 }
 

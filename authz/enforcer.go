@@ -237,6 +237,49 @@ func (e *Enforcer) GrantTree(ctx context.Context, u *store.User, dir string) err
 	return nil
 }
 
+// RevokeTree takes back what GrantTree gave the user named name on dir,
+// and the listing of dir's parent unless another of the user's rules
+// still reaches below it (another restore not yet expired). It works
+// for a user since deleted, whose rules would otherwise pass to the next
+// user of the name.
+func (e *Enforcer) RevokeTree(ctx context.Context, name, dir string) error {
+	subject := "user:" + strings.ToLower(name)
+	parent := path.Dir(dir) + "/"
+	tree := Rule{Subject: subject, Object: dir + "/**", Actions: "list|read", Effect: Allow}
+	if err := e.RemoveRule(ctx, tree); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	pol, err := e.Policy()
+	if err != nil {
+		return err
+	}
+	for _, r := range pol.Rules {
+		if r.Subject == subject && r.Object != parent && strings.HasPrefix(r.Object, parent) {
+			return nil
+		}
+	}
+	err = e.RemoveRule(ctx, Rule{Subject: subject, Object: parent, Actions: "list", Effect: Allow})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// MayRead reports whether u may read spath under the current rules: the
+// contents of a file, or the listing of a folder (spath ending in "/").
+// A restore is requested, and its files restored, only when it does.
+func (e *Enforcer) MayRead(ctx context.Context, u *store.User, spath string) (bool, error) {
+	act := Read
+	if strings.HasSuffix(spath, "/") {
+		act = List
+	}
+	d, err := e.Decide(ctx, Request{Subject: SubjectOf(u), Action: act, Object: spath})
+	if err != nil {
+		return false, err
+	}
+	return d.Allow, nil
+}
+
 // RemoveRule deletes a rule, then reloads.
 func (e *Enforcer) RemoveRule(ctx context.Context, r Rule) error {
 	if err := e.st.Policies().RemovePolicy("p", "p", r.fields()); err != nil {

@@ -83,7 +83,7 @@ func (r *Runner) keepRequested(ctx context.Context, ok []store.Backup, keep map[
 		byID[b.ID] = b
 	}
 	for _, q := range reqs {
-		if q.Status != store.RestoreRequested && q.Status != store.RestoreApproved {
+		if !q.Open() {
 			continue
 		}
 		for b, found := byID[q.BackupID]; found; b, found = byID[b.Base] {

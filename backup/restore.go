@@ -33,10 +33,48 @@ func badState(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", store.ErrRestoreState, fmt.Sprintf(format, a...))
 }
 
-// Granter lets a user list and read a restored folder (dir, a storage
-// path such as /restores/r-…) and see it in its parent (authz.Enforcer).
-type Granter interface {
+// Rules is what restores ask of the authorization rules (authz.Enforcer):
+// whether a requester may read what they ask for, and the grant of the
+// restored folder (dir, a storage path such as /restores/r-…).
+type Rules interface {
+	// MayRead reports whether u may read spath: a file's contents, or a
+	// folder's listing (spath ending in "/").
+	MayRead(ctx context.Context, u *store.User, spath string) (bool, error)
+	// GrantTree lets u list and read dir and see it in its parent.
 	GrantTree(ctx context.Context, u *store.User, dir string) error
+	// RevokeTree takes back what GrantTree gave the user named name.
+	RevokeTree(ctx context.Context, name, dir string) error
+}
+
+// DefaultGrantTTL is how long a requester may read their restored files
+// when Options.GrantTTL is zero: 30 days.
+const DefaultGrantTTL = 30 * 24 * time.Hour
+
+// Operator is the prefix of a requester who is not a user of the gateway
+// but the operator running the CLI as their OS account ("os:<name>"),
+// who holds the data dir. Nothing is granted to them; admins see every
+// restore.
+const Operator = "os:"
+
+// requesterUser is the user who asked for q, or nil when the operator did.
+func (r *Runner) requesterUser(ctx context.Context, requester string) (*store.User, error) {
+	if strings.HasPrefix(requester, Operator) {
+		return nil, nil
+	}
+	u, err := r.o.Store.UserByName(ctx, requester)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid("requester %q: no such user", requester)
+	}
+	return u, err
+}
+
+// mayRead reports whether u may read spath under the current rules;
+// without rules to ask, nobody may (fail closed).
+func (r *Runner) mayRead(ctx context.Context, u *store.User, spath string) (bool, error) {
+	if r.o.Rules == nil {
+		return false, nil
+	}
+	return r.o.Rules.MayRead(ctx, u, spath)
 }
 
 // Request records a request to restore the files of backup id under
@@ -74,7 +112,29 @@ func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester stri
 	if _, err := r.approverFor(prefix); err != nil {
 		return q, err
 	}
-	return q, r.o.Store.CreateRestoreRequest(ctx, q)
+	// A restore gives back only what the requester may read now: the
+	// folder's listing, or (a single file) its contents.
+	u, err := r.requesterUser(ctx, requester)
+	if err != nil {
+		return q, err
+	}
+	if u != nil {
+		ok, err := r.mayRead(ctx, u, prefix+"/")
+		if err == nil && !ok {
+			ok, err = r.mayRead(ctx, u, prefix)
+		}
+		if err != nil {
+			return q, err
+		}
+		if !ok {
+			return q, refused("%s may not read %s under the current rules: a restore is only for files "+
+				"the requester may already read", u.Name, prefix)
+		}
+	}
+	if err := r.o.Store.CreateRestoreRequest(ctx, q); err != nil {
+		return q, err
+	}
+	return r.o.Store.RestoreRequestByID(ctx, q.ID)
 }
 
 // approverFor says who approves a restore of prefix: the manager of its
@@ -110,27 +170,38 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.Requester, "os:")) {
 		return q, refused("%s asked for restore %s and cannot also approve it", approver.Name, id)
 	}
-	if approver.Role != store.RoleManager || approver.Status != store.StatusActive {
-		return q, refused("%s is not an active manager: only a manager approves restores", approver.Name)
-	}
-	if approver.ExpiresAt != nil && !r.o.Now().Before(*approver.ExpiresAt) {
-		return q, refused("%s's account expired on %s", approver.Name, approver.ExpiresAt.UTC().Format(time.RFC3339))
-	}
-	dept, err := r.approverFor(q.Path)
-	if err != nil {
+	if err := r.mayApprove(q, approver); err != nil {
 		return q, err
 	}
-	switch {
-	case dept != "" && approver.Department != dept:
-		return q, refused("%s manages %q, not %q: the manager of %s approves this restore",
-			approver.Name, approver.Department, dept, dept)
-	case dept == "" && !slices.ContainsFunc(r.o.ClientApprovers, func(n string) bool { return strings.EqualFold(n, approver.Name) }):
-		return q, refused("%s is not in backup.client_approvers, who approve restores of client folders", approver.Name)
-	}
-	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreRequested, store.RestoreApproved, approver.Name, ""); err != nil {
+	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreRequested,
+		store.RestoreMove{To: store.RestoreApproved, By: approver.Name}); err != nil {
 		return q, err
 	}
 	return r.o.Store.RestoreRequestByID(ctx, id)
+}
+
+// mayApprove says why u may not approve (or reject) q, or nil when they
+// may: an active manager of the path's department, or for client
+// folders one of backup.client_approvers.
+func (r *Runner) mayApprove(q store.RestoreRequest, u *store.User) error {
+	if u.Role != store.RoleManager || u.Status != store.StatusActive {
+		return refused("%s is not an active manager: only a manager approves restores", u.Name)
+	}
+	if u.ExpiresAt != nil && !r.o.Now().Before(*u.ExpiresAt) {
+		return refused("%s's account expired on %s", u.Name, u.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	dept, err := r.approverFor(q.Path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case dept != "" && u.Department != dept:
+		return refused("%s manages %q, not %q: the manager of %s approves this restore",
+			u.Name, u.Department, dept, dept)
+	case dept == "" && !slices.ContainsFunc(r.o.ClientApprovers, func(n string) bool { return strings.EqualFold(n, u.Name) }):
+		return refused("%s is not in backup.client_approvers, who approve restores of client folders", u.Name)
+	}
+	return nil
 }
 
 // RestoreDir is the storage folder of a request's restored files.
@@ -146,8 +217,11 @@ type Restored struct {
 // Restore runs an approved request: it decrypts the backup's chain (its
 // full backup, then each incremental) with the identities, and writes the
 // files under the request's path into a fresh files/restores/<id>/,
-// never over live files. The folder appears only once it is whole; the
-// requester is then granted reading it.
+// never over live files. Only what the requester may read under the
+// current rules is written (a client: the PDFs of their own folders), so
+// the grant of the whole folder shows them no more than their role shows
+// them of the original. The folder appears only once it is whole; the
+// requester is then granted reading it until the grant expires.
 func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (res Restored, err error) {
 	defer func() { r.auditRestore(ctx, "backup.restore.run", res.Request, "", err) }()
 	if res.Request, err = r.o.Store.RestoreRequestByID(ctx, id); err != nil {
@@ -156,6 +230,14 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (re
 	q := res.Request
 	if q.Status != store.RestoreApproved {
 		return res, badState("restore request %s is %s: it runs only once a manager approved it", id, q.Status)
+	}
+	u, err := r.requesterUser(ctx, q.Requester)
+	if err != nil {
+		return res, err
+	}
+	keep := func(string) (bool, error) { return true, nil }
+	if u != nil {
+		keep = func(p string) (bool, error) { return r.mayRead(ctx, u, p) }
 	}
 	b, err := r.o.Store.BackupByID(ctx, q.BackupID)
 	if err != nil {
@@ -183,18 +265,20 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (re
 		return res, err
 	}
 	defer root.Close()
-	files := 0
 	for _, cb := range backups {
-		n, err := r.apply(ctx, root, cb, q.Path, ids)
-		if err != nil {
+		if err := r.apply(ctx, root, cb, q.Path, ids, keep); err != nil {
 			os.RemoveAll(part)
 			return res, err
 		}
-		files += n
+	}
+	files, err := countFiles(part)
+	if err != nil {
+		os.RemoveAll(part)
+		return res, err
 	}
 	// Granted before the folder appears, so that a failure leaves the
 	// request to be run again rather than a folder nobody may read.
-	if err := r.grant(ctx, q); err != nil {
+	if err := r.grant(ctx, q, u); err != nil {
 		os.RemoveAll(part)
 		return res, err
 	}
@@ -203,17 +287,32 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (re
 		return res, err
 	}
 	res.Files = files
-	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreApproved, store.RestoreDone, "", ""); err != nil {
+	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreApproved,
+		store.RestoreMove{To: store.RestoreDone, GrantTTL: r.o.GrantTTL}); err != nil {
 		return res, err
 	}
 	res.Request, err = r.o.Store.RestoreRequestByID(ctx, id)
 	return res, err
 }
 
+// countFiles counts the regular files under dir.
+func countFiles(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	return n, err
+}
+
 // apply writes one archive's files under prefix into root, after removing
 // what it records as deleted.
-func (r *Runner) apply(ctx context.Context, root *os.Root, b store.Backup, prefix string, ids []age.Identity) (int, error) {
-	n := 0
+// keep says whether a file (or, its path ending in "/", a folder) is
+// restored.
+func (r *Runner) apply(ctx context.Context, root *os.Root, b store.Backup, prefix string, ids []age.Identity,
+	keep func(spath string) (bool, error)) error {
 	_, err := r.verify(ctx, b, ids, visitor{
 		deleted: func(paths []string) error {
 			for _, p := range paths {
@@ -235,10 +334,17 @@ func (r *Runner) apply(ctx context.Context, root *os.Root, b store.Backup, prefi
 				return nil
 			}
 			rel := tarName(e.Path)
+			if e.Dir && !under(e.Path, prefix) {
+				return nil // a folder above the path: made with what is inside
+			}
+			check := e.Path
 			if e.Dir {
-				if !under(e.Path, prefix) {
-					return nil // a folder above the path: made with what is inside
-				}
+				check = strings.TrimSuffix(e.Path, "/") + "/"
+			}
+			if ok, err := keep(check); err != nil || !ok {
+				return err // not the requester's to read: left out
+			}
+			if e.Dir {
 				return root.MkdirAll(rel, 0o750)
 			}
 			if err := root.MkdirAll(path.Dir(rel), 0o750); err != nil {
@@ -258,28 +364,20 @@ func (r *Runner) apply(ctx context.Context, root *os.Root, b store.Backup, prefi
 			if err == nil {
 				err = root.Chtimes(rel, e.MTime, e.MTime)
 			}
-			n++
 			return err
 		},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("restore from %s: %w", b.ID, err)
+		return fmt.Errorf("restore from %s: %w", b.ID, err)
 	}
-	return n, nil
+	return nil
 }
 
-// grant lets the requester, when a user, list and read the restored
+// grant lets the requester u, when a user, list and read the restored
 // folder; the admin sees it anyway.
-func (r *Runner) grant(ctx context.Context, q store.RestoreRequest) error {
-	if r.o.Rules == nil {
+func (r *Runner) grant(ctx context.Context, q store.RestoreRequest, u *store.User) error {
+	if r.o.Rules == nil || u == nil {
 		return nil
-	}
-	u, err := r.o.Store.UserByName(ctx, q.Requester)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
 	}
 	if err := r.o.Rules.GrantTree(ctx, u, RestoreDir(q.ID)); err != nil {
 		return fmt.Errorf("grant %s the restored files: %w", u.Name, err)

@@ -62,7 +62,7 @@ func newRestoreFixtureOf(t *testing.T, source string) *restoreFixture {
 // approved records and approves a request of backup id for prefix.
 func (f *restoreFixture) approved(t *testing.T, id, prefix string) string {
 	t.Helper()
-	q, err := f.r.Request(t.Context(), id, prefix, "prueba", "someone")
+	q, err := f.r.Request(t.Context(), id, prefix, "prueba", "os:someone")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,8 @@ type Options struct {
 	// ClientApprovers are the managers who approve restores of client
 	// folders.
 	ClientApprovers []string
-	Rules           Granter // grants requesters their restored files; nil: admins only
+	Rules           Rules         // checks and grants requesters their restored files; nil: only the operator may request
+	GrantTTL        time.Duration // how long a requester may read a restore; 0 is DefaultGrantTTL
 	Logger          *slog.Logger
 	Now             func() time.Time      // the clock; nil is time.Now
 	Location        *time.Location        // calendar of retention and schedules; nil is time.Local
@@ -57,6 +58,9 @@ func New(o Options) *Runner {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.GrantTTL <= 0 {
+		o.GrantTTL = DefaultGrantTTL
 	}
 	r := &Runner{o: o, log: o.Logger, jobs: map[string]Job{}, metrics: newMetrics(o.Metrics)}
 	for _, j := range o.Jobs {

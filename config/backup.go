@@ -23,7 +23,10 @@ type Backup struct {
 	// ClientApprovers are the managers who approve restores of client
 	// folders (/clients, /dossiers); a department's own manager approves
 	// restores of its folder.
-	ClientApprovers []string                  `toml:"client_approvers"`
+	ClientApprovers []string `toml:"client_approvers"`
+	// RestoreGrantTTL is how long a requester may read their restored
+	// files; then the grant is removed. Default 720h (30 days).
+	RestoreGrantTTL Duration                  `toml:"restore_grant_ttl"`
 	SFTP            BackupSFTP                `toml:"sftp"`
 	Jobs            map[string]Job            `toml:"-"`    // the defaults, merged with the file's [backup.jobs.NAME]
 	JobTables       map[string]toml.Primitive `toml:"jobs"` // as read, before merging
@@ -117,6 +120,9 @@ func (c Config) validateBackup() Problems {
 		if strings.TrimSpace(m) == "" {
 			add("backup.client_approvers", "an empty name")
 		}
+	}
+	if c.Backup.RestoreGrantTTL.Duration <= 0 {
+		add("backup.restore_grant_ttl", "%s: want a positive duration such as 720h", c.Backup.RestoreGrantTTL)
 	}
 	ps = append(ps, c.validateBackupSFTP()...)
 	for _, name := range c.Backup.JobNames() {

@@ -19,6 +19,12 @@ import (
 // stops. Without recipients nothing could decrypt an archive, so the
 // jobs stay off, and the log says how to turn them on.
 func (s *Server) startBackups(ctx context.Context, r *backup.Runner) {
+	// Restores made earlier expire whether or not backups run now.
+	s.grants = make(chan struct{})
+	go func() {
+		defer close(s.grants)
+		r.SweepGrants(ctx, func(err error) { s.log.Error("restore grants", "err", err) })
+	}()
 	if len(s.cfg.Backup.Recipients) == 0 {
 		s.log.Warn("backups are off: no backup.recipients; run custodia backup keygen, keep the identity " +
 			"off this server and set backup.recipients (CUSTODIA_BACKUP_RECIPIENTS) to its public key")
@@ -36,7 +42,7 @@ func (s *Server) startBackups(ctx context.Context, r *backup.Runner) {
 }
 
 // BackupRunner builds the runner of the configuration's jobs and targets.
-func BackupRunner(cfg config.Config, st *store.Store, rules backup.Granter, reg prometheus.Registerer, log *slog.Logger) (*backup.Runner, error) {
+func BackupRunner(cfg config.Config, st *store.Store, rules backup.Rules, reg prometheus.Registerer, log *slog.Logger) (*backup.Runner, error) {
 	b := cfg.Backup
 	var recips []age.Recipient
 	for _, r := range b.Recipients {
@@ -69,8 +75,9 @@ func BackupRunner(cfg config.Config, st *store.Store, rules backup.Granter, reg 
 	}
 	return backup.New(backup.Options{
 		Store: st, FilesDir: cfg.FilesDir(), Local: backup.Local{Dir: cfg.BackupDir()}, Remotes: remotes,
-		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules, Logger: log, Metrics: reg,
+		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules,
+		GrantTTL: b.RestoreGrantTTL.Duration, Logger: log, Metrics: reg,
 	}), nil
 }
 
-var _ backup.Granter = (*authz.Enforcer)(nil)
+var _ backup.Rules = (*authz.Enforcer)(nil)

@@ -43,6 +43,7 @@ type Server struct {
 	metrics   *prometheus.Registry
 	events    chan struct{} // closed when the event dispatcher has stopped
 	backups   chan struct{} // closed when the backup schedule has stopped
+	grants    chan struct{} // closed when the sweep of expired restore grants has stopped
 	firstPass string        // the first admin's generated password, when Start created it
 }
 
@@ -221,6 +222,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.backups != nil {
 		<-s.backups // a running backup is abandoned, never counted
+	}
+	if s.grants != nil {
+		<-s.grants
 	}
 	errs = append(errs, s.state.Close(), s.lock.Unlock())
 	s.log.Info("stopped")

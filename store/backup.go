@@ -136,6 +136,9 @@ const (
 	RestoreApproved  = "approved"
 	RestoreDone      = "restored"
 	RestoreFailed    = "failed"
+	RestoreRejected  = "rejected"  // a manager or an admin refused it
+	RestoreCancelled = "cancelled" // the requester or an admin withdrew it
+	RestoreExpired   = "expired"   // restored, and the requester's grant has ended
 )
 
 // Errors of restore requests, which the backup runner returns and callers
@@ -162,19 +165,34 @@ type RestoreRequest struct {
 	Approved  string `db:"approved_at" json:"-"`
 	Restored  string `db:"restored_at" json:"-"`
 	Error     string `db:"error" json:"error,omitempty"`
+	Expires   string `db:"expires_at" json:"-"`
+	ClosedBy  string `db:"closed_by" json:"closed_by,omitempty"` // who rejected, cancelled or expired it
+	Closed    string `db:"closed_at" json:"-"`
+	Note      string `db:"note" json:"note,omitempty"` // why it was rejected or cancelled
 
 	CreatedAt  time.Time `db:"-" json:"created_at"`
 	ApprovedAt time.Time `db:"-" json:"approved_at,omitzero"`
 	RestoredAt time.Time `db:"-" json:"restored_at,omitzero"`
+	ExpiresAt  time.Time `db:"-" json:"expires_at,omitzero"` // the requester's grant ends then
+	ClosedAt   time.Time `db:"-" json:"closed_at,omitzero"`
 }
 
 func (r *RestoreRequest) parseTimes() {
 	r.CreatedAt, _ = parseTime(r.Created)
 	r.ApprovedAt, _ = parseTime(r.Approved)
 	r.RestoredAt, _ = parseTime(r.Restored)
+	r.ExpiresAt, _ = parseTime(r.Expires)
+	r.ClosedAt, _ = parseTime(r.Closed)
 }
 
-const restoreCols = `id, backup_id, path, reason, requester, status, approver, created_at, approved_at, restored_at, error`
+// Open reports whether the request still waits for its approval or its
+// run: an open request holds its backups from pruning.
+func (r RestoreRequest) Open() bool {
+	return r.Status == RestoreRequested || r.Status == RestoreApproved
+}
+
+const restoreCols = `id, backup_id, path, reason, requester, status, approver, created_at, approved_at, restored_at, error,
+	expires_at, closed_by, closed_at, note`
 
 // CreateRestoreRequest records a new request.
 func (s *Store) CreateRestoreRequest(ctx context.Context, r RestoreRequest) error {
@@ -209,21 +227,44 @@ func (s *Store) RestoreRequests(ctx context.Context) ([]RestoreRequest, error) {
 	return rs, nil
 }
 
+// RestoreActor is who rejects or cancels a restore request: a user who
+// signed (an admin, a manager, the requester), or with User nil the
+// operator running the CLI as their OS account (Name "os:<name>"), who
+// holds the data dir and counts as an admin.
+type RestoreActor struct {
+	Name string
+	User *User
+}
+
+// RestoreMove is one step of a request: its new status and what the step
+// records.
+type RestoreMove struct {
+	To       string
+	By       string        // the approver (approved), or who rejected, cancelled or expired it
+	Note     string        // why it was rejected or cancelled
+	Error    string        // why it failed
+	GrantTTL time.Duration // restored: the requester's grant ends this long after now
+}
+
 // MoveRestoreRequest changes a request's status from one to another, so
 // that two approvals or two runs cannot both win; ErrNotFound when the
-// request is not in status from. approver is set when not empty.
-func (s *Store) MoveRestoreRequest(ctx context.Context, id, from, to, approver, errText string) error {
-	now := formatTime(s.now())
+// request is not in status from.
+func (s *Store) MoveRestoreRequest(ctx context.Context, id, from string, m RestoreMove) error {
+	t := s.now()
+	now := formatTime(t)
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		q := `UPDATE restore_requests SET status = $1, error = $2`
-		args := []any{to, errText}
-		switch to {
+		args := []any{m.To, m.Error}
+		switch m.To {
 		case RestoreApproved:
 			q += `, approver = $3, approved_at = $4`
-			args = append(args, approver, now)
+			args = append(args, m.By, now)
 		case RestoreDone:
-			q += `, restored_at = $3`
-			args = append(args, now)
+			q += `, restored_at = $3, expires_at = $4`
+			args = append(args, now, formatTime(t.Add(m.GrantTTL)))
+		case RestoreRejected, RestoreCancelled, RestoreExpired:
+			q += `, closed_by = $3, closed_at = $4, note = $5`
+			args = append(args, m.By, now, m.Note)
 		}
 		args = append(args, id, from)
 		q += fmt.Sprintf(` WHERE id = $%d AND status = $%d`, len(args)-1, len(args))

@@ -199,13 +199,21 @@ func (a *app) backupPruneCmd() *cobra.Command {
 
 func (a *app) restoreCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "restore", Short: "restore requests: a manager approves, then the files are restored into a fresh folder"}
-	cmd.AddCommand(a.restoreRequestCmd(), a.restoreApproveCmd(), a.restoreRunCmd(), a.restoreListCmd())
+	cmd.AddCommand(a.restoreRequestCmd(), a.restoreApproveCmd(), a.restoreRunCmd(), a.restoreListCmd(),
+		a.restoreCloseCmd("reject", "reject a request waiting for approval, as a manager who approves it (--as) or the operator",
+			(*backup.Runner).Reject),
+		a.restoreCloseCmd("cancel", "cancel a request not yet run, as its requester (--as) or the operator",
+			(*backup.Runner).Cancel))
 	return cmd
 }
 
 func (a *app) printRestore(q store.RestoreRequest) {
+	expires := "-"
+	if !q.ExpiresAt.IsZero() {
+		expires = q.ExpiresAt.UTC().Format(time.RFC3339)
+	}
 	a.printRow(q, q.ID, q.BackupID, q.Path, q.Status, q.Requester, orDash(q.Approver),
-		q.CreatedAt.UTC().Format(time.RFC3339), q.Reason)
+		q.CreatedAt.UTC().Format(time.RFC3339), expires, q.Reason)
 }
 
 // operator names who runs a command without --as: the account that sent
@@ -317,7 +325,7 @@ func (a *app) restoreRunCmd() *cobra.Command {
 func (a *app) restoreListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "list restore requests: id, backup, path, status, requester, approver, created, reason",
+		Short: "list restore requests: id, backup, path, status, requester, approver, created, grant expires, reason",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := a.openStore(cmd.Context())
@@ -334,6 +342,56 @@ func (a *app) restoreListCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// restoreCloseCmd is `restore reject` or `restore cancel`: without --as
+// the operator (the OS account that holds the data dir) acts; with --as
+// the user signs with their own password.
+func (a *app) restoreCloseCmd(verb, short string,
+	step func(*backup.Runner, context.Context, string, store.RestoreActor, string) (store.RestoreRequest, error)) *cobra.Command {
+	var as, note string
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use:   verb + " REQUEST [--as USER --password-stdin] [--note TEXT]",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var pw string
+			if as != "" {
+				if !pwStdin {
+					return fmt.Errorf("--as %s --password-stdin: who %ss signs with their own password", as, verb)
+				}
+				line, err := bufio.NewReader(a.in).ReadString('\n')
+				if err != nil && line == "" {
+					return errors.New("--password-stdin: no password on standard input")
+				}
+				pw = strings.TrimRight(line, "\r\n")
+			}
+			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
+				by := store.RestoreActor{Name: a.operator()}
+				if as != "" {
+					u, err := a.checkPassword(cmd.Context(), st, as, pw)
+					if err != nil {
+						st.Audit(context.WithoutCancel(cmd.Context()), store.AuditEntry{User: as, Protocol: "cli",
+							Action: "backup.restore." + verb, VPath: args[0], Result: store.ResultDenied,
+							Reason: "wrong user or password"})
+						return err
+					}
+					by = store.RestoreActor{Name: u.Name, User: u}
+				}
+				q, err := step(r, cmd.Context(), args[0], by, note)
+				if err != nil {
+					return err
+				}
+				a.printRestore(q)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&as, "as", "", "the user who "+verb+"s")
+	cmd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read that user's password from standard input")
+	cmd.Flags().StringVar(&note, "note", "", "why")
+	return cmd
 }
 
 // checkPassword authenticates a user with their password, for commands a

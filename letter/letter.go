@@ -57,7 +57,8 @@ func For(u *store.User, organization string, e Endpoints) (Letter, error) {
 }
 
 // ErrHost is the error of a letter that would name a host its reader
-// cannot resolve or reach (a short host name, a loopback address).
+// cannot resolve or reach: not a host name, a short host name, a
+// loopback address.
 var ErrHost = errors.New("the letter would name a host clients cannot resolve or reach")
 
 // WantsPassword reports whether u's letter sets and carries a new
@@ -72,14 +73,17 @@ func WantsPassword(u *store.User, nkeys int, asked *bool) bool {
 
 // WithKeys makes l a key letter: no password, the fingerprints of the
 // user's SSH keys, and SFTP alone, the one way in that takes a key.
-func (l Letter) WithKeys(keys []string) (Letter, error) {
+func (l Letter) WithKeys(keys []store.Key) (Letter, error) {
 	if len(keys) == 0 {
 		return l, fmt.Errorf("%s has no SSH key: a letter without a password would name no way in", l.Username)
 	}
 	if l.SFTP == "" {
 		return l, fmt.Errorf("%s would log in with an SSH key, which only SFTP takes, and sftp.listen is off: write a letter with a password", l.Username)
 	}
-	l.Password, l.Keys = "", keys
+	l.Password, l.Keys = "", make([]string, len(keys))
+	for i, k := range keys {
+		l.Keys[i] = k.Fingerprint
+	}
 	l.FTPS, l.WebDAV, l.TLSFingerprint = "", "", ""
 	return l, nil
 }

@@ -96,12 +96,12 @@ func TestWithKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Password = "will-be-dropped"
-	k, err := l.WithKeys([]string{"SHA256:k"})
+	k, err := l.WithKeys([]store.Key{{Fingerprint: "SHA256:k"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k.Password != "" || k.FTPS != "" || k.WebDAV != "" || k.TLSFingerprint != "" || k.SFTP != all.SFTP ||
-		k.HostKeyFingerprint != all.HostKeyFingerprint || len(k.Keys) != 1 {
+		k.HostKeyFingerprint != all.HostKeyFingerprint || len(k.Keys) != 1 || k.Keys[0] != "SHA256:k" {
 		t.Errorf("the key letter is %+v, want SFTP and its host key only, with the key", k)
 	}
 	if _, err := l.WithKeys(nil); err == nil {
@@ -109,7 +109,7 @@ func TestWithKeys(t *testing.T) {
 	}
 	noSFTP := l
 	noSFTP.SFTP = ""
-	if _, err := noSFTP.WithKeys([]string{"SHA256:k"}); err == nil || !strings.Contains(err.Error(), "sftp.listen") {
+	if _, err := noSFTP.WithKeys([]store.Key{{Fingerprint: "SHA256:k"}}); err == nil || !strings.Contains(err.Error(), "sftp.listen") {
 		t.Errorf("a key letter without SFTP: %v, want an error naming sftp.listen", err)
 	}
 }

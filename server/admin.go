@@ -42,9 +42,8 @@ func (s *Server) startAdmin(ctx context.Context, backups *backup.Runner) error {
 			return err
 		}
 	}
-	endpoints, err := s.letterEndpoints()
-	if err != nil {
-		return err
+	if _, err := s.letterEndpoints(""); err != nil {
+		s.log.Warn("credential letters cannot be written without naming a host", "err", err)
 	}
 	srv := admin.New(admin.Options{
 		Store: s.state.Store, Core: s.core, Enforcer: s.state.Enforcer, Departments: s.cfg.Departments, TLS: tlsConf,
@@ -54,7 +53,7 @@ func (s *Server) startAdmin(ctx context.Context, backups *backup.Runner) error {
 		AddClientFolders: s.state.Files.AddClient,
 		Backups:          backups,
 		Organization:     s.cfg.Organization,
-		Letters:          endpoints,
+		Letters:          s.letterEndpoints,
 		Logger:           s.log,
 	})
 	ln, err := listen("admin.listen", c.Listen)

@@ -34,9 +34,11 @@ type Options struct {
 	Metrics     http.Handler
 	Ready       func(context.Context) error // nil when ready
 	// Organization heads credential letters; Letters are the ways into the
-	// server they name.
+	// server they name, with host as every address's host ("": the
+	// configured public_host, or this machine's name; letter.ErrHost when
+	// clients could not reach it).
 	Organization string
-	Letters      letter.Endpoints
+	Letters      func(host string) (letter.Endpoints, error)
 	// AddClientFolders creates a new client account's folders.
 	AddClientFolders func(id string) error
 	TokenTTL         time.Duration // a login's bearer token; 0 means an hour

@@ -430,16 +430,59 @@ func (s *Server) setPassword(r *http.Request, u *store.User, password string) er
 	return s.o.Store.SetPasswordHash(r.Context(), u.Name, hash)
 }
 
-// letter resets the password and answers the credential letter (PDF).
+// letterRequest is the optional body of a letter request.
+type letterRequest struct {
+	// Password: whether the letter sets and carries a new password;
+	// default yes, unless the account logs in with its SSH keys only.
+	Password *bool `json:"password"`
+	// Host names the server in every address ("": public_host).
+	Host string `json:"host"`
+}
+
+// letter answers the credential letter (PDF): with a new password, which
+// it sets, or for an account that logs in with its SSH keys only, a key
+// letter that changes nothing. An admin's own password is never reset
+// here: its holder would lose it to a PDF.
 func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error {
 	u, err := s.userNamed(r)
 	if err != nil {
 		return err
 	}
-	l, err := letter.For(u, s.o.Organization, s.o.Letters)
+	var req letterRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	keys, err := s.o.Store.KeysOf(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	withPassword := letter.WantsPassword(u, len(keys), req.Password)
+	if withPassword && strings.EqualFold(u.Name, c.name()) {
+		return fail(http.StatusConflict, "name", "an admin cannot reset their own password through a letter: "+
+			"use POST /api/v1/users/%s/password, or ask another admin for the letter", u.Name)
+	}
+	e, err := s.o.Letters(req.Host)
+	if errors.Is(err, letter.ErrHost) && req.Host != "" {
+		return badField("host", "%v", err)
+	}
+	if errors.Is(err, letter.ErrHost) {
+		return fail(http.StatusConflict, "host", "cannot write the letter: %v (\"host\" in this request)", err)
+	}
+	if err != nil {
+		return fail(http.StatusConflict, "", "cannot write the letter: %v", err)
+	}
+	l, err := letter.For(u, s.o.Organization, e)
+	if err == nil {
+		if withPassword {
+			l.Password = gateway.GeneratePassword()
+		} else {
+			l, err = l.WithKeys(keys)
+		}
+	}
 	var pdf []byte
 	if err == nil {
-		l.Password = gateway.GeneratePassword()
 		pdf, err = letter.Render(l)
 	}
 	if err != nil {
@@ -447,10 +490,12 @@ func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error
 		// password is unchanged.
 		return fail(http.StatusConflict, "", "cannot write the letter: %v", err)
 	}
-	if err := s.setPassword(r, u, l.Password); err != nil {
-		return err
+	if withPassword {
+		if err := s.setPassword(r, u, l.Password); err != nil {
+			return err
+		}
 	}
-	s.audit(r, c, "admin.user.letter", "/api/v1/users/"+u.Name, nil, map[string]bool{"password_reset": true})
+	s.audit(r, c, "admin.user.letter", "/api/v1/users/"+u.Name, nil, map[string]bool{"password_reset": withPassword})
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `attachment; filename="carta-`+u.Name+`.pdf"`)
 	w.Header().Set("Cache-Control", "no-store")

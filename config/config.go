@@ -24,6 +24,7 @@ const Off = "off"
 type Config struct {
 	DataDir      string   `toml:"data_dir"`     // where files, database and keys live
 	Organization string   `toml:"organization"` // named in credential letters
+	PublicHost   string   `toml:"public_host"`  // the name or address clients connect to (letters; PASV when IPv4)
 	Departments  []string `toml:"departments"`  // department folders and valid departments
 	LogLevel     string   `toml:"log_level"`    // debug, info, warn, error
 	LogFormat    string   `toml:"log_format"`   // text or json
@@ -58,7 +59,7 @@ type FTP struct {
 	ImplicitListen string   `toml:"implicit_listen"` // implicit FTPS (TLS from the first byte): host:port or "off"
 	TLS            string   `toml:"tls"`             // required, optional or off
 	PassivePorts   string   `toml:"passive_ports"`   // e.g. 30000-30099; empty: any free port
-	PublicHost     string   `toml:"public_host"`     // IPv4 address announced in PASV replies (NAT); empty: the one the client reached
+	PublicHost     string   `toml:"public_host"`     // IPv4 address announced in PASV replies (NAT); empty: the top-level public_host if IPv4, else the one the client reached
 	ActiveMode     bool     `toml:"active_mode"`     // allow PORT/EPRT, only towards the client's own address
 	IdleTimeout    Duration `toml:"idle_timeout"`    // close a control connection idle this long
 }
@@ -215,6 +216,7 @@ func (c Config) Validate() Problems {
 	ps = append(ps, c.validateBackup()...)
 	ps = append(ps, c.validateWebDAV()...)
 	ps = append(ps, c.validateLimits()...)
+	ps = append(ps, c.validatePublicHost()...)
 	sortProblems(ps)
 	return ps
 }

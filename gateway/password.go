@@ -129,26 +129,41 @@ func CheckPasswordStrength(pw string) error {
 	return nil
 }
 
-// passwordAlphabet leaves out look-alikes (0/O, 1/l/I) because the
-// password travels on paper, in a letter.
-const passwordAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.:+"
+// passwordAlphanumerics leave out look-alikes (0/O, 1/l/I) because the
+// password travels on paper, in a letter; passwordAlphabet adds the
+// punctuation used inside a password, never at either end, where a
+// reader takes it for the sentence's own (or misses it).
+const (
+	passwordAlphanumerics = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	passwordAlphabet      = passwordAlphanumerics + "-_.:+"
+)
 
 // GeneratePassword returns a random 20-character password that passes
-// CheckPasswordStrength.
+// CheckPasswordStrength, with no look-alike characters and no
+// punctuation at its start or end.
 func GeneratePassword() string {
-	const limit = byte(256 - 256%len(passwordAlphabet)) // reject to avoid modulo bias
+	const n = 20
 	for range 64 {
-		pw := make([]byte, 0, 20)
-		var b [1]byte
-		for len(pw) < cap(pw) {
-			rand.Read(b[:])
-			if b[0] < limit {
-				pw = append(pw, passwordAlphabet[int(b[0])%len(passwordAlphabet)])
-			}
+		pw := make([]byte, n)
+		pw[0], pw[n-1] = randomOf(passwordAlphanumerics), randomOf(passwordAlphanumerics)
+		for i := 1; i < n-1; i++ {
+			pw[i] = randomOf(passwordAlphabet)
 		}
 		if CheckPasswordStrength(string(pw)) == nil {
 			return string(pw)
 		}
 	}
 	panic("gateway: no strong password in 64 random draws")
+}
+
+// randomOf returns a uniformly random byte of alphabet (fewer than 256).
+func randomOf(alphabet string) byte {
+	limit := 256 - 256%len(alphabet) // reject to avoid modulo bias
+	var b [1]byte
+	for {
+		rand.Read(b[:])
+		if int(b[0]) < limit {
+			return alphabet[int(b[0])%len(alphabet)]
+		}
+	}
 }

@@ -55,3 +55,40 @@ func TestDummyHashCostsTheDefault(t *testing.T) {
 		t.Error("two dummy hashes are equal: their salt and key are not random")
 	}
 }
+
+// A generated password is typed off a letter: over many draws none
+// begins or ends with punctuation, none has a look-alike character, and
+// each is strong; punctuation still appears inside.
+func TestGeneratedPasswordsReadWellOnPaper(t *testing.T) {
+	t.Parallel()
+	const draws = 20000
+	seen := map[string]bool{}
+	var inner int
+	for range draws {
+		pw := GeneratePassword()
+		if len(pw) != 20 {
+			t.Fatalf("%q has %d characters, want 20", pw, len(pw))
+		}
+		if strings.ContainsAny(pw, "0O1lI") {
+			t.Fatalf("%q has a look-alike character (0 O 1 l I)", pw)
+		}
+		for _, end := range []byte{pw[0], pw[len(pw)-1]} {
+			if !strings.ContainsRune(passwordAlphanumerics, rune(end)) {
+				t.Fatalf("%q begins or ends with %q, not a letter or digit", pw, end)
+			}
+		}
+		if err := CheckPasswordStrength(pw); err != nil {
+			t.Fatalf("%q: %v", pw, err)
+		}
+		if strings.ContainsAny(pw, "-_.:+") {
+			inner++
+		}
+		seen[pw] = true
+	}
+	if len(seen) != draws {
+		t.Errorf("%d draws gave %d different passwords", draws, len(seen))
+	}
+	if inner < draws/2 {
+		t.Errorf("only %d of %d passwords have punctuation inside", inner, draws)
+	}
+}

@@ -7,6 +7,7 @@ package letter
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/oaq/custodia/store"
@@ -22,12 +23,15 @@ type Endpoints struct {
 	TLSFingerprint     string // certificate SHA-256 as colon hex (gateway.Fingerprint)
 }
 
-// Letter is what a credential letter tells one user. Empty addresses and
-// fingerprints are left out.
+// Letter is what a credential letter tells one user: a password, or for
+// an account that logs in with its SSH keys only, those keys' fingerprints
+// (a key letter, see WithKeys). Empty addresses and fingerprints are left
+// out.
 type Letter struct {
 	Organization string    // the heading, e.g. "Agencia Aduanal Querétaro"
 	Username     string    // required
-	Password     string    // required; printable ASCII without spaces, to be typed off paper
+	Password     string    // printable ASCII without spaces, to be typed off paper; empty in a key letter
+	Keys         []string  // a key letter's: fingerprints of the SSH keys the user logs in with
 	Role         string    // store role name: client, correspondent, staff, manager, publisher, admin
 	Date         time.Time // the letter's date; zero: now
 	Endpoints
@@ -50,4 +54,36 @@ func For(u *store.User, organization string, e Endpoints) (Letter, error) {
 		return Letter{}, errors.New("the letter would name no way in: sftp.listen and ftp.listen are off (or ftp.tls is)")
 	}
 	return Letter{Organization: organization, Username: u.Name, Role: string(u.Role), Date: time.Now(), Endpoints: e}, nil
+}
+
+// ErrHost is the error of a letter that would name a host its reader
+// cannot resolve or reach: not a host name, a short host name, a
+// loopback address.
+var ErrHost = errors.New("the letter would name a host clients cannot resolve or reach")
+
+// WantsPassword reports whether u's letter sets and carries a new
+// password: as asked, if asked is not nil; otherwise unless u logs in
+// with its nkeys SSH keys only (no password).
+func WantsPassword(u *store.User, nkeys int, asked *bool) bool {
+	if asked != nil {
+		return *asked
+	}
+	return u.PasswordHash != "" || nkeys == 0
+}
+
+// WithKeys makes l a key letter: no password, the fingerprints of the
+// user's SSH keys, and SFTP alone, the one way in that takes a key.
+func (l Letter) WithKeys(keys []store.Key) (Letter, error) {
+	if len(keys) == 0 {
+		return l, fmt.Errorf("%s has no SSH key: a letter without a password would name no way in", l.Username)
+	}
+	if l.SFTP == "" {
+		return l, fmt.Errorf("%s would log in with an SSH key, which only SFTP takes, and sftp.listen is off: write a letter with a password", l.Username)
+	}
+	l.Password, l.Keys = "", make([]string, len(keys))
+	for i, k := range keys {
+		l.Keys[i] = k.Fingerprint
+	}
+	l.FTPS, l.WebDAV, l.TLSFingerprint = "", "", ""
+	return l, nil
 }

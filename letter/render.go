@@ -29,12 +29,15 @@ func Render(l Letter) ([]byte, error) {
 	if l.Role != "staff" && l.Role != "manager" && l.Role != "admin" {
 		l.WebDAV = "" // mapped drives are for staff
 	}
+	if l.Password == "" { // a key letter: only SFTP takes a key
+		l.FTPS, l.WebDAV = "", ""
+	}
 	p := newPage(org, l.Username, date)
 	p.heading(org, date, l.Role)
 	p.credentials(l)
 	p.connections(l)
 	p.fingerprints(l)
-	p.closing(org)
+	p.closing(l.Password == "")
 	if y := p.pdf.GetY(); y > bottom-8 {
 		return nil, fmt.Errorf("letter: the text does not fit on one page (ends at %.0f mm)", y)
 	}
@@ -51,8 +54,16 @@ func check(l Letter) error {
 	if strings.TrimSpace(l.Username) == "" {
 		return errors.New("letter: empty user name")
 	}
-	if l.Password == "" {
-		return errors.New("letter: empty password")
+	if l.Password == "" && len(l.Keys) == 0 {
+		return errors.New("letter: no password and no SSH key")
+	}
+	if l.Password == "" && l.SFTP == "" {
+		return errors.New("letter: a key letter needs SFTP, the one way in that takes a key")
+	}
+	for _, k := range l.Keys {
+		if strings.ContainsFunc(k, func(r rune) bool { return r < '!' || r > '~' }) {
+			return errors.New("letter: a key fingerprint must be printable ASCII")
+		}
 	}
 	for _, r := range l.Password {
 		if r < '!' || r > '~' {
@@ -178,7 +189,8 @@ func (p *page) heading(org string, date time.Time, role string) {
 	pdf.Ln(3)
 }
 
-// credentials draws the user name, the role and the framed password.
+// credentials draws the user name, the role and the framed password, or
+// a key letter's keys.
 func (p *page) credentials(l Letter) {
 	pdf := p.pdf
 	p.field("Usuario:", l.Username)
@@ -186,6 +198,10 @@ func (p *page) credentials(l Letter) {
 		pdf.SetFont(sans, "", 10)
 		pdf.CellFormat(32, 6, p.tr("Perfil:"), "", 0, "L", false, 0, "")
 		pdf.CellFormat(width-32, 6, p.tr(name), "", 1, "L", false, 0, "")
+	}
+	if l.Password == "" {
+		p.keys(l.Keys)
+		return
 	}
 	pdf.SetFont(sans, "", 10)
 	pdf.CellFormat(32, 12, p.tr("Contraseña:"), "", 0, "L", false, 0, "")
@@ -196,6 +212,18 @@ func (p *page) credentials(l Letter) {
 	pdf.Ln(1)
 	p.para("I", 8.5, "Escríbala exactamente como aparece en el recuadro: distingue mayúsculas de minúsculas, "+
 		"no tiene espacios y sus signos de puntuación son parte de ella.")
+}
+
+// keys says that the account logs in with its SSH key, not a password,
+// and lists the keys it has.
+func (p *page) keys(keys []string) {
+	p.pdf.Ln(2)
+	p.para("", 10, "Esta cuenta no tiene contraseña: entra por SFTP con su clave SSH. "+
+		"Use la clave privada que corresponde a una de estas claves públicas registradas (huella SHA-256):")
+	p.pdf.Ln(1)
+	for _, k := range keys {
+		p.code(k, 10)
+	}
 }
 
 // hostPort splits host:port, or returns addr whole.
@@ -217,8 +245,14 @@ func (p *page) connections(l Letter) {
 		if strings.Contains(h, ":") {
 			h = "[" + h + "]"
 		}
-		p.code(fmt.Sprintf("sftp -P %s %s@%s", port, l.Username, h), 10)
-		p.para("", 10, "Con WinSCP o FileZilla: protocolo SFTP, el servidor y el puerto de arriba, su usuario y su contraseña.")
+		if l.Password == "" {
+			p.code(fmt.Sprintf("sftp -i CLAVE -P %s %s@%s", port, l.Username, h), 10)
+			p.para("", 10, "donde CLAVE es el archivo de su clave privada. Con WinSCP o FileZilla: protocolo SFTP, "+
+				"el servidor y el puerto de arriba, su usuario y su clave privada.")
+		} else {
+			p.code(fmt.Sprintf("sftp -P %s %s@%s", port, l.Username, h), 10)
+			p.para("", 10, "Con WinSCP o FileZilla: protocolo SFTP, el servidor y el puerto de arriba, su usuario y su contraseña.")
+		}
 	}
 	if l.FTPS != "" {
 		h, port := hostPort(l.FTPS)
@@ -267,8 +301,14 @@ func (p *page) fingerprints(l Letter) {
 	}
 }
 
-// closing says the password is personal.
-func (p *page) closing(org string) {
+// closing says the password (or the private key) is personal.
+func (p *page) closing(keyOnly bool) {
+	if keyOnly {
+		p.section("Su clave privada es personal")
+		p.para("", 10, "La clave privada es solo para este servicio: no la comparta con nadie ni la envíe por correo, "+
+			"y guárdela protegida. Si cree que alguien más pudo obtenerla, pida a Sistemas que retire su clave de inmediato.")
+		return
+	}
 	p.section("Su contraseña es personal")
 	p.para("", 10, "Esta contraseña es solo para usted: no la comparta con nadie, ni con compañeros ni con Sistemas, "+
 		"que nunca se la pedirá. No la anote ni la guarde en ningún otro lugar (correo, notas, archivos). "+

@@ -109,6 +109,34 @@ func TestRender(t *testing.T) {
 			t.Errorf("a letter with SFTP only lacks the host key fingerprint or the password:\n%s", txt)
 		}
 	})
+
+	// A key-only account's letter has no password: it says the account
+	// logs in over SFTP with its key, lists the key, and names the host
+	// key to check; FTPS and the mapped drive, which need a password, are
+	// left out even when set.
+	t.Run("key letter", func(t *testing.T) {
+		t.Parallel()
+		const userKey = "SHA256:q3V0Jm8bWc5Yd9kRr0nK4pXh2sLzT7uE1aGfNvBwQyI"
+		l := letter("publisher")
+		l.Password, l.Keys = "", []string{userKey}
+		_, txt := text(t, l)
+		if pages := strings.Count(txt, "\f"); pages != 1 {
+			t.Errorf("the key letter has %d pages, want 1", pages)
+		}
+		for what, want := range map[string]string{
+			"key login": "entra por SFTP con su clave SSH", "user key": userKey, "host key": hostKey,
+			"SFTP command": "sftp -i CLAVE -P 2022 corresponsal.gdl@archivos.aaq.mx", "warning": "Su clave privada es personal",
+		} {
+			if !strings.Contains(txt, want) {
+				t.Errorf("the key letter lacks the %s %q:\n%s", what, want, txt)
+			}
+		}
+		for _, absent := range []string{"Contraseña:", "Su contraseña", "FTPS", "2121", tlsFP, share} {
+			if strings.Contains(txt, absent) {
+				t.Errorf("the key letter mentions %q:\n%s", absent, txt)
+			}
+		}
+	})
 }
 
 func TestRenderRefuses(t *testing.T) {
@@ -120,6 +148,8 @@ func TestRenderRefuses(t *testing.T) {
 		"space in password":   {Username: "ana", Password: "ohX5Q+jML YYS-D2g_wL"},
 		"accent in password":  {Username: "ana", Password: "ohX5Q+jML:YYS-D2g_wLé"},
 		"newline in password": {Username: "ana", Password: "ohX5Q+jML:YYS-D2g_wL\n"},
+		"key letter, no SFTP": {Username: "pub", Keys: []string{"SHA256:x"}, Endpoints: Endpoints{FTPS: "h:21"}},
+		"newline in key":      {Username: "pub", Keys: []string{"SHA256:x\n"}, Endpoints: Endpoints{SFTP: "h:22"}},
 	} {
 		if pdf, err := Render(l); err == nil {
 			t.Errorf("%s: Render wrote a letter (%d bytes), want an error", name, len(pdf))

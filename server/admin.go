@@ -42,11 +42,8 @@ func (s *Server) startAdmin(ctx context.Context, backups *backup.Runner) error {
 			return err
 		}
 	}
-	// A server that cannot name itself still serves; its letters answer
-	// with the reason.
-	endpoints, err := s.LetterEndpoints("", false, func(msg string) { s.log.Info(msg) })
-	if err != nil {
-		s.log.Warn("credential letters are off", "err", err)
+	if _, err := s.LetterEndpointsFor(""); err != nil {
+		s.log.Warn("credential letters cannot be written without naming a host", "err", err)
 	}
 	srv := admin.New(admin.Options{
 		Store: s.state.Store, Core: s.core, Enforcer: s.state.Enforcer, Departments: s.cfg.Departments, TLS: tlsConf,
@@ -56,7 +53,7 @@ func (s *Server) startAdmin(ctx context.Context, backups *backup.Runner) error {
 		AddClientFolders: s.state.Files.AddClient,
 		Backups:          backups,
 		Organization:     s.cfg.Organization,
-		Letters:          endpoints,
+		Letters:          s.LetterEndpointsFor,
 		Logger:           s.log,
 	})
 	ln, err := listen("admin.listen", c.Listen)

@@ -50,7 +50,7 @@ func (s *Server) startFTP(ctx context.Context) error {
 	ports, _ := c.PassiveRange() // config.Load refuses a bad range
 	opts := ftp.Options{
 		Core: s.core, TLS: tlsConf, TLSRequired: c.TLS == config.TLSRequired, PassivePorts: ports,
-		PublicHost: c.PublicHost, ActiveMode: c.ActiveMode, IdleTimeout: c.IdleTimeout.Duration, Logger: s.log,
+		PublicHost: s.cfg.PassiveHost(), ActiveMode: c.ActiveMode, IdleTimeout: c.IdleTimeout.Duration, Logger: s.log,
 	}
 	for _, l := range []struct {
 		name, key, addr string

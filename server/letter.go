@@ -18,14 +18,22 @@ import (
 )
 
 // LetterEndpoints are the ways into the server that cfg describes, as a
-// credential letter names them: each listener's address, with host for
-// those on every interface (for every one when hostSet), and the
-// fingerprints of the keys `custodia serve` created (never created here).
-// warn hears what is left out and why.
-func LetterEndpoints(cfg config.Config, host string, hostSet bool, warn func(string)) (letter.Endpoints, error) {
+// credential letter names them: each listener's address, with its host
+// replaced by host (--host, or the API request's) when given, else by
+// public_host when set, else for listeners on every interface by
+// machine, this machine's name, which must be one clients can resolve
+// and reach (not a short name without a domain, not loopback:
+// letter.ErrHost); and the fingerprints of the keys `custodia serve`
+// created (never created here). warn hears what is left out and why.
+func LetterEndpoints(cfg config.Config, host, machine string, warn func(string)) (letter.Endpoints, error) {
 	var e letter.Endpoints
-	if host == "" || strings.ContainsAny(host, " /@[]") {
-		return e, fmt.Errorf("--host %q: want a host name or an IP address", host)
+	replace := host != ""
+	if replace {
+		if err := config.CheckHost(host); err != nil {
+			return e, fmt.Errorf("%w: host %w", letter.ErrHost, err)
+		}
+	} else if cfg.PublicHost != "" {
+		host, replace = cfg.PublicHost, true
 	}
 	addr := func(key, listen string) (string, error) {
 		h, port, err := net.SplitHostPort(listen)
@@ -35,8 +43,15 @@ func LetterEndpoints(cfg config.Config, host string, hostSet bool, warn func(str
 		if port == "0" {
 			return "", fmt.Errorf("%s %q: port 0 is any free port, which a letter cannot name; set a fixed port", key, listen)
 		}
-		if hostSet || h == "" || net.ParseIP(h).IsUnspecified() {
+		switch {
+		case replace:
 			h = host
+		case h == "" || net.ParseIP(h).IsUnspecified():
+			if err := reachable(machine); err != nil {
+				return "", fmt.Errorf("%w: %s listens on every interface, and %v; set public_host (CUSTODIA_PUBLIC_HOST) "+
+					"to the name or address clients connect to, or name the host for this letter", letter.ErrHost, key, err)
+			}
+			h = machine
 		}
 		return net.JoinHostPort(h, port), nil
 	}
@@ -73,6 +88,24 @@ func LetterEndpoints(cfg config.Config, host string, hostSet bool, warn func(str
 		}
 	}
 	return e, nil
+}
+
+// reachable says why clients could not resolve or reach a machine named
+// name, or nil.
+func reachable(name string) error {
+	lower := strings.ToLower(strings.TrimSuffix(name, "."))
+	switch {
+	case name == "":
+		return errors.New("this machine's name is unknown")
+	case net.ParseIP(name) != nil && net.ParseIP(name).IsLoopback(),
+		lower == "localhost", strings.HasSuffix(lower, ".localhost"), lower == "localhost.localdomain":
+		return fmt.Errorf("this machine's name %q is a loopback address", name)
+	case config.CheckHost(name) != nil:
+		return fmt.Errorf("this machine's name %q is not a host name", name)
+	case net.ParseIP(name) == nil && !strings.Contains(name, "."):
+		return fmt.Errorf("this machine's name %q is a short name without a domain, which other machines cannot resolve", name)
+	}
+	return nil
 }
 
 // HostKeyFingerprint reads the SSH host key `custodia serve` uses; it
@@ -118,17 +151,11 @@ func TLSFingerprint(cfg config.Config) (string, error) {
 	return gateway.Fingerprint(cert.Certificate), nil
 }
 
-// LetterEndpoints are the running server's: the addresses its listeners
-// really have, with host (this machine's name when "") for those on every
-// interface, or for every one when hostSet.
-func (s *Server) LetterEndpoints(host string, hostSet bool, warn func(string)) (letter.Endpoints, error) {
-	if host == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return letter.Endpoints{}, fmt.Errorf("letters: this machine's name is unknown (%w); name the server with --host", err)
-		}
-		host = h
-	}
+// LetterEndpointsFor are the running server's, for a letter naming host
+// ("": public_host, or this machine's name): the addresses its listeners
+// really have.
+func (s *Server) LetterEndpointsFor(host string) (letter.Endpoints, error) {
+	machine, _ := os.Hostname() // unknown: "", which reachable refuses
 	live := s.cfg
 	for _, l := range []struct {
 		name string
@@ -138,5 +165,5 @@ func (s *Server) LetterEndpoints(host string, hostSet bool, warn func(string)) (
 			*l.dst = addr
 		}
 	}
-	return LetterEndpoints(live, host, hostSet, warn)
+	return LetterEndpoints(live, host, machine, func(msg string) { s.log.Info(msg) })
 }

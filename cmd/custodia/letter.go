@@ -18,18 +18,30 @@ import (
 
 func (a *app) userLetterCmd() *cobra.Command {
 	var file, host string
-	var force bool
+	var force, password bool
 	cmd := &cobra.Command{
-		Use:   "letter NAME -o FILE [--host NAME] [--force]",
+		Use:   "letter NAME -o FILE [--host NAME] [--password[=false]] [--force]",
 		Short: "set a new generated password and write it, with how to connect, in a PDF credential letter",
 		Long: `letter sets a new generated password for the user and writes it only into a
 one-page PDF letter in Spanish, with the server addresses, how to connect and
 the SSH and TLS fingerprints to check on the first connection. The previous
 password stops working. Nothing secret is printed. The fingerprints are read
-from the keys custodia serve created, so it must have started once.`,
+from the keys custodia serve created, so it must have started once.
+
+An account that logs in with its SSH keys only (no password) gets a key
+letter instead, which changes nothing: SFTP, its keys' fingerprints and the
+host key. --password gives it a password letter (and a password);
+--password=false writes a key letter for an account that has both.
+
+The addresses name --host, else public_host, else, for listeners on every
+interface, this machine's name, refused when clients could not resolve or
+reach it (a short name without a domain, localhost).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if cmd.Flags().Changed("host") && host == "" {
+				return errors.New("--host: empty; name the server clients connect to")
+			}
 			st, err := a.openStore(ctx)
 			if err != nil {
 				return err
@@ -38,7 +50,16 @@ from the keys custodia serve created, so it must have started once.`,
 			if err != nil {
 				return userErr(args[0], err)
 			}
-			l, err := a.letterOf(u, host, cmd.Flags().Changed("host"))
+			keys, err := st.KeysOf(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			var asked *bool
+			if cmd.Flags().Changed("password") {
+				asked = &password
+			}
+			withPassword := letter.WantsPassword(u, len(keys), asked)
+			l, err := a.letterOf(u, host, withPassword, keys)
 			if err != nil {
 				return err
 			}
@@ -46,9 +67,11 @@ from the keys custodia serve created, so it must have started once.`,
 			if err != nil {
 				return err
 			}
-			hash, err := gateway.HashPassword(l.Password)
-			if err != nil {
-				return err
+			hash := ""
+			if withPassword {
+				if hash, err = gateway.HashPassword(l.Password); err != nil {
+					return err
+				}
 			}
 			// A file is written before the password changes, and removed if
 			// the change fails, so a new password is never lost. Standard
@@ -59,62 +82,77 @@ from the keys custodia serve created, so it must have started once.`,
 			} else if err := writeLetterFile(file, pdf, force); err != nil {
 				return err
 			}
-			if err := st.SetPasswordHash(ctx, u.Name, hash); err != nil {
-				if file != "-" {
-					os.Remove(file)
+			if withPassword {
+				if err := st.SetPasswordHash(ctx, u.Name, hash); err != nil {
+					if file != "-" {
+						os.Remove(file)
+					}
+					return userErr(u.Name, err)
 				}
-				return userErr(u.Name, err)
 			}
 			if file == "-" {
 				if _, err := a.out.Write(pdf); err != nil {
+					if !withPassword {
+						return fmt.Errorf("the key letter of %s was not written: %w", u.Name, err)
+					}
 					return fmt.Errorf("the password of %s changed, but the letter was not written: %w", u.Name, err)
 				}
 			}
+			reason, done := "password reset; the new one is only in the letter", "the previous password no longer works"
+			if !withPassword {
+				reason, done = "key letter; no password set", "it carries no password and changed nothing"
+			}
 			if err := st.Audit(context.WithoutCancel(ctx), store.AuditEntry{
-				User: u.Name, Role: u.Role, Protocol: "cli", Action: "letter", Result: store.ResultOK,
-				Reason: "password reset; the new one is only in the letter",
+				User: u.Name, Role: u.Role, Protocol: "cli", Action: "letter", Result: store.ResultOK, Reason: reason,
 			}); err != nil {
 				return fmt.Errorf("letter for %s written to %s, but not audited: %w", u.Name, dest, err)
 			}
 			if u.Status != store.StatusActive {
-				fmt.Fprintf(a.err, "custodia: user %s is %s; the letter's password works after: custodia user enable %s\n",
+				fmt.Fprintf(a.err, "custodia: user %s is %s; the letter works after: custodia user enable %s\n",
 					u.Name, u.Status, u.Name)
 			}
-			fmt.Fprintf(msg, "letter for %s written to %s; the previous password no longer works\n", u.Name, dest)
+			fmt.Fprintf(msg, "letter for %s written to %s; %s\n", u.Name, dest, done)
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&file, "output", "o", "", "PDF file to create, mode 0600 (- for standard output); required")
-	f.StringVar(&host, "host", "", "server name for the letter's addresses (default: this machine's name for listeners on every interface; set, it replaces every listener's host)")
+	f.StringVar(&host, "host", "", "server name or address for every one of the letter's addresses (default: public_host, else this machine's name for listeners on every interface)")
+	f.BoolVar(&password, "password", false, "set a password and write it in the letter, also for an account that logs in with SSH keys only (=false: a key letter)")
 	f.BoolVar(&force, "force", false, "replace FILE if it exists")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
 
-// letterOf is u's letter with a new generated password, naming the
-// server as host (or this machine's name): on the running server's ports
-// in the server, on the configuration's otherwise.
-func (a *app) letterOf(u *store.User, host string, hostSet bool) (letter.Letter, error) {
-	warn := func(msg string) { fmt.Fprintln(a.err, "custodia:", msg) }
+// letterOf is u's letter naming the server as host (or public_host, or
+// this machine's name): on the running server's ports in the server, on
+// the configuration's otherwise; with a new generated password, or a key
+// letter naming keys.
+func (a *app) letterOf(u *store.User, host string, withPassword bool, keys []store.Key) (letter.Letter, error) {
 	var e letter.Endpoints
 	var err error
 	if a.srv != nil {
-		e, err = a.srv.LetterEndpoints(host, hostSet, warn)
+		e, err = a.srv.LetterEndpointsFor(host)
 	} else {
-		if host == "" {
-			if host, err = os.Hostname(); err != nil {
-				return letter.Letter{}, fmt.Errorf("--host: this machine's name is unknown (%w); name the server with --host", err)
-			}
-		}
-		e, err = server.LetterEndpoints(a.cfg, host, hostSet, warn)
+		machine, _ := os.Hostname() // unknown: "", which LetterEndpoints refuses if it needs it
+		warn := func(msg string) { fmt.Fprintln(a.err, "custodia:", msg) }
+		e, err = server.LetterEndpoints(a.cfg, host, machine, warn)
+	}
+	if errors.Is(err, letter.ErrHost) && host == "" {
+		return letter.Letter{}, fmt.Errorf("%w (--host)", err)
 	}
 	if err != nil {
 		return letter.Letter{}, err
 	}
 	l, err := letter.For(u, a.cfg.Organization, e)
-	l.Password = gateway.GeneratePassword()
-	return l, err
+	if err != nil {
+		return l, err
+	}
+	if withPassword {
+		l.Password = gateway.GeneratePassword()
+		return l, nil
+	}
+	return l.WithKeys(keys)
 }
 
 // writeLetterFile writes a letter with mode 0600: a new file, or with force

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
@@ -201,5 +206,128 @@ func TestUserLetterWithoutServerNeedsFixedPorts(t *testing.T) {
 	}
 	if _, err := os.Stat(file); err == nil {
 		t.Errorf("a refused letter wrote %s", file)
+	}
+}
+
+// pdfText is a letter file's text, as pdftotext reads it.
+func pdfText(t *testing.T, pdftotext, file string) string {
+	t.Helper()
+	out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext cannot read %s: %v\n%s", file, err, out)
+	}
+	return string(out)
+}
+
+// With listeners on every interface, `user letter` names public_host, or
+// --host; this machine's name only if clients can resolve it: a short
+// name like "vm" is refused, naming public_host and --host, with no file
+// written and the password unchanged.
+func TestUserLetterNamesAHostClientsReach(t *testing.T) {
+	t.Parallel()
+	pdftotext := testkit.NeedPdftotext(t)
+	machine, _ := os.Hostname()
+	// SFTP on every interface: the running server's letter must name a
+	// host for it.
+	tg := startGateway(t, "CUSTODIA_SFTP_LISTEN=:0")
+	tg.Fixture()
+	dir := t.TempDir()
+	_, sftpPort, _ := net.SplitHostPort(tg.SFTPAddr)
+	everywhere := tg
+
+	file := filepath.Join(dir, "carta.pdf")
+	out, err := cli(everywhere, "", "user", "letter", "juan", "-o", file)
+	if !strings.Contains(machine, ".") || strings.HasPrefix(machine, "localhost") {
+		if err == nil || !strings.Contains(err.Error(), "public_host") || !strings.Contains(err.Error(), "--host") ||
+			!strings.Contains(err.Error(), machine) {
+			t.Errorf("a letter naming this machine's short name %s: err %v, want one naming it, public_host and --host\n%s", machine, err, out)
+		}
+		if _, err := os.Stat(file); err == nil {
+			t.Errorf("a refused letter wrote %s", file)
+		}
+		if c, err := tg.Dial("juan", testkit.Password); err != nil {
+			t.Errorf("a refused letter changed juan's password: %v", err)
+		} else {
+			c.Close()
+		}
+	} else if err != nil || !strings.Contains(pdfText(t, pdftotext, file), "juan@"+machine) {
+		t.Errorf("a letter naming this machine, %s: %v\n%s", machine, err, out)
+	}
+	os.Remove(file)
+
+	must(everywhere, "", "user", "letter", "juan", "-o", file, "--host", "archivos.example")
+	if txt := pdfText(t, pdftotext, file); !strings.Contains(txt, "sftp -P "+sftpPort+" juan@archivos.example") {
+		t.Errorf("a letter with --host archivos.example does not name it:\n%s", txt)
+	}
+	if out, err := cli(everywhere, "", "user", "letter", "juan", "-o", filepath.Join(dir, "x.pdf"), "--host", "archivos.example:2022"); err == nil {
+		t.Errorf("--host with a port was taken:\n%s", out)
+	}
+
+	public := startGateway(t, "CUSTODIA_SFTP_LISTEN=:0", "CUSTODIA_PUBLIC_HOST=archivos.aaq.mx")
+	public.Fixture()
+	_, sftpPort, _ = net.SplitHostPort(public.SFTPAddr)
+	file = filepath.Join(dir, "carta-public.pdf")
+	must(public, "", "user", "letter", "juan", "-o", file)
+	txt := pdfText(t, pdftotext, file)
+	if !strings.Contains(txt, "sftp -P "+sftpPort+" juan@archivos.aaq.mx") || strings.Contains(txt, "127.0.0.1") {
+		t.Errorf("with public_host set, the letter does not name archivos.aaq.mx for every listener:\n%s", txt)
+	}
+}
+
+// A key-only account gets a key letter that sets no password; --password
+// gives it one, which logs in.
+func TestUserLetterKeyOnly(t *testing.T) {
+	t.Parallel()
+	pdftotext := testkit.NeedPdftotext(t)
+	tg := startGateway(t)
+	tg.Fixture()
+	pubKey, _, _ := ed25519.GenerateKey(rand.Reader)
+	sshKey, err := ssh.NewPublicKey(pubKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := ssh.FingerprintSHA256(sshKey)
+	tg.AddUser(store.NewUser{Name: "contab", Role: store.RolePublisher, Keys: []store.NewKey{{Fingerprint: fp,
+		PublicKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey)))}}})
+	hasPassword := func() bool {
+		t.Helper()
+		u, err := tg.Store().UserByName(context.Background(), "contab")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.PasswordHash != ""
+	}
+	lt := tg // the running server's letter names the ports it serves on
+	hostKey, _ := tg.ServedFingerprints("juan")
+	dir := t.TempDir()
+
+	file := filepath.Join(dir, "carta.pdf")
+	out := must(lt, "", "user", "letter", "contab", "-o", file)
+	if !strings.Contains(out, "changed nothing") {
+		t.Errorf("a key letter printed %q, want it to say it changed nothing", out)
+	}
+	txt := pdfText(t, pdftotext, file)
+	for _, want := range []string{fp, hostKey, "entra por SFTP con su clave SSH"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("the key letter lacks %q:\n%s", want, txt)
+		}
+	}
+	if strings.Contains(txt, "Contraseña:") || strings.Contains(txt, "FTPS") {
+		t.Errorf("the key letter offers a password or FTPS:\n%s", txt)
+	}
+	if hasPassword() {
+		t.Fatal("a key letter gave contab a password")
+	}
+
+	file = filepath.Join(dir, "carta-password.pdf")
+	must(lt, "", "user", "letter", "contab", "-o", file, "--password")
+	m := regexp.MustCompile(`Contraseña:\s+(\S+)`).FindStringSubmatch(pdfText(t, pdftotext, file))
+	if m == nil {
+		t.Fatal("the letter with --password has no password")
+	}
+	if c, err := tg.Dial("contab", m[1]); err != nil {
+		t.Errorf("the password of the --password letter does not log in: %v", err)
+	} else {
+		c.Close()
 	}
 }

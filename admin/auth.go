@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oaq/custodia/account"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/store"
 )
@@ -26,6 +27,11 @@ type caller struct {
 	user   *store.User
 	token  *store.Token
 	remote netip.Addr
+}
+
+// actor is the caller as the account service's audit rows name it.
+func (c *caller) actor() account.Actor {
+	return account.Actor{Name: c.name(), Protocol: protocol, Remote: c.remote.String()}
 }
 
 func (c *caller) name() string {

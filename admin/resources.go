@@ -54,12 +54,7 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *caller)
 	if req.Name == "" {
 		return badField("name", "name the client account")
 	}
-	// Folders first: an empty folder left by a failed insert is harmless,
-	// an account without its folders is not.
-	if err := s.o.AddClientFolders(id); err != nil {
-		return err
-	}
-	cl, err := s.o.Store.CreateClient(r.Context(), id, req.Name)
+	cl, err := s.accounts.AddClient(r.Context(), c.actor(), id, req.Name, s.o.AddClientFolders)
 	if errors.Is(err, store.ErrConflict) {
 		return fail(http.StatusConflict, "id", "client %s already exists", id)
 	}
@@ -67,7 +62,6 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	out := clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt}
-	s.audit(r, c, "admin.client.create", "/api/v1/clients/"+cl.ID, nil, out)
 	writeJSON(w, http.StatusCreated, out)
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/oaq/custodia/account"
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/letter"
@@ -62,6 +63,8 @@ type Server struct {
 	http   *gateway.HTTPServer
 	now    func() time.Time
 	logins chan struct{} // argon2id checks running at once
+	// accounts is the one way accounts change, as from the command line.
+	accounts *account.Service
 }
 
 // route is one endpoint; the OpenAPI document lists exactly these.
@@ -120,7 +123,11 @@ func New(o Options) *Server {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = time.Hour
 	}
-	s := &Server{o: o, log: o.Logger, now: time.Now, logins: make(chan struct{}, maxLogins)}
+	s := &Server{o: o, log: o.Logger, now: time.Now, logins: make(chan struct{}, maxLogins),
+		accounts: &account.Service{Store: o.Store}}
+	if o.Core != nil {
+		s.accounts.Sessions = o.Core
+	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.handle(rt))

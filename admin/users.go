@@ -317,11 +317,9 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	if err := s.o.Store.DeleteUser(r.Context(), u.Name); err != nil {
+	if _, err := s.accounts.Delete(r.Context(), c.actor(), u.Name, before); err != nil {
 		return err
 	}
-	s.o.Core.KickUser(u.Name)
-	s.audit(r, c, "admin.user.delete", "/api/v1/users/"+u.Name, before, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -394,10 +392,9 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	if err := s.setPassword(r, u, pw.password); err != nil {
+	if err := s.setPassword(r, c, u, pw.password, pw.generated != ""); err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.user.password", "/api/v1/users/"+u.Name, nil, map[string]bool{"generated": pw.generated != ""})
 	writeJSON(w, http.StatusOK, map[string]string{"username": u.Name, "password": pw.generated})
 	return nil
 }
@@ -422,12 +419,15 @@ func choosePassword(given *string) (newPassword, error) {
 	return newPassword{password: g, generated: g}, nil
 }
 
-func (s *Server) setPassword(r *http.Request, u *store.User, password string) error {
+// setPassword sets u's password through the account service: audited,
+// and the user's tokens, API keys and live sessions end.
+func (s *Server) setPassword(r *http.Request, c *caller, u *store.User, password string, generated bool) error {
 	hash, err := gateway.HashPassword(password)
 	if err != nil {
 		return err
 	}
-	return s.o.Store.SetPasswordHash(r.Context(), u.Name, hash)
+	_, err = s.accounts.SetPassword(r.Context(), c.actor(), u.Name, hash, generated)
+	return err
 }
 
 // letterRequest is the optional body of a letter request.
@@ -491,7 +491,7 @@ func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error
 		return fail(http.StatusConflict, "", "cannot write the letter: %v", err)
 	}
 	if withPassword {
-		if err := s.setPassword(r, u, l.Password); err != nil {
+		if err := s.setPassword(r, c, u, l.Password, true); err != nil {
 			return err
 		}
 	}

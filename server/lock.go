@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // LockFileName is the file in the data dir whose lock says who owns it.
@@ -43,6 +44,20 @@ func Lock(dataDir string) (*DirLock, error) {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return &DirLock{f: f}, nil
+}
+
+// LockWait is Lock for a management command: it tries again for up to
+// wait while the lock is held (a server starting or stopping, another
+// command), then fails as Lock does.
+func LockWait(dataDir string, wait time.Duration) (*DirLock, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		l, err := Lock(dataDir)
+		if !errors.Is(err, ErrLocked) || !time.Now().Before(deadline) {
+			return l, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // holder is the pid written in the lock file, or "unknown".

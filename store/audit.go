@@ -83,26 +83,32 @@ type auditRow struct {
 // A row that is an event (EventType) enters the outbox in the same
 // transaction, so that no change is audited without being announced.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	plain := *s // the row itself, not a change that Audited would add one to
+	plain.audit = nil
+	err := plain.tx(ctx, func(tx *sqlx.Tx) error { return s.insertAudit(ctx, tx, e) })
+	if err != nil {
+		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.VPath, err)
+	}
+	return nil
+}
+
+// insertAudit writes an audit row, and its outbox event if it is one, in
+// tx.
+func (s *Store) insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		var id int64
-		err := tx.GetContext(ctx, &id, `INSERT INTO audit
-			(at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-			formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
-			e.VPath, e.SPath, e.Target, e.STarget, e.Bytes, e.SHA256, string(e.Result), e.Reason)
-		if err != nil {
-			return err
-		}
-		if typ := EventType(e); typ != "" {
-			return insertEvent(ctx, tx, typ, id, formatTime(e.At))
-		}
-		return nil
-	})
+	var id int64
+	err := tx.GetContext(ctx, &id, `INSERT INTO audit
+		(at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
+		e.VPath, e.SPath, e.Target, e.STarget, e.Bytes, e.SHA256, string(e.Result), e.Reason)
 	if err != nil {
-		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.VPath, err)
+		return err
+	}
+	if typ := EventType(e); typ != "" {
+		return insertEvent(ctx, tx, typ, id, formatTime(e.At))
 	}
 	return nil
 }

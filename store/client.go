@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Client is a customer account of the brokerage. Its id (the customer
@@ -39,8 +41,11 @@ func NormalizeClientID(id string) (string, error) {
 // CreateClient adds a client account. The id must already be normalized.
 func (s *Store) CreateClient(ctx context.Context, id, name string) (*Client, error) {
 	now := s.now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (id, name, created_at) VALUES ($1, $2, $3)`,
-		id, name, formatTime(now))
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO clients (id, name, created_at) VALUES ($1, $2, $3)`,
+			id, name, formatTime(now))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: create client %q: %w", id, wrapDBError(err))
 	}

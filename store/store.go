@@ -41,8 +41,19 @@ func parseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }
 
 // Store is the SQL state of one gateway. It is safe for concurrent use.
 type Store struct {
-	db  *sqlx.DB
-	now func() time.Time
+	db    *sqlx.DB
+	now   func() time.Time
+	audit *AuditEntry // written in the transaction of every change (Audited)
+}
+
+// Audited is the store whose changes each write e (and its event, if it
+// is one) in the same transaction as the change: a change is never
+// without its audit row, nor the row without its change. Use it for one
+// change; reads and Close are the same store's.
+func (s *Store) Audited(e AuditEntry) *Store {
+	c := *s
+	c.audit = &e
+	return &c
 }
 
 // Open opens (creating if needed) the SQLite database at file, applies
@@ -136,6 +147,12 @@ func (s *Store) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return wrapDBError(err)
+	}
+	if s.audit != nil {
+		if err := s.insertAudit(ctx, tx, *s.audit); err != nil {
+			tx.Rollback()
+			return wrapDBError(err)
+		}
 	}
 	return wrapDBError(tx.Commit())
 }

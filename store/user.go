@@ -268,26 +268,42 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Store) updateUser(ctx context.Context, name, what, set string, arg any) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET `+set+` = $1, updated_at = $2 WHERE name_key = $3`,
-		arg, formatTime(s.now()), nameKey(name))
+// updateUser sets one column of a user; with revoke, it also revokes
+// every admin token and API key of the user, in the same transaction.
+func (s *Store) updateUser(ctx context.Context, name, what, set string, arg any, revoke bool) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		now := formatTime(s.now())
+		res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+` = $1, updated_at = $2 WHERE name_key = $3`,
+			arg, now, nameKey(name))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if !revoke {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE admin_tokens SET revoked_at = $1
+			WHERE lower(user_name) = $2 AND revoked_at IS NULL`, now, nameKey(name))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("store: user %q %s: %w", name, what, wrapDBError(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: user %q: %w", name, ErrNotFound)
+		return fmt.Errorf("store: user %q %s: %w", name, what, err)
 	}
 	return nil
 }
 
-// SetPasswordHash replaces a user's password hash.
+// SetPasswordHash replaces a user's password hash and revokes every admin
+// token and API key of the user: credentials do not outlive a reset.
 func (s *Store) SetPasswordHash(ctx context.Context, name, hash string) error {
-	return s.updateUser(ctx, name, "password", "password_hash", hash)
+	return s.updateUser(ctx, name, "password", "password_hash", hash, true)
 }
 
-// SetStatus enables or disables a user.
+// SetStatus enables or disables a user. Disabling revokes every admin
+// token and API key of the user; enabling revives none.
 func (s *Store) SetStatus(ctx context.Context, name string, st Status) error {
-	return s.updateUser(ctx, name, "status", "status", string(st))
+	return s.updateUser(ctx, name, "status", "status", string(st), st != StatusActive)
 }
 
 // TouchLogin records a successful login time.

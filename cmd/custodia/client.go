@@ -28,14 +28,11 @@ func (a *app) clientCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, files := state.Store, state.Files
-			if _, err := st.CreateClient(cmd.Context(), id, strings.TrimSpace(name)); err != nil {
-				if errors.Is(err, store.ErrConflict) {
-					return fmt.Errorf("client %q already exists", id)
-				}
-				return err
+			_, err = a.accounts(state.Store).AddClient(cmd.Context(), a.actor(), id, strings.TrimSpace(name), state.Files.AddClient)
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("client %q already exists", id)
 			}
-			if err := files.AddClient(id); err != nil {
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "client %s added\n", id)

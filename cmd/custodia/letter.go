@@ -83,12 +83,14 @@ reach it (a short name without a domain, localhost).`,
 				return err
 			}
 			if withPassword {
-				if err := st.SetPasswordHash(ctx, u.Name, hash); err != nil {
+				n, err := a.accounts(st).SetPassword(ctx, a.actor(), u.Name, hash, true)
+				if err != nil {
 					if file != "-" {
 						os.Remove(file)
 					}
 					return userErr(u.Name, err)
 				}
+				a.endedSessions(u.Name, n)
 			}
 			if file == "-" {
 				if _, err := a.out.Write(pdf); err != nil {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -119,7 +120,7 @@ func (a *app) openAll(ctx context.Context) (*server.State, error) {
 	if err := server.CheckDataDir(a.cfg); err != nil { // before the lock, which would create the dir
 		return nil, err
 	}
-	lock, err := server.Lock(a.cfg.DataDir)
+	lock, err := server.LockWait(a.cfg.DataDir, 3*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("%w; a custodia serve starting or stopping there, or another command, holds it: try again", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,34 @@ func TestManagementSocketIsOwnerOnly(t *testing.T) {
 	stop()
 	if out, err := cli(tg, "", "user", "list"); err != nil || !strings.HasPrefix(out, "admin\t") {
 		t.Errorf("user list with the server stopped: %v\n%s", err, out)
+	}
+}
+
+// Changes made with the command line are audited like the API's, naming
+// the operating-system account that made them, with a server running or
+// not.
+func TestCommandLineChangesAreAudited(t *testing.T) {
+	t.Parallel()
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := "os:" + me.Username
+	tg, stop := testkit.RestartableWith(t, manager(), testkit.Env(t.TempDir()), true)
+	tg.Fixture()
+	must(tg, "", "client", "add", "gamma", "--name", "Gamma SA") // in the server
+	must(tg, "", "user", "disable", "ana")
+	stop()
+	must(tg, "", "user", "enable", "ana") // here, under the lock
+	must(tg, "", "user", "delete", "tomas")
+	out := must(tg, "", "audit", "--user", actor) // the server is stopped: the command reads the store
+	for _, want := range []string{"\tcli\t-\tadmin.client.create\t/api/v1/clients/GAMMA\t", "\tadmin.user.update\t/api/v1/users/ana\t",
+		"\tadmin.user.delete\t/api/v1/users/tomas\t"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the audit trail of %s lacks %q:\n%s", actor, want, out)
+		}
+	}
+	if n := strings.Count(out, "admin.user.update\t/api/v1/users/ana"); n != 2 {
+		t.Errorf("ana's disable and enable wrote %d rows, want 2:\n%s", n, out)
 	}
 }

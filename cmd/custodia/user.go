@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oaq/custodia/account"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/store"
 )
@@ -82,7 +83,7 @@ func (a *app) userAddCmd() *cobra.Command {
 					return err
 				}
 			}
-			if _, err := st.CreateUser(ctx, nu); err != nil {
+			if _, err := a.accounts(st).CreateUser(ctx, a.actor(), nu, map[string]any{"username": nu.Name, "role": nu.Role}); err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return fmt.Errorf("user %q or one of its keys already exists", name)
 				}
@@ -213,10 +214,11 @@ func (a *app) userPasswdCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := st.SetPasswordHash(cmd.Context(), args[0], hash); err != nil {
+			n, err := a.accounts(st).SetPassword(cmd.Context(), a.actor(), args[0], hash, !pwStdin)
+			if err != nil {
 				return userErr(args[0], err)
 			}
-			a.endSessions(args[0])
+			a.endedSessions(args[0], n)
 			fmt.Fprintf(a.out, "password of %s changed\n", args[0])
 			if !pwStdin {
 				fmt.Fprintf(a.out, "password: %s\n", pw)
@@ -228,13 +230,24 @@ func (a *app) userPasswdCmd() *cobra.Command {
 	return cmd
 }
 
-// endSessions ends the user's live sessions on every protocol, when the
-// command runs in the server (with no server running there are none).
-func (a *app) endSessions(name string) {
+// accounts is the account service over st, with the server's live
+// sessions when the command runs in the server (with no server running
+// there are none).
+func (a *app) accounts(st *store.Store) *account.Service {
+	svc := &account.Service{Store: st}
 	if a.srv != nil {
-		if n := a.srv.Core().KickUser(name); n > 0 {
-			fmt.Fprintf(a.err, "custodia: %d live session(s) of %s ended\n", n, name)
-		}
+		svc.Sessions = a.srv.Core()
+	}
+	return svc
+}
+
+// actor is who the audit rows of the command's changes name.
+func (a *app) actor() account.Actor { return account.Actor{Name: a.operator(), Protocol: "cli"} }
+
+// endedSessions says how many live sessions of name a change ended.
+func (a *app) endedSessions(name string, n int) {
+	if n > 0 {
+		fmt.Fprintf(a.err, "custodia: %d live session(s) of %s ended\n", n, name)
 	}
 }
 
@@ -253,12 +266,11 @@ func (a *app) userStatusCmd(verb string, s store.Status) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := st.SetStatus(cmd.Context(), args[0], s); err != nil {
+			n, err := a.accounts(st).SetStatus(cmd.Context(), a.actor(), args[0], s)
+			if err != nil {
 				return userErr(args[0], err)
 			}
-			if s != store.StatusActive {
-				a.endSessions(args[0])
-			}
+			a.endedSessions(args[0], n)
 			fmt.Fprintf(a.out, "user %s %sd\n", args[0], verb)
 			return nil
 		},
@@ -273,10 +285,11 @@ func (a *app) userDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := st.DeleteUser(cmd.Context(), args[0]); err != nil {
+			n, err := a.accounts(st).Delete(cmd.Context(), a.actor(), args[0], map[string]string{"username": args[0]})
+			if err != nil {
 				return userErr(args[0], err)
 			}
-			a.endSessions(args[0])
+			a.endedSessions(args[0], n)
 			fmt.Fprintf(a.out, "user %s deleted\n", args[0])
 			return nil
 		},

@@ -381,7 +381,7 @@ func TestSessionsWebDAV(t *testing.T) {
 
 	// The next request logs in again: a new session, a new login row.
 	if r := d.Do("PROPFIND", "/operaciones", testkit.AllProp, "Depth", "1"); r.Code != 207 {
-		t.Fatalf("PROPFIND after the kick: %d, want 207", r.Code)
+		t.Fatalf("PROPFIND after the kick: %d, want 207; ana's audit trail:\n%s", r.Code, tg.AuditLog("ana", 100))
 	}
 	if n := logins(); n != 2 {
 		t.Errorf("%d WebDAV logins audited after the kick and one more request, want 2", n)

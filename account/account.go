@@ -1,0 +1,108 @@
+// Package account is the one way accounts change, whoever asks: the
+// admin API, the command line (in the server or, with no server, on the
+// store) and, later, the console. Every change writes its audit row in
+// the same transaction, naming who made it (the admin's name, or
+// "os:NAME" for the command line) and the account changed; a password
+// reset, a disable or a delete revokes every admin token and API key of
+// the user and ends their live sessions on every protocol; enabling an
+// account revives no old credential.
+package account
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/oaq/custodia/store"
+)
+
+// Actor is who makes a change, as the audit row names it.
+type Actor struct {
+	Name     string // the admin's user name, or "os:NAME"
+	Protocol string // "admin" (the API) or "cli"
+	Remote   string // the API caller's address; "" for the command line
+}
+
+// Sessions ends a user's live sessions (gateway.Core). Nil when no
+// server runs, so that there are none.
+type Sessions interface {
+	KickUser(name string) int
+}
+
+// Service changes accounts in a store.
+type Service struct {
+	Store    *store.Store
+	Sessions Sessions // nil: no live sessions to end
+}
+
+// change is the audited store for one change by a of the resource path,
+// with the state before and after as the row's reason.
+func (s *Service) change(a Actor, action, path string, before, after any) *store.Store {
+	reason, _ := json.Marshal(map[string]any{"before": before, "after": after})
+	return s.Store.Audited(store.AuditEntry{
+		User: a.Name, Role: store.RoleAdmin, Protocol: a.Protocol, Remote: a.Remote,
+		Action: action, VPath: path, Result: store.ResultOK, Reason: string(reason),
+	})
+}
+
+// UserPath is the resource path of a user in audit rows.
+func UserPath(name string) string { return "/api/v1/users/" + name }
+
+// endSessions ends the user's live sessions, when a server runs.
+func (s *Service) endSessions(name string) int {
+	if s.Sessions == nil {
+		return 0
+	}
+	return s.Sessions.KickUser(name)
+}
+
+// CreateUser adds a user.
+func (s *Service) CreateUser(ctx context.Context, a Actor, nu store.NewUser, after any) (*store.User, error) {
+	return s.change(a, "admin.user.create", UserPath(nu.Name), nil, after).CreateUser(ctx, nu)
+}
+
+// SetPassword sets a user's password hash; the user's tokens, API keys
+// and live sessions end. generated says whether custodia made the
+// password up (for the audit row; the password itself is never in it).
+func (s *Service) SetPassword(ctx context.Context, a Actor, name, hash string, generated bool) (int, error) {
+	err := s.change(a, "admin.user.password", UserPath(name), nil, map[string]bool{"generated": generated}).
+		SetPasswordHash(ctx, name, hash)
+	if err != nil {
+		return 0, err
+	}
+	return s.endSessions(name), nil
+}
+
+// SetStatus enables or disables a user. Disabling ends the user's tokens,
+// API keys and live sessions; enabling revives none of them.
+func (s *Service) SetStatus(ctx context.Context, a Actor, name string, st store.Status) (int, error) {
+	if st != store.StatusActive && st != store.StatusDisabled {
+		return 0, fmt.Errorf("status %q: want active or disabled", st)
+	}
+	err := s.change(a, "admin.user.update", UserPath(name), nil, map[string]store.Status{"status": st}).
+		SetStatus(ctx, name, st)
+	if err != nil || st == store.StatusActive {
+		return 0, err
+	}
+	return s.endSessions(name), nil
+}
+
+// Delete removes a user, its keys and assignments; its tokens, API keys
+// and live sessions end. before is the account as shown before.
+func (s *Service) Delete(ctx context.Context, a Actor, name string, before any) (int, error) {
+	if err := s.change(a, "admin.user.delete", UserPath(name), before, nil).DeleteUser(ctx, name); err != nil {
+		return 0, err
+	}
+	return s.endSessions(name), nil
+}
+
+// AddClient adds a client account, its folders first (made by folders):
+// an empty folder left by a failed insert is harmless, an account without
+// its folders is not.
+func (s *Service) AddClient(ctx context.Context, a Actor, id, name string, folders func(id string) error) (*store.Client, error) {
+	if err := folders(id); err != nil {
+		return nil, err
+	}
+	return s.change(a, "admin.client.create", "/api/v1/clients/"+id, nil, map[string]string{"id": id, "name": name}).
+		CreateClient(ctx, id, name)
+}

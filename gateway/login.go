@@ -183,8 +183,10 @@ func (c *Core) admit(u *store.User, remote netip.Addr) error {
 // Record audits a login's outcome; a failure also counts towards a ban.
 func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginErr error) {
 	e := store.AuditEntry{
-		Session: cr.Session, User: cr.Username, Protocol: cr.Protocol, Remote: cr.Remote.String(),
-		Action: "login", Result: store.ResultOK,
+		Session: cr.Session, User: cr.Username, Protocol: cr.Protocol, Action: "login", Result: store.ResultOK,
+	}
+	if cr.Remote.IsValid() { // the command line has no address
+		e.Remote = cr.Remote.String()
 	}
 	if u != nil {
 		e.User, e.Role = u.Name, u.Role

@@ -95,3 +95,31 @@ func TestCommandLineChangesAreAudited(t *testing.T) {
 		t.Errorf("ana's disable and enable wrote %d rows, want 2:\n%s", n, out)
 	}
 }
+
+// A manager signing an approval on the command line goes through the one
+// login check: a wrong password is a failed login row (protocol cli), as
+// on every protocol, and counts towards the server's defender.
+func TestCommandLineSignaturesAreLogins(t *testing.T) {
+	t.Parallel()
+	tg := startGateway(t, "CUSTODIA_DEFENDER_MAX_FAILURES=2")
+	tg.Fixture()
+	for range 2 {
+		out, err := cli(tg, "not-the-password\n", "backup", "restore", "approve", "r-x", "--as", "mario", "--password-stdin")
+		if err == nil || !strings.Contains(err.Error(), "wrong user or password") {
+			t.Fatalf("an approval signed with a wrong password: %v\n%s", err, out)
+		}
+	}
+	log := tg.AuditLog("mario", 100)
+	if n := strings.Count(log, "\tcli\t-\tlogin\t"); n != 2 || !strings.Contains(log, "wrong password") {
+		t.Errorf("two wrong signatures wrote %d failed cli logins, want 2 naming the cause:\n%s", n, log)
+	}
+	if !strings.Contains(log, "address banned") {
+		t.Errorf("the defender did not count the wrong signatures:\n%s", log)
+	}
+	// The right password is refused too once the defender banned the
+	// command line's attempts.
+	if _, err := cli(tg, testkit.Password+"\n", "backup", "restore", "approve", "r-x", "--as", "mario", "--password-stdin"); err == nil ||
+		!strings.Contains(err.Error(), "wrong user or password") {
+		t.Errorf("an approval after the ban: %v, want the same refusal", err)
+	}
+}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/store"
 )
 
 // While serve runs, a command typed in a new terminal (no settings but
@@ -121,5 +125,60 @@ func TestCommandLineSignaturesAreLogins(t *testing.T) {
 	if _, err := cli(tg, testkit.Password+"\n", "backup", "restore", "approve", "r-x", "--as", "mario", "--password-stdin"); err == nil ||
 		!strings.Contains(err.Error(), "wrong user or password") {
 		t.Errorf("an approval after the ban: %v, want the same refusal", err)
+	}
+}
+
+// Credentials do not outlive the change that should end them: a password
+// reset or a disable on the command line revokes the user's admin API
+// tokens, and enabling the account brings none back.
+func TestCommandLineChangesEndAdminTokens(t *testing.T) {
+	t.Parallel()
+	tg := startGateway(t)
+	tg.Fixture()
+	tg.AddUser(store.NewUser{Name: "sys2", Role: store.RoleAdmin})
+	works := func(tok string) bool {
+		t.Helper()
+		return tg.API("GET", "/api/v1/users", tok, nil).Code == 200
+	}
+	tok := tg.APILogin("sys2")
+	if !works(tok) {
+		t.Fatal("a fresh token does not work")
+	}
+	must(tg, "", "user", "disable", "sys2")
+	must(tg, "", "user", "enable", "sys2")
+	if works(tok) {
+		t.Error("a token from before a disable works again after enable")
+	}
+	tok = tg.APILogin("sys2")
+	must(tg, testkit.Password+"\n", "user", "passwd", "sys2", "--password-stdin")
+	if works(tok) {
+		t.Error("a token from before a password reset still works")
+	}
+}
+
+// A start that fails (a port in use) creates no admin and shows no
+// password: the first admin comes once every listener is bound.
+func TestFailedStartCreatesNoAdmin(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	env := testkit.Env(dir, "CUSTODIA_ADMIN_LISTEN="+busy.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // serve stops then if it ever starts
+	defer cancel()
+	var out bytes.Buffer
+	root := newRoot(strings.NewReader(""), &out, &out, env)
+	root.SetArgs([]string{"serve"})
+	if err := root.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {
+		t.Fatalf("serve with the admin port in use: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "password") {
+		t.Errorf("a failed start printed a password:\n%s", out.String())
+	}
+	if got, err := runWith(env, "user", "list"); err != nil || strings.TrimSpace(got) != "" {
+		t.Errorf("after a failed start, user list: %v\n%s", err, got)
 	}
 }

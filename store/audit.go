@@ -86,23 +86,26 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		var id int64
-		err := tx.GetContext(ctx, &id, `INSERT INTO audit
-			(at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-			formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
-			e.VPath, e.SPath, e.Target, e.STarget, e.Bytes, e.SHA256, string(e.Result), e.Reason)
-		if err != nil {
-			return err
-		}
-		if typ := EventType(e); typ != "" {
-			return insertEvent(ctx, tx, typ, id, formatTime(e.At))
-		}
-		return nil
-	})
+	err := s.tx(ctx, func(tx *sqlx.Tx) error { return insertAudit(ctx, tx, e) })
 	if err != nil {
 		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.VPath, err)
+	}
+	return nil
+}
+
+// insertAudit writes e, and its event when it is one, in tx.
+func insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
+	var id int64
+	err := tx.GetContext(ctx, &id, `INSERT INTO audit
+		(at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
+		e.VPath, e.SPath, e.Target, e.STarget, e.Bytes, e.SHA256, string(e.Result), e.Reason)
+	if err != nil {
+		return err
+	}
+	if typ := EventType(e); typ != "" {
+		return insertEvent(ctx, tx, typ, id, formatTime(e.At))
 	}
 	return nil
 }

@@ -135,6 +135,19 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 			state.Close()
 		}
 	}()
+	// Before anything serves the tree: every file a crash left in place
+	// between its rename and its audit row gets its row and event.
+	settled, err := state.Files.Reconcile(parent, state.Store)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range settled {
+		msg := "upload recovered at start: in place after a crash, now audited"
+		if e.Result != store.ResultOK {
+			msg = "upload found incomplete at start: audited as failed"
+		}
+		log.Warn(msg, "user", e.User, "proto", e.Protocol, "action", e.Action, "vpath", e.VPath, "bytes", e.Bytes, "sha256", e.SHA256)
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer func() {
 		if err != nil {

@@ -42,10 +42,28 @@ func (a loggedAuditor) Audit(ctx context.Context, e store.AuditEntry) error {
 	return err
 }
 
+func (a loggedAuditor) BeginUpload(ctx context.Context, e store.AuditEntry) (int64, error) {
+	id, err := a.st.BeginUpload(ctx, e)
+	if err == nil {
+		a.log.add("pending " + e.Action)
+	}
+	return id, err
+}
+
+func (a loggedAuditor) CommitUpload(ctx context.Context, id int64, e store.AuditEntry) error {
+	err := a.st.CommitUpload(ctx, id, e)
+	if err == nil {
+		a.log.add("audit " + e.Action + " " + string(e.Result))
+	}
+	return err
+}
+
 // TestUploadDurabilityOrder: an upload is acknowledged only after its
-// data is fsynced, it is renamed into place, its folder is fsynced and its
-// audit row is committed, in that order: an acknowledged upload survives a
-// power cut, and no audit row announces a file that a crash could lose.
+// data is fsynced, it is noted as pending, it is renamed into place, its
+// folder is fsynced and its audit row is committed, in that order: an
+// acknowledged upload survives a power cut, no audit row announces a file
+// that a crash could lose, and no file is in place that the store does
+// not know about.
 func TestUploadDurabilityOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -94,6 +112,7 @@ func TestUploadDurabilityOrder(t *testing.T) {
 		got := log.get()[n:]
 		want := []string{
 			"fsync data .incoming",
+			"pending " + c.act,
 			"rename " + c.spath,
 			"fsync folder /dossiers/ACME/2026",
 			"audit " + c.act + " ok",

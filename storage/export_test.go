@@ -2,3 +2,6 @@ package storage
 
 // SetTrace makes f report each durability step of an upload to fn.
 func SetTrace(f *Files, fn func(step, name string)) { f.trace = fn }
+
+// SetCrash makes every upload through f stop after step, as a crash would.
+func SetCrash(f *Files, step string) { f.crashAt = step }

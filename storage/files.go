@@ -25,7 +25,18 @@ type Files struct {
 	// trace, when set (by tests, through export_test.go), is told each
 	// durability step of an upload as it completes, in order.
 	trace func(step, name string)
+	// crashAt, when set (by tests), names the durability step of an
+	// upload ("pending", "rename", "fsync folder") after which the upload
+	// stops as if the process died there: nothing after it runs, not even
+	// the cleanup.
+	crashAt string
 }
+
+// errCrashed is what an upload stopped by crashAt returns.
+var errCrashed = errors.New("stopped by a simulated crash")
+
+// crashes says whether a test's simulated crash stops an upload after step.
+func (f *Files) crashes(step string) bool { return f.crashAt != "" && f.crashAt == step }
 
 // step reports a durability step to the trace, if any.
 func (f *Files) step(step, name string) {

@@ -24,3 +24,18 @@ func renameAt(oldDir *os.File, oldName string, newDir *os.File, newName string, 
 	}
 	return nil
 }
+
+// exchangeAt swaps aName in aDir and bName in bDir atomically
+// (RENAME_EXCHANGE): both must exist. An overwrite puts the new file in
+// place this way, so that the file it replaced is kept (under the upload's
+// name in .incoming) until the upload is committed, and can be put back
+// if it is not.
+func exchangeAt(aDir *os.File, aName string, bDir *os.File, bName string) error {
+	err := unix.Renameat2(int(aDir.Fd()), aName, int(bDir.Fd()), bName, unix.RENAME_EXCHANGE)
+	runtime.KeepAlive(aDir)
+	runtime.KeepAlive(bDir)
+	if err != nil {
+		return &os.LinkError{Op: "exchange", Old: aName, New: bName, Err: err}
+	}
+	return nil
+}

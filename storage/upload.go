@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"sync"
@@ -168,9 +169,15 @@ func (u *Upload) TransferError(err error) {
 	}
 }
 
-// Close finishes the upload. After a clean transfer it makes the data, the
-// file's place in its folder and the audit row durable, and only then
-// returns nil; after a failed one it removes the data.
+// Close finishes the upload. After a clean transfer it makes the data
+// durable, notes the upload as pending in the store, renames the file into
+// place, makes its folder durable and commits the audit row and event,
+// and only then returns nil. After a failed transfer it removes the data.
+// When anything fails once the file is in place (the folder's fsync, the
+// audit row), the file is taken back out (an overwritten file is put back)
+// and the upload is refused; if even that fails, the pending note remains
+// and the next start settles it (Files.Reconcile). Either way no file is
+// visible for long that no event names, and none is acknowledged.
 func (u *Upload) Close() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -179,22 +186,70 @@ func (u *Upload) Close() error {
 	}
 	u.closed = true
 	ctx := context.Background()
+	vpath := u.t.vpath.String()
 	if u.failed != nil {
 		u.discard()
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "transfer aborted: "+u.failed.Error())
-		return &PathError{Op: "close", Path: u.t.vpath.String(), Err: ErrFailed, Cause: u.failed}
+		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: u.failed}
 	}
-	sum, err := u.commit()
+	sum, err := u.finish()
 	if err != nil {
 		u.discard()
-		pe := pathErr("close", u.t.vpath.String(), err).(*PathError)
+		pe := pathErr("close", vpath, err).(*PathError)
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, pe.Err.Error())
 		return pe
 	}
-	if err := u.v.audit(ctx, string(u.act), u.t, nil, u.size, sum, store.ResultOK, ""); err != nil {
-		return &PathError{Op: "close", Path: u.t.vpath.String(), Err: ErrFailed, Cause: err}
+	ok := u.v.entry(string(u.act), u.t, nil, u.size, sum, store.ResultOK, "")
+	id, err := u.v.auditor.BeginUpload(ctx, ok)
+	if err != nil {
+		u.discard()
+		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "audit: "+err.Error())
+		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: err}
 	}
-	return nil
+	if u.v.files.crashes("pending") {
+		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
+	}
+	failed := func(reason string) {
+		// Best effort: when the store is down this fails too, and the
+		// pending note is settled at the next start.
+		u.v.auditor.CommitUpload(ctx, id, u.v.entry(string(u.act), u.t, nil, u.size, "", store.ResultFailed, reason))
+	}
+	dir, err := u.folder()
+	if err != nil {
+		u.discard()
+		pe := pathErr("close", vpath, err).(*PathError)
+		failed(pe.Err.Error())
+		return pe
+	}
+	defer dir.Close()
+	exchanged, err := u.place(dir)
+	if err != nil {
+		u.discard()
+		pe := pathErr("close", vpath, err).(*PathError)
+		failed(pe.Err.Error())
+		return pe
+	}
+	if u.v.files.crashes("rename") {
+		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
+	}
+	err = u.v.files.fsync(dir, "fsync folder", path.Dir(u.t.spath))
+	if err == nil && u.v.files.crashes("fsync folder") {
+		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
+	}
+	reason := "fsync folder"
+	if err == nil {
+		if err = u.v.auditor.CommitUpload(ctx, id, ok); err == nil {
+			u.v.files.removeTemp(u.name) // the file an overwrite replaced
+			return nil
+		}
+		reason = "audit"
+	}
+	// Not acknowledged: nothing may stay in place that no event names.
+	if terr := u.takeBack(dir, exchanged); terr != nil {
+		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errors.Join(err, terr)}
+	}
+	failed(reason + " failed, upload taken back: " + err.Error())
+	return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: err}
 }
 
 // Size returns the number of bytes written so far.
@@ -209,9 +264,9 @@ func (u *Upload) discard() {
 	u.v.files.removeTemp(u.name)
 }
 
-// commit fsyncs the data, hashes what was not hashed in order, and renames
-// the file into place (never over an existing file for a plain write).
-func (u *Upload) commit() (string, error) {
+// finish fsyncs the data, hashes what was not hashed in order, and closes
+// the file; it returns the sha256.
+func (u *Upload) finish() (string, error) {
 	if err := u.v.files.fsync(u.file, "fsync data", u.name); err != nil {
 		return "", err
 	}
@@ -224,29 +279,70 @@ func (u *Upload) commit() (string, error) {
 	if err := u.file.Close(); err != nil {
 		return "", err
 	}
-	sum := hex.EncodeToString(u.sum.Sum(nil))
+	return hex.EncodeToString(u.sum.Sum(nil)), nil
+}
+
+// folder opens the folder the file goes into.
+func (u *Upload) folder() (*os.File, error) {
+	var dir *os.File
 	err := u.v.withMount(u.t, func(r *RootFs) error {
-		dir, err := r.root.Open(relName(path.Dir(u.t.rel)))
+		d, err := r.root.Open(relName(path.Dir(u.t.rel)))
 		if err != nil {
 			return err
 		}
-		defer dir.Close()
-		if fi, err := dir.Stat(); err != nil || !fi.IsDir() {
+		if fi, err := d.Stat(); err != nil || !fi.IsDir() {
+			d.Close()
 			return ErrNotFound
 		}
-		if !u.mtime.IsZero() {
-			if err := u.v.files.incoming.Chtimes(u.name, u.atime, u.mtime); err != nil {
-				return err
-			}
-		}
-		if err := renameAt(u.v.files.inDir, u.name, dir, path.Base(u.t.rel), u.act == authz.Overwrite); err != nil {
-			return err
-		}
-		u.v.files.step("rename", u.t.spath)
-		return u.v.files.fsync(dir, "fsync folder", path.Dir(u.t.spath))
+		dir = d
+		return nil
 	})
-	if err != nil {
-		return "", err
+	return dir, err
+}
+
+// place renames the file into dir: a plain write never over an existing
+// file; an overwrite swaps it with the file it replaces, which stays in
+// .incoming under the upload's name (exchanged) until the upload is
+// committed or taken back.
+func (u *Upload) place(dir *os.File) (exchanged bool, err error) {
+	if !u.mtime.IsZero() {
+		if err := u.v.files.incoming.Chtimes(u.name, u.atime, u.mtime); err != nil {
+			return false, err
+		}
 	}
-	return sum, nil
+	base := path.Base(u.t.rel)
+	if u.act == authz.Overwrite {
+		err = exchangeAt(u.v.files.inDir, u.name, dir, base)
+		if err == nil {
+			u.v.files.step("rename", u.t.spath)
+			return true, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return false, err
+		}
+		// The file to replace is gone: this is a new file after all.
+	}
+	if err := renameAt(u.v.files.inDir, u.name, dir, base, false); err != nil {
+		return false, err
+	}
+	u.v.files.step("rename", u.t.spath)
+	return false, nil
+}
+
+// takeBack undoes place: the new file goes back to .incoming (and is
+// removed), the file an overwrite replaced goes back in place, and the
+// folder is made durable again.
+func (u *Upload) takeBack(dir *os.File, exchanged bool) error {
+	base := path.Base(u.t.rel)
+	var err error
+	if exchanged {
+		err = exchangeAt(dir, base, u.v.files.inDir, u.name)
+	} else {
+		err = renameAt(dir, base, u.v.files.inDir, u.name, false)
+	}
+	if err != nil {
+		return err
+	}
+	u.v.files.removeTemp(u.name)
+	return dir.Sync()
 }

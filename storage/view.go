@@ -21,9 +21,15 @@ type Decider interface {
 	Decide(ctx context.Context, req authz.Request) (authz.Decision, error)
 }
 
-// Auditor records audit rows (store.Store).
+// Auditor records audit rows (store.Store). An upload is recorded in two
+// steps around its rename into place: BeginUpload durably notes the row it
+// will get before the file is visible, CommitUpload writes that row (and
+// its event) and settles the note, so a crash in between is found at the
+// next start (Files.Reconcile).
 type Auditor interface {
 	Audit(ctx context.Context, e store.AuditEntry) error
+	BeginUpload(ctx context.Context, e store.AuditEntry) (int64, error)
+	CommitUpload(ctx context.Context, id int64, e store.AuditEntry) error
 }
 
 // Counter counts the bytes a session moves (the gateway's live-session
@@ -262,6 +268,11 @@ func (v *View) folder(ctx context.Context, op string, t target) error {
 
 // audit records an operation on t; to is a rename's destination, or nil.
 func (v *View) audit(ctx context.Context, action string, t target, to *target, n int64, sum string, res store.Result, reason string) error {
+	return v.auditor.Audit(context.WithoutCancel(ctx), v.entry(action, t, to, n, sum, res, reason))
+}
+
+// entry is the audit row of an operation on t in this view's session.
+func (v *View) entry(action string, t target, to *target, n int64, sum string, res store.Result, reason string) store.AuditEntry {
 	e := store.AuditEntry{
 		Session: v.session.ID, User: v.user.Name, Role: v.user.Role, Protocol: v.session.Protocol,
 		Remote: v.session.Remote, Action: action, VPath: t.vpath.String(), SPath: t.spath,
@@ -270,7 +281,7 @@ func (v *View) audit(ctx context.Context, action string, t target, to *target, n
 	if to != nil {
 		e.Target, e.STarget = to.vpath.String(), to.spath
 	}
-	return v.auditor.Audit(context.WithoutCancel(ctx), e)
+	return e
 }
 
 // done audits the outcome of an operation and returns err as a PathError.

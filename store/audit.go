@@ -92,12 +92,17 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	return nil
 }
 
-// insertAudit writes an audit row, and its outbox event if it is one, in
-// tx.
+// insertAudit writes an audit row (at now when e has no time), and its
+// outbox event if it is one, in tx.
 func (s *Store) insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
+	return insertAudit(ctx, tx, e)
+}
+
+// insertAudit writes e, and its event when it is one, in tx.
+func insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 	var id int64
 	err := tx.GetContext(ctx, &id, `INSERT INTO audit
 		(at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
@@ -43,6 +44,7 @@ type Server struct {
 	metrics   *prometheus.Registry
 	events    chan struct{} // closed when the event dispatcher has stopped
 	backups   chan struct{} // closed when the backup schedule has stopped
+	runner    *backup.Runner
 	grants    chan struct{} // closed when the sweep of expired restore grants has stopped
 	firstPass string        // the first admin's generated password, when Start created it
 }
@@ -196,6 +198,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 			return nil, err
 		}
 	}
+	s.runner = backups
 	if err := s.startAdmin(ctx, backups); err != nil {
 		return nil, err
 	}
@@ -283,6 +286,10 @@ func (s *Server) Config() config.Config { return s.cfg }
 // State is the server's opened data dir, for management commands run in
 // the server: it stays open until Shutdown.
 func (s *Server) State() *State { return s.state }
+
+// Backups is the server's backup runner: its jobs, targets and metrics,
+// for backup commands run in the server.
+func (s *Server) Backups() *backup.Runner { return s.runner }
 
 // Files is the server's files tree.
 func (s *Server) Files() *storage.Files { return s.state.Files }

@@ -29,6 +29,9 @@ func TestCommandsRunInTheServer(t *testing.T) {
 	if out, err := runWith(terminal, "backup", "run", "database"); err != nil || !strings.Contains(out, "\tok\t") {
 		t.Errorf("backup run from a terminal without the server's settings: %v\n%s", err, out)
 	}
+	if n := testkit.Metric(t, tg, "custodia_backup_runs_total", `job="database",kind="full",result="ok"`); n != 1 {
+		t.Errorf("the server's metrics counted %v database backups, want the one run from the terminal", n)
+	}
 	if out, err := runWith(terminal, "check-config"); err != nil || strings.Contains(out, "Querétaro") {
 		t.Errorf("check-config runs where it is typed, with that terminal's configuration: %v\n%s", err, out)
 	}

@@ -11,8 +11,10 @@ package account
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
+	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/store"
 )
 
@@ -29,10 +31,19 @@ type Sessions interface {
 	KickUser(name string) int
 }
 
+// Rules changes authorization rules (authz.Enforcer).
+type Rules interface {
+	AddRule(ctx context.Context, r authz.Rule) error
+	RemoveRule(ctx context.Context, r authz.Rule) error
+}
+
+var errNoRules = errors.New("account: no policy engine to change rules with")
+
 // Service changes accounts in a store.
 type Service struct {
 	Store    *store.Store
 	Sessions Sessions // nil: no live sessions to end
+	Rules    Rules    // nil: rules cannot be changed
 }
 
 // change is the audited store for one change by a of the resource path,
@@ -57,8 +68,79 @@ func (s *Service) endSessions(name string) int {
 }
 
 // CreateUser adds a user.
-func (s *Service) CreateUser(ctx context.Context, a Actor, nu store.NewUser, after any) (*store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, a Actor, nu store.NewUser) (*store.User, error) {
+	keys := []string{}
+	for _, k := range nu.Keys {
+		keys = append(keys, k.Fingerprint)
+	}
+	after := map[string]any{"username": nu.Name, "role": nu.Role, "department": nu.Department, "clients": nu.Clients,
+		"keys": keys, "has_password": nu.PasswordHash != "", "expires_at": nu.ExpiresAt, "allowed_cidrs": nu.AllowedCIDRs}
 	return s.change(a, "admin.user.create", UserPath(nu.Name), nil, after).CreateUser(ctx, nu)
+}
+
+// UpdateUser changes a user's role, assignments, status, expiry or
+// addresses (before is the account as shown before). A user who is no
+// longer an active admin loses every admin token and API key; live
+// sessions end, as they keep the rights they logged in with.
+func (s *Service) UpdateUser(ctx context.Context, a Actor, name string, up store.UserUpdate, before any) (*store.User, error) {
+	u, err := s.change(a, "admin.user.update", UserPath(name), before, up).UpdateUser(ctx, name, up)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != store.RoleAdmin || u.Status != store.StatusActive {
+		if err := s.Store.RevokeTokensOf(ctx, u.Name); err != nil {
+			return nil, err
+		}
+	}
+	s.endSessions(u.Name)
+	return u, nil
+}
+
+// AddKey attaches an SSH key to a user.
+func (s *Service) AddKey(ctx context.Context, a Actor, name string, k store.NewKey) error {
+	return s.change(a, "admin.user.key.add", UserPath(name)+"/keys/"+k.Fingerprint, nil,
+		map[string]string{"fingerprint": k.Fingerprint}).AddKey(ctx, name, k)
+}
+
+// RemoveKey detaches a key from a user; the user's live sessions end (one
+// may have logged in with it).
+func (s *Service) RemoveKey(ctx context.Context, a Actor, name, fingerprint string) error {
+	err := s.change(a, "admin.user.key.remove", UserPath(name)+"/keys/"+fingerprint,
+		map[string]string{"fingerprint": fingerprint}, nil).RemoveKey(ctx, name, fingerprint)
+	if err == nil {
+		s.endSessions(name)
+	}
+	return err
+}
+
+// AddRule adds an authorization rule, RemoveRule removes one. The rules
+// live in the store behind the policy engine, so their audit row follows
+// the change rather than sharing its transaction.
+func (s *Service) AddRule(ctx context.Context, a Actor, r authz.Rule) error {
+	if s.Rules == nil {
+		return errNoRules
+	}
+	return s.rule(ctx, a, "admin.policy.add", r, s.Rules.AddRule, nil, r.String())
+}
+
+// RemoveRule removes an authorization rule.
+func (s *Service) RemoveRule(ctx context.Context, a Actor, r authz.Rule) error {
+	if s.Rules == nil {
+		return errNoRules
+	}
+	return s.rule(ctx, a, "admin.policy.remove", r, s.Rules.RemoveRule, r.String(), nil)
+}
+
+func (s *Service) rule(ctx context.Context, a Actor, action string, r authz.Rule,
+	change func(context.Context, authz.Rule) error, before, after any) error {
+	if err := change(ctx, r); err != nil {
+		return err
+	}
+	reason, _ := json.Marshal(map[string]any{"before": before, "after": after})
+	return s.Store.Audit(context.WithoutCancel(ctx), store.AuditEntry{
+		User: a.Name, Role: store.RoleAdmin, Protocol: a.Protocol, Remote: a.Remote,
+		Action: action, VPath: "/api/v1/policies", Result: store.ResultOK, Reason: string(reason),
+	})
 }
 
 // SetPassword sets a user's password hash; the user's tokens, API keys

@@ -35,7 +35,7 @@ func TestChangesAreAuditedAndEndCredentials(t *testing.T) {
 	svc, k := newService(t)
 	st := svc.Store
 	root := account.Actor{Name: "os:root", Protocol: "cli"}
-	if _, err := svc.CreateUser(ctx, root, store.NewUser{Name: "sys2", Role: store.RoleAdmin, PasswordHash: "x"}, nil); err != nil {
+	if _, err := svc.CreateUser(ctx, root, store.NewUser{Name: "sys2", Role: store.RoleAdmin, PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	token := func() int64 {

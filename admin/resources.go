@@ -116,10 +116,9 @@ func (s *Server) addPolicy(w http.ResponseWriter, r *http.Request, c *caller) er
 	if slices.Contains(pol.Rules, ru) {
 		return fail(http.StatusConflict, "rule", "the rule exists: %s", ru)
 	}
-	if err := s.o.Enforcer.AddRule(r.Context(), ru); err != nil {
+	if err := s.accounts.AddRule(r.Context(), c.actor(), ru); err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.policy.add", "/api/v1/policies", nil, ru.String())
 	writeJSON(w, http.StatusCreated, ruleJSON{ru.Subject, ru.Object, ru.Actions, string(ru.Effect)})
 	return nil
 }
@@ -129,12 +128,11 @@ func (s *Server) removePolicy(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	if err := s.o.Enforcer.RemoveRule(r.Context(), ru); errors.Is(err, store.ErrNotFound) {
+	if err := s.accounts.RemoveRule(r.Context(), c.actor(), ru); errors.Is(err, store.ErrNotFound) {
 		return fail(http.StatusNotFound, "rule", "no such rule: %s", ru)
 	} else if err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.policy.remove", "/api/v1/policies", ru.String(), nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -128,6 +128,9 @@ func New(o Options) *Server {
 	if o.Core != nil {
 		s.accounts.Sessions = o.Core
 	}
+	if o.Enforcer != nil {
+		s.accounts.Rules = o.Enforcer
+	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.handle(rt))

@@ -150,7 +150,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if nu.PasswordHash, err = gateway.HashPassword(pw.password); err != nil {
 		return err
 	}
-	u, err := s.o.Store.CreateUser(r.Context(), nu)
+	u, err := s.accounts.CreateUser(r.Context(), c.actor(), nu)
 	if errors.Is(err, store.ErrConflict) {
 		if _, uerr := s.o.Store.UserByName(r.Context(), req.Username); uerr == nil {
 			return fail(http.StatusConflict, "username", "user %q already exists", req.Username)
@@ -164,7 +164,6 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.user.create", "/api/v1/users/"+u.Name, nil, out)
 	out.Password = pw.generated
 	w.Header().Set("Location", "/api/v1/users/"+u.Name)
 	writeJSON(w, http.StatusCreated, out)
@@ -225,22 +224,14 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	nu, err := s.o.Store.UpdateUser(r.Context(), u.Name, up)
+	nu, err := s.accounts.UpdateUser(r.Context(), c.actor(), u.Name, up, before)
 	if err != nil {
 		return err
 	}
-	if nu.Role != store.RoleAdmin || nu.Status != store.StatusActive {
-		if err := s.o.Store.RevokeTokensOf(r.Context(), nu.Name); err != nil {
-			return err
-		}
-	}
-	// Live sessions keep the rights they logged in with: end them.
-	s.o.Core.KickUser(nu.Name)
 	after, err := s.userOf(r, nu)
 	if err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.user.update", "/api/v1/users/"+nu.Name, before, after)
 	writeJSON(w, http.StatusOK, after)
 	return nil
 }
@@ -342,14 +333,13 @@ func (s *Server) addUserKey(w http.ResponseWriter, r *http.Request, c *caller) e
 		return badField("key", "%v", err)
 	}
 	fp := key.Fingerprint
-	err = s.o.Store.AddKey(r.Context(), u.Name, key)
+	err = s.accounts.AddKey(r.Context(), c.actor(), u.Name, key)
 	if errors.Is(err, store.ErrConflict) {
 		return fail(http.StatusConflict, "key", "the key %s is already registered", fp)
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.user.key.add", "/api/v1/users/"+u.Name+"/keys/"+fp, nil, map[string]string{"fingerprint": fp})
 	writeJSON(w, http.StatusCreated, map[string]string{"fingerprint": fp})
 	return nil
 }
@@ -360,14 +350,13 @@ func (s *Server) removeUserKey(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	fp := r.PathValue("fingerprint")
-	err = s.o.Store.RemoveKey(r.Context(), u.Name, fp)
+	err = s.accounts.RemoveKey(r.Context(), c.actor(), u.Name, fp)
 	if errors.Is(err, store.ErrNotFound) {
 		return fail(http.StatusNotFound, "fingerprint", "user %s has no key %s", u.Name, fp)
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(r, c, "admin.user.key.remove", r.URL.Path, map[string]string{"fingerprint": fp}, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -11,13 +11,14 @@ import (
 
 // UserUpdate changes some of a user's fields; nil fields stay as they are.
 // Clients replaces the assignments. Validate with CheckAssignments first.
+// Its JSON (in audit rows) names only the fields it changes.
 type UserUpdate struct {
-	Role         *Role
-	Department   *string
-	Clients      *[]string
-	Status       *Status
-	ExpiresAt    **time.Time // a nil *time.Time clears the expiry
-	AllowedCIDRs *[]netip.Prefix
+	Role         *Role           `json:"role,omitempty"`
+	Department   *string         `json:"department,omitempty"`
+	Clients      *[]string       `json:"clients,omitempty"`
+	Status       *Status         `json:"status,omitempty"`
+	ExpiresAt    **time.Time     `json:"expires_at,omitempty"` // a nil *time.Time clears the expiry
+	AllowedCIDRs *[]netip.Prefix `json:"allowed_cidrs,omitempty"`
 }
 
 // UpdateUser applies an update in one transaction and returns the user.
@@ -82,12 +83,18 @@ func (s *Store) RemoveKey(ctx context.Context, name, fingerprint string) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM ssh_keys WHERE user_id = $1 AND fingerprint = $2`, u.ID, fingerprint)
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM ssh_keys WHERE user_id = $1 AND fingerprint = $2`, u.ID, fingerprint)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("store: user %q key %s: %w", name, fingerprint, wrapDBError(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: user %q key %s: %w", name, fingerprint, ErrNotFound)
+		return fmt.Errorf("store: user %q key %s: %w", name, fingerprint, err)
 	}
 	return nil
 }

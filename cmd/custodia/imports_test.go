@@ -20,7 +20,7 @@ var allowedImports = map[string][]string{
 	"storage":        {"authz", "store"},
 	"events":         {"store"},
 	"letter":         {"store"},
-	"account":        {"store"},
+	"account":        {"authz", "store"},
 	"backup":         {"internal/schedule", "store"},
 	"gateway":        {"storage", "authz", "store"},
 	"gateway/sftp":   {"gateway", "storage", "authz", "store"},

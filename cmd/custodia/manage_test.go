@@ -88,12 +88,13 @@ func TestCommandLineChangesAreAudited(t *testing.T) {
 	tg.Fixture()
 	must(tg, "", "client", "add", "gamma", "--name", "Gamma SA") // in the server
 	must(tg, "", "user", "disable", "ana")
+	must(tg, "", "policy", "add", "staff", "/departments/trafico/**", "read", "allow")
 	stop()
 	must(tg, "", "user", "enable", "ana") // here, under the lock
 	must(tg, "", "user", "delete", "tomas")
 	out := must(tg, "", "audit", "--user", actor) // the server is stopped: the command reads the store
 	for _, want := range []string{"\tcli\t-\tadmin.client.create\t/api/v1/clients/GAMMA\t", "\tadmin.user.update\t/api/v1/users/ana\t",
-		"\tadmin.user.delete\t/api/v1/users/tomas\t"} {
+		"\tadmin.user.delete\t/api/v1/users/tomas\t", "\tadmin.policy.add\t/api/v1/policies\t"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the audit trail of %s lacks %q:\n%s", actor, want, out)
 		}

@@ -90,10 +90,12 @@ func (a *app) policyChangeCmd(verb string) *cobra.Command {
 				return err
 			}
 			enf := state.Enforcer
+			accounts := a.accounts(state.Store)
+			accounts.Rules = enf
 			if verb == "add" {
-				err = enf.AddRule(cmd.Context(), r)
+				err = accounts.AddRule(cmd.Context(), a.actor(), r)
 			} else {
-				err = enf.RemoveRule(cmd.Context(), r)
+				err = accounts.RemoveRule(cmd.Context(), a.actor(), r)
 			}
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("no such rule: %s", r)

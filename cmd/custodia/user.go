@@ -83,7 +83,7 @@ func (a *app) userAddCmd() *cobra.Command {
 					return err
 				}
 			}
-			if _, err := a.accounts(st).CreateUser(ctx, a.actor(), nu, map[string]any{"username": nu.Name, "role": nu.Role}); err != nil {
+			if _, err := a.accounts(st).CreateUser(ctx, a.actor(), nu); err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return fmt.Errorf("user %q or one of its keys already exists", name)
 				}

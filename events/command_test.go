@@ -181,7 +181,13 @@ func TestEventsCommandHookRetriedWithBackoffUntilItSucceeds(t *testing.T) {
 	if got := testkit.Metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="failed"`); got != 3 {
 		t.Errorf("failed deliveries counted: %v, want 3", got)
 	}
-	if got := testkit.Metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="ok"`); got != 2 {
+	// The hook records the event before it exits; the dispatcher counts
+	// the delivery after: wait for the count.
+	var got float64
+	if !testkit.Poll(5*time.Second, func() bool {
+		got = testkit.Metric(t, tg, "custodia_hook_deliveries_total", `hook="flaky",result="ok"`)
+		return got == 2
+	}) {
 		t.Errorf("ok deliveries counted: %v, want 2", got)
 	}
 	cs, err := tg.Server.Store().HookCursors(context.Background())

@@ -46,6 +46,7 @@ type Server struct {
 	backups   chan struct{} // closed when the backup schedule has stopped
 	runner    *backup.Runner
 	grants    chan struct{} // closed when the sweep of expired restore grants has stopped
+	watched   chan struct{} // closed when the policy reloads have stopped
 	firstPass string        // the first admin's generated password, when Start created it
 }
 
@@ -151,12 +152,17 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 		log.Warn(msg, "user", e.User, "proto", e.Protocol, "action", e.Action, "vpath", e.VPath, "bytes", e.Bytes, "sha256", e.SHA256)
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	watched := make(chan struct{}) // closed when the policy reloads have stopped
+	go func() {
+		defer close(watched)
+		state.Enforcer.Watch(ctx, 2*time.Second, func(err error) { log.Error("policy reload failed", "err", err) })
+	}()
 	defer func() {
 		if err != nil {
 			cancel()
+			<-watched // before the store closes
 		}
 	}()
-	go state.Enforcer.Watch(ctx, 2*time.Second, func(err error) { log.Error("policy reload failed", "err", err) })
 
 	// One registry for the process, served by the admin API's /metrics.
 	reg := prometheus.NewRegistry()
@@ -185,7 +191,8 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	}
 	// s, not srv: a failed start returns a nil srv, and must still stop
 	// what it started.
-	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 6), log: log, core: core, metrics: reg}
+	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 6), log: log, core: core, metrics: reg,
+		watched: watched}
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
@@ -242,6 +249,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.grants != nil {
 		<-s.grants
 	}
+	<-s.watched
 	errs = append(errs, s.state.Close(), s.lock.Unlock())
 	s.log.Info("stopped")
 	return errors.Join(errs...)

@@ -3,16 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"net"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/store"
+	"golang.org/x/crypto/ssh"
 )
 
 // While serve runs, a command typed in a new terminal (no settings but
@@ -184,5 +189,70 @@ func TestFailedStartCreatesNoAdmin(t *testing.T) {
 	}
 	if got, err := runWith(env, "user", "list"); err != nil || strings.TrimSpace(got) != "" {
 		t.Errorf("after a failed start, user list: %v\n%s", err, got)
+	}
+}
+
+// Keys and bans have commands of their own, carried out by the server:
+// a key added from a terminal logs in at once; a removed one ends the
+// session it opened; the defender's bans are listed and lifted.
+func TestKeyAndBanCommands(t *testing.T) {
+	t.Parallel()
+	tg := startGateway(t, "CUSTODIA_DEFENDER_MAX_FAILURES=2")
+	tg.Fixture()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(t.TempDir(), "k.pub")
+	os.WriteFile(pub, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o600)
+	terminal := []string{"CUSTODIA_DATA_DIR=" + tg.DataDir}
+	wd, _ := os.Getwd()
+	rel, _ := filepath.Rel(wd, pub) // a relative path is the terminal's, not the server's
+	if out, err := runWith(terminal, "user", "key", "add", "pub", "--key", rel); err != nil {
+		t.Fatalf("user key add: %v\n%s", err, out)
+	}
+	conn, err := ssh.Dial("tcp", tg.SFTPAddr, &ssh.ClientConfig{User: "pub", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("the added key does not log in: %v", err)
+	}
+	defer conn.Close()
+	fp := ssh.FingerprintSHA256(signer.PublicKey())
+	testkit.WaitFor(t, 5*time.Second, "pub's session is not listed", func() bool {
+		return slices.ContainsFunc(tg.Server.Core().Sessions(), func(s gateway.SessionInfo) bool { return s.User == "pub" })
+	})
+	out, err := runWith(terminal, "user", "key", "remove", "pub", fp)
+	if err != nil || !strings.Contains(out, "removed") {
+		t.Fatalf("user key remove: %v\n%s", err, out)
+	}
+	if _, _, err := conn.SendRequest("keepalive@openssh.com", true, nil); err == nil {
+		deadline := time.Now().Add(5 * time.Second)
+		for err == nil && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+			_, _, err = conn.SendRequest("keepalive@openssh.com", true, nil)
+		}
+		if err == nil {
+			t.Error("the session opened with a removed key still runs")
+		}
+	}
+
+	for range 2 {
+		tg.Dial("ana", "wrong")
+	}
+	out, err = runWith(terminal, "ban", "list")
+	if err != nil || !strings.HasPrefix(out, "127.0.0.1\t") {
+		t.Fatalf("ban list after two failures: %v\n%s", err, out)
+	}
+	if out, err := runWith(terminal, "ban", "lift", "127.0.0.1"); err != nil || !strings.Contains(out, "lifted") {
+		t.Fatalf("ban lift: %v\n%s", err, out)
+	}
+	if c, err := tg.Dial("ana", testkit.Password); err != nil {
+		t.Errorf("ana cannot log in after the ban was lifted: %v", err)
+	} else {
+		c.Close()
+	}
+	if out, err := runWith(terminal, "ban", "lift", "127.0.0.1"); err == nil {
+		t.Errorf("lifting a ban that is not there succeeded:\n%s", out)
 	}
 }

@@ -21,7 +21,59 @@ func (a *app) userCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "manage users"}
 	cmd.AddCommand(a.userAddCmd(), a.userListCmd(), a.userPasswdCmd(),
 		a.userStatusCmd("disable", store.StatusDisabled), a.userStatusCmd("enable", store.StatusActive),
-		a.userDeleteCmd(), a.userLetterCmd())
+		a.userDeleteCmd(), a.userLetterCmd(), a.userKeyCmd())
+	return cmd
+}
+
+func (a *app) userKeyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "key", Short: "add or remove a user's SSH keys"}
+	var keyFile string
+	add := &cobra.Command{
+		Use: "add NAME --key FILE", Short: "attach the SSH public key in FILE", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(keyFile)
+			if err != nil {
+				return fmt.Errorf("--key: %w", err)
+			}
+			key, err := gateway.ParseKeyFile(data)
+			if err != nil {
+				return fmt.Errorf("--key %s: %w", keyFile, err)
+			}
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			err = a.accounts(st).AddKey(cmd.Context(), a.actor(), args[0], key)
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("the key %s is already registered", key.Fingerprint)
+			}
+			if err != nil {
+				return userErr(args[0], err)
+			}
+			fmt.Fprintf(a.out, "key %s added to %s\n", key.Fingerprint, args[0])
+			return nil
+		},
+	}
+	add.Flags().StringVar(&keyFile, "key", "", "SSH public key file (required)")
+	add.MarkFlagRequired("key")
+	remove := &cobra.Command{
+		Use: "remove NAME FINGERPRINT", Short: "detach a key (SHA256:…); the user's live sessions end", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := a.accounts(st).RemoveKey(cmd.Context(), a.actor(), args[0], args[1]); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("user %q has no key %s (or no such user)", args[0], args[1])
+				}
+				return err
+			}
+			fmt.Fprintf(a.out, "key %s removed from %s\n", args[1], args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(add, remove)
 	return cmd
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/events"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
@@ -138,18 +139,8 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 			state.Close()
 		}
 	}()
-	// Before anything serves the tree: every file a crash left in place
-	// between its rename and its audit row gets its row and event.
-	settled, err := state.Files.Reconcile(parent, state.Store)
-	if err != nil {
+	if err := reconcile(parent, state, log); err != nil {
 		return nil, err
-	}
-	for _, e := range settled {
-		msg := "upload recovered at start: in place after a crash, now audited"
-		if e.Result != store.ResultOK {
-			msg = "upload found incomplete at start: audited as failed"
-		}
-		log.Warn(msg, "user", e.User, "proto", e.Protocol, "action", e.Action, "vpath", e.VPath, "bytes", e.Bytes, "sha256", e.SHA256)
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	watched := make(chan struct{}) // closed when the policy reloads have stopped
@@ -174,16 +165,9 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := Hooks(cfg) // checked before anything listens
+	hooks, err := startingHooks(ctx, cfg, state.Store) // checked before anything listens
 	if err != nil {
 		return nil, err
-	}
-	for _, h := range hooks {
-		// A new hook starts after the events that exist now, before the
-		// listeners add any: none of those is lost to it.
-		if _, err := state.Store.HookCursor(ctx, h.Name); err != nil {
-			return nil, err
-		}
 	}
 	backups, err := BackupRunner(cfg, state.Store, state.Enforcer, reg, log) // its targets checked before anything listens
 	if err != nil {
@@ -200,16 +184,8 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 			s.stopListeners(ctx)
 		}
 	}()
-	for _, start := range []func(context.Context) error{s.startSFTP, s.startFTP, s.startWebDAV} {
-		if err := start(ctx); err != nil {
-			return nil, err
-		}
-	}
 	s.runner = backups
-	if err := s.startAdmin(ctx, backups); err != nil {
-		return nil, err
-	}
-	if err := s.startManage(ctx, o.Manage); err != nil {
+	if err := s.startListeners(ctx, o.Manage); err != nil {
 		return nil, err
 	}
 	if s.firstPass, err = firstAdmin(ctx, state.Store); err != nil {
@@ -221,6 +197,54 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 		log.Warn("every listener is off: nothing is served")
 	}
 	return s, nil
+}
+
+// reconcile settles, before anything serves the tree, every upload a
+// crash left between its rename and its audit row: it gets its row and
+// event, and a WARN line.
+func reconcile(ctx context.Context, state *State, log *slog.Logger) error {
+	settled, err := state.Files.Reconcile(ctx, state.Store)
+	if err != nil {
+		return err
+	}
+	for _, e := range settled {
+		msg := "upload recovered at start: in place after a crash, now audited"
+		if e.Result != store.ResultOK {
+			msg = "upload found incomplete at start: audited as failed"
+		}
+		log.Warn(msg, "user", e.User, "proto", e.Protocol, "action", e.Action, "vpath", e.VPath, "bytes", e.Bytes, "sha256", e.SHA256)
+	}
+	return nil
+}
+
+// startingHooks are the configuration's hooks, each with its cursor: a
+// new hook starts after the events that exist now, before the listeners
+// add any, so none of those is lost to it.
+func startingHooks(ctx context.Context, cfg config.Config, st *store.Store) ([]events.Hook, error) {
+	hooks, err := Hooks(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		if _, err := st.HookCursor(ctx, h.Name); err != nil {
+			return nil, err
+		}
+	}
+	return hooks, nil
+}
+
+// startListeners starts every front end the configuration enables, the
+// admin API and the management socket.
+func (s *Server) startListeners(ctx context.Context, manage Manager) error {
+	for _, start := range []func(context.Context) error{s.startSFTP, s.startFTP, s.startWebDAV} {
+		if err := start(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.startAdmin(ctx, s.runner); err != nil {
+		return err
+	}
+	return s.startManage(ctx, manage)
 }
 
 // defender is the configuration's defender, or nil when it is off.

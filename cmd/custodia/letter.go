@@ -73,48 +73,7 @@ reach it (a short name without a domain, localhost).`,
 					return err
 				}
 			}
-			// A file is written before the password changes, and removed if
-			// the change fails, so a new password is never lost. Standard
-			// output cannot be taken back: it gets the letter afterwards.
-			msg, dest := a.out, file
-			if file == "-" {
-				msg, dest = a.err, "standard output"
-			} else if err := writeLetterFile(file, pdf, force); err != nil {
-				return err
-			}
-			if withPassword {
-				n, err := a.accounts(st).SetPassword(ctx, a.actor(), u.Name, hash, true)
-				if err != nil {
-					if file != "-" {
-						os.Remove(file)
-					}
-					return userErr(u.Name, err)
-				}
-				a.endedSessions(u.Name, n)
-			}
-			if file == "-" {
-				if _, err := a.out.Write(pdf); err != nil {
-					if !withPassword {
-						return fmt.Errorf("the key letter of %s was not written: %w", u.Name, err)
-					}
-					return fmt.Errorf("the password of %s changed, but the letter was not written: %w", u.Name, err)
-				}
-			}
-			reason, done := "password reset; the new one is only in the letter", "the previous password no longer works"
-			if !withPassword {
-				reason, done = "key letter; no password set", "it carries no password and changed nothing"
-			}
-			if err := st.Audit(context.WithoutCancel(ctx), store.AuditEntry{
-				User: u.Name, Role: u.Role, Protocol: "cli", Action: "letter", Result: store.ResultOK, Reason: reason,
-			}); err != nil {
-				return fmt.Errorf("letter for %s written to %s, but not audited: %w", u.Name, dest, err)
-			}
-			if u.Status != store.StatusActive {
-				fmt.Fprintf(a.err, "custodia: user %s is %s; the letter works after: custodia user enable %s\n",
-					u.Name, u.Status, u.Name)
-			}
-			fmt.Fprintf(msg, "letter for %s written to %s; %s\n", u.Name, dest, done)
-			return nil
+			return a.deliverLetter(ctx, st, sentLetter{user: u, pdf: pdf, hash: hash, file: file, force: force})
 		},
 	}
 	f := cmd.Flags()
@@ -124,6 +83,62 @@ reach it (a short name without a domain, localhost).`,
 	f.BoolVar(&force, "force", false, "replace FILE if it exists")
 	cmd.MarkFlagRequired("output")
 	return cmd
+}
+
+// sentLetter is a rendered letter on its way: to its file ("-": standard
+// output), and with hash, the password hash it sets ("" for a key letter).
+type sentLetter struct {
+	user  *store.User
+	pdf   []byte
+	hash  string
+	file  string
+	force bool
+}
+
+// deliverLetter writes the letter, then sets its password and audits it.
+func (a *app) deliverLetter(ctx context.Context, st *store.Store, l sentLetter) error {
+	// A file is written before the password changes, and removed if
+	// the change fails, so a new password is never lost. Standard
+	// output cannot be taken back: it gets the letter afterwards.
+	msg, dest := a.out, l.file
+	if l.file == "-" {
+		msg, dest = a.err, "standard output"
+	} else if err := writeLetterFile(l.file, l.pdf, l.force); err != nil {
+		return err
+	}
+	if l.hash != "" {
+		n, err := a.accounts(st).SetPassword(ctx, a.actor(), l.user.Name, l.hash, true)
+		if err != nil {
+			if l.file != "-" {
+				os.Remove(l.file)
+			}
+			return userErr(l.user.Name, err)
+		}
+		a.endedSessions(l.user.Name, n)
+	}
+	if l.file == "-" {
+		if _, err := a.out.Write(l.pdf); err != nil {
+			if l.hash == "" {
+				return fmt.Errorf("the key letter of %s was not written: %w", l.user.Name, err)
+			}
+			return fmt.Errorf("the password of %s changed, but the letter was not written: %w", l.user.Name, err)
+		}
+	}
+	reason, done := "password reset; the new one is only in the letter", "the previous password no longer works"
+	if l.hash == "" {
+		reason, done = "key letter; no password set", "it carries no password and changed nothing"
+	}
+	if err := st.Audit(context.WithoutCancel(ctx), store.AuditEntry{
+		User: l.user.Name, Role: l.user.Role, Protocol: "cli", Action: "letter", Result: store.ResultOK, Reason: reason,
+	}); err != nil {
+		return fmt.Errorf("letter for %s written to %s, but not audited: %w", l.user.Name, dest, err)
+	}
+	if l.user.Status != store.StatusActive {
+		fmt.Fprintf(a.err, "custodia: user %s is %s; the letter works after: custodia user enable %s\n",
+			l.user.Name, l.user.Status, l.user.Name)
+	}
+	fmt.Fprintf(msg, "letter for %s written to %s; %s\n", l.user.Name, dest, done)
+	return nil
 }
 
 // letterOf is u's letter naming the server as host (or public_host, or

@@ -83,7 +83,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src, dst := paths.locked(r.Method)
-	q.method, q.src = r.Method, src
+	q.method, q.src = r.Method, paths.src // the lock system gets src: a COPY does not lock its source
 	h := &webdav.Handler{FileSystem: fileSystem{q: q}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
 		if err != nil {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)

@@ -63,6 +63,16 @@ func TestWebDAVCopyOntoAFileReplacesIt(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(tg.DataDir, "files/dossiers/ACME/2026/pedimento.pdf")); string(b) != "%PDF-1.4 pedimento" {
 		t.Errorf("the dossier file changed: %q", b)
 	}
+	// A COPY whose write is refused loses nothing: staff may delete an
+	// executable planted in their folder, but not write one, and the
+	// refusal comes before the target is touched.
+	tg.Put("departments/operaciones/tool.exe", "herramienta")
+	if r := ana.Do("COPY", "/operaciones/reporte.xlsx", "", "Destination", ana.URL("/operaciones/tool.exe")); r.Code != 403 {
+		t.Errorf("COPY onto an executable: %d, want 403", r.Code)
+	}
+	if b, err := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/tool.exe")); string(b) != "herramienta" {
+		t.Errorf("a refused COPY changed or removed its target: %q %v", b, err)
+	}
 }
 
 // The ETag a PUT answers is the file's: a HEAD right after gives the same.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/gateway"
@@ -17,10 +16,7 @@ import (
 // returns ("" when the store already had users). It takes the data dir's
 // lock, so it refuses while a server runs there.
 func Init(ctx context.Context, cfg config.Config) (password string, err error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return "", err
-	}
-	lock, err := Lock(cfg.DataDir)
+	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return "", err
 	}

@@ -118,12 +118,9 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, err
-	}
-	lock, err := Lock(cfg.DataDir)
+	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("%w: another custodia serve (or a management command) uses %s", err, cfg.DataDir)
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -197,6 +194,18 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 		log.Warn("every listener is off: nothing is served")
 	}
 	return s, nil
+}
+
+// lockDataDir makes the data dir if needed and takes its lock.
+func lockDataDir(dir string) (*DirLock, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	lock, err := Lock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: another custodia serve (or a management command) uses %s", err, dir)
+	}
+	return lock, nil
 }
 
 // reconcile settles, before anything serves the tree, every upload a

@@ -196,12 +196,14 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	return s, nil
 }
 
-// lockDataDir makes the data dir if needed and takes its lock.
+// lockDataDir makes the data dir if needed and takes its lock. It waits
+// a moment for a lock just released: a process this one started may
+// hold the lock's file for the instant between its fork and its exec.
 func lockDataDir(dir string) (*DirLock, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	lock, err := Lock(dir)
+	lock, err := LockWait(dir, time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("%w: another custodia serve (or a management command) uses %s", err, dir)
 	}

@@ -143,3 +143,26 @@ func TestBannedAddressRefusedLikeABadPassword(t *testing.T) {
 		t.Errorf("the ban of %s also refused 198.51.100.21: %v", from, err)
 	}
 }
+
+// A session registered for an account disabled, expired or deleted
+// since its login was checked is ended at once: a disable that came
+// between the login and the registration found no session to end.
+func TestRegisterEndsASessionWhoseAccountChanged(t *testing.T) {
+	t.Parallel()
+	c, _ := newLoginCore(t, nil)
+	remote := netip.MustParseAddr("192.0.2.7")
+	for _, user := range []string{"inactiva", "vencida", "nadie", "activa"} {
+		killed := make(chan struct{})
+		c.Register("s-"+user, user, "sftp", remote, func() { close(killed) })
+		select {
+		case <-killed:
+			if user == "activa" {
+				t.Errorf("the session of active user %s was ended", user)
+			}
+		case <-time.After(2 * time.Second):
+			if user != "activa" {
+				t.Errorf("the session of %s, no longer admitted, was not ended", user)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"cmp"
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
@@ -56,13 +57,25 @@ func newRegistry() *registry { return &registry{m: make(map[string]*LiveSession)
 // WebDAV forgets the credential and cancels the session's requests); Kick
 // runs it at most once, from another goroutine, and it must not block.
 // Registering an id again replaces the earlier entry.
+//
+// Once listed, the account is read again: a disable or a delete that came
+// between the login's check and this registration (and so found no
+// session to end) ends this one now.
 func (c *Core) Register(id, user, protocol string, remote netip.Addr, kill func()) *LiveSession {
 	s := &LiveSession{reg: c.sessions, id: id, user: user, protocol: protocol, remote: remote.Unmap(),
 		started: c.now(), kill: kill}
 	s.inTotal, s.outTotal = c.metrics.sessionBytes(protocol)
 	c.sessions.mu.Lock()
-	defer c.sessions.mu.Unlock()
 	c.sessions.m[id] = s
+	c.sessions.mu.Unlock()
+	if c.st != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		u, err := c.st.UserByName(ctx, user)
+		if err != nil || c.admit(u, remote) != nil {
+			go c.Kick(id) // kill must not run on the registering goroutine
+		}
+	}
 	return s
 }
 

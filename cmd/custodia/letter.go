@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -200,17 +199,8 @@ func writeLetterFile(file string, pdf []byte, force bool) error {
 		}
 		return nil
 	}
-	f, err := os.CreateTemp(filepath.Dir(file), ".letter-*.pdf")
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		os.Remove(f.Name())
+	if err := gateway.WriteFileAtomic(file, pdf, 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
-	}
-	if err := os.Rename(f.Name(), file); err != nil {
-		os.Remove(f.Name())
-		return err
 	}
 	return nil
 }

@@ -28,11 +28,6 @@ type State struct {
 // serve` and `custodia init` create one.
 var ErrNoDataDir = errors.New("no custodia data dir")
 
-// OpenStore opens the store of an existing data dir.
-func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	return openStore(ctx, cfg, false)
-}
-
 func openStore(ctx context.Context, cfg config.Config, create bool) (*store.Store, error) {
 	if create {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {

@@ -23,7 +23,6 @@ import (
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/events"
 	"github.com/oaq/custodia/gateway"
-	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
@@ -333,6 +332,3 @@ func (s *Server) State() *State { return s.state }
 // Backups is the server's backup runner: its jobs, targets and metrics,
 // for backup commands run in the server.
 func (s *Server) Backups() *backup.Runner { return s.runner }
-
-// Files is the server's files tree.
-func (s *Server) Files() *storage.Files { return s.state.Files }

@@ -158,7 +158,7 @@ func (tg *Gateway) AddClient(id, name string) {
 	if _, err := tg.Store().CreateClient(ctx, nid, name); err != nil {
 		tg.T.Fatalf("client %s: %v", id, err)
 	}
-	if err := tg.Server.Files().AddClient(nid); err != nil {
+	if err := tg.Server.State().Files.AddClient(nid); err != nil {
 		tg.T.Fatalf("client %s's folders: %v", id, err)
 	}
 }

@@ -49,11 +49,17 @@ type Service struct {
 // change is the audited store for one change by a of the resource path,
 // with the state before and after as the row's reason.
 func (s *Service) change(a Actor, action, path string, before, after any) *store.Store {
-	reason, _ := json.Marshal(map[string]any{"before": before, "after": after})
-	return s.Store.Audited(store.AuditEntry{
+	return s.Store.Audited(entry(a, action, path, before, after))
+}
+
+// entry is the audit row of a change by a of the resource path: the state
+// before and after as JSON in its reason.
+func entry(a Actor, action, path string, before, after any) store.AuditEntry {
+	reason, _ := json.Marshal(map[string]any{"before": before, "after": after}) // plain values: cannot fail
+	return store.AuditEntry{
 		User: a.Name, Role: store.RoleAdmin, Protocol: a.Protocol, Remote: a.Remote,
 		Action: action, VPath: path, Result: store.ResultOK, Reason: string(reason),
-	})
+	}
 }
 
 // UserPath is the resource path of a user in audit rows.
@@ -136,11 +142,7 @@ func (s *Service) rule(ctx context.Context, a Actor, action string, r authz.Rule
 	if err := change(ctx, r); err != nil {
 		return err
 	}
-	reason, _ := json.Marshal(map[string]any{"before": before, "after": after})
-	return s.Store.Audit(context.WithoutCancel(ctx), store.AuditEntry{
-		User: a.Name, Role: store.RoleAdmin, Protocol: a.Protocol, Remote: a.Remote,
-		Action: action, VPath: "/api/v1/policies", Result: store.ResultOK, Reason: string(reason),
-	})
+	return s.Store.Audit(context.WithoutCancel(ctx), entry(a, action, "/api/v1/policies", before, after))
 }
 
 // SetPassword sets a user's password hash; the user's tokens, API keys

@@ -193,8 +193,8 @@ func TestAPIKicksALiveSFTPSession(t *testing.T) {
 	if !gone {
 		t.Fatal("the kicked SFTP client still works")
 	}
-	if d > time.Second {
-		t.Errorf("the client was disconnected after %v, want within a second", d)
+	if d > 3*time.Second {
+		t.Errorf("the client was disconnected after %v, want within 3 s (under a second when idle)", d)
 	}
 	testkit.WantProblem(t, "a second kick", tg.API("DELETE", "/api/v1/sessions/"+id, tok, nil), 404, "id")
 	if !strings.Contains(tg.AuditLog("sys", 20), "admin.session.kick") {
@@ -202,11 +202,11 @@ func TestAPIKicksALiveSFTPSession(t *testing.T) {
 	}
 }
 
-// sftpGone polls a client for up to 2 s until its connection fails, and
+// sftpGone polls a client for up to 5 s until its connection fails, and
 // says how long that took.
 func sftpGone(c *gosftp.Client) (time.Duration, bool) {
 	start := time.Now()
-	for time.Since(start) < 2*time.Second {
+	for time.Since(start) < 5*time.Second {
 		if _, err := c.ReadDir("/"); err != nil {
 			return time.Since(start), true
 		}

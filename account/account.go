@@ -73,14 +73,16 @@ func (s *Service) endSessions(name string) int {
 	return s.Sessions.KickUser(name)
 }
 
-// CreateUser adds a user.
+// CreateUser adds a user, recording a as its creator.
 func (s *Service) CreateUser(ctx context.Context, a Actor, nu store.NewUser) (*store.User, error) {
+	nu.CreatedBy = a.Name
 	keys := []string{}
 	for _, k := range nu.Keys {
 		keys = append(keys, k.Fingerprint)
 	}
 	after := map[string]any{"username": nu.Name, "role": nu.Role, "department": nu.Department, "clients": nu.Clients,
-		"keys": keys, "has_password": nu.PasswordHash != "", "expires_at": nu.ExpiresAt, "allowed_cidrs": nu.AllowedCIDRs}
+		"keys": keys, "has_password": nu.PasswordHash != "", "expires_at": nu.ExpiresAt, "allowed_cidrs": nu.AllowedCIDRs,
+		"created_by": nu.CreatedBy}
 	return s.change(a, "admin.user.create", UserPath(nu.Name), nil, after).CreateUser(ctx, nu)
 }
 

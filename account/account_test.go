@@ -39,7 +39,8 @@ func TestChangesAreAuditedAndEndCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := func() int64 {
-		tk, err := st.CreateToken(ctx, store.TokenAPIKey, "n", "sys2", fmt.Sprintf("hash-%d", len(*k)), nil)
+		tk, err := st.CreateToken(ctx, store.NewToken{Kind: store.TokenAPIKey, Name: "n", User: "sys2",
+			Scope: store.ScopeAdmin, Hash: fmt.Sprintf("hash-%d", len(*k))})
 		if err != nil {
 			t.Fatal(err)
 		}

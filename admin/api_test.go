@@ -84,11 +84,11 @@ func TestAPIRefusesWithoutAnAdminToken(t *testing.T) {
 	testkit.WantProblem(t, "no token", tg.API("POST", "/api/v1/users", "", create), 401, "")
 	testkit.WantProblem(t, "a made-up token", tg.API("POST", "/api/v1/users", "cst_nope", create), 401, "")
 	r := tg.API("POST", "/api/v1/login", "", map[string]string{"username": "ana", "password": testkit.Password})
-	testkit.WantProblem(t, "a staff member's login", r, 403, "")
+	testkit.WantProblem(t, "a staff member's login (the same answer as a wrong password)", r, 401, "")
 	testkit.WantProblem(t, "a wrong password", tg.API("POST", "/api/v1/login", "", map[string]string{"username": "sys", "password": "x"}), 401, "")
 
 	tok := tg.APILogin("sys")
-	key := tg.API("POST", "/api/v1/keys", tok, map[string]any{"name": "respaldo nocturno"})
+	key := tg.API("POST", "/api/v1/keys", tok, map[string]any{"name": "respaldo nocturno", "scope": "admin"})
 	secret, _ := key.JSON(t)["key"].(string)
 	id := key.JSON(t)["id"]
 	if key.Code != 201 || secret == "" {
@@ -102,7 +102,7 @@ func TestAPIRefusesWithoutAnAdminToken(t *testing.T) {
 	}
 	testkit.WantProblem(t, "a revoked API key", tg.API("POST", "/api/v1/users", secret, create), 401, "")
 
-	short := tg.API("POST", "/api/v1/keys", tok, map[string]any{"name": "corta", "expires_at": time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)})
+	short := tg.API("POST", "/api/v1/keys", tok, map[string]any{"name": "corta", "scope": "admin", "expires_at": time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)})
 	shortKey, _ := short.JSON(t)["key"].(string)
 	time.Sleep(1100 * time.Millisecond)
 	testkit.WantProblem(t, "an expired API key", tg.API("POST", "/api/v1/users", shortKey, create), 401, "")

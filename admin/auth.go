@@ -1,10 +1,6 @@
 package admin
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -41,19 +37,6 @@ func (c *caller) name() string {
 	return c.user.Name
 }
 
-// newSecret returns a random token and the hash the store keeps.
-func newSecret(prefix string) (secret, hash string) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	secret = prefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, hashSecret(secret)
-}
-
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
 // authenticate admits a request with a bearer token (a login's or an API
 // key) of an active admin. Tokens are looked up by their SHA-256: the
 // secret itself is never stored or compared.
@@ -63,7 +46,7 @@ func (s *Server) authenticate(r *http.Request, remote netip.Addr) (*caller, erro
 	if !ok || secret == "" {
 		return nil, fail(http.StatusUnauthorized, "", "send Authorization: Bearer TOKEN (from POST /api/v1/login, or an API key)")
 	}
-	t, err := s.o.Store.TokenByHash(r.Context(), hashSecret(strings.TrimSpace(secret)))
+	t, err := s.o.Store.TokenByHash(r.Context(), store.TokenHash(strings.TrimSpace(secret)))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, fail(http.StatusUnauthorized, "", "unknown token")
@@ -99,6 +82,9 @@ func (s *Server) admitted(u *store.User, remote netip.Addr) error {
 	}
 	return nil
 }
+
+// errLoginRefused is the one answer to every refused login.
+var errLoginRefused = &apiError{status: http.StatusUnauthorized, detail: "wrong username or password"}
 
 type loginRequest struct {
 	Username string `json:"username"`
@@ -136,20 +122,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *caller) error 
 		return err
 	}
 	defer release()
+	// Every refusal is the same answer: the cause (wrong password, unknown
+	// user, not an admin, disabled, expired, address not allowed) goes to
+	// the audit row only, so that the answer tells nobody whether a
+	// password was right. Authenticate always runs the hash.
 	u, err := s.o.Core.Authenticate(r.Context(), cr)
 	if err == nil && u.Role != store.RoleAdmin {
 		err = &gateway.LoginError{Reason: "not an admin: the admin API is for admins only"}
 	}
 	s.o.Core.Record(r.Context(), cr, u, err)
-	switch {
-	case err != nil && u != nil && u.Role != store.RoleAdmin:
-		return fail(http.StatusForbidden, "", "only admins may use the admin API")
-	case err != nil:
-		return fail(http.StatusUnauthorized, "", "wrong username or password")
+	if err != nil {
+		return errLoginRefused
 	}
-	secret, hash := newSecret("cst_")
+	secret, hash := account.NewSecret("cst_")
 	expires := s.now().Add(s.o.TokenTTL).UTC()
-	if _, err := s.o.Store.CreateToken(r.Context(), store.TokenSession, "login", u.Name, hash, &expires); err != nil {
+	if _, err := s.o.Store.CreateToken(r.Context(), store.NewToken{Kind: store.TokenSession, Name: "login", User: u.Name,
+		Scope: store.ScopeAdmin, Hash: hash, Expires: &expires}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, loginResponse{Token: secret, ExpiresAt: expires})
@@ -167,22 +155,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *caller) error
 }
 
 type keyRequest struct {
-	Name      string     `json:"name"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	Name      string      `json:"name"`
+	Scope     store.Scope `json:"scope"`
+	ExpiresAt *time.Time  `json:"expires_at"`
 }
 
 type keyJSON struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	User      string     `json:"user"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-	Key       string     `json:"key,omitempty"` // only when created
-}
-
-func keyOf(t *store.Token) keyJSON {
-	return keyJSON{ID: t.ID, Name: t.Name, User: t.User, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt}
+	account.KeyView
+	Key string `json:"key,omitempty"` // only when created
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -192,13 +172,16 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, c *caller) err
 	}
 	out := make([]keyJSON, len(ts))
 	for i, t := range ts {
-		out[i] = keyOf(t)
+		out[i] = keyJSON{KeyView: account.ViewKey(t)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
 	return nil
 }
 
-// createKey makes a long-lived API key for scripts; the key is shown once.
+// createKey makes a long-lived API key for scripts, acting as the calling
+// admin; the key is shown once. The scope has no default: whoever makes a
+// key says what it may do (metrics for Prometheus, read for reports,
+// admin for scripts that change things).
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req keyRequest
 	if err := decode(w, r, &req); err != nil {
@@ -207,18 +190,17 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *caller) er
 	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
 		return badField("name", "name the key (1 to 100 characters), e.g. the script that uses it")
 	}
+	if _, err := store.ParseScope(string(req.Scope)); err != nil {
+		return badField("scope", "scope: %q: want metrics (only /metrics), read (GET endpoints) or admin (everything)", req.Scope)
+	}
 	if req.ExpiresAt != nil && !req.ExpiresAt.After(s.now()) {
 		return badField("expires_at", "must be in the future")
 	}
-	secret, hash := newSecret("cstk_")
-	t, err := s.o.Store.CreateToken(r.Context(), store.TokenAPIKey, req.Name, c.name(), hash, req.ExpiresAt)
+	k, secret, err := s.accounts.CreateAPIKey(r.Context(), c.actor(), req.Name, c.name(), req.Scope, req.ExpiresAt)
 	if err != nil {
 		return err
 	}
-	out := keyOf(t)
-	s.audit(r, c, "admin.key.create", "/api/v1/keys/"+strconv.FormatInt(t.ID, 10), nil, out)
-	out.Key = secret
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, keyJSON{KeyView: k, Key: secret})
 	return nil
 }
 
@@ -227,18 +209,12 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return fail(http.StatusNotFound, "id", "no API key %q", r.PathValue("id"))
 	}
-	t, err := s.o.Store.TokenByID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && t.Kind != store.TokenAPIKey) {
-		return fail(http.StatusNotFound, "id", "no API key %d", id)
-	}
-	if err != nil {
+	if _, err := s.accounts.RevokeAPIKey(r.Context(), c.actor(), id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fail(http.StatusNotFound, "id", "no API key %d", id)
+		}
 		return err
 	}
-	if err := s.o.Store.RevokeToken(r.Context(), id); err != nil {
-		return err
-	}
-	after, _ := s.o.Store.TokenByID(r.Context(), id)
-	s.audit(r, c, "admin.key.revoke", r.URL.Path, keyOf(t), keyOf(after))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

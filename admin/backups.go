@@ -85,6 +85,15 @@ type approveBody struct {
 	Password string `json:"password"`
 }
 
+// errApprovalRefused is the one answer to every refused approval: a
+// wrong password, an unknown user, and a right password of someone who
+// may not approve (not a manager, disabled, expired, another department,
+// too new, created by the requester, the requester themselves) look the
+// same, so that the answer tells nobody whether a password was right. The
+// cause is in the audit trail.
+var errApprovalRefused = &apiError{status: http.StatusForbidden, field: "password",
+	detail: "approval refused: the manager's user name or password is wrong, or this manager may not approve this restore (the audit trail says why)"}
+
 // approveRestore records a manager's approval: the manager signs with
 // their own password, checked like a login (defender, status, expiry,
 // allowed addresses), whoever the calling admin is.
@@ -101,14 +110,36 @@ func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	defer release()
+	id := r.PathValue("id")
+	q, qerr := s.o.Store.RestoreRequestByID(r.Context(), id)
 	cr := gateway.Credentials{Username: req.Manager, Password: req.Password, Remote: c.remote, Protocol: protocol,
 		Session: gateway.NewSessionID()}
-	u, err := s.o.Core.Authenticate(r.Context(), cr)
+	u, err := s.o.Core.Authenticate(r.Context(), cr) // runs the hash whoever is named
 	s.o.Core.Record(r.Context(), cr, u, err)
-	if err != nil {
-		return fail(http.StatusForbidden, "password", "the manager's user name or password is wrong")
+	// A request that is not there or not waiting is answered so whatever
+	// the password, so that this answer does not tell it either.
+	switch {
+	case qerr != nil:
+		return restoreError(qerr)
+	case q.Status != store.RestoreRequested:
+		return fail(http.StatusConflict, "", "restore request %s is %s, not waiting for approval", id, q.Status)
 	}
-	q, err := s.o.Backups.Approve(r.Context(), r.PathValue("id"), u)
+	if err != nil {
+		cause := "the manager's login failed"
+		if le := (*gateway.LoginError)(nil); errors.As(err, &le) {
+			cause += ": " + le.Reason
+		}
+		if aerr := s.o.Store.Audit(context.WithoutCancel(r.Context()), store.AuditEntry{User: req.Manager, Protocol: protocol,
+			Remote: c.remote.String(), Action: "backup.restore.approve", VPath: id, SPath: q.Path, Target: q.BackupID,
+			Result: store.ResultDenied, Reason: cause}); aerr != nil {
+			s.log.Error("refused approval not audited", "user", req.Manager, "err", aerr)
+		}
+		return errApprovalRefused
+	}
+	q, err = s.o.Backups.Approve(r.Context(), id, u) // audits the approval or its refusal, with the cause
+	if errors.Is(err, store.ErrRestoreRefused) {
+		return errApprovalRefused
+	}
 	if err != nil {
 		return restoreError(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,10 +62,13 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // decode reads a JSON body into v: one object, no unknown fields, at most
-// maxBody bytes.
+// maxBody bytes, sent as application/json. A body of any other type, or
+// of none, is refused: a web page can make a browser send a form or
+// text/plain to the API without asking (no CORS preflight), but never
+// application/json, which the API sends no CORS header to allow.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return fail(http.StatusUnsupportedMediaType, "", "send application/json")
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return fail(http.StatusUnsupportedMediaType, "", "send the body as Content-Type: application/json")
 	}
 	rd := bufio.NewReader(http.MaxBytesReader(w, r.Body, maxBody))
 	if b, err := peekNonSpace(rd); err == nil && b != '{' {

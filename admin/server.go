@@ -155,11 +155,15 @@ func (s *Server) handle(rt route) http.Handler {
 		remote := remoteOf(r)
 		c := &caller{remote: remote}
 		// Beyond loopback the metrics are for authenticated scrapers (an
-		// API key as bearer token).
-		public := rt.public && !(rt.pattern == "/metrics" && s.o.TLS != nil)
+		// API key as bearer token); on loopback a token sent is checked
+		// all the same.
+		public := rt.public && !(rt.pattern == "/metrics" && (s.o.TLS != nil || r.Header.Get("Authorization") != ""))
 		if !public {
 			var err error
-			if c, err = s.authenticate(r, remote); err != nil {
+			if c, err = s.authenticate(r, remote); err == nil {
+				err = inScope(rt, c)
+			}
+			if err != nil {
 				if ae := (*apiError)(nil); errors.As(err, &ae) && ae.status == http.StatusUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="custodia"`)
 				}

@@ -22,7 +22,7 @@ func TestAPITokensFollowTheAccount(t *testing.T) {
 
 	tok := tg.APILogin("sys") // one second to use it
 	sys2 := tg.APILogin("sys2")
-	key := tg.API("POST", "/api/v1/keys", sys2, map[string]any{"name": "de sys2"})
+	key := tg.API("POST", "/api/v1/keys", sys2, map[string]any{"name": "de sys2", "scope": "admin"})
 	sys2Key, _ := key.JSON(t)["key"].(string)
 	if r := tg.API("PATCH", "/api/v1/users/sys2", tok, map[string]any{"allowed_cidrs": []string{"10.0.0.0/8"}}); r.Code != 200 {
 		t.Fatalf("restrict sys2: %d %s", r.Code, r.Body)

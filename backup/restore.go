@@ -173,6 +173,9 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 	if err := r.mayApprove(q, approver); err != nil {
 		return q, err
 	}
+	if err := r.separate(q, approver); err != nil {
+		return q, err
+	}
 	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreRequested,
 		store.RestoreMove{To: store.RestoreApproved, By: approver.Name}); err != nil {
 		return q, err
@@ -200,6 +203,25 @@ func (r *Runner) mayApprove(q store.RestoreRequest, u *store.User) error {
 			u.Name, u.Department, dept, dept)
 	case dept == "" && !slices.ContainsFunc(r.o.ClientApprovers, func(n string) bool { return strings.EqualFold(n, u.Name) }):
 		return refused("%s is not in backup.client_approvers, who approve restores of client folders", u.Name)
+	}
+	return nil
+}
+
+// separate says why approver may not approve q although they are a manager
+// who approves such restores: separation of duties. Whoever creates
+// accounts (an admin, the operator) could otherwise make a stand-in
+// manager and approve their own request with it. So the approver must not
+// be an account the requester created, and must be older than
+// ApproverMinAge (a stand-in made by someone else on the requester's
+// behalf is as new as one made by the requester).
+func (r *Runner) separate(q store.RestoreRequest, approver *store.User) error {
+	if approver.CreatedBy != "" && strings.EqualFold(approver.CreatedBy, q.Requester) {
+		return refused("%s was created by %s, who asked for restore %s: a requester's own account cannot approve it",
+			approver.Name, approver.CreatedBy, q.ID)
+	}
+	if age := r.o.Now().Sub(approver.CreatedAt); r.o.ApproverMinAge > 0 && age < r.o.ApproverMinAge {
+		return refused("%s's account was created %s ago, on %s: an approver's account must be at least %s old (backup.approver_min_age)",
+			approver.Name, age.Round(time.Second), approver.CreatedAt.UTC().Format(time.RFC3339), r.o.ApproverMinAge)
 	}
 	return nil
 }

@@ -32,12 +32,16 @@ type Options struct {
 	// ClientApprovers are the managers who approve restores of client
 	// folders.
 	ClientApprovers []string
-	Rules           Rules         // checks and grants requesters their restored files; nil: only the operator may request
-	GrantTTL        time.Duration // how long a requester may read a restore; 0 is DefaultGrantTTL
-	Logger          *slog.Logger
-	Now             func() time.Time      // the clock; nil is time.Now
-	Location        *time.Location        // calendar of retention and schedules; nil is time.Local
-	Metrics         prometheus.Registerer // nil: no metrics
+	// ApproverMinAge is how old a manager's account must be to approve a
+	// restore, so that an admin cannot make a stand-in manager and approve
+	// their own request with it; 0 is no minimum.
+	ApproverMinAge time.Duration
+	Rules          Rules         // checks and grants requesters their restored files; nil: only the operator may request
+	GrantTTL       time.Duration // how long a requester may read a restore; 0 is DefaultGrantTTL
+	Logger         *slog.Logger
+	Now            func() time.Time      // the clock; nil is time.Now
+	Location       *time.Location        // calendar of retention and schedules; nil is time.Local
+	Metrics        prometheus.Registerer // nil: no metrics
 }
 
 // Runner runs backup jobs, prunes and verifies their archives.

@@ -26,10 +26,14 @@ type Backup struct {
 	ClientApprovers []string `toml:"client_approvers"`
 	// RestoreGrantTTL is how long a requester may read their restored
 	// files; then the grant is removed. Default 720h (30 days).
-	RestoreGrantTTL Duration                  `toml:"restore_grant_ttl"`
-	SFTP            BackupSFTP                `toml:"sftp"`
-	Jobs            map[string]Job            `toml:"-"`    // the defaults, merged with the file's [backup.jobs.NAME]
-	JobTables       map[string]toml.Primitive `toml:"jobs"` // as read, before merging
+	RestoreGrantTTL Duration `toml:"restore_grant_ttl"`
+	// ApproverMinAge is how old a manager's account must be to approve a
+	// restore (separation of duties: no stand-in manager made for the
+	// occasion). Default 168h (7 days); 0 turns the rule off.
+	ApproverMinAge Duration                  `toml:"approver_min_age"`
+	SFTP           BackupSFTP                `toml:"sftp"`
+	Jobs           map[string]Job            `toml:"-"`    // the defaults, merged with the file's [backup.jobs.NAME]
+	JobTables      map[string]toml.Primitive `toml:"jobs"` // as read, before merging
 }
 
 // BackupSFTP is the off-site target: an SFTP server reached with a key,
@@ -123,6 +127,9 @@ func (c Config) validateBackup() Problems {
 	}
 	if c.Backup.RestoreGrantTTL.Duration <= 0 {
 		add("backup.restore_grant_ttl", "%s: want a positive duration such as 720h", c.Backup.RestoreGrantTTL)
+	}
+	if c.Backup.ApproverMinAge.Duration < 0 {
+		add("backup.approver_min_age", "%s: want 0 or a positive duration such as 168h", c.Backup.ApproverMinAge)
 	}
 	ps = append(ps, c.validateBackupSFTP()...)
 	for _, name := range c.Backup.JobNames() {

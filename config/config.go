@@ -146,7 +146,7 @@ func Default() Config {
 		Admin:    Admin{Listen: "127.0.0.1:8080", TokenTTL: Duration{time.Hour}},
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
 		Limits:   Limits{MaxConnections: 500, MaxConnectionsPerIP: 20},
-		Backup:   Backup{RestoreGrantTTL: Duration{30 * 24 * time.Hour}},
+		Backup:   Backup{RestoreGrantTTL: Duration{30 * 24 * time.Hour}, ApproverMinAge: Duration{7 * 24 * time.Hour}},
 	}
 }
 

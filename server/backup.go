@@ -75,7 +75,7 @@ func BackupRunner(cfg config.Config, st *store.Store, rules backup.Rules, reg pr
 	}
 	return backup.New(backup.Options{
 		Store: st, FilesDir: cfg.FilesDir(), Local: backup.Local{Dir: cfg.BackupDir()}, Remotes: remotes,
-		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, Rules: rules,
+		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, ApproverMinAge: b.ApproverMinAge.Duration, Rules: rules,
 		GrantTTL: b.RestoreGrantTTL.Duration, Logger: log, Metrics: reg,
 	}), nil
 }

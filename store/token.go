@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // TokenKind tells a login's bearer token from an API key.
@@ -16,6 +20,40 @@ const (
 	TokenAPIKey  TokenKind = "apikey"  // created by an admin, for scripts
 )
 
+// Scope is what a token may do in the admin API.
+type Scope string
+
+// Scopes, narrowest first.
+const (
+	ScopeMetrics Scope = "metrics" // only GET /metrics: for Prometheus
+	ScopeRead    Scope = "read"    // the GET endpoints (and queries such as explain)
+	ScopeAdmin   Scope = "admin"   // everything an admin may do
+)
+
+// ParseScope validates a scope name.
+func ParseScope(s string) (Scope, error) {
+	switch Scope(s) {
+	case ScopeMetrics, ScopeRead, ScopeAdmin:
+		return Scope(s), nil
+	}
+	return "", fmt.Errorf("unknown scope %q (want metrics, read or admin)", s)
+}
+
+// Allows reports whether a token of scope t may use an endpoint that
+// needs scope need: admin allows everything, read allows read and
+// metrics, metrics only metrics.
+func (t Scope) Allows(need Scope) bool {
+	rank := map[Scope]int{ScopeMetrics: 1, ScopeRead: 2, ScopeAdmin: 3}
+	return rank[t] > 0 && rank[t] >= rank[need]
+}
+
+// TokenHash is the SHA-256 (hex) of a token's secret, which is what the
+// store keeps and looks tokens up by.
+func TokenHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
 // Token is an admin API credential; the secret itself is never stored,
 // only its SHA-256 (Hash, hex).
 type Token struct {
@@ -23,6 +61,7 @@ type Token struct {
 	Kind      TokenKind
 	Name      string
 	User      string
+	Scope     Scope
 	Hash      string
 	CreatedAt time.Time
 	ExpiresAt *time.Time
@@ -34,16 +73,17 @@ type tokenRow struct {
 	Kind      string         `db:"kind"`
 	Name      string         `db:"name"`
 	User      string         `db:"user_name"`
+	Scope     string         `db:"scope"`
 	Hash      string         `db:"hash"`
 	CreatedAt string         `db:"created_at"`
 	ExpiresAt sql.NullString `db:"expires_at"`
 	RevokedAt sql.NullString `db:"revoked_at"`
 }
 
-const tokenColumns = `id, kind, name, user_name, hash, created_at, expires_at, revoked_at`
+const tokenColumns = `id, kind, name, user_name, scope, hash, created_at, expires_at, revoked_at`
 
 func (r tokenRow) token() (*Token, error) {
-	t := &Token{ID: r.ID, Kind: TokenKind(r.Kind), Name: r.Name, User: r.User, Hash: r.Hash}
+	t := &Token{ID: r.ID, Kind: TokenKind(r.Kind), Name: r.Name, User: r.User, Scope: Scope(r.Scope), Hash: r.Hash}
 	var err error
 	if t.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
 		return nil, fmt.Errorf("store: token %d: %w", r.ID, err)
@@ -57,11 +97,27 @@ func (r tokenRow) token() (*Token, error) {
 	return t, nil
 }
 
+// NewToken is what CreateToken records.
+type NewToken struct {
+	Kind    TokenKind
+	Name    string
+	User    string // the admin the token acts as
+	Scope   Scope
+	Hash    string // TokenHash of the secret
+	Expires *time.Time
+}
+
 // CreateToken records a token by the SHA-256 of its secret.
-func (s *Store) CreateToken(ctx context.Context, kind TokenKind, name, user, hash string, expires *time.Time) (*Token, error) {
+func (s *Store) CreateToken(ctx context.Context, nt NewToken) (*Token, error) {
+	if _, err := ParseScope(string(nt.Scope)); err != nil {
+		return nil, fmt.Errorf("store: create token: %w", err)
+	}
 	var id int64
-	err := s.db.GetContext(ctx, &id, `INSERT INTO admin_tokens (kind, name, user_name, hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, string(kind), name, user, hash, formatTime(s.now()), nullTime(expires))
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &id, `INSERT INTO admin_tokens (kind, name, user_name, scope, hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, string(nt.Kind), nt.Name, nt.User, string(nt.Scope), nt.Hash,
+			formatTime(s.now()), nullTime(nt.Expires))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: create token: %w", wrapDBError(err))
 	}
@@ -106,13 +162,19 @@ func (s *Store) ListTokens(ctx context.Context, kind TokenKind) ([]*Token, error
 
 // RevokeToken ends a token; revoking twice keeps the first time.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`,
-		formatTime(s.now()), id)
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`,
+			formatTime(s.now()), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("store: revoke token %d: %w", id, wrapDBError(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: token %d: %w", id, ErrNotFound)
+		return fmt.Errorf("store: revoke token %d: %w", id, err)
 	}
 	return nil
 }

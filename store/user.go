@@ -67,6 +67,7 @@ type User struct {
 	AllowedCIDRs []netip.Prefix
 	ExpiresAt    *time.Time
 	CreatedAt    time.Time
+	CreatedBy    string // who created it: an admin's name, "os:NAME" (the command line), or "" (not recorded)
 	UpdatedAt    time.Time
 	LastLoginAt  *time.Time
 	Clients      []string // assigned client ids, sorted
@@ -82,6 +83,7 @@ type NewUser struct {
 	AllowedCIDRs []netip.Prefix
 	ExpiresAt    *time.Time
 	Keys         []NewKey
+	CreatedBy    string // the actor that creates it (account.Actor.Name)
 }
 
 // NewKey is an SSH public key to attach to a new user.
@@ -99,12 +101,13 @@ type userRow struct {
 	AllowedCIDRs string         `db:"allowed_cidrs"`
 	ExpiresAt    sql.NullString `db:"expires_at"`
 	CreatedAt    string         `db:"created_at"`
+	CreatedBy    string         `db:"created_by"`
 	UpdatedAt    string         `db:"updated_at"`
 	LastLoginAt  sql.NullString `db:"last_login_at"`
 }
 
 const userColumns = `id, name, role, department, status, password_hash, allowed_cidrs,
-	expires_at, created_at, updated_at, last_login_at`
+	expires_at, created_at, created_by, updated_at, last_login_at`
 
 // nameKey is the case-insensitive identity of a user name.
 func nameKey(name string) string { return strings.ToLower(name) }
@@ -112,7 +115,7 @@ func nameKey(name string) string { return strings.ToLower(name) }
 func (r userRow) user() (*User, error) {
 	u := &User{
 		ID: r.ID, Name: r.Name, Role: Role(r.Role), Department: r.Department,
-		Status: Status(r.Status), PasswordHash: r.PasswordHash,
+		Status: Status(r.Status), PasswordHash: r.PasswordHash, CreatedBy: r.CreatedBy,
 	}
 	var err error
 	if u.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
@@ -174,10 +177,10 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var id int64
 		err := tx.GetContext(ctx, &id, `INSERT INTO users
-			(name, name_key, role, department, status, password_hash, allowed_cidrs, expires_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			(name, name_key, role, department, status, password_hash, allowed_cidrs, expires_at, created_at, created_by, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 			nu.Name, nameKey(nu.Name), string(nu.Role), nu.Department, string(StatusActive),
-			nu.PasswordHash, joinCIDRs(nu.AllowedCIDRs), nullTime(nu.ExpiresAt), now, now)
+			nu.PasswordHash, joinCIDRs(nu.AllowedCIDRs), nullTime(nu.ExpiresAt), now, nu.CreatedBy, now)
 		if err != nil {
 			return wrapDBError(err)
 		}

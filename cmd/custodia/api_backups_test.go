@@ -15,7 +15,7 @@ import (
 func TestAPIRestoreRequestAndApproval(t *testing.T) {
 	t.Parallel()
 	idFile, pub := backupKeys(t)
-	tg := startGateway(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub, "CUSTODIA_BACKUP_CLIENT_APPROVERS=lucia")
+	tg := startGateway(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub, "CUSTODIA_BACKUP_CLIENT_APPROVERS=lucia", anyApproverAge)
 	tg.Fixture()
 	tg.AddUser(store.NewUser{Name: "olga", Role: store.RoleManager, Department: "operaciones"})
 	tg.AddUser(store.NewUser{Name: "lucia", Role: store.RoleManager, Department: "administracion"})

@@ -279,14 +279,32 @@ func (a *app) restoreApproveCmd() *cobra.Command {
 			}
 			pw := strings.TrimRight(line, "\r\n")
 			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
+				// One answer for every refusal, whether the password was
+				// right or not; the cause is in the audit trail.
+				refusal := fmt.Errorf("--as %s: approval refused: wrong user or password, or %s may not approve "+
+					"this restore (custodia audit --user %s says why)", as, as, as)
+				q, qerr := st.RestoreRequestByID(cmd.Context(), args[0])
 				u, err := a.checkPassword(cmd.Context(), st, as, pw)
-				if err != nil {
-					st.Audit(context.WithoutCancel(cmd.Context()), store.AuditEntry{User: as, Protocol: "cli",
-						Action: "backup.restore.approve", VPath: args[0], Result: store.ResultDenied,
-						Reason: "wrong user or password"})
-					return err
+				switch { // answered so whatever the password
+				case qerr != nil:
+					return qerr
+				case q.Status != store.RestoreRequested:
+					return fmt.Errorf("restore request %s is %s, not waiting for approval", q.ID, q.Status)
 				}
-				q, err := r.Approve(cmd.Context(), args[0], u)
+				if err != nil {
+					cause := "the manager's login failed"
+					if le := (*gateway.LoginError)(nil); errors.As(err, &le) {
+						cause += ": " + le.Reason
+					}
+					st.Audit(context.WithoutCancel(cmd.Context()), store.AuditEntry{User: as, Protocol: "cli",
+						Action: "backup.restore.approve", VPath: args[0], SPath: q.Path, Target: q.BackupID,
+						Result: store.ResultDenied, Reason: cause})
+					return refusal
+				}
+				q, err = r.Approve(cmd.Context(), args[0], u) // audits the approval or its refusal, with the cause
+				if errors.Is(err, store.ErrRestoreRefused) {
+					return refusal
+				}
 				if err != nil {
 					return err
 				}
@@ -414,7 +432,17 @@ func (a *app) checkPassword(ctx context.Context, st *store.Store, name, pw strin
 	u, err := core.Login(ctx, gateway.Credentials{Username: name, Password: pw, Protocol: "cli",
 		Session: gateway.NewSessionID()})
 	if err != nil {
-		return nil, fmt.Errorf("--as %s: wrong user or password", name)
+		return nil, &refusedLogin{name: name, cause: err}
 	}
 	return u, nil
 }
+
+// refusedLogin says only "wrong user or password"; the cause (a
+// *gateway.LoginError) is for the audit row.
+type refusedLogin struct {
+	name  string
+	cause error
+}
+
+func (e *refusedLogin) Error() string { return "--as " + e.name + ": wrong user or password" }
+func (e *refusedLogin) Unwrap() error { return e.cause }

@@ -42,7 +42,7 @@ const marker = "MARCADOR-CONFIDENCIAL-4711"
 func TestBackupVerifyRestoreAfterApproval(t *testing.T) {
 	t.Parallel()
 	idFile, pub := backupKeys(t)
-	tg := startGateway(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub)
+	tg := startGateway(t, "CUSTODIA_BACKUP_RECIPIENTS="+pub, anyApproverAge)
 	tg.Fixture()
 	tg.AddUser(store.NewUser{Name: "olga", Role: store.RoleManager, Department: "operaciones"})
 	ana := tg.SFTP("ana")

@@ -46,3 +46,8 @@ func startGateway(t testing.TB, extra ...string) *testkit.Gateway {
 
 // manager runs the commands sent to a test's server.
 func manager() server.Manager { return (&app{}).manage }
+
+// anyApproverAge lets managers the test has just made approve restores
+// (backup.approver_min_age is 7 days by default); the tests of that rule
+// leave it out.
+const anyApproverAge = "CUSTODIA_BACKUP_APPROVER_MIN_AGE=0"

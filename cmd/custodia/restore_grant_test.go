@@ -20,7 +20,7 @@ import (
 func restoreFixture(t *testing.T, env ...string) (tg *testkit.Gateway, idFile, deps, clients string) {
 	t.Helper()
 	idFile, pub := backupKeys(t)
-	tg = startGateway(t, append([]string{"CUSTODIA_BACKUP_RECIPIENTS=" + pub, "CUSTODIA_BACKUP_CLIENT_APPROVERS=lucia"}, env...)...)
+	tg = startGateway(t, append([]string{"CUSTODIA_BACKUP_RECIPIENTS=" + pub, "CUSTODIA_BACKUP_CLIENT_APPROVERS=lucia", anyApproverAge}, env...)...)
 	tg.Fixture()
 	tg.AddUser(store.NewUser{Name: "olga", Role: store.RoleManager, Department: "operaciones"})
 	tg.AddUser(store.NewUser{Name: "lucia", Role: store.RoleManager, Department: "administracion"})

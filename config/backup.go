@@ -131,6 +131,12 @@ func (c Config) validateBackup() Problems {
 	if c.Backup.ApproverMinAge.Duration < 0 {
 		add("backup.approver_min_age", "%s: want 0 or a positive duration such as 168h", c.Backup.ApproverMinAge)
 	}
+	if inside, err := within(c.FilesDir(), c.BackupDir()); err != nil {
+		add("backup.dir", "%q: %v", c.BackupDir(), err)
+	} else if inside {
+		add("backup.dir", "%q is inside the files tree %s, where users (staff) could delete the archives: "+
+			"put the backups elsewhere", c.BackupDir(), c.FilesDir())
+	}
 	ps = append(ps, c.validateBackupSFTP()...)
 	for _, name := range c.Backup.JobNames() {
 		ps = append(ps, validateJob(name, c.Backup.Jobs[name])...)

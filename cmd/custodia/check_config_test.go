@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -42,5 +44,55 @@ func TestCheckConfigTimeZoneScheduleIsAProblem(t *testing.T) {
 				t.Errorf("check-config (err %v) does not say %q:\n%s", err, want, out)
 			}
 		})
+	}
+}
+
+// TestCheckConfigRefusesBackupsInsideFiles: backup archives inside the
+// files tree could be deleted by staff through a protocol, so a backup.dir
+// there is refused however it is written: absolute, relative, through a
+// symlink, or with a ".." after one. Next to it is fine.
+func TestCheckConfigRefusesBackupsInsideFiles(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	files := filepath.Join(data, "files")
+	if err := os.MkdirAll(filepath.Join(files, "departments", "operaciones"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	links := t.TempDir()
+	if err := os.Symlink(files, filepath.Join(links, "a-files")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(files, "departments", "operaciones"), filepath.Join(links, "a-dept")); err != nil {
+		t.Fatal(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, filepath.Join(files, "departments", "respaldos"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what, dir string
+		refused   bool
+	}{
+		{"the default", "", false},
+		{"a folder beside files", filepath.Join(data, "files-backups"), false},
+		{"the files tree itself", files, true},
+		{"a department's folder", filepath.Join(files, "departments", "operaciones", "respaldos"), true},
+		{"a relative path into files", rel, true},
+		{"a path through a symlink to files", filepath.Join(links, "a-files", "respaldos"), true},
+		{"a '..' after a symlink into files", filepath.Join(links, "a-dept") + "/../../respaldos", true},
+		{"a lexical '..' out of files", filepath.Join(files, "..", "respaldos"), false},
+	} {
+		env := []string{"CUSTODIA_DATA_DIR=" + data}
+		if c.dir != "" {
+			env = append(env, "CUSTODIA_BACKUP_DIR="+c.dir)
+		}
+		out, err := runWith(env, "check-config")
+		if got := err != nil && strings.Contains(out, "backup.dir (CUSTODIA_BACKUP_DIR):") && strings.Contains(out, "inside the files tree"); got != c.refused {
+			t.Errorf("backup.dir as %s (%s): refused %v, want %v: %v\n%s", c.what, c.dir, got, c.refused, err, out)
+		}
 	}
 }

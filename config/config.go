@@ -37,6 +37,8 @@ type Config struct {
 	Limits       Limits   `toml:"limits"`
 	Hooks        []Hook   `toml:"hooks"`
 	Backup       Backup   `toml:"backup"`
+
+	Antivirus Antivirus `toml:"antivirus"` // clamd scans every upload before it is visible
 }
 
 // TLS names the certificate that FTPS and WebDAV (and later the admin
@@ -147,6 +149,8 @@ func Default() Config {
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
 		Limits:   Limits{MaxConnections: 500, MaxConnectionsPerIP: 20},
 		Backup:   Backup{RestoreGrantTTL: Duration{30 * 24 * time.Hour}, ApproverMinAge: Duration{7 * 24 * time.Hour}},
+
+		Antivirus: defaultAntivirus(),
 	}
 }
 
@@ -217,6 +221,7 @@ func (c Config) Validate() Problems {
 	ps = append(ps, c.validateWebDAV()...)
 	ps = append(ps, c.validateLimits()...)
 	ps = append(ps, c.validatePublicHost()...)
+	ps = append(ps, c.validateAntivirus()...)
 	sortProblems(ps)
 	return ps
 }

@@ -154,6 +154,9 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	// One registry for the process, served by the admin API's /metrics.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := startAntivirus(ctx, cfg, state.Files, reg, log); err != nil {
+		return nil, err
+	}
 	core, err := gateway.New(gateway.Options{
 		Store: state.Store, Files: state.Files, Decider: state.Enforcer, Defender: defender(cfg, log), Logger: log, Metrics: reg,
 		Limits: gateway.Limits{Total: cfg.Limits.MaxConnections, PerAddr: cfg.Limits.MaxConnectionsPerIP},

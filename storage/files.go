@@ -30,6 +30,7 @@ type Files struct {
 	// stops as if the process died there: nothing after it runs, not even
 	// the cleanup.
 	crashAt string
+	av      *antivirus // nil: uploads are not scanned (scan.go)
 }
 
 // errCrashed is what an upload stopped by crashAt returns.
@@ -113,6 +114,9 @@ func (f *Files) Close() error {
 	}
 	if f.incoming != nil {
 		errs = append(errs, f.incoming.Close())
+	}
+	if f.av != nil {
+		errs = append(errs, f.av.close())
 	}
 	return errors.Join(append(errs, f.root.Close())...)
 }

@@ -199,7 +199,11 @@ func (u *Upload) Close() error {
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, pe.Err.Error())
 		return pe
 	}
-	ok := u.v.entry(string(u.act), u.t, nil, u.size, sum, store.ResultOK, "")
+	note, err := u.scan(ctx, sum) // antivirus (scan.go): before anything is visible
+	if err != nil {
+		return err
+	}
+	ok := u.v.entry(string(u.act), u.t, nil, u.size, sum, store.ResultOK, note)
 	id, err := u.v.auditor.BeginUpload(ctx, ok)
 	if err != nil {
 		u.discard()

@@ -18,6 +18,9 @@ const (
 	ResultOK     Result = "ok"
 	ResultDenied Result = "denied"
 	ResultFailed Result = "failed"
+	// ResultInfected is an upload the antivirus refused: the reason is
+	// the signature it matched.
+	ResultInfected Result = "infected"
 )
 
 // AuditEntry is one row of the append-only audit log: a login, a file

@@ -17,6 +17,7 @@ const (
 	EventLoginFailed       = "login.failed"
 	EventUploadCompleted   = "upload.completed"
 	EventUploadFailed      = "upload.failed"
+	EventUploadInfected    = "upload.infected" // refused by the antivirus, quarantined
 	EventDownloadCompleted = "download.completed"
 	EventDelete            = "delete"
 	EventRename            = "rename"
@@ -27,7 +28,7 @@ const (
 // EventTypes lists the event types, for validating hook filters.
 func EventTypes() []string {
 	return []string{EventLoginSucceeded, EventLoginFailed, EventUploadCompleted, EventUploadFailed,
-		EventDownloadCompleted, EventDelete, EventRename, EventMkdir, EventDenied}
+		EventUploadInfected, EventDownloadCompleted, EventDelete, EventRename, EventMkdir, EventDenied}
 }
 
 // EventType is the event an audit row announces, or "" for rows that are
@@ -49,6 +50,9 @@ func EventType(e AuditEntry) string {
 	case "write", "overwrite":
 		if ok {
 			return EventUploadCompleted
+		}
+		if e.Result == ResultInfected {
+			return EventUploadInfected
 		}
 		return EventUploadFailed
 	case "read":

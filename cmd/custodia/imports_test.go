@@ -15,7 +15,7 @@ import (
 // backup) imports nothing of ours.
 var allowedImports = map[string][]string{
 	"store":          {},
-	"config":         {"internal/schedule"},
+	"config":         {"internal/schedule", "internal/clamd"},
 	"authz":          {"store"},
 	"storage":        {"authz", "store"},
 	"events":         {"store"},
@@ -27,11 +27,12 @@ var allowedImports = map[string][]string{
 	"gateway/ftp":    {"gateway", "storage", "authz", "store"},
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
 	"admin":          {"account", "gateway", "letter", "storage", "authz", "store"},
-	"server": {"config", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "account", "backup", "events", "letter",
+	"server": {"config", "internal/clamd", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "account", "backup", "events", "letter",
 		"gateway", "storage", "authz", "store"},
 	"cmd/custodia":      {"server", "config", "account", "backup", "letter", "gateway", "storage", "authz", "store"},
 	"internal/testkit":  {"server", "config", "gateway", "store"},
 	"internal/schedule": {},
+	"internal/clamd":    {},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -51,6 +51,10 @@ func replyOf(err error) error {
 		return &reply{text: "Storage limit exceeded", code: ftpserver.ErrStorageExceeded}
 	case errors.Is(err, storage.ErrUnsupported):
 		return errUnsupported
+	case errors.Is(err, storage.ErrInfected): // 550
+		return &reply{text: storage.ErrInfected.Error()}
+	case errors.Is(err, storage.ErrNotScanned):
+		return &reply{text: storage.ErrNotScanned.Error()}
 	}
 	var r *reply
 	if errors.As(err, &r) {

@@ -32,6 +32,10 @@ func statusOf(err error) int {
 		return http.StatusInsufficientStorage
 	case errors.Is(err, storage.ErrUnsupported):
 		return http.StatusNotImplemented
+	case errors.Is(err, storage.ErrInfected):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, storage.ErrNotScanned):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, storage.ErrFailed):
 		return http.StatusInternalServerError
 	}
@@ -40,4 +44,15 @@ func statusOf(err error) int {
 		return http.StatusInternalServerError
 	}
 	return 0
+}
+
+// bodyOf is the text of an error response for err: the antivirus's
+// refusals say why, every other error only its status's text.
+func bodyOf(err error, code int) string {
+	for _, s := range []error{storage.ErrInfected, storage.ErrNotScanned} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return http.StatusText(code)
 }

@@ -279,7 +279,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 	if w.rewritten {
-		w.ResponseWriter.Write([]byte(http.StatusText(code)))
+		w.ResponseWriter.Write([]byte(bodyOf(w.q.lastErr(), code)))
 	}
 }
 

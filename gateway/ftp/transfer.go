@@ -30,7 +30,7 @@ var (
 //   - its bytes came through ReadFrom (ftpserverlib's io.Copy from the
 //     data connection calls it), which checks how the connection ended:
 //     over TLS only a received close_notify ends a file (the connection
-//     under TLS must not have reported its own end, see dataConn); in
+//     under TLS must not have read the peer's FIN, see quickAckConn); in
 //     clear text FTP the FIN is the only end there is;
 //   - and the session is still there when the library closes the upload
 //     (a control connection gone mid-transfer aborts it).

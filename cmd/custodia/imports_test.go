@@ -33,6 +33,7 @@ var allowedImports = map[string][]string{
 	"internal/testkit":  {"server", "config", "gateway", "store"},
 	"internal/schedule": {},
 	"internal/clamd":    {},
+	"internal/soak":     {}, // drives a custodia process from outside
 }
 
 func TestImportDirection(t *testing.T) {

@@ -119,7 +119,7 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	s.user = u.Name
 	s.log = s.log.With("user", u.Name, "role", string(u.Role))
 	s.log.Info("session started", "tls", cc.HasTLSForControl())
-	return &client{ctx: s.ctx, view: view, log: s.log, track: d.s.conns.Hold}, nil
+	return &client{ctx: s.ctx, view: view, log: s.log, track: d.s.conns.Hold, dataTLS: cc.HasTLSForTransfers}, nil
 }
 
 // PostAuthMessage is the text of the login reply: one text for every

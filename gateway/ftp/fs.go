@@ -27,6 +27,8 @@ type client struct {
 	view  *storage.View
 	log   *slog.Logger
 	track func() (done func()) // counts an open transfer for Shutdown
+	// dataTLS reports whether data connections are TLS (PROT P, implicit).
+	dataTLS func() bool
 }
 
 var (
@@ -104,7 +106,7 @@ func (c *client) GetHandle(name string, flags int, offset int64) (ftpserver.File
 	if err != nil {
 		return nil, c.fail("write", err)
 	}
-	return &upload{u: u, done: c.track()}, nil
+	return &upload{u: u, ctx: c.ctx, tls: c.dataTLS(), done: c.track()}, nil
 }
 
 // ComputeHash answers HASH and XSHA256/XSHA512 over a range of a file the

@@ -1,7 +1,10 @@
 package ftp
 
 import (
+	"errors"
+	"io"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,8 +26,8 @@ var _ ftpserver.MainDriverExtensionPassiveWrapper = (*driver)(nil)
 const passivePace = time.Millisecond
 
 // WrapPassiveListener runs for every PASV and EPSV before the reply is
-// written: it paces the reply and acknowledges data at once on the data
-// connections it accepts.
+// written: it paces the reply, acknowledges data at once on the data
+// connections it accepts and notes how their peer ended them (peerEnder).
 func (d *driver) WrapPassiveListener(l net.Listener) (net.Listener, error) {
 	time.Sleep(passivePace)
 	return quickAckListener{l}, nil
@@ -57,12 +60,25 @@ func (l quickAckListener) Accept() (net.Conn, error) {
 
 type quickAckConn struct {
 	*net.TCPConn
-	raw syscall.RawConn
+	raw   syscall.RawConn
+	ended atomic.Bool
 }
 
 func (c *quickAckConn) Read(p []byte) (int, error) {
 	c.raw.Control(func(fd uintptr) {
 		unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
 	})
-	return c.TCPConn.Read(p)
+	n, err := c.TCPConn.Read(p)
+	if errors.Is(err, io.EOF) {
+		c.ended.Store(true)
+	}
+	return n, err
 }
+
+// peerEnded reports whether the peer's FIN was read. Under TLS, crypto/tls
+// reads no further once a close_notify arrived, so a FIN read here means
+// the client ended the connection without one.
+func (c *quickAckConn) peerEnded() bool { return c.ended.Load() }
+
+// peerEnder is a data connection that notes how its peer ended it.
+type peerEnder interface{ peerEnded() bool }

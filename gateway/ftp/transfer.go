@@ -1,20 +1,87 @@
 package ftp
 
 import (
+	"context"
+	"crypto/tls"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/oaq/custodia/storage"
 )
 
+// Why an upload is not complete; the text reaches the client in the
+// transfer's reply and the audit row's reason.
+var (
+	errNoCloseNotify = &reply{text: "Transfer aborted: the data connection ended without a TLS close"}
+	errUnverified    = &reply{text: "Transfer aborted: its end could not be verified"}
+	errActiveTLS     = &reply{text: "Transfer aborted: uploads over TLS need a passive data connection (EPSV or PASV)"}
+	errSessionEnded  = &reply{text: "Transfer aborted: the control connection ended"}
+)
+
 // upload adapts a storage upload to ftpserverlib's FileTransfer. The
-// library calls TransferError before Close when the transfer was aborted
-// (ABOR, a dropped data connection): the upload is then discarded.
+// library calls TransferError before Close when it sees a transfer fail
+// (ABOR, a read error on the data connection), but it takes an EOF from
+// the data connection as the end of the file, and crypto/tls returns a
+// plain io.EOF both for a close_notify and for a TCP FIN at a record
+// boundary (conn.go accepts the latter "because popular web sites do
+// this"). A client killed between two records would leave its partial
+// file visible. So an upload is complete only when
+//   - its bytes came through ReadFrom (ftpserverlib's io.Copy from the
+//     data connection calls it), which checks how the connection ended:
+//     over TLS only a received close_notify ends a file (the connection
+//     under TLS must not have read the peer's FIN, see quickAckConn); in
+//     clear text FTP the FIN is the only end there is;
+//   - and the session is still there when the library closes the upload
+//     (a control connection gone mid-transfer aborts it).
+//
+// Anything else is an aborted upload: Close discards it.
 type upload struct {
-	u    *storage.Upload
-	done func()
-	once sync.Once
+	u        *storage.Upload
+	ctx      context.Context // the session's; done when the control connection ends
+	tls      bool            // the data connection must be TLS (PROT P or implicit)
+	complete atomic.Bool     // ReadFrom saw the transfer end as a finished one does
+	done     func()
+	once     sync.Once
 }
+
+// ReadFrom copies the data connection into the upload and checks how the
+// connection ended.
+func (t *upload) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(writerOnly{t}, r)
+	if err == nil {
+		err = t.endOf(r)
+	}
+	if err != nil {
+		t.u.TransferError(err)
+		return n, err
+	}
+	t.complete.Store(true)
+	return n, nil
+}
+
+// endOf says whether the data connection r, which has just returned EOF,
+// ended the way a finished transfer ends.
+func (t *upload) endOf(r io.Reader) error {
+	tc, ok := r.(*tls.Conn)
+	switch {
+	case !ok && t.tls:
+		return errUnverified // TLS expected, something else read: no proof
+	case !ok:
+		return nil // clear text: stream mode ends with the FIN
+	}
+	dc, ok := tc.NetConn().(peerEnder)
+	switch {
+	case !ok:
+		return errActiveTLS // a connection ftpserverlib dialed (PORT/EPRT): not observable
+	case dc.peerEnded():
+		return errNoCloseNotify
+	}
+	return nil
+}
+
+// writerOnly hides upload's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
 
 func (t *upload) Write(p []byte) (int, error) {
 	n, err := t.u.Write(p)
@@ -34,7 +101,14 @@ func (t *upload) Seek(off int64, whence int) (int64, error) {
 
 func (t *upload) TransferError(err error) { t.u.TransferError(err) }
 
+// Close finishes the upload if it is complete and discards it otherwise.
 func (t *upload) Close() error {
+	switch {
+	case t.ctx.Err() != nil:
+		t.u.TransferError(errSessionEnded)
+	case !t.complete.Load():
+		t.u.TransferError(errUnverified)
+	}
 	err := t.u.Close()
 	t.once.Do(t.done)
 	return replyOf(err)

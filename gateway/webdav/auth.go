@@ -38,8 +38,8 @@ const (
 type credential struct {
 	key  [32]byte
 	user string
-	hash string // the stored hash it was verified against
-	live *gateway.LiveSession
+	hash string               // the stored hash it was verified against
+	live *gateway.LiveSession // set by credCache.add, read with its mu held or after
 	// ctx is the session's lifetime as its requests see it: each request's
 	// context is bound to it (bindSession), and a kick cancels it.
 	ctx    context.Context
@@ -103,11 +103,15 @@ func (c *credCache) acquire(k [32]byte, now time.Time) *credential {
 }
 
 // add remembers a credential that just logged in, with its first request
-// in flight. When the cache is full of live sessions it is not remembered:
-// its session ends with that request and the next one logs in again.
-func (c *credCache) add(cr *credential, now time.Time) {
+// in flight, and its session's handle. When the cache is full of live
+// sessions it is not remembered: its session ends with that request and
+// the next one logs in again. The handle is set here, under mu, because
+// the registry may kick the session before Register has even returned it
+// (the account changed, or could not be read, since the password check).
+func (c *credCache) add(cr *credential, live *gateway.LiveSession, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	cr.live = live
 	cr.active++
 	cr.used = now
 	if cr.kicked {
@@ -188,7 +192,7 @@ func (c *credCache) forget(cr *credential) {
 		delete(c.m, cr.key)
 	}
 	cr.cached = false
-	if cr.active == 0 {
+	if cr.active == 0 && cr.live != nil { // nil: kicked before add
 		cr.live.End()
 	}
 }
@@ -223,8 +227,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, remote netip.Addr
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	cr := &credential{key: k, user: u.Name, hash: u.PasswordHash, ctx: sctx, cancel: cancel}
-	cr.live = s.o.Core.Register(session, u.Name, protocol, remote, func() { s.creds.kick(cr) })
-	s.creds.add(cr, time.Now())
+	live := s.o.Core.Register(session, u.Name, protocol, remote, func() { s.creds.kick(cr) })
+	s.creds.add(cr, live, time.Now())
 	return u, cr
 }
 

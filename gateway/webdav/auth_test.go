@@ -40,10 +40,10 @@ func TestWebDAVSessionEndsWhenItsCredentialIsForgotten(t *testing.T) {
 	now := time.Now()
 
 	idle := newCredential(core, c, "idle")
-	c.add(idle, now)
+	c.add(idle, idle.live, now)
 	c.release(idle)
 	busy := newCredential(core, c, "busy")
-	c.add(busy, now) // a long PUT, still in flight
+	c.add(busy, busy.live, now) // a long PUT, still in flight
 	c.sweep(now.Add(credTTL / 2))
 	if !listed(core, "idle") || !listed(core, "busy") {
 		t.Fatal("a sweep before credTTL ended a session")
@@ -67,7 +67,7 @@ func TestWebDAVSessionEndsWhenItsCredentialIsForgotten(t *testing.T) {
 
 	// A kick forgets the credential and cancels its session's context.
 	k := newCredential(core, c, "kicked")
-	c.add(k, now)
+	c.add(k, k.live, now)
 	if !core.Kick("kicked") {
 		t.Fatal("Kick of a live WebDAV session reported false")
 	}
@@ -79,7 +79,7 @@ func TestWebDAVSessionEndsWhenItsCredentialIsForgotten(t *testing.T) {
 	// A credential kicked before it was remembered is never remembered.
 	early := newCredential(core, c, "early")
 	core.Kick("early")
-	c.add(early, now)
+	c.add(early, early.live, now)
 	if c.acquire(early.key, now) != nil {
 		t.Error("a credential kicked during its login was remembered")
 	}
@@ -87,10 +87,42 @@ func TestWebDAVSessionEndsWhenItsCredentialIsForgotten(t *testing.T) {
 
 	// Shutdown ends every session.
 	last := newCredential(core, c, "last")
-	c.add(last, now)
+	c.add(last, last.live, now)
 	c.release(last)
 	c.forgetAll()
 	if n := len(core.Sessions()); n != 0 {
 		t.Errorf("%d sessions listed after forgetAll, want 0", n)
+	}
+}
+
+// Register kicks a session at once, from another goroutine, when the
+// account cannot be read or is no longer admitted after the password
+// check; that kick can come before login holds the session's handle. It
+// crashed the server (a nil LiveSession ended) in a soak run, where the
+// store was slow. The kick must cancel the session, and the late add must
+// neither remember the credential nor leave the session listed.
+func TestWebDAVKickBeforeLoginHoldsItsSession(t *testing.T) {
+	t.Parallel()
+	core, err := gateway.New(gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCredCache()
+	remote := netip.MustParseAddr("192.0.2.7")
+	ctx, cancel := context.WithCancel(context.Background())
+	cr := &credential{key: c.id("early", "password", remote), user: "early", ctx: ctx, cancel: cancel}
+	c.kick(cr) // the registry's kill, before Register returned
+	if ctx.Err() == nil {
+		t.Error("the kick did not cancel the session's requests")
+	}
+	live := core.Register("early", "early", protocol, remote, func() { c.kick(cr) })
+	core.Kick("early") // what the registry did: the entry leaves at once
+	c.add(cr, live, time.Now())
+	if c.m[cr.key] != nil {
+		t.Error("a credential kicked before its login finished is remembered")
+	}
+	c.release(cr)
+	if listed(core, "early") {
+		t.Error("a session kicked before its login finished is still listed")
 	}
 }

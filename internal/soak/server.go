@@ -1,0 +1,198 @@
+// Package soak holds a gateway under many concurrent sessions for a while
+// and reports what that cost it: the errors honest clients saw, the
+// server's memory and file descriptors over time, and operation latency
+// per protocol. The server is the real binary in its own process, so what
+// /proc says about it is its own. BenchmarkSoak runs it.
+package soak
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Server is a custodia process serving a temporary data dir.
+type Server struct {
+	Bin, DataDir string
+	Env          []string // the process's environment, CUSTODIA_* settings included
+	SFTP, FTP    string   // listening addresses
+	DAV          string
+	cmd          *exec.Cmd
+	exited       chan error
+}
+
+// Build compiles custodia into dir and returns the binary's path.
+func Build(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "custodia")
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/oaq/custodia/cmd/custodia").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// listening matches the start lines that name a listener's address.
+var listening = regexp.MustCompile(`msg="(sftp|ftp|webdav) listening" addr=(\S+)`)
+
+// Start runs `custodia init` and then `custodia serve` on dir with every
+// listener on 127.0.0.1 (admin API off) and the given settings, and
+// waits until SFTP, FTPS and WebDAV listen. The server's log goes to
+// dir/server.log.
+func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, error) {
+	s := &Server{Bin: bin, DataDir: filepath.Join(dir, "data"), exited: make(chan error, 1)}
+	for _, kv := range os.Environ() { // the developer's own CUSTODIA_* settings stay out
+		if !strings.HasPrefix(kv, "CUSTODIA_") {
+			s.Env = append(s.Env, kv)
+		}
+	}
+	s.Env = append(s.Env, "CUSTODIA_DATA_DIR="+s.DataDir,
+		"CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_FTP_LISTEN=127.0.0.1:0", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0",
+		"CUSTODIA_ADMIN_LISTEN=off", "CUSTODIA_LOG_LEVEL=info")
+	s.Env = append(s.Env, settings...)
+	if _, err := s.CLI(ctx, "", "init"); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	s.cmd = exec.Command(bin, "serve")
+	s.cmd.Env = s.Env
+	s.cmd.Stdout = logf
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	addrs := make(chan [2]string, 8)
+	go func() {
+		// Reads the log to its end (the pipe must be drained), copying it
+		// to the file and passing on the listeners' addresses.
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if m := listening.FindStringSubmatch(line); m != nil {
+				addrs <- [2]string{m[1], m[2]}
+			}
+			io.WriteString(logf, line+"\n")
+		}
+		io.Copy(logf, stderr)
+		close(addrs)
+	}()
+	go func() {
+		s.exited <- s.cmd.Wait()
+		logf.Close()
+	}()
+	timeout := time.After(30 * time.Second)
+	for s.SFTP == "" || s.FTP == "" || s.DAV == "" {
+		select {
+		case a, ok := <-addrs:
+			if !ok {
+				return nil, fmt.Errorf("custodia serve ended before listening; see %s", logf.Name())
+			}
+			switch a[0] {
+			case "sftp":
+				s.SFTP = a[1]
+			case "ftp":
+				s.FTP = a[1]
+			case "webdav":
+				s.DAV = a[1]
+			}
+		case <-timeout:
+			s.Stop()
+			return nil, fmt.Errorf("custodia serve did not listen within 30 s; see %s", logf.Name())
+		}
+	}
+	go func() {
+		for range addrs { // drain: no more addresses are expected
+		}
+	}()
+	return s, nil
+}
+
+// Pid is the server process's id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// CLI runs a custodia command against the data dir (over the server's
+// socket while it runs), with stdin as its standard input.
+func (s *Server) CLI(ctx context.Context, stdin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, s.Bin, args...)
+	cmd.Env = s.Env
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("custodia %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// Stop ends the server with SIGTERM, as an operator would, and waits up
+// to 30 s before killing it.
+func (s *Server) Stop() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.exited:
+		return err
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+		return errors.New("custodia serve did not stop within 30 s of SIGTERM; killed")
+	}
+}
+
+// Usage is what /proc says about a process at one moment.
+type Usage struct {
+	RSSKiB  int64 // VmRSS
+	FDs     int   // entries of /proc/<pid>/fd
+	Threads int
+}
+
+// ReadUsage reads a process's resident memory, open descriptors and threads.
+func ReadUsage(pid int) (Usage, error) {
+	var u Usage
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return u, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[0], 10, 64)
+		switch k {
+		case "VmRSS":
+			u.RSSKiB = n
+		case "Threads":
+			u.Threads = int(n)
+		}
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return u, err
+	}
+	u.FDs = len(fds)
+	return u, nil
+}

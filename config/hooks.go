@@ -20,10 +20,10 @@ type Hook struct {
 	Backoff Duration `toml:"backoff"` // first retry delay, doubling to 5m; default 1s
 	// MaxAttempts is how many failed tries of one event the hook makes
 	// before it gives up on it (a dead letter) and goes on; default 10.
-	MaxAttempts int `toml:"max_attempts"`
-	Events  []string `toml:"events"`  // event types; empty: all
-	Roles   []string `toml:"roles"`   // user roles; empty: all
-	Paths   []string `toml:"paths"`   // globs over storage paths; empty: all
+	MaxAttempts int      `toml:"max_attempts"`
+	Events      []string `toml:"events"` // event types; empty: all
+	Roles       []string `toml:"roles"`  // user roles; empty: all
+	Paths       []string `toml:"paths"`  // globs over storage paths; empty: all
 }
 
 // validateHooks checks every hook's shape, naming it by position; cmd

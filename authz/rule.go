@@ -111,6 +111,7 @@ func DefaultRules() []Rule {
 		{"client", "/clients/{client}/**/", "list", Allow},
 		{"client", "/clients/{client}/**/*.pdf", "list|read", Allow},
 		{"correspondent", "/dossiers/{client}/**", "list|mkdir", Allow},
+		{"correspondent", "/dossiers/{client}/**/", "write", Allow}, // folders only (a WebDAV LOCK of one)
 		{"correspondent", "/dossiers/{client}/**/*." + acceptedInDossiers, "write", Allow},
 		{"staff", "/departments/{department}/**", all, Allow},
 		{"staff", "/departments/**/*." + refusedInDepartments, "write|overwrite|rename", Deny},

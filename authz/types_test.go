@@ -67,6 +67,9 @@ func TestDossiersAcceptDocumentTypesOnly(t *testing.T) {
 	if d := decide(List, "/dossiers/ACME/2026/"); !d.Allow {
 		t.Errorf("correspondent cannot list: %s", d.Reason())
 	}
+	if d := decide(Write, "/dossiers/ACME/2026/"); !d.Allow { // a WebDAV LOCK of a folder
+		t.Errorf("correspondent cannot lock a folder: %s", d.Reason())
+	}
 	if d := decide(Overwrite, "/dossiers/ACME/2026/a.pdf"); d.Allow {
 		t.Errorf("correspondent may overwrite: %s", d.Reason())
 	}
@@ -120,8 +123,8 @@ func TestOldPoliciesUpgraded(t *testing.T) {
 		}
 	}
 	pol, _ := e.Policy()
-	if n := len(pol.Rules); n != 4 {
-		t.Errorf("after the upgrade there are %d rules, want 4 (2 replaced by 3): %v", n, pol.Rules)
+	if n := len(pol.Rules); n != 5 {
+		t.Errorf("after the upgrade there are %d rules, want 5 (2 replaced by 4): %v", n, pol.Rules)
 	}
 	e, err = New(ctx, st) // a second start changes nothing
 	if err != nil {

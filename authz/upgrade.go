@@ -23,6 +23,7 @@ func upgrades() []store.PolicyUpgrade {
 				Old: Rule{"correspondent", "/dossiers/{client}/**", "list|write|mkdir", Allow}.line(),
 				New: [][]string{
 					Rule{"correspondent", "/dossiers/{client}/**", "list|mkdir", Allow}.line(),
+					Rule{"correspondent", "/dossiers/{client}/**/", "write", Allow}.line(),
 					Rule{"correspondent", "/dossiers/{client}/**/*." + acceptedInDossiers, "write", Allow}.line(),
 				},
 			},

@@ -309,18 +309,13 @@ func writeAuditCSV(w http.ResponseWriter, rows []store.AuditEntry, next string) 
 		w.Header().Set("X-Next-Cursor", next)
 	}
 	cw := csv.NewWriter(w)
-	cell := func(v string) string { // a file name must not become a spreadsheet formula
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			return "'" + v
-		}
-		return v
-	}
+	cell := store.CSVCell // a name or path must not become a spreadsheet formula
 	cw.Write([]string{"id", "at", "session", "user", "role", "protocol", "remote", "action", "path", "storage_path",
 		"target", "bytes", "sha256", "result", "reason"})
 	for _, e := range rows {
-		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), e.Session, cell(e.User),
-			string(e.Role), e.Protocol, e.Remote, cell(e.Action), cell(e.VPath), cell(e.SPath), cell(e.Target),
-			strconv.FormatInt(e.Bytes, 10), e.SHA256, string(e.Result), cell(e.Reason)})
+		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), cell(e.Session), cell(e.User),
+			cell(string(e.Role)), cell(e.Protocol), cell(e.Remote), cell(e.Action), cell(e.VPath), cell(e.SPath), cell(e.Target),
+			strconv.FormatInt(e.Bytes, 10), cell(e.SHA256), cell(string(e.Result)), cell(e.Reason)})
 	}
 	cw.Flush()
 	return cw.Error()

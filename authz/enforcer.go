@@ -69,7 +69,10 @@ func New(ctx context.Context, st *store.Store) (*Enforcer, error) {
 	for _, i := range DefaultInheritance() {
 		seed = append(seed, []string{"g", i.Role, i.Parent})
 	}
-	if _, err := st.SeedPolicies(ctx, seed); err != nil {
+	if _, err := st.SeedPolicies(ctx, PoliciesVersion, seed); err != nil {
+		return nil, err
+	}
+	if err := st.UpgradePolicies(ctx, upgrades()); err != nil {
 		return nil, err
 	}
 	e := &Enforcer{st: st}

@@ -85,9 +85,24 @@ func (r Rule) Validate() error {
 	return nil
 }
 
-// executables and media, which department folders refuse (policy: "solo
-// documentos de trabajo").
-const refusedInDepartments = "{exe,bat,cmd,com,msi,scr,ps1,vbs,jar,dll,sh,mp3,mp4,m4a,avi,mkv,mov,wmv,wav,flac}"
+// refusedInDepartments are the executables and media that department
+// folders refuse (policy: "solo documentos de trabajo"): what Windows runs
+// on a double-click (exe … appref-ms, reg), the shortcut types that make
+// Explorer fetch a remote icon and leak the user's NTLM hash just by
+// showing the folder (url, lnk, scf), and media. Matched in any case.
+const refusedInDepartments = "{exe,bat,cmd,com,msi,msp,scr,pif,cpl,msc,hta,js,jse,vbs,vbe,wsf,wsh,ps1,reg," +
+	"appref-ms,jar,dll,sh,url,lnk,scf,mp3,mp4,m4a,avi,mkv,mov,wmv,wav,flac}"
+
+// acceptedInDossiers are the only types a correspondent may upload into
+// a client's dossier (expediente digital): the documents of a customs
+// operation. pdf (pedimentos, invoices, certificates); xml (CFDI, the
+// Mexican electronic invoice, is XML); jpg jpeg png tif tiff (photos and
+// scans of paper documents); docx xlsx (Office files that cannot hold
+// macros). Left out on purpose: doc xls docm xlsm (macros), csv (formulas
+// run when a spreadsheet opens it), zip and other archives (they hide
+// their contents from these rules), svg and html (scripts), txt (not a
+// document of an operation). Matched in any case.
+const acceptedInDossiers = "{pdf,xml,jpg,jpeg,png,tif,tiff,docx,xlsx}"
 
 // DefaultRules are the rules seeded on first start.
 func DefaultRules() []Rule {
@@ -95,7 +110,9 @@ func DefaultRules() []Rule {
 	return []Rule{
 		{"client", "/clients/{client}/**/", "list", Allow},
 		{"client", "/clients/{client}/**/*.pdf", "list|read", Allow},
-		{"correspondent", "/dossiers/{client}/**", "list|write|mkdir", Allow},
+		{"correspondent", "/dossiers/{client}/**", "list|mkdir", Allow},
+		{"correspondent", "/dossiers/{client}/**/", "write", Allow}, // folders only (a WebDAV LOCK of one)
+		{"correspondent", "/dossiers/{client}/**/*." + acceptedInDossiers, "write", Allow},
 		{"staff", "/departments/{department}/**", all, Allow},
 		{"staff", "/departments/**/*." + refusedInDepartments, "write|overwrite|rename", Deny},
 		{"department:operaciones", "/dossiers/**", "list|read", Allow},

@@ -18,9 +18,12 @@ type Hook struct {
 	Secret  string   `toml:"secret"`  // HMAC-SHA256 key of the webhook's signature
 	Timeout Duration `toml:"timeout"` // per try; default 10s
 	Backoff Duration `toml:"backoff"` // first retry delay, doubling to 5m; default 1s
-	Events  []string `toml:"events"`  // event types; empty: all
-	Roles   []string `toml:"roles"`   // user roles; empty: all
-	Paths   []string `toml:"paths"`   // globs over storage paths; empty: all
+	// MaxAttempts is how many failed tries of one event the hook makes
+	// before it gives up on it (a dead letter) and goes on; default 10.
+	MaxAttempts int      `toml:"max_attempts"`
+	Events      []string `toml:"events"` // event types; empty: all
+	Roles       []string `toml:"roles"`  // user roles; empty: all
+	Paths       []string `toml:"paths"`  // globs over storage paths; empty: all
 }
 
 // validateHooks checks every hook's shape, naming it by position; cmd
@@ -52,6 +55,9 @@ func (c Config) validateHooks() Problems {
 		}
 		if h.Timeout.Duration < 0 || h.Backoff.Duration < 0 {
 			add("timeout and backoff must be positive")
+		}
+		if h.MaxAttempts < 0 {
+			add("max_attempts %d: want at least 1 (0 for the default, 10)", h.MaxAttempts)
 		}
 		for _, p := range h.Paths {
 			if !strings.HasPrefix(p, "/") || !doublestar.ValidatePattern(p) {

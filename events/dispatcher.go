@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type Dispatcher struct {
 	o          Options
 	log        *slog.Logger
 	deliveries *prometheus.CounterVec
+	dead       *prometheus.CounterVec
 }
 
 // New returns a dispatcher; Run starts it.
@@ -41,8 +43,11 @@ func New(o Options) *Dispatcher {
 	d.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "custodia_hook_deliveries_total", Help: "Tries to deliver an event to a hook, by hook and result (ok, failed).",
 	}, []string{"hook", "result"})
+	d.dead = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "custodia_hook_dead_letters_total", Help: "Events a hook gave up on (too many failed tries, or skipped by an administrator), by hook.",
+	}, []string{"hook"})
 	if o.Metrics != nil {
-		o.Metrics.MustRegister(d.deliveries)
+		o.Metrics.MustRegister(d.deliveries, d.dead)
 	}
 	return d
 }
@@ -99,13 +104,19 @@ func (d *Dispatcher) serve(ctx context.Context, h *Hook) {
 				log.Error("hook cursor not saved", "err", err)
 			}
 		}
+		if len(evs) == 0 && err == nil {
+			d.retryDead(ctx, h, log)
+		}
 		if stalled {
 			sleep(ctx, d.o.Poll)
 		}
 	}
 }
 
-// deliverOne tries one event until it is delivered; false when ctx ended.
+// deliverOne tries one event until it is delivered, or given up on after
+// the hook's MaxAttempts failed tries (or at once for a permanent error,
+// or when an administrator skipped it meanwhile): a dead letter, and the
+// hook goes on. false when ctx ended or the store could not record it.
 func (d *Dispatcher) deliverOne(ctx context.Context, h *Hook, se store.Event, attempts int, log *slog.Logger) bool {
 	e := eventOf(se)
 	for ctx.Err() == nil {
@@ -123,14 +134,56 @@ func (d *Dispatcher) deliverOne(ctx context.Context, h *Hook, se store.Event, at
 		}
 		attempts++
 		d.deliveries.WithLabelValues(h.Name, "failed").Inc()
+		var perm *permanentError
+		if attempts >= h.maxAttempts() || errors.As(err, &perm) {
+			log.Error("hook gave up on an event: dead letter", "event", e.ID, "type", e.Type, "attempts", attempts, "err", err)
+			if err := d.o.Store.HookDeadLetter(context.WithoutCancel(ctx), h.Name, se.Seq, attempts, err.Error()); err != nil {
+				log.Error("dead letter not recorded", "event", e.ID, "err", err)
+				return false
+			}
+			d.dead.WithLabelValues(h.Name).Inc()
+			return true
+		}
 		log.Warn("hook failed; retrying", "event", e.ID, "type", e.Type, "attempt", attempts,
 			"retry_in", h.delay(attempts).String(), "err", err)
-		if err := d.o.Store.HookFailed(ctx, h.Name, err.Error()); err != nil {
+		if err := d.o.Store.HookFailed(ctx, h.Name, se.Seq, err.Error()); err != nil {
 			log.Error("hook failure not recorded", "err", err)
 		}
 		sleep(ctx, h.delay(attempts))
+		if c, err := d.o.Store.HookCursor(ctx, h.Name); err == nil && c.LastID >= se.Seq {
+			log.Warn("event skipped by an administrator: dead letter", "event", e.ID, "type", e.Type)
+			d.dead.WithLabelValues(h.Name).Inc()
+			return true
+		}
 	}
 	return false
+}
+
+// retryDead makes the one more try an administrator asked for of each of
+// the hook's dead letters: delivered, it is gone; failed, it stays.
+// These come out of order, after later events: that is what a retry of a
+// given-up event means.
+func (d *Dispatcher) retryDead(ctx context.Context, h *Hook, log *slog.Logger) {
+	evs, err := d.o.Store.DeadLettersToRetry(ctx, h.Name, 10)
+	if err != nil {
+		log.Error("read dead letters", "err", err)
+		return
+	}
+	for _, se := range evs {
+		if ctx.Err() != nil {
+			return
+		}
+		err := h.deliver(ctx, eventOf(se))
+		result := "ok"
+		if err != nil {
+			result = "failed"
+			log.Warn("retried dead letter failed", "event", se.ID, "err", err)
+		}
+		d.deliveries.WithLabelValues(h.Name, result).Inc()
+		if err := d.o.Store.DeadLetterRetried(context.WithoutCancel(ctx), h.Name, se.Seq, err); err != nil {
+			log.Error("retried dead letter not recorded", "event", se.ID, "err", err)
+		}
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -6,7 +6,9 @@ package events
 
 import (
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oaq/custodia/store"
 )
@@ -26,17 +28,46 @@ func eventOf(e store.Event) Event {
 	return ev
 }
 
-// env is the event as environment variables for a command hook.
+// env is the event as environment variables for a command hook. Values
+// come from strangers (a user name is whatever a client sent at login),
+// so each is envValue-encoded; the JSON on standard input is exact.
 func (e Event) env() []string {
-	return []string{
-		"CUSTODIA_EVENT_ID=" + e.ID, "CUSTODIA_EVENT_TYPE=" + e.Type,
-		"CUSTODIA_EVENT_AT=" + e.At.Format(time.RFC3339Nano), "CUSTODIA_EVENT_SESSION=" + e.Session,
-		"CUSTODIA_EVENT_USER=" + e.User, "CUSTODIA_EVENT_ROLE=" + string(e.Role),
-		"CUSTODIA_EVENT_PROTOCOL=" + e.Protocol, "CUSTODIA_EVENT_REMOTE=" + e.Remote, "CUSTODIA_EVENT_ACTION=" + e.Action,
-		"CUSTODIA_EVENT_PATH=" + e.VPath, "CUSTODIA_EVENT_STORAGE_PATH=" + e.SPath,
-		"CUSTODIA_EVENT_TARGET=" + e.Target, "CUSTODIA_EVENT_TARGET_STORAGE_PATH=" + e.STarget,
-		"CUSTODIA_EVENT_BYTES=" + strconv.FormatInt(e.Bytes, 10),
-		"CUSTODIA_EVENT_SHA256=" + e.SHA256, "CUSTODIA_EVENT_RESULT=" + string(e.Result),
-		"CUSTODIA_EVENT_REASON=" + e.Reason,
+	kv := []string{
+		"ID", e.ID, "TYPE", e.Type, "AT", e.At.Format(time.RFC3339Nano), "SESSION", e.Session,
+		"USER", e.User, "ROLE", string(e.Role), "PROTOCOL", e.Protocol, "REMOTE", e.Remote, "ACTION", e.Action,
+		"PATH", e.VPath, "STORAGE_PATH", e.SPath, "TARGET", e.Target, "TARGET_STORAGE_PATH", e.STarget,
+		"BYTES", strconv.FormatInt(e.Bytes, 10), "SHA256", e.SHA256, "RESULT", string(e.Result), "REASON", e.Reason,
 	}
+	out := make([]string, 0, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, "CUSTODIA_EVENT_"+kv[i]+"="+envValue(kv[i+1]))
+	}
+	return out
+}
+
+// envValue percent-encodes (RFC 3986 style, %XX in upper-case hex) the
+// bytes of s that an environment variable cannot hold or a shell script
+// would trip on: '%' itself, NUL and every other control byte (below 0x20
+// and 0x7f), and every byte that is not part of valid UTF-8. Anything else,
+// including non-ASCII letters, passes unchanged; decode with
+// urllib.parse.unquote or similar.
+func envValue(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '%' || r == utf8.RuneError }) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < 0x20 || r == 0x7f || r == '%' || (r == utf8.RuneError && n <= 1) {
+			b.WriteByte('%')
+			b.WriteByte(hex[s[i]>>4])
+			b.WriteByte(hex[s[i]&15])
+			i++
+			continue
+		}
+		b.WriteString(s[i : i+n])
+		i += n
+	}
+	return b.String()
 }

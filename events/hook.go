@@ -31,13 +31,27 @@ type Hook struct {
 	Secret  string
 	Timeout time.Duration // per try
 	Backoff time.Duration // first retry delay, doubling up to maxBackoff
-	Events  []string      // event types
-	Roles   []string
-	Paths   []string // globs over storage paths, e.g. /dossiers/**
+	// MaxAttempts failed tries of one event make it a dead letter, and the
+	// hook goes on with the next; 0 means DefaultMaxAttempts.
+	MaxAttempts int
+	Events      []string // event types
+	Roles       []string
+	Paths       []string // globs over storage paths, e.g. /dossiers/**
 }
 
 // maxBackoff caps the delay between tries.
 const maxBackoff = 5 * time.Minute
+
+// DefaultMaxAttempts is Hook.MaxAttempts when it is not set: with the
+// default 1 s backoff, about eight and a half minutes of trying.
+const DefaultMaxAttempts = 10
+
+func (h *Hook) maxAttempts() int {
+	if h.MaxAttempts > 0 {
+		return h.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
 
 // SignatureHeader carries a webhook's HMAC-SHA256 of the body, keyed with
 // the hook's secret: "sha256=" and the hex digest.
@@ -84,7 +98,7 @@ func (h *Hook) delay(n int) time.Duration {
 func (h *Hook) deliver(ctx context.Context, e Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return &permanentError{err} // the event itself cannot be sent: no retry will do
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
@@ -151,6 +165,13 @@ func (h *Hook) post(ctx context.Context, e Event, body []byte) error {
 	}
 	return nil
 }
+
+// permanentError is a failure that a later try cannot mend: the event is
+// dead-lettered at once.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
 
 // tail keeps the last KiB a command wrote, for the error.
 type tail struct{ b []byte }

@@ -28,7 +28,7 @@ func Hooks(cfg config.Config) ([]events.Hook, error) {
 			}
 		}
 		eh := events.Hook{Name: h.Name, Command: h.Command, URL: h.URL, Secret: h.Secret,
-			Timeout: h.Timeout.Duration, Backoff: h.Backoff.Duration, Events: h.Events, Roles: h.Roles, Paths: h.Paths}
+			Timeout: h.Timeout.Duration, Backoff: h.Backoff.Duration, MaxAttempts: h.MaxAttempts, Events: h.Events, Roles: h.Roles, Paths: h.Paths}
 		if eh.Timeout == 0 {
 			eh.Timeout = 10 * time.Second
 		}

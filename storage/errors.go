@@ -18,6 +18,7 @@ var (
 	ErrIsDir       = errors.New("is a folder")
 	ErrNotDir      = errors.New("not a folder")
 	ErrInvalidPath = fmt.Errorf("invalid path: %w", fs.ErrInvalid)
+	ErrBadName     = fmt.Errorf("invalid name: %w", ErrInvalidPath) // a name Windows or a reader would misread, see validName
 	ErrQuota       = errors.New("no space left")
 	ErrUnsupported = errors.New("operation not supported")
 	ErrFailed      = errors.New("operation failed")
@@ -48,7 +49,7 @@ func pathErr(op, vpath string, err error) error {
 // sentinel folds an error from disk into one of the package sentinels.
 func sentinel(err error) error {
 	for _, s := range []error{ErrDenied, ErrNotFound, ErrExists, ErrNotEmpty, ErrIsDir, ErrNotDir,
-		ErrInvalidPath, ErrQuota, ErrUnsupported, ErrFailed} {
+		ErrBadName, ErrInvalidPath, ErrQuota, ErrUnsupported, ErrFailed} {
 		if err == s {
 			return s
 		}

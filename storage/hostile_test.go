@@ -203,7 +203,7 @@ var hostileOps = []hostileOp{
 // sentinels are the errors a View may answer with.
 var sentinels = []error{
 	storage.ErrDenied, storage.ErrNotFound, storage.ErrExists, storage.ErrNotEmpty, storage.ErrIsDir,
-	storage.ErrNotDir, storage.ErrInvalidPath, storage.ErrQuota, storage.ErrUnsupported, storage.ErrFailed,
+	storage.ErrNotDir, storage.ErrInvalidPath, storage.ErrBadName, storage.ErrQuota, storage.ErrUnsupported, storage.ErrFailed,
 }
 
 // hostileUser is a user the table runs as, with the mount folder the

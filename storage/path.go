@@ -14,12 +14,16 @@ const (
 
 // Path is a virtual path as a user sees it, clean by construction:
 // absolute, no "." or ".." segments, no empty segments, no NUL, control
-// characters or backslashes, valid UTF-8, and no name ending in a dot or a
-// space (which Windows would strip, turning "x.exe." into "x.exe").
+// characters or backslashes, valid UTF-8, and every name one that
+// validName accepts (no invisible or bidirectional characters, no ':', no
+// trailing dot or space, no Windows device name).
 type Path struct{ s string }
 
 // ParsePath cleans a path from a client once, at the edge. ".." cannot
-// climb above "/", as in a chroot.
+// climb above "/", as in a chroot. A name that validName refuses is
+// ErrBadName, for every operation: a file planted on disk under such a
+// name (before this rule, or behind the gateway's back) is listed but can
+// be neither read nor changed until an administrator renames it on disk.
 func ParsePath(p string) (Path, error) {
 	if len(p) > maxPathLen || !utf8.ValidString(p) {
 		return Path{}, ErrInvalidPath
@@ -32,8 +36,11 @@ func ParsePath(p string) (Path, error) {
 	clean := path.Clean("/" + p)
 	if clean != "/" {
 		for _, seg := range strings.Split(clean[1:], "/") {
-			if len(seg) > maxNameLen || strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ") {
+			if len(seg) > maxNameLen {
 				return Path{}, ErrInvalidPath
+			}
+			if !validName(seg) {
+				return Path{}, ErrBadName
 			}
 		}
 	}

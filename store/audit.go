@@ -46,21 +46,26 @@ type AuditEntry struct {
 	Reason   string    `json:"reason"` // why it was denied or failed
 }
 
-// Text is the row as `custodia audit` prints it: tab-separated columns
-// (time with nanoseconds in UTC, user, role, protocol, remote, action,
-// path, target, bytes, sha256, result, reason), "-" for an empty one.
-func (e AuditEntry) Text() string {
+// Text is the row as `custodia audit` prints it: Fields joined by tabs.
+func (e AuditEntry) Text() string { return strings.Join(e.Fields(), "\t") }
+
+// Fields are the row's printed columns (time with nanoseconds in UTC,
+// user, role, protocol, remote, action, path, target, bytes, sha256,
+// result, reason), "-" for an empty one, each Printable: a user name or
+// path holding an escape sequence, a tab or a newline cannot act on the
+// terminal, shift a column or add a row.
+func (e AuditEntry) Fields() []string {
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
 		}
-		return s
+		return Printable(s)
 	}
-	return strings.Join([]string{
+	return []string{
 		e.At.UTC().Format("2006-01-02T15:04:05.000000000Z07:00"), dash(e.User), dash(string(e.Role)),
-		dash(e.Protocol), dash(e.Remote), e.Action, dash(e.VPath), dash(e.Target), strconv.FormatInt(e.Bytes, 10),
-		dash(e.SHA256), string(e.Result), dash(e.Reason),
-	}, "\t")
+		dash(e.Protocol), dash(e.Remote), Printable(e.Action), dash(e.VPath), dash(e.Target), strconv.FormatInt(e.Bytes, 10),
+		dash(e.SHA256), Printable(string(e.Result)), dash(e.Reason),
+	}
 }
 
 type auditRow struct {

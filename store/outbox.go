@@ -156,7 +156,7 @@ func (s *Store) HookCursor(ctx context.Context, hook string) (HookCursor, error)
 
 // HookDelivered moves a hook past an event.
 func (s *Store) HookDelivered(ctx context.Context, hook string, seq int64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE hook_cursors SET last_id = $1, attempts = 0, last_error = '',
+	_, err := s.db.ExecContext(ctx, `UPDATE hook_cursors SET last_id = $1, attempts = 0, last_error = '', failing_id = 0,
 		updated_at = $2 WHERE hook = $3`, seq, formatTime(s.now()), hook)
 	if err != nil {
 		return fmt.Errorf("store: hook %s delivered %d: %w", hook, seq, err)
@@ -164,10 +164,10 @@ func (s *Store) HookDelivered(ctx context.Context, hook string, seq int64) error
 	return nil
 }
 
-// HookFailed records a failed try at the hook's next event.
-func (s *Store) HookFailed(ctx context.Context, hook, reason string) error {
+// HookFailed records a failed try at the hook's next event, seq.
+func (s *Store) HookFailed(ctx context.Context, hook string, seq int64, reason string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE hook_cursors SET attempts = attempts + 1, failures = failures + 1,
-		last_error = $1, updated_at = $2 WHERE hook = $3`, reason, formatTime(s.now()), hook)
+		last_error = $1, failing_id = $2, updated_at = $3 WHERE hook = $4`, reason, seq, formatTime(s.now()), hook)
 	if err != nil {
 		return fmt.Errorf("store: hook %s failed: %w", hook, err)
 	}

@@ -172,9 +172,11 @@ func (s *Store) PolicyRevision(ctx context.Context) (int64, error) {
 }
 
 // SeedPolicies stores rules (each ptype followed by values) the first time
-// it is called on a database and reports whether it did. Later calls leave
-// the rules alone, so an admin's deletions stay deleted.
-func (s *Store) SeedPolicies(ctx context.Context, rules [][]string) (bool, error) {
+// it is called on a database, records them as the given version of the
+// defaults, and reports whether it did. Later calls leave the rules alone,
+// so an admin's deletions stay deleted; UpgradePolicies moves older
+// defaults forward.
+func (s *Store) SeedPolicies(ctx context.Context, version int64, rules [][]string) (bool, error) {
 	seeded := false
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var done int64
@@ -189,7 +191,7 @@ func (s *Store) SeedPolicies(ctx context.Context, rules [][]string) (bool, error
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = 1 WHERE key = 'policies_seeded'`); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = $1 WHERE key = 'policies_seeded'`, version); err != nil {
 			return err
 		}
 		seeded = true

@@ -36,7 +36,7 @@ func (a *app) auditCmd() *cobra.Command {
 				return err
 			}
 			for _, r := range rows {
-				a.printRow(r, r.Text())
+				a.printRow(r, fieldsOf(r.Fields())...)
 			}
 			return nil
 		},
@@ -46,4 +46,12 @@ func (a *app) auditCmd() *cobra.Command {
 	f.DurationVar(&since, "since", 0, "only rows newer than this, e.g. 24h")
 	f.IntVar(&limit, "limit", 100, "at most this many of the newest rows")
 	return cmd
+}
+
+func fieldsOf(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

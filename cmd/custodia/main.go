@@ -31,7 +31,7 @@ func main() {
 	err := newRoot(os.Stdin, os.Stdout, os.Stderr, os.Environ()).ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "custodia:", err)
+		fmt.Fprintln(os.Stderr, "custodia:", store.Printable(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -73,7 +73,7 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.dataDir, "data", "", "data directory (default $CUSTODIA_DATA_DIR or ./custodia-data)")
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "TOML config file (default $CUSTODIA_CONFIG, else custodia.toml in the data dir)")
 	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print rows as JSON lines")
-	root.AddCommand(a.serveCmd(), a.initCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.banCmd(), a.auditCmd(),
+	root.AddCommand(a.serveCmd(), a.initCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.banCmd(), a.auditCmd(), a.hookCmd(),
 		a.backupCmd(), a.checkConfigCmd(), a.versionCmd(), a.tokenCmd())
 	a.manageDataDirCommands(root)
 	return root
@@ -144,6 +144,9 @@ func (a *app) release() {
 }
 
 // printRow prints one row: tab-separated text, or a JSON line with --json.
+// Each text field is store.Printable: names and paths come from strangers,
+// and an escape sequence, tab or newline in one must not act on the
+// terminal or forge a column or a row.
 func (a *app) printRow(obj any, fields ...any) {
 	if a.asJSON {
 		b, _ := json.Marshal(obj)
@@ -154,7 +157,7 @@ func (a *app) printRow(obj any, fields ...any) {
 		if i > 0 {
 			fmt.Fprint(a.out, "\t")
 		}
-		fmt.Fprint(a.out, f)
+		fmt.Fprint(a.out, store.Printable(fmt.Sprint(f)))
 	}
 	fmt.Fprintln(a.out)
 }

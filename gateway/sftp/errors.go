@@ -8,6 +8,19 @@ import (
 	"github.com/oaq/custodia/storage"
 )
 
+// errBadName is SSH_FX_FAILURE with a text that says why.
+var errBadName = &status{text: "invalid name", code: gosftp.ErrSSHFxFailure}
+
+// status is an SFTP status code with its own message: pkg/sftp sends
+// Error() as the message and finds the code by unwrapping.
+type status struct {
+	text string
+	code error
+}
+
+func (s *status) Error() string { return s.text }
+func (s *status) Unwrap() error { return s.code }
+
 // statusOf maps a storage error to the SFTP status the client sees. The
 // sentinels carry fixed texts, so no disk path or internal detail leaves.
 func statusOf(err error) error {
@@ -20,6 +33,8 @@ func statusOf(err error) error {
 		return gosftp.ErrSSHFxPermissionDenied
 	case errors.Is(err, storage.ErrUnsupported):
 		return gosftp.ErrSSHFxOpUnsupported
+	case errors.Is(err, storage.ErrBadName):
+		return errBadName
 	}
 	return gosftp.ErrSSHFxFailure
 }

@@ -51,7 +51,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, log: o.Logger, creds: newCredCache(), locks: newLocks()}
 	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
-		Handler:           s,
+		Handler:           secureHeaders(s),
 		TLS:               o.TLS,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       o.IdleTimeout,

@@ -27,6 +27,7 @@ type Hook struct {
 	Command          []string
 	URL, Secret      string
 	Timeout, Backoff string
+	MaxAttempts      int
 	Events, Roles    []string
 	Paths            []string
 }
@@ -55,6 +56,9 @@ func (h Hook) TOML() string {
 	str("secret", h.Secret)
 	str("timeout", h.Timeout)
 	str("backoff", h.Backoff)
+	if h.MaxAttempts != 0 {
+		fmt.Fprintf(&b, "max_attempts = %d\n", h.MaxAttempts)
+	}
 	list("events", h.Events)
 	list("roles", h.Roles)
 	list("paths", h.Paths)

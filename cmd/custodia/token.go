@@ -89,7 +89,7 @@ func (a *app) tokenListCmd() *cobra.Command {
 			}
 			for _, t := range ts {
 				k := account.ViewKey(t)
-				a.printRow(k, k.ID, quote(k.Name), k.User, k.Scope, k.CreatedAt.UTC().Format(time.RFC3339),
+				a.printRow(k, k.ID, k.Name, k.User, k.Scope, k.CreatedAt.UTC().Format(time.RFC3339),
 					fmtTime(k.ExpiresAt), fmtTime(k.RevokedAt))
 			}
 			return nil
@@ -119,11 +119,4 @@ func (a *app) tokenRevokeCmd() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// quote escapes every control character of s (a key's name is typed by
-// whoever made it).
-func quote(s string) string {
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
 }

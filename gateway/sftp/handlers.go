@@ -30,6 +30,12 @@ type upload struct {
 	h *handlers
 }
 
+// WriteAt maps a refused write once, like every other answer.
+func (u *upload) WriteAt(p []byte, off int64) (int, error) {
+	n, err := u.Upload.WriteAt(p, off)
+	return n, statusOf(err)
+}
+
 func (u *upload) Close() error {
 	u.h.mu.Lock()
 	if u.h.uploads[u.Path()] == u {

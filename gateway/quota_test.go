@@ -262,3 +262,50 @@ func TestMinFreeRefusesUploads(t *testing.T) {
 		})
 	}
 }
+
+// TestQuotaUsageFollowsOperations: an overwrite charges the difference, a
+// rename keeps the uploader and moves the charge to the client account of
+// the new folder, a WebDAV COPY is an upload by the copier, a delete frees
+// the file.
+func TestQuotaUsageFollowsOperations(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	check := func(when string, sys, acme, beta store.Usage) {
+		t.Helper()
+		if got := usageOf(t, tg, "sys"); got != sys {
+			t.Errorf("%s: sys's usage is %+v, want %+v", when, got, sys)
+		}
+		if got := clientUsage(t, tg, "ACME"); got != acme {
+			t.Errorf("%s: ACME's usage is %+v, want %+v", when, got, acme)
+		}
+		if got := clientUsage(t, tg, "BETA"); got != beta {
+			t.Errorf("%s: BETA's usage is %+v, want %+v", when, got, beta)
+		}
+	}
+	none := store.Usage{}
+	if got := put(t, tg, "sftp", "sys", "/dossiers/ACME/f.pdf", bytes.Repeat([]byte("f"), 100)); got != "ok" {
+		t.Fatal(got)
+	}
+	check("after an upload", store.Usage{Bytes: 100, Files: 1}, store.Usage{Bytes: 100, Files: 1}, none)
+	if got := put(t, tg, "sftp", "sys", "/dossiers/ACME/f.pdf", bytes.Repeat([]byte("g"), 40)); got != "ok" {
+		t.Fatal(got)
+	}
+	check("after an overwrite", store.Usage{Bytes: 40, Files: 1}, store.Usage{Bytes: 40, Files: 1}, none)
+	c := tg.SFTP("sys")
+	if err := c.Rename("/dossiers/ACME/f.pdf", "/dossiers/BETA/f.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a rename into BETA", store.Usage{Bytes: 40, Files: 1}, none, store.Usage{Bytes: 40, Files: 1})
+	dav := tg.DAV("sys")
+	if r := dav.Do("COPY", "/dossiers/BETA/f.pdf", "", "Destination", dav.URL("/dossiers/ACME/g.pdf")); r.Code/100 != 2 {
+		t.Fatalf("COPY: %d %s", r.Code, r.Body)
+	}
+	check("after a WebDAV COPY into ACME", store.Usage{Bytes: 80, Files: 2}, store.Usage{Bytes: 40, Files: 1}, store.Usage{Bytes: 40, Files: 1})
+	for _, p := range []string{"/dossiers/BETA/f.pdf", "/dossiers/ACME/g.pdf"} {
+		if err := c.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after both are deleted", none, none, none)
+}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"io/fs"
 	"path"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/oaq/custodia/store"
 )
@@ -58,16 +59,56 @@ func (f *Files) checkFree() error {
 	if l.MinFreeBytes <= 0 && l.MinFreePercent <= 0 {
 		return nil
 	}
-	var st syscall.Statfs_t
-	if err := syscall.Fstatfs(int(f.inDir.Fd()), &st); err != nil {
+	avail, reserve, _, err := f.disk()
+	if err != nil {
 		return &PathError{Op: "statfs", Err: ErrFailed, Cause: err}
 	}
-	avail := int64(st.Bavail) * st.Bsize
-	reserve := max(l.MinFreeBytes, int64(l.MinFreePercent/100*float64(st.Blocks)*float64(st.Bsize)))
 	if avail < reserve {
 		return ErrDiskReserve
 	}
 	return nil
+}
+
+// disk is the free space of the files' filesystem, the reserve uploads
+// may not take, and the space in use.
+func (f *Files) disk() (avail, reserve, used int64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.inDir.Fd()), &st); err != nil {
+		return 0, 0, 0, err
+	}
+	l := f.limits
+	avail = int64(st.Bavail) * st.Bsize
+	reserve = max(l.MinFreeBytes, int64(l.MinFreePercent/100*float64(st.Blocks)*float64(st.Bsize)))
+	return avail, reserve, int64(st.Blocks-st.Bfree) * st.Bsize, nil
+}
+
+// QuotaSpace is what RFC 4331's properties say of folder name: Free is
+// the least room of the disk (above its reserve), the user's bytes quota
+// and the quota of the client account whose folder it is; Used is the
+// usage of the account that leaves the least room, or the disk's use
+// when no quota is tighter than the disk.
+func (v *View) QuotaSpace(ctx context.Context, name string) (DiskSpace, error) {
+	t, err := v.resolve(name)
+	if err != nil {
+		return DiskSpace{}, pathErr("quota", name, err)
+	}
+	avail, reserve, used, err := v.files.disk()
+	if err != nil {
+		return DiskSpace{}, &PathError{Op: "quota", Path: t.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	free := max(avail-reserve, 0)
+	if acc := v.files.limits.Accounts; acc != nil && t.mount != nil {
+		a, err := acc.UploadAccounts(ctx, v.user.Name, t.spath)
+		if err != nil {
+			return DiskSpace{}, &PathError{Op: "quota", Path: t.vpath.String(), Err: ErrFailed, Cause: err}
+		}
+		for _, acct := range []store.Account{a.User, a.Client} {
+			if q := acct.Quota.Bytes; acct.Name != "" && q > 0 && q-acct.Used.Bytes < free {
+				free, used = max(q-acct.Used.Bytes, 0), acct.Used.Bytes
+			}
+		}
+	}
+	return DiskSpace{Free: uint64(free), Used: uint64(used)}, nil
 }
 
 // uploadLimit is the largest size an upload by v's user to t may reach,

@@ -309,3 +309,54 @@ func TestQuotaUsageFollowsOperations(t *testing.T) {
 	}
 	check("after both are deleted", none, none, none)
 }
+
+// TestMinFreeCheckedAsBytesArrive: with the reserve set 32 MiB under what
+// the disk has free, the upload starts and is refused on its way, once
+// its own bytes take the disk into the reserve. Other programs change the
+// free space too, so an attempt that is refused at once or whose disk
+// gained room meanwhile is tried again (three at most); an upload that
+// completes every time fails the test.
+func TestMinFreeCheckedAsBytesArrive(t *testing.T) {
+	t.Parallel()
+	const size = 256 << 20
+	chunk := bytes.Repeat([]byte("r"), 1<<20)
+	var outcomes []string
+	for range 3 {
+		dir := t.TempDir()
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(dir, &st); err != nil {
+			t.Fatal(err)
+		}
+		reserve := int64(st.Bavail)*st.Bsize - 32<<20
+		tg, stop := testkit.Restartable(t, testkit.Env(dir, fmt.Sprintf("CUSTODIA_STORAGE_MIN_FREE=%d", reserve)), true)
+		tg.Fixture()
+		c := tg.SFTP("ana")
+		f, err := c.Create("/operaciones/big.bin")
+		if err != nil {
+			outcomes = append(outcomes, "refused at start: "+sftpOutcome(err))
+			stop()
+			continue
+		}
+		written, werr := 0, error(nil)
+		for written < size && werr == nil {
+			var n int
+			n, werr = f.Write(chunk)
+			written += n
+		}
+		cerr := f.Close()
+		switch {
+		case werr != nil && sftpOutcome(werr) == refused("sftp", "insufficient storage") && written >= 8<<20:
+			if onDisk(tg, "/departments/operaciones/big.bin") || !incomingEmpty(t, tg) {
+				t.Error("the upload refused on its way left something behind")
+			}
+			stop()
+			return
+		case werr != nil:
+			outcomes = append(outcomes, fmt.Sprintf("write after %d bytes: %s", written, sftpOutcome(werr)))
+		default:
+			outcomes = append(outcomes, fmt.Sprintf("completed %d bytes 32 MiB above the reserve (close: %s)", written, sftpOutcome(cerr)))
+		}
+		stop()
+	}
+	t.Errorf("no upload was refused on its way into the disk reserve: %v", outcomes)
+}

@@ -2,6 +2,7 @@ package sftp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -42,7 +43,11 @@ func (u *upload) Close() error {
 		delete(u.h.uploads, u.Path())
 	}
 	u.h.mu.Unlock()
-	return u.Upload.Close()
+	err := u.Upload.Close()
+	if errors.Is(err, storage.ErrQuota) { // refused at the last check: the same answer as a refused write
+		return statusOf(err)
+	}
+	return err
 }
 
 func (h *handlers) fail(op string, err error) error {

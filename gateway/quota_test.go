@@ -49,7 +49,9 @@ func put(t *testing.T, tg *testkit.Gateway, proto, user, vpath string, data []by
 		}
 		var te *textproto.Error
 		if errors.As(err, &te) {
-			return fmt.Sprintf("ftp %d", te.Code)
+			// ftpserverlib prefixes a refused open with its own words.
+			msg := te.Msg[strings.LastIndex(te.Msg, ": ")+1:]
+			return fmt.Sprintf("ftp %d %s", te.Code, strings.TrimSpace(msg))
 		}
 		return err.Error()
 	default:
@@ -80,7 +82,7 @@ func refused(proto, msg string) string {
 	case "sftp":
 		return "failure: " + fmt.Sprintf("sftp: %q (SSH_FX_FAILURE)", msg)
 	case "ftp":
-		return "ftp 552"
+		return "ftp 552 " + strings.ToUpper(msg[:1]) + msg[1:]
 	}
 	return "http 507"
 }

@@ -18,9 +18,15 @@ import (
 // Client accounts.
 
 type clientJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	CreatedAt time.Time   `json:"created_at"`
+	Quota     store.Limit `json:"quota"` // 0: no limit
+	Used      store.Usage `json:"used"`
+}
+
+func clientOf(cl *store.Client) clientJSON {
+	return clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt, Quota: cl.Quota, Used: cl.Used}
 }
 
 func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -30,7 +36,7 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	out := make([]clientJSON, len(cs))
 	for i, cl := range cs {
-		out[i] = clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt}
+		out[i] = clientOf(cl)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
 	return nil
@@ -61,8 +67,40 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	out := clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt}
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, clientOf(cl))
+	return nil
+}
+
+type updateClientRequest struct {
+	Quota *store.Limit `json:"quota"` // bytes and files; 0 is no limit
+}
+
+// updateClient sets a client account's quota.
+func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := store.NormalizeClientID(r.PathValue("id"))
+	if err != nil {
+		return fail(http.StatusNotFound, "id", "no client %q", r.PathValue("id"))
+	}
+	var req updateClientRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Quota == nil {
+		return fail(http.StatusBadRequest, "", "nothing to change: send quota")
+	}
+	if req.Quota.Bytes < 0 || req.Quota.Files < 0 {
+		return badField("quota", "quota bytes and files are 0 (no limit) or more")
+	}
+	if err := s.accounts.SetClientQuota(r.Context(), c.actor(), id, *req.Quota); errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusNotFound, "id", "no client %s", id)
+	} else if err != nil {
+		return err
+	}
+	cl, err := s.o.Store.ClientByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, clientOf(cl))
 	return nil
 }
 

@@ -199,6 +199,7 @@ type updateUserRequest struct {
 	Status       *string          `json:"status"`
 	ExpiresAt    optional[string] `json:"expires_at"`
 	AllowedCIDRs *[]string        `json:"allowed_cidrs"`
+	Quota        *store.Limit     `json:"quota"` // bytes and files; 0 is no limit
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -211,7 +212,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	if req == (updateUserRequest{}) {
-		return fail(http.StatusBadRequest, "", "nothing to change: send role, department, clients, status, expires_at or allowed_cidrs")
+		return fail(http.StatusBadRequest, "", "nothing to change: send role, department, clients, status, expires_at, allowed_cidrs or quota")
 	}
 	if strings.EqualFold(u.Name, c.name()) && (req.Role != nil || req.Status != nil || req.ExpiresAt.set || req.AllowedCIDRs != nil) {
 		return fail(http.StatusConflict, "name", "an admin cannot change their own role, status, expiry or allowed addresses: ask another admin")
@@ -224,7 +225,12 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	nu, err := s.accounts.UpdateUser(r.Context(), c.actor(), u.Name, up, before)
+	var nu *store.User
+	if req == (updateUserRequest{Quota: req.Quota}) { // a quota alone ends no session
+		nu, err = s.accounts.SetUserQuota(r.Context(), c.actor(), u.Name, *up.Quota)
+	} else {
+		nu, err = s.accounts.UpdateUser(r.Context(), c.actor(), u.Name, up, before)
+	}
 	if err != nil {
 		return err
 	}
@@ -261,6 +267,12 @@ func (s *Server) userUpdate(r *http.Request, u *store.User, req updateUserReques
 			return up, err
 		}
 		up.Clients = &ids
+	}
+	if req.Quota != nil {
+		if req.Quota.Bytes < 0 || req.Quota.Files < 0 {
+			return up, badField("quota", "quota bytes and files are 0 (no limit) or more")
+		}
+		up.Quota = req.Quota
 	}
 	return up, accessUpdate(req, &up)
 }

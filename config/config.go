@@ -35,6 +35,7 @@ type Config struct {
 	Admin        Admin    `toml:"admin"`
 	Defender     Defender `toml:"defender"`
 	Limits       Limits   `toml:"limits"`
+	Storage      Storage  `toml:"storage"`
 	Hooks        []Hook   `toml:"hooks"`
 	Backup       Backup   `toml:"backup"`
 
@@ -149,6 +150,7 @@ func Default() Config {
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
 		Limits:   Limits{MaxConnections: 500, MaxConnectionsPerIP: 20},
 		Backup:   Backup{RestoreGrantTTL: Duration{30 * 24 * time.Hour}, ApproverMinAge: Duration{7 * 24 * time.Hour}},
+		Storage:  defaultStorage(),
 
 		Antivirus: defaultAntivirus(),
 	}
@@ -220,6 +222,7 @@ func (c Config) Validate() Problems {
 	ps = append(ps, c.validateBackup()...)
 	ps = append(ps, c.validateWebDAV()...)
 	ps = append(ps, c.validateLimits()...)
+	ps = append(ps, c.validateStorage()...)
 	ps = append(ps, c.validatePublicHost()...)
 	ps = append(ps, c.validateAntivirus()...)
 	sortProblems(ps)

@@ -71,6 +71,7 @@ func open(ctx context.Context, cfg config.Config, create bool) (*State, error) {
 		st.Close()
 		return nil, err
 	}
+	files.SetLimits(uploadLimits(cfg, st))
 	return &State{Store: st, Enforcer: enf, Files: files}, nil
 }
 

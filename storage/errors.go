@@ -19,7 +19,7 @@ var (
 	ErrNotDir      = errors.New("not a folder")
 	ErrInvalidPath = fmt.Errorf("invalid path: %w", fs.ErrInvalid)
 	ErrBadName     = fmt.Errorf("invalid name: %w", ErrInvalidPath) // a name Windows or a reader would misread, see validName
-	ErrQuota       = errors.New("no space left")
+	ErrQuota       = errors.New("quota exceeded")                   // ErrTooLarge and ErrDiskReserve are ErrQuota too (quota.go)
 	ErrUnsupported = errors.New("operation not supported")
 	ErrFailed      = errors.New("operation failed")
 )
@@ -49,7 +49,7 @@ func pathErr(op, vpath string, err error) error {
 // sentinel folds an error from disk into one of the package sentinels.
 func sentinel(err error) error {
 	for _, s := range []error{ErrDenied, ErrNotFound, ErrExists, ErrNotEmpty, ErrIsDir, ErrNotDir,
-		ErrBadName, ErrInvalidPath, ErrQuota, ErrUnsupported, ErrFailed} {
+		ErrBadName, ErrInvalidPath, ErrQuota, ErrTooLarge, ErrDiskReserve, ErrUnsupported, ErrFailed} {
 		if err == s {
 			return s
 		}
@@ -58,8 +58,10 @@ func sentinel(err error) error {
 	switch {
 	case errors.As(err, &errno) && (errno == syscall.ENOTEMPTY):
 		return ErrNotEmpty
-	case errors.As(err, &errno) && (errno == syscall.ENOSPC || errno == syscall.EDQUOT || errno == syscall.EFBIG):
-		return ErrQuota
+	case errors.As(err, &errno) && (errno == syscall.ENOSPC || errno == syscall.EDQUOT):
+		return ErrDiskReserve
+	case errors.As(err, &errno) && errno == syscall.EFBIG:
+		return ErrTooLarge
 	case errors.As(err, &errno) && errno == syscall.EISDIR:
 		return ErrIsDir
 	case errors.As(err, &errno) && (errno == syscall.ENOTDIR || errno == syscall.ELOOP):

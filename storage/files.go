@@ -22,6 +22,7 @@ type Files struct {
 	root     *os.Root // files/
 	incoming *os.Root // files/.incoming: uploads in progress
 	inDir    *os.File // files/.incoming as a directory handle, for renameat
+	limits   Limits   // what uploads may take (SetLimits)
 	// trace, when set (by tests, through export_test.go), is told each
 	// durability step of an upload as it completes, in order.
 	trace func(step, name string)

@@ -42,6 +42,12 @@ type Upload struct {
 	closed bool
 	mtime  time.Time // applied once in place, when set
 	atime  time.Time
+	// limit is the largest apparent size (holes included) the file may
+	// reach, -1 for none; a write past it fails with limitErr. nextFree is
+	// the size at which the disk reserve is checked again (quota.go).
+	limit    int64
+	limitErr error
+	nextFree int64
 }
 
 // Path returns the upload's clean virtual path.
@@ -78,12 +84,17 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	if err := v.authorize(ctx, "create", act, t, false); err != nil {
 		return nil, err
 	}
+	limit, why, err := v.uploadLimit(ctx, t)
+	if err != nil {
+		return nil, v.done(ctx, "create", act, t, nil, err)
+	}
 	tmp := tempName(v.session.ID)
 	f, err := v.files.createTemp(tmp)
 	if err != nil {
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
-	return &Upload{v: v, t: t, act: act, file: f, name: tmp, sum: sha256.New()}, nil
+	return &Upload{v: v, t: t, act: act, file: f, name: tmp, sum: sha256.New(),
+		limit: limit, limitErr: why, nextFree: freeCheckEvery}, nil
 }
 
 // WriteAt writes at an offset; out-of-order writes are fine.
@@ -109,7 +120,17 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	if u.closed || u.failed != nil {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrFailed}
 	}
-	if off < 0 || off > u.size+maxHole {
+	if off < 0 {
+		u.failed = errors.New("write at a negative offset")
+		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrUnsupported}
+	}
+	// What the file would take, holes included, is checked before a byte
+	// lands: a write far out cannot make a huge sparse file.
+	if err := u.checkGrowth(max(u.size, off+int64(len(p)))); err != nil {
+		u.failed = err
+		return 0, pathErr("write", u.t.vpath.String(), err)
+	}
+	if off > u.size+maxHole {
 		u.failed = errors.New("write far past the end of the data")
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrUnsupported}
 	}
@@ -191,6 +212,12 @@ func (u *Upload) Close() error {
 		u.discard()
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "transfer aborted: "+u.failed.Error())
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: u.failed}
+	}
+	if err := u.recheck(ctx); err != nil {
+		u.discard()
+		pe := pathErr("close", vpath, err).(*PathError)
+		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, pe.Err.Error())
+		return pe
 	}
 	sum, err := u.finish()
 	if err != nil {

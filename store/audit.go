@@ -109,7 +109,8 @@ func (s *Store) insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) erro
 	return insertAudit(ctx, tx, e)
 }
 
-// insertAudit writes e, and its event when it is one, in tx.
+// insertAudit writes e, its event when it is one, and the usage change
+// of the file operation it records (chargeAudit), in tx.
 func insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 	var id int64
 	err := tx.GetContext(ctx, &id, `INSERT INTO audit
@@ -119,6 +120,9 @@ func insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 		e.VPath, e.SPath, e.Target, e.STarget, e.Bytes, e.SHA256, string(e.Result), e.Reason)
 	if err != nil {
 		return err
+	}
+	if err := chargeAudit(ctx, tx, e); err != nil {
+		return fmt.Errorf("usage: %w", err)
 	}
 	if typ := EventType(e); typ != "" {
 		return insertEvent(ctx, tx, typ, id, formatTime(e.At))

@@ -16,6 +16,8 @@ type Client struct {
 	ID        string    `db:"id"`
 	Name      string    `db:"name"`
 	CreatedAt time.Time `db:"-"`
+	Quota     Limit     `db:"-"` // 0: no limit (store/quota.go says what is charged)
+	Used      Usage     `db:"-"`
 }
 
 // NormalizeClientID upper-cases a client id and checks that it can be one
@@ -53,23 +55,30 @@ func (s *Store) CreateClient(ctx context.Context, id, name string) (*Client, err
 }
 
 type clientRow struct {
-	ID        string `db:"id"`
-	Name      string `db:"name"`
-	CreatedAt string `db:"created_at"`
+	ID         string `db:"id"`
+	Name       string `db:"name"`
+	CreatedAt  string `db:"created_at"`
+	QuotaBytes int64  `db:"quota_bytes"`
+	QuotaFiles int64  `db:"quota_files"`
+	UsedBytes  int64  `db:"used_bytes"`
+	UsedFiles  int64  `db:"used_files"`
 }
+
+const clientColumns = `id, name, created_at, quota_bytes, quota_files, used_bytes, used_files`
 
 func (r clientRow) client() (*Client, error) {
 	t, err := parseTime(r.CreatedAt)
 	if err != nil {
 		return nil, fmt.Errorf("store: client %q created_at: %w", r.ID, err)
 	}
-	return &Client{ID: r.ID, Name: r.Name, CreatedAt: t}, nil
+	return &Client{ID: r.ID, Name: r.Name, CreatedAt: t,
+		Quota: Limit{r.QuotaBytes, r.QuotaFiles}, Used: Usage{r.UsedBytes, r.UsedFiles}}, nil
 }
 
 // ClientByID loads one client account.
 func (s *Store) ClientByID(ctx context.Context, id string) (*Client, error) {
 	var r clientRow
-	if err := s.db.GetContext(ctx, &r, `SELECT id, name, created_at FROM clients WHERE id = $1`, id); err != nil {
+	if err := s.db.GetContext(ctx, &r, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id); err != nil {
 		return nil, fmt.Errorf("store: client %q: %w", id, wrapDBError(err))
 	}
 	return r.client()
@@ -78,7 +87,7 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*Client, error) {
 // ListClients returns every client account ordered by id.
 func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
 	var rows []clientRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT id, name, created_at FROM clients ORDER BY id`); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+clientColumns+` FROM clients ORDER BY id`); err != nil {
 		return nil, fmt.Errorf("store: list clients: %w", err)
 	}
 	out := make([]*Client, 0, len(rows))
@@ -90,4 +99,23 @@ func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// SetClientQuota sets a client account's quota (0: no limit).
+func (s *Store) SetClientQuota(ctx context.Context, id string, q Limit) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE clients SET quota_bytes = $1, quota_files = $2 WHERE id = $3`,
+			q.Bytes, q.Files, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: client %q quota: %w", id, err)
+	}
+	return nil
 }

@@ -71,6 +71,8 @@ type User struct {
 	UpdatedAt    time.Time
 	LastLoginAt  *time.Time
 	Clients      []string // assigned client ids, sorted
+	Quota        Limit    // 0: no limit (store/quota.go says what is charged)
+	Used         Usage
 }
 
 // NewUser is what CreateUser needs.
@@ -104,10 +106,14 @@ type userRow struct {
 	CreatedBy    string         `db:"created_by"`
 	UpdatedAt    string         `db:"updated_at"`
 	LastLoginAt  sql.NullString `db:"last_login_at"`
+	QuotaBytes   int64          `db:"quota_bytes"`
+	QuotaFiles   int64          `db:"quota_files"`
+	UsedBytes    int64          `db:"used_bytes"`
+	UsedFiles    int64          `db:"used_files"`
 }
 
 const userColumns = `id, name, role, department, status, password_hash, allowed_cidrs,
-	expires_at, created_at, created_by, updated_at, last_login_at`
+	expires_at, created_at, created_by, updated_at, last_login_at, quota_bytes, quota_files, used_bytes, used_files`
 
 // nameKey is the case-insensitive identity of a user name.
 func nameKey(name string) string { return strings.ToLower(name) }
@@ -116,6 +122,7 @@ func (r userRow) user() (*User, error) {
 	u := &User{
 		ID: r.ID, Name: r.Name, Role: Role(r.Role), Department: r.Department,
 		Status: Status(r.Status), PasswordHash: r.PasswordHash, CreatedBy: r.CreatedBy,
+		Quota: Limit{r.QuotaBytes, r.QuotaFiles}, Used: Usage{r.UsedBytes, r.UsedFiles},
 	}
 	var err error
 	if u.CreatedAt, err = parseTime(r.CreatedAt); err != nil {

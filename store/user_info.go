@@ -19,6 +19,8 @@ type UserInfo struct {
 	Keys         []string   `json:"keys"` // SSH key fingerprints
 	CreatedAt    time.Time  `json:"created_at"`
 	LastLoginAt  *time.Time `json:"last_login_at"`
+	Quota        Limit      `json:"quota"` // 0: no limit
+	Used         Usage      `json:"used"`
 }
 
 // Info is u as UserInfo, with the fingerprints of its keys.
@@ -33,6 +35,7 @@ func (s *Store) Info(ctx context.Context, u *User) (UserInfo, error) {
 	out := UserInfo{
 		Username: u.Name, Role: u.Role, Department: u.Department, Clients: append([]string{}, u.Clients...),
 		Status: u.Status, ExpiresAt: utc(u.ExpiresAt), HasPassword: u.PasswordHash != "", CreatedAt: u.CreatedAt.UTC(),
+		Quota: u.Quota, Used: u.Used,
 		LastLoginAt: utc(u.LastLoginAt), AllowedCIDRs: []string{}, Keys: []string{},
 	}
 	for _, p := range u.AllowedCIDRs {

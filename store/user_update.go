@@ -19,6 +19,7 @@ type UserUpdate struct {
 	Status       *Status         `json:"status,omitempty"`
 	ExpiresAt    **time.Time     `json:"expires_at,omitempty"` // a nil *time.Time clears the expiry
 	AllowedCIDRs *[]netip.Prefix `json:"allowed_cidrs,omitempty"`
+	Quota        *Limit          `json:"quota,omitempty"`
 }
 
 // UpdateUser applies an update in one transaction and returns the user.
@@ -27,7 +28,7 @@ func (s *Store) UpdateUser(ctx context.Context, name string, up UserUpdate) (*Us
 	if err != nil {
 		return nil, err
 	}
-	role, dept, status, expires, cidrs := u.Role, u.Department, u.Status, u.ExpiresAt, u.AllowedCIDRs
+	role, dept, status, expires, cidrs, quota := u.Role, u.Department, u.Status, u.ExpiresAt, u.AllowedCIDRs, u.Quota
 	if up.Role != nil {
 		role = *up.Role
 	}
@@ -43,10 +44,13 @@ func (s *Store) UpdateUser(ctx context.Context, name string, up UserUpdate) (*Us
 	if up.AllowedCIDRs != nil {
 		cidrs = *up.AllowedCIDRs
 	}
+	if up.Quota != nil {
+		quota = *up.Quota
+	}
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1, department = $2, status = $3, expires_at = $4,
-			allowed_cidrs = $5, updated_at = $6 WHERE id = $7`, string(role), dept, string(status), nullTime(expires),
-			joinCIDRs(cidrs), formatTime(s.now()), u.ID); err != nil {
+			allowed_cidrs = $5, updated_at = $6, quota_bytes = $7, quota_files = $8 WHERE id = $9`, string(role), dept,
+			string(status), nullTime(expires), joinCIDRs(cidrs), formatTime(s.now()), quota.Bytes, quota.Files, u.ID); err != nil {
 			return err
 		}
 		if up.Clients == nil {

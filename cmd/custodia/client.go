@@ -54,7 +54,8 @@ func (a *app) clientCmd() *cobra.Command {
 			}
 			for _, c := range clients {
 				created := c.CreatedAt.UTC().Format(time.RFC3339)
-				a.printRow(map[string]any{"id": c.ID, "name": c.Name, "created_at": created}, c.ID, c.Name, created)
+				a.printRow(map[string]any{"id": c.ID, "name": c.Name, "created_at": created, "quota": c.Quota, "used": c.Used},
+					c.ID, c.Name, created, usageText(c.Used, c.Quota))
 			}
 			return nil
 		},

@@ -73,8 +73,8 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.dataDir, "data", "", "data directory (default $CUSTODIA_DATA_DIR or ./custodia-data)")
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "TOML config file (default $CUSTODIA_CONFIG, else custodia.toml in the data dir)")
 	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print rows as JSON lines")
-	root.AddCommand(a.serveCmd(), a.initCmd(), a.userCmd(), a.clientCmd(), a.policyCmd(), a.banCmd(), a.auditCmd(), a.hookCmd(),
-		a.backupCmd(), a.checkConfigCmd(), a.versionCmd(), a.tokenCmd())
+	root.AddCommand(a.serveCmd(), a.initCmd(), a.userCmd(), a.clientCmd(), a.quotaCmd(), a.policyCmd(), a.banCmd(), a.auditCmd(),
+		a.hookCmd(), a.backupCmd(), a.checkConfigCmd(), a.versionCmd(), a.tokenCmd())
 	a.manageDataDirCommands(root)
 	return root
 }

@@ -232,7 +232,8 @@ func (a *app) userListCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				a.printRow(info, u.Name, u.Role, dept, clients, u.Status, u.CreatedAt.UTC().Format(time.RFC3339), fmtTime(u.LastLoginAt))
+				a.printRow(info, u.Name, u.Role, dept, clients, u.Status, u.CreatedAt.UTC().Format(time.RFC3339), fmtTime(u.LastLoginAt),
+					usageText(u.Used, u.Quota))
 			}
 			return nil
 		},

@@ -30,7 +30,8 @@ var (
 
 // replyOf maps a storage error to the one the client sees: a neutral
 // text, never a disk path or a Go error; denied is 550 like not found,
-// quota 552, a bad name 553.
+// every refusal for size 552 (quota, file too large, disk reserve), a bad
+// name 553.
 func replyOf(err error) error {
 	switch {
 	case err == nil:
@@ -47,8 +48,12 @@ func replyOf(err error) error {
 		return &reply{text: "Is a folder"}
 	case errors.Is(err, storage.ErrInvalidPath):
 		return &reply{text: "File name not allowed", code: ftpserver.ErrFileNameNotAllowed}
+	case errors.Is(err, storage.ErrTooLarge):
+		return &reply{text: "File too large", code: ftpserver.ErrStorageExceeded}
+	case errors.Is(err, storage.ErrDiskReserve):
+		return &reply{text: "Insufficient storage", code: ftpserver.ErrStorageExceeded}
 	case errors.Is(err, storage.ErrQuota):
-		return &reply{text: "Storage limit exceeded", code: ftpserver.ErrStorageExceeded}
+		return &reply{text: "Quota exceeded", code: ftpserver.ErrStorageExceeded}
 	case errors.Is(err, storage.ErrUnsupported):
 		return errUnsupported
 	case errors.Is(err, storage.ErrInfected): // 550

@@ -23,10 +23,19 @@ func (s *status) Unwrap() error { return s.code }
 
 // statusOf maps a storage error to the SFTP status the client sees. The
 // sentinels carry fixed texts, so no disk path or internal detail leaves.
+// Every refusal for size is SSH_FX_FAILURE with a fixed message: "file too
+// large" (the role's maximum), "insufficient storage" (the disk reserve),
+// "quota exceeded" (an account's quota).
 func statusOf(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, storage.ErrTooLarge):
+		return &status{text: "file too large", code: gosftp.ErrSSHFxFailure}
+	case errors.Is(err, storage.ErrDiskReserve):
+		return &status{text: "insufficient storage", code: gosftp.ErrSSHFxFailure}
+	case errors.Is(err, storage.ErrQuota):
+		return &status{text: "quota exceeded", code: gosftp.ErrSSHFxFailure}
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrNotDir):
 		return gosftp.ErrSSHFxNoSuchFile
 	case errors.Is(err, storage.ErrDenied):

@@ -2,6 +2,7 @@ package sftp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -30,13 +31,23 @@ type upload struct {
 	h *handlers
 }
 
+// WriteAt maps a refused write once, like every other answer.
+func (u *upload) WriteAt(p []byte, off int64) (int, error) {
+	n, err := u.Upload.WriteAt(p, off)
+	return n, statusOf(err)
+}
+
 func (u *upload) Close() error {
 	u.h.mu.Lock()
 	if u.h.uploads[u.Path()] == u {
 		delete(u.h.uploads, u.Path())
 	}
 	u.h.mu.Unlock()
-	return u.Upload.Close()
+	err := u.Upload.Close()
+	if errors.Is(err, storage.ErrQuota) { // refused at the last check: the same answer as a refused write
+		return statusOf(err)
+	}
+	return err
 }
 
 func (h *handlers) fail(op string, err error) error {

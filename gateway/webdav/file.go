@@ -41,7 +41,8 @@ var (
 
 // DeadProps returns the properties clients stored (PROPPATCH), and on
 // folders the quota properties, which Windows shows as the mapped drive's
-// free space.
+// free space: the room the user's and the folder's client account's quotas
+// and the disk reserve leave (storage.View.QuotaSpace).
 func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 	stored, err := f.q.view.DeadProps(f.ctx, f.name)
 	if err != nil {
@@ -55,7 +56,7 @@ func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 		}
 	}
 	if f.fi.IsDir() {
-		if sp, err := f.q.view.Space(); err == nil {
+		if sp, err := f.q.view.QuotaSpace(f.ctx, f.name); err == nil {
 			out[quotaAvailable] = webdav.Property{XMLName: quotaAvailable, InnerXML: []byte(strconv.FormatUint(sp.Free, 10))}
 			out[quotaUsed] = webdav.Property{XMLName: quotaUsed, InnerXML: []byte(strconv.FormatUint(sp.Used, 10))}
 		}

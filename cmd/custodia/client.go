@@ -54,8 +54,9 @@ func (a *app) clientCmd() *cobra.Command {
 			}
 			for _, c := range clients {
 				created := c.CreatedAt.UTC().Format(time.RFC3339)
+				usedBytes, usedFiles := usageText(c.Used, c.Quota)
 				a.printRow(map[string]any{"id": c.ID, "name": c.Name, "created_at": created, "quota": c.Quota, "used": c.Used},
-					c.ID, c.Name, created, usageText(c.Used, c.Quota))
+					c.ID, c.Name, created, usedBytes, usedFiles)
 			}
 			return nil
 		},

@@ -12,15 +12,16 @@ import (
 )
 
 // usageText is an account's usage against its quota, as list commands
-// print it: bytes/quota-bytes files/quota-files, "-" for no limit.
-func usageText(u store.Usage, q store.Limit) string {
+// print it in two columns: bytes/quota-bytes and files/quota-files, "-"
+// for no limit.
+func usageText(u store.Usage, q store.Limit) (bytes, files string) {
 	lim := func(n int64) string {
 		if n == 0 {
 			return "-"
 		}
 		return strconv.FormatInt(n, 10)
 	}
-	return fmt.Sprintf("%d/%s\t%d/%s", u.Bytes, lim(q.Bytes), u.Files, lim(q.Files))
+	return fmt.Sprintf("%d/%s", u.Bytes, lim(q.Bytes)), fmt.Sprintf("%d/%s", u.Files, lim(q.Files))
 }
 
 func (a *app) quotaCmd() *cobra.Command {
@@ -69,7 +70,8 @@ func (a *app) quotaCmd() *cobra.Command {
 			if u, err = a.accounts(st).SetUserQuota(cmd.Context(), a.actor(), u.Name, q); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "user %s quota: %s\n", u.Name, usageText(u.Used, u.Quota))
+			b, n := usageText(u.Used, u.Quota)
+			fmt.Fprintf(a.out, "user %s quota: bytes %s, files %s\n", store.Printable(u.Name), b, n)
 			return nil
 		},
 	}
@@ -98,7 +100,8 @@ func (a *app) quotaCmd() *cobra.Command {
 			if err := a.accounts(st).SetClientQuota(cmd.Context(), a.actor(), id, q); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "client %s quota: %s\n", id, usageText(c.Used, q))
+			b, n := usageText(c.Used, q)
+			fmt.Fprintf(a.out, "client %s quota: bytes %s, files %s\n", store.Printable(id), b, n)
 			return nil
 		},
 	}

@@ -232,8 +232,9 @@ func (a *app) userListCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				usedBytes, usedFiles := usageText(u.Used, u.Quota)
 				a.printRow(info, u.Name, u.Role, dept, clients, u.Status, u.CreatedAt.UTC().Format(time.RFC3339), fmtTime(u.LastLoginAt),
-					usageText(u.Used, u.Quota))
+					usedBytes, usedFiles)
 			}
 			return nil
 		},

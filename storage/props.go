@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -36,7 +37,7 @@ func (v *View) DeadProps(ctx context.Context, name string) (map[string][]byte, e
 		return props, nil
 	}
 	err = v.withMount(t, func(r *RootFs) error {
-		f, err := r.root.Open(relName(t.rel))
+		f, _, err := openServed(r.root, relName(t.rel), os.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}
@@ -83,7 +84,7 @@ func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][
 		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrQuota}
 	}
 	err = v.withMount(t, func(r *RootFs) error {
-		f, err := r.root.Open(relName(t.rel))
+		f, _, err := openServed(r.root, relName(t.rel), os.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}

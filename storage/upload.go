@@ -286,16 +286,9 @@ func (u *Upload) finish() (string, error) {
 func (u *Upload) folder() (*os.File, error) {
 	var dir *os.File
 	err := u.v.withMount(u.t, func(r *RootFs) error {
-		d, err := r.root.Open(relName(path.Dir(u.t.rel)))
-		if err != nil {
-			return err
-		}
-		if fi, err := d.Stat(); err != nil || !fi.IsDir() {
-			d.Close()
-			return ErrNotFound
-		}
+		d, err := openDir(r.root, relName(path.Dir(u.t.rel)))
 		dir = d
-		return nil
+		return err
 	})
 	return dir, err
 }

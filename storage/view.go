@@ -498,12 +498,12 @@ func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time)
 
 // moveBetween renames across two mount roots through their parent folders.
 func moveBetween(sr *RootFs, srel string, dr *RootFs, drel string, replace bool) error {
-	sdir, err := sr.root.Open(relName(path.Dir(srel)))
+	sdir, err := openDir(sr.root, relName(path.Dir(srel)))
 	if err != nil {
 		return err
 	}
 	defer sdir.Close()
-	ddir, err := dr.root.Open(relName(path.Dir(drel)))
+	ddir, err := openDir(dr.root, relName(path.Dir(drel)))
 	if err != nil {
 		return err
 	}
@@ -519,7 +519,7 @@ func moveBetween(sr *RootFs, srel string, dr *RootFs, drel string, replace bool)
 
 // syncDir makes a folder's entries durable.
 func syncDir(r *RootFs, rel string) error {
-	d, err := r.root.Open(relName(rel))
+	d, err := openDir(r.root, relName(rel))
 	if err != nil {
 		return err
 	}

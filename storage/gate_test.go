@@ -128,7 +128,7 @@ func TestEveryOpenGoesThroughTheGate(t *testing.T) {
 		}, func() error { _, err := v.DeadProps(ctx, "/operaciones/props.txt"); return err }},
 		{"set dead properties", "setprops.txt", func(fifo string) {
 			e.write(t, dept+"setprops.txt", "x")
-			dec.on(authz.Write, obj("setprops.txt"), func() { plantFIFO(t, fifo) })
+			dec.on(authz.Overwrite, obj("setprops.txt"), func() { plantFIFO(t, fifo) })
 		}, func() error {
 			return v.SetDeadProps(ctx, "/operaciones/setprops.txt", map[string][]byte{"{DAV:}x": []byte("<x/>")})
 		}},

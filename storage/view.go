@@ -472,8 +472,9 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	return v.done(ctx, "rename", authz.Rename, src, &dst, err)
 }
 
-// Chtimes sets a file's or folder's times. It needs the right to write
-// the file (or to make the folder); modes and owners are the gateway's.
+// Chtimes sets a file's or folder's times. It needs the right to
+// overwrite it (modify), and is audited as ActChtimes; modes and owners
+// are the gateway's.
 func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time) error {
 	t, err := v.resolve(name)
 	if err != nil {
@@ -486,14 +487,11 @@ func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time)
 	if err != nil {
 		return err
 	}
-	if err := v.authorize(ctx, "chtimes", v.modifyAction(ctx, t, fi), t, fi.IsDir()); err != nil {
+	if err := v.modify(ctx, "chtimes", ActChtimes, t, fi); err != nil {
 		return err
 	}
 	err = v.withMount(t, func(r *RootFs) error { return r.Chtimes(relName(t.rel), atime, mtime) })
-	if err != nil {
-		return pathErr("chtimes", t.vpath.String(), err)
-	}
-	return nil
+	return v.done(ctx, "chtimes", authz.Action(ActChtimes), t, nil, err)
 }
 
 // moveBetween renames across two mount roots through their parent folders.

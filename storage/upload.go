@@ -69,7 +69,9 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 		return nil, err
 	}
 	act := authz.Write
-	if fi, err := v.lookup(t); err == nil {
+	// A name the user may not see is a new name, as in Mkdir: the answer
+	// must not tell it exists, and place never replaces it.
+	if fi, err := v.lookup(t); err == nil && v.visible(ctx, t) {
 		if fi.IsDir() {
 			return nil, &PathError{Op: "create", Path: t.vpath.String(), Err: ErrIsDir}
 		}

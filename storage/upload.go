@@ -42,6 +42,11 @@ type Upload struct {
 	closed bool
 	mtime  time.Time // applied once in place, when set
 	atime  time.Time
+	// stage, when set, is the folder copy this upload belongs to: Close
+	// puts it in stageDir (inside .incoming) and leaves its audit row to
+	// the copy's Commit.
+	stage    *TreeCopy
+	stageDir string
 }
 
 // Path returns the upload's clean virtual path.
@@ -80,6 +85,11 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	if err := v.authorize(ctx, "create", act, t, false); err != nil {
 		return nil, err
 	}
+	return v.upload(ctx, t, act)
+}
+
+// upload opens the data file of an authorized upload in .incoming.
+func (v *View) upload(ctx context.Context, t target, act authz.Action) (*Upload, error) {
 	tmp := tempName(v.session.ID)
 	f, err := v.files.createTemp(tmp)
 	if err != nil {
@@ -238,6 +248,10 @@ func (u *Upload) Close() error {
 	if err == nil && u.v.files.crashes("fsync folder") {
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
 	}
+	if err == nil && u.stage != nil {
+		u.stage.staged(id, ok) // in the copy's staging folder: its Commit puts it in place
+		return nil
+	}
 	reason := "fsync folder"
 	if err == nil {
 		if err = u.v.auditor.CommitUpload(ctx, id, ok); err == nil {
@@ -286,6 +300,9 @@ func (u *Upload) finish() (string, error) {
 
 // folder opens the folder the file goes into.
 func (u *Upload) folder() (*os.File, error) {
+	if u.stage != nil {
+		return openDir(u.v.files.incoming, u.stageDir)
+	}
 	var dir *os.File
 	err := u.v.withMount(u.t, func(r *RootFs) error {
 		d, err := openDir(r.root, relName(path.Dir(u.t.rel)))

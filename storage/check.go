@@ -23,6 +23,9 @@ var ErrNoFolder = fmt.Errorf("no such folder: %w", ErrNotFound)
 //   - Read, List, Delete and Rename need the name to exist; Write and
 //     Mkdir of a new name need its folder to exist and be visible
 //     (ErrNoFolder otherwise).
+//   - Write and Mkdir of an existing name the user may not list are
+//     checked as of a new name, so that the answer is the same as for a
+//     name that does not exist (the disk refuses to replace it).
 //
 // The operation checks again when it runs: Check grants nothing.
 func (v *View) Check(ctx context.Context, act authz.Action, name string) error {
@@ -31,7 +34,8 @@ func (v *View) Check(ctx context.Context, act authz.Action, name string) error {
 	if err != nil {
 		return pathErr(op, name, err)
 	}
-	if _, lerr := v.lookup(t); lerr == nil {
+	makes := act == authz.Write || act == authz.Mkdir
+	if _, lerr := v.lookup(t); lerr == nil && (!makes || v.visible(ctx, t)) {
 		fi, err := v.existing(ctx, string(act), t)
 		if err != nil {
 			return err

@@ -92,7 +92,7 @@ func (f *Files) init(departments []string) error {
 	if f.incoming, err = f.root.OpenRoot(incomingDir); err != nil {
 		return fmt.Errorf("storage: %w", err)
 	}
-	if f.inDir, err = f.root.Open(incomingDir); err != nil {
+	if f.inDir, err = openDir(f.root, incomingDir); err != nil {
 		return fmt.Errorf("storage: %w", err)
 	}
 	names, err := f.inDir.Readdirnames(-1)
@@ -148,7 +148,8 @@ func tempName(prefix string) string {
 // createTemp creates the upload file name (from tempName), new and empty,
 // in .incoming.
 func (f *Files) createTemp(name string) (*os.File, error) {
-	return f.incoming.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+	file, _, err := openServed(f.incoming, name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+	return file, err
 }
 
 func (f *Files) removeTemp(name string) error {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"os"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/store"
 )
 
 // propsAttr is the extended attribute that holds a file's WebDAV dead
@@ -36,7 +38,7 @@ func (v *View) DeadProps(ctx context.Context, name string) (map[string][]byte, e
 		return props, nil
 	}
 	err = v.withMount(t, func(r *RootFs) error {
-		f, err := r.root.Open(relName(t.rel))
+		f, _, err := openServed(r.root, relName(t.rel), os.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}
@@ -58,8 +60,7 @@ func (v *View) DeadProps(ctx context.Context, name string) (map[string][]byte, e
 }
 
 // SetDeadProps replaces the dead properties of a file or folder. It needs
-// what changing its times needs: the right to write the file, or to make
-// the folder.
+// what changing its times needs: the right to overwrite it (modify).
 func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][]byte) error {
 	t, err := v.resolve(name)
 	if err != nil {
@@ -72,7 +73,7 @@ func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][
 	if err != nil {
 		return err
 	}
-	if err := v.authorize(ctx, "props", v.modifyAction(ctx, t, fi), t, fi.IsDir()); err != nil {
+	if err := v.modify(ctx, "props", ActSetProps, t, fi); err != nil {
 		return err
 	}
 	data, err := json.Marshal(props)
@@ -83,7 +84,7 @@ func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][
 		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrQuota}
 	}
 	err = v.withMount(t, func(r *RootFs) error {
-		f, err := r.root.Open(relName(t.rel))
+		f, _, err := openServed(r.root, relName(t.rel), os.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}
@@ -102,18 +103,30 @@ func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][
 	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.E2BIG):
 		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrQuota}
 	}
-	return v.done(ctx, "props", authz.Action("props"), t, nil, err)
+	return v.done(ctx, "props", authz.Action(ActSetProps), t, nil, err)
 }
 
-// modifyAction is what changing a file's metadata needs: write when the
-// user may write the name (e.g. a correspondent setting the time of the
-// file it just uploaded), else overwrite; for a folder, mkdir.
-func (v *View) modifyAction(ctx context.Context, t target, fi fs.FileInfo) authz.Action {
-	if fi.IsDir() {
-		return authz.Mkdir
+// The audit actions of metadata changes: each has its own, allowed or
+// denied, so the trail says what was tried, not only which right it took.
+const (
+	ActChtimes  = "chtimes"  // set a file's or folder's times (SFTP setstat, FTP MFMT)
+	ActSetProps = "setprops" // set WebDAV dead properties (PROPPATCH)
+)
+
+// modify checks that the user may change the metadata of t: the right to
+// overwrite it, for a file or a folder alike, so that a user who may only
+// add files (a correspondent) cannot re-date or re-label what is there. A
+// refusal, or a failed decision, is audited under action. A new upload's
+// own times are set on the upload (Upload.SetTimes), not through here.
+func (v *View) modify(ctx context.Context, op, action string, t target, fi fs.FileInfo) error {
+	d, err := v.allowed(ctx, authz.Overwrite, t, fi.IsDir())
+	if err != nil {
+		v.audit(ctx, action, t, nil, 0, "", store.ResultDenied, "decision failed: "+err.Error())
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrDenied, Cause: err}
 	}
-	if d, err := v.allowed(ctx, authz.Write, t, false); err == nil && d.Allow {
-		return authz.Write
+	if !d.Allow {
+		v.audit(ctx, action, t, nil, 0, "", store.ResultDenied, d.Reason())
+		return &PathError{Op: op, Path: t.vpath.String(), Err: ErrDenied}
 	}
-	return authz.Overwrite
+	return nil
 }

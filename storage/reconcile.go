@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/oaq/custodia/store"
@@ -53,11 +55,14 @@ func (f *Files) inPlace(spath string, n int64, sum string) string {
 	case fi.Size() != n:
 		return "in place with another size"
 	}
-	file, err := f.root.Open(rel(spath))
+	file, fi, err := openServed(f.root, rel(spath), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return "cannot be read: " + err.Error()
 	}
 	defer file.Close()
+	if !fi.Mode().IsRegular() || fi.Size() != n {
+		return "replaced since it was looked at"
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, file); err != nil {
 		return "cannot be read: " + err.Error()

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
@@ -62,21 +61,12 @@ func (r *RootFs) Stat(name string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-// OpenFile opens without blocking on FIFOs or devices (O_NONBLOCK,
-// O_NOCTTY) and refuses anything but a regular file or a folder.
+// OpenFile opens through the gate (openServed): without blocking on FIFOs
+// or devices, and refusing anything but a regular file or a folder.
 func (r *RootFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
-	f, err := r.root.OpenFile(rel(name), flag|syscall.O_NONBLOCK|syscall.O_NOCTTY, perm)
+	f, fi, err := openServed(r.root, rel(name), flag, perm)
 	if err != nil {
 		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !served(fi.Mode()) {
-		f.Close()
-		return nil, notServed("open", name)
 	}
 	if fi.IsDir() {
 		return &rootDir{File: f, fs: r, name: rel(name)}, nil

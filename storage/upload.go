@@ -48,6 +48,11 @@ type Upload struct {
 	limit    int64
 	limitErr error
 	nextFree int64
+	// stage, when set, is the folder copy this upload belongs to: Close
+	// puts it in stageDir (inside .incoming) and leaves its audit row to
+	// the copy's Commit.
+	stage    *TreeCopy
+	stageDir string
 }
 
 // Path returns the upload's clean virtual path.
@@ -75,7 +80,9 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 		return nil, err
 	}
 	act := authz.Write
-	if fi, err := v.lookup(t); err == nil {
+	// A name the user may not see is a new name, as in Mkdir: the answer
+	// must not tell it exists, and place never replaces it.
+	if fi, err := v.lookup(t); err == nil && v.visible(ctx, t) {
 		if fi.IsDir() {
 			return nil, &PathError{Op: "create", Path: t.vpath.String(), Err: ErrIsDir}
 		}
@@ -84,6 +91,12 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	if err := v.authorize(ctx, "create", act, t, false); err != nil {
 		return nil, err
 	}
+	return v.upload(ctx, t, act)
+}
+
+// upload opens the data file of an authorized upload in .incoming, with
+// the limits of the accounts it is charged to (quota.go).
+func (v *View) upload(ctx context.Context, t target, act authz.Action) (*Upload, error) {
 	limit, why, err := v.uploadLimit(ctx, t)
 	if err != nil {
 		return nil, v.done(ctx, "create", act, t, nil, err)
@@ -267,6 +280,10 @@ func (u *Upload) Close() error {
 	if err == nil && u.v.files.crashes("fsync folder") {
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
 	}
+	if err == nil && u.stage != nil {
+		u.stage.staged(id, ok) // in the copy's staging folder: its Commit puts it in place
+		return nil
+	}
 	reason := "fsync folder"
 	if err == nil {
 		if err = u.v.auditor.CommitUpload(ctx, id, ok); err == nil {
@@ -315,18 +332,14 @@ func (u *Upload) finish() (string, error) {
 
 // folder opens the folder the file goes into.
 func (u *Upload) folder() (*os.File, error) {
+	if u.stage != nil {
+		return openDir(u.v.files.incoming, u.stageDir)
+	}
 	var dir *os.File
 	err := u.v.withMount(u.t, func(r *RootFs) error {
-		d, err := r.root.Open(relName(path.Dir(u.t.rel)))
-		if err != nil {
-			return err
-		}
-		if fi, err := d.Stat(); err != nil || !fi.IsDir() {
-			d.Close()
-			return ErrNotFound
-		}
+		d, err := openDir(r.root, relName(path.Dir(u.t.rel)))
 		dir = d
-		return nil
+		return err
 	})
 	return dir, err
 }

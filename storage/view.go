@@ -472,8 +472,9 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	return v.done(ctx, "rename", authz.Rename, src, &dst, err)
 }
 
-// Chtimes sets a file's or folder's times. It needs the right to write
-// the file (or to make the folder); modes and owners are the gateway's.
+// Chtimes sets a file's or folder's times. It needs the right to
+// overwrite it (modify), and is audited as ActChtimes; modes and owners
+// are the gateway's.
 func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time) error {
 	t, err := v.resolve(name)
 	if err != nil {
@@ -486,24 +487,21 @@ func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time)
 	if err != nil {
 		return err
 	}
-	if err := v.authorize(ctx, "chtimes", v.modifyAction(ctx, t, fi), t, fi.IsDir()); err != nil {
+	if err := v.modify(ctx, "chtimes", ActChtimes, t, fi); err != nil {
 		return err
 	}
 	err = v.withMount(t, func(r *RootFs) error { return r.Chtimes(relName(t.rel), atime, mtime) })
-	if err != nil {
-		return pathErr("chtimes", t.vpath.String(), err)
-	}
-	return nil
+	return v.done(ctx, "chtimes", authz.Action(ActChtimes), t, nil, err)
 }
 
 // moveBetween renames across two mount roots through their parent folders.
 func moveBetween(sr *RootFs, srel string, dr *RootFs, drel string, replace bool) error {
-	sdir, err := sr.root.Open(relName(path.Dir(srel)))
+	sdir, err := openDir(sr.root, relName(path.Dir(srel)))
 	if err != nil {
 		return err
 	}
 	defer sdir.Close()
-	ddir, err := dr.root.Open(relName(path.Dir(drel)))
+	ddir, err := openDir(dr.root, relName(path.Dir(drel)))
 	if err != nil {
 		return err
 	}
@@ -519,7 +517,7 @@ func moveBetween(sr *RootFs, srel string, dr *RootFs, drel string, replace bool)
 
 // syncDir makes a folder's entries durable.
 func syncDir(r *RootFs, rel string) error {
-	d, err := r.root.Open(relName(rel))
+	d, err := openDir(r.root, relName(rel))
 	if err != nil {
 		return err
 	}

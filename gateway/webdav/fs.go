@@ -26,8 +26,23 @@ var _ webdav.FileSystem = fileSystem{}
 // maxDepth bounds the recursion of a collection DELETE.
 const maxDepth = 64
 
+// Mkdir makes a folder. The folder a COPY of a folder makes is staged
+// (storage.TreeCopy), and so is what the copy puts in it: it appears
+// whole, when the request succeeded, or not at all.
 func (fsys fileSystem) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
 	q := fsys.q
+	if c := q.copying(name); c != nil {
+		return q.note(c.Mkdir(ctx, name))
+	}
+	if q.method == "COPY" && path.Clean("/"+name) == q.dst {
+		c, err := q.view.BeginCopy(ctx, name)
+		if err == nil {
+			q.mu.Lock()
+			q.copy = c
+			q.mu.Unlock()
+		}
+		return q.note(err)
+	}
 	return q.note(q.view.Mkdir(ctx, name))
 }
 
@@ -106,7 +121,13 @@ func (fsys fileSystem) OpenFile(ctx context.Context, name string, flag int, _ os
 				return nil, q.note(&storage.PathError{Op: "create", Path: name, Err: storage.ErrDenied})
 			}
 		}
-		u, err := q.view.Create(ctx, name)
+		var u *storage.Upload
+		var err error
+		if c := q.copying(name); c != nil {
+			u, err = c.Create(ctx, name)
+		} else {
+			u, err = q.view.Create(ctx, name)
+		}
 		if err != nil {
 			return nil, q.note(err)
 		}

@@ -83,13 +83,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src, dst := paths.locked(r.Method)
-	q.method, q.src = r.Method, paths.src // the lock system gets src: a COPY does not lock its source
+	q.method, q.src, q.dst = r.Method, paths.src, paths.dst // the lock system gets src: a COPY does not lock its source
 	h := &webdav.Handler{FileSystem: fileSystem{q: q}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
 		if err != nil {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
 		}
 	}}
-	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q}, r.WithContext(ctx))
+	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q, ctx: ctx}, r.WithContext(ctx))
+	q.finishCopy(ctx, http.StatusInternalServerError) // a copy the handler left unanswered goes
 }
 
 func options(w http.ResponseWriter) {
@@ -257,10 +258,12 @@ func isDir(ctx context.Context, v *storage.View, name string) bool {
 }
 
 // statusWriter replaces the handler's status for a failed storage call
-// with statusOf's, and its body with a neutral text.
+// with statusOf's, and its body with a neutral text. A folder COPY is
+// committed, or aborted, here, before its status goes out.
 type statusWriter struct {
 	http.ResponseWriter
 	q         *request
+	ctx       context.Context
 	wrote     bool
 	rewritten bool
 }
@@ -270,6 +273,10 @@ func (w *statusWriter) WriteHeader(code int) {
 		return
 	}
 	w.wrote = true
+	if err := w.q.finishCopy(w.ctx, code); err != nil {
+		w.q.note(err)
+		code = http.StatusInternalServerError
+	}
 	if code >= 400 {
 		if st := statusOf(w.q.lastErr()); st != 0 && st != code {
 			code, w.rewritten = st, true

@@ -1,9 +1,11 @@
 package webdav
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
+	"path"
 	"sync"
 
 	"github.com/oaq/custodia/storage"
@@ -16,8 +18,10 @@ type request struct {
 	view    *storage.View
 	desktop DesktopPolicy
 	method  string
-	src     string       // the request's own clean path
-	body    *bodyTracker // PUT's body; nil otherwise
+	src     string            // the request's own clean path
+	dst     string            // the clean Destination of COPY and MOVE
+	body    *bodyTracker      // PUT's body; nil otherwise
+	copy    *storage.TreeCopy // a folder COPY in progress, all or nothing
 
 	mu       sync.Mutex
 	last     error // the last storage call's error, nil when it succeeded
@@ -37,6 +41,34 @@ func (q *request) note(err error) error {
 		}
 	}
 	return err
+}
+
+// copying returns the folder copy in progress when name is its folder or
+// a name below it, or nil.
+func (q *request) copying(name string) *storage.TreeCopy {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.copy == nil || !within(path.Clean("/"+name), q.dst) {
+		return nil
+	}
+	return q.copy
+}
+
+// finishCopy commits the folder copy in progress when the request
+// succeeded (code < 300) or aborts it; it returns the commit's error.
+func (q *request) finishCopy(ctx context.Context, code int) error {
+	q.mu.Lock()
+	c := q.copy
+	q.copy = nil
+	q.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	if code >= 300 {
+		c.Abort(ctx)
+		return nil
+	}
+	return c.Commit(ctx)
 }
 
 func (q *request) lastErr() error {

@@ -68,7 +68,7 @@ func (f *Files) SetAntivirus(a Antivirus) error {
 	if err != nil {
 		return fmt.Errorf("storage: quarantine: %w", err)
 	}
-	dir, err := root.Open(".")
+	dir, err := openDir(root, ".")
 	if err != nil {
 		root.Close()
 		return fmt.Errorf("storage: quarantine: %w", err)
@@ -122,7 +122,7 @@ func (u *Upload) scan(ctx context.Context, sum string) (note string, err error) 
 		return "", nil
 	}
 	vpath := u.t.vpath.String()
-	f, err := u.v.files.incoming.Open(u.name)
+	f, _, err := openServed(u.v.files.incoming, u.name, os.O_RDONLY, 0)
 	if err != nil {
 		u.discard()
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "antivirus: reopen the upload: "+err.Error())
@@ -181,12 +181,12 @@ func (a *antivirus) move(u *Upload, now time.Time) (string, error) {
 // copyIn copies the upload into the quarantine when it is on another
 // filesystem, then removes it from .incoming.
 func (a *antivirus) copyIn(u *Upload, name string) error {
-	src, err := u.v.files.incoming.Open(u.name)
+	src, _, err := openServed(u.v.files.incoming, u.name, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := a.qroot.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dst, _, err := openServed(a.qroot, name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	raiseFileLimit(log)
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -154,10 +155,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	// One registry for the process, served by the admin API's /metrics.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	core, err := gateway.New(gateway.Options{
-		Store: state.Store, Files: state.Files, Decider: state.Enforcer, Defender: defender(cfg, log), Logger: log, Metrics: reg,
-		Limits: gateway.Limits{Total: cfg.Limits.MaxConnections, PerAddr: cfg.Limits.MaxConnectionsPerIP},
-	})
+	core, err := gateway.New(coreOptions(cfg, state, defender(cfg, log), log, reg))
 	if err != nil {
 		return nil, err
 	}

@@ -69,9 +69,10 @@ type FTP struct {
 
 // WebDAV configures the WebDAV front end (mapped drives).
 type WebDAV struct {
-	Listen       string `toml:"listen"`        // HTTPS: host:port or "off"
-	TLS          string `toml:"tls"`           // on, or off behind a TLS-terminating reverse proxy
-	DesktopFiles string `toml:"desktop_files"` // desktop.ini, Thumbs.db, .DS_Store, ._*: discard, refuse or store
+	Listen       string   `toml:"listen"`        // HTTPS: host:port or "off"
+	TLS          string   `toml:"tls"`           // on, or off behind a TLS-terminating reverse proxy
+	DesktopFiles string   `toml:"desktop_files"` // desktop.ini, Thumbs.db, .DS_Store, ._*: discard, refuse or store
+	ReadTimeout  Duration `toml:"read_timeout"`  // headers, and each wait for body bytes
 }
 
 // WebDAV desktop-file policies.
@@ -81,10 +82,22 @@ const (
 	DesktopStore   = "store"   // like any other file
 )
 
-// Limits bound the open connections over every protocol; 0 is no limit.
+// Limits bound what strangers and users can take: connections over every
+// protocol, logins, password checks and open files (see limits.go); 0 is
+// no limit unless a key says otherwise.
 type Limits struct {
 	MaxConnections      int `toml:"max_connections"`        // in all
-	MaxConnectionsPerIP int `toml:"max_connections_per_ip"` // from one IP address
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"` // from one IP address (IPv6: one /64)
+	// Connections not logged in yet; 0: a quarter of max_connections.
+	MaxUnauthenticated int `toml:"max_unauthenticated"`
+	// Connections not logged in yet from one address; 0: a quarter of
+	// max_connections_per_ip (at least 1).
+	MaxUnauthenticatedPerIP int      `toml:"max_unauthenticated_per_ip"`
+	LoginTimeout            Duration `toml:"login_timeout"`              // a connection not logged in this long is closed (every protocol)
+	MaxOpenFilesPerSession  int      `toml:"max_open_files_per_session"` // SFTP handles one session holds open
+	MaxOpenFilesPerUser     int      `toml:"max_open_files_per_user"`    // SFTP handles all of a user's sessions hold open
+	PasswordChecks          int      `toml:"password_checks"`            // argon2id checks at once; 0: sized from memory
+	PasswordWait            Duration `toml:"password_wait"`              // how long a login waits for a check slot before it fails
 }
 
 // SFTP configures the SFTP front end.
@@ -145,12 +158,13 @@ func Default() Config {
 		FTP: FTP{
 			Listen: ":2121", ImplicitListen: Off, TLS: TLSRequired, IdleTimeout: Duration{15 * time.Minute},
 		},
-		WebDAV:   WebDAV{Listen: ":8443", TLS: "on", DesktopFiles: DesktopDiscard},
+		WebDAV:   WebDAV{Listen: ":8443", TLS: "on", DesktopFiles: DesktopDiscard, ReadTimeout: Duration{30 * time.Second}},
 		Admin:    Admin{Listen: "127.0.0.1:8080", TokenTTL: Duration{time.Hour}},
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
-		Limits:   Limits{MaxConnections: 500, MaxConnectionsPerIP: 20},
-		Backup:   Backup{RestoreGrantTTL: Duration{30 * 24 * time.Hour}, ApproverMinAge: Duration{7 * 24 * time.Hour}},
-		Storage:  defaultStorage(),
+		Limits: Limits{MaxConnections: 500, MaxConnectionsPerIP: 20, LoginTimeout: Duration{30 * time.Second},
+			MaxOpenFilesPerSession: 64, MaxOpenFilesPerUser: 256, PasswordWait: Duration{3 * time.Second}},
+		Backup:  Backup{RestoreGrantTTL: Duration{30 * 24 * time.Hour}, ApproverMinAge: Duration{7 * 24 * time.Hour}},
+		Storage: defaultStorage(),
 
 		Antivirus: defaultAntivirus(),
 	}
@@ -296,6 +310,7 @@ func (c Config) validateServers() Problems {
 func (c Config) validateWebDAV() Problems {
 	var ps Problems
 	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
+	ps = append(ps, positive("webdav.read_timeout", c.WebDAV.ReadTimeout)...)
 	if c.WebDAV.TLS != "on" && c.WebDAV.TLS != TLSOff {
 		add("webdav.tls", "%q: want on or off", c.WebDAV.TLS)
 	}
@@ -317,6 +332,7 @@ func (c Config) validateLimits() Problems {
 	if c.Limits.MaxConnectionsPerIP < 0 {
 		add("limits.max_connections_per_ip", "%d: want 0 (no limit) or more", c.Limits.MaxConnectionsPerIP)
 	}
+	ps = append(ps, c.Limits.validate()...)
 	if c.Defender.Enabled {
 		if c.Defender.MaxFailures < 1 {
 			add("defender.max_failures", "%d: want at least 1", c.Defender.MaxFailures)

@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// Ban is an address the defender refuses, until when.
+// Ban is an address the defender refuses, until when. For IPv6 the ban
+// covers the address's /64 (Prefix), and Addr is the /64's first address.
 type Ban struct {
-	Addr  netip.Addr
-	Until time.Time
+	Addr   netip.Addr
+	Prefix netip.Prefix // Addr/32 for IPv4, the /64 for IPv6
+	Until  time.Time
 }
 
 // Bans lists the addresses banned now, soonest to end first.
@@ -23,32 +25,32 @@ func (d *Defender) Bans() []Ban {
 	var out []Ban
 	for a, p := range d.peers {
 		if now.Before(p.bannedUntil) {
-			out = append(out, Ban{Addr: a, Until: p.bannedUntil})
+			out = append(out, Ban{Addr: a.Addr(), Prefix: a, Until: p.bannedUntil})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Until.Equal(out[j].Until) {
 			return out[i].Until.Before(out[j].Until)
 		}
-		return out[i].Addr.Less(out[j].Addr)
+		return out[i].Addr.Less(out[j].Addr) || out[i].Addr == out[j].Addr && out[i].Prefix.Bits() < out[j].Prefix.Bits()
 	})
 	return out
 }
 
-// Lift ends a ban and forgets the address's failures; false when the
-// address was not banned.
+// Lift ends a ban and forgets the address's failures (for IPv6, its
+// /64's); false when the address was not banned.
 func (d *Defender) Lift(addr netip.Addr) bool {
 	if !d.enabled() {
 		return false
 	}
-	addr = addr.Unmap()
+	key := AddrKey(addr)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	p := d.peers[addr]
+	p := d.peers[key]
 	if p == nil || !d.now().Before(p.bannedUntil) {
 		return false
 	}
-	delete(d.peers, addr)
+	delete(d.peers, key)
 	return true
 }
 

@@ -88,22 +88,34 @@ func (t *Conns) release() {
 // goroutine reading it fails and ends the session. Closing the socket, not
 // a library's own session close, avoids racing that goroutine.
 func (t *Conns) CloseRemote(remote net.Addr) {
-	if remote == nil {
-		return
-	}
-	want := remote.String()
-	var conn net.Conn
-	t.mu.Lock()
-	for c := range t.conns {
-		if ra := c.RemoteAddr(); ra != nil && ra.String() == want {
-			conn = c
-			break
-		}
-	}
-	t.mu.Unlock()
-	if conn != nil {
+	if conn := t.find(remote); conn != nil {
 		conn.Close()
 	}
+}
+
+// LoggedIn reports that the open connection from remote logged in, to the
+// limits of the listener it came from (gateway.LoggedIn), for front ends
+// whose library does not hand over the connection.
+func (t *Conns) LoggedIn(remote net.Addr) {
+	if conn := t.find(remote); conn != nil {
+		LoggedIn(conn)
+	}
+}
+
+// find returns the open connection from remote, nil when there is none.
+func (t *Conns) find(remote net.Addr) net.Conn {
+	if remote == nil {
+		return nil
+	}
+	want := remote.String()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for c := range t.conns {
+		if ra := c.RemoteAddr(); ra != nil && ra.String() == want {
+			return c
+		}
+	}
+	return nil
 }
 
 // Close stops accepting: it closes the listener and every open

@@ -19,14 +19,14 @@ type DefenderOptions struct {
 const maxTracked = 100_000
 
 // Defender bans an address after repeated failed logins, across every
-// protocol that shares it.
+// protocol that shares it. An IPv6 address counts as its /64 (AddrKey).
 type Defender struct {
 	opts DefenderOptions
 	now  func() time.Time
 	log  *slog.Logger
 
 	mu    sync.Mutex
-	peers map[netip.Addr]*peer
+	peers map[netip.Prefix]*peer
 }
 
 type peer struct {
@@ -40,7 +40,7 @@ func NewDefender(o DefenderOptions) *Defender {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Defender{opts: o, now: time.Now, log: log, peers: make(map[netip.Addr]*peer)}
+	return &Defender{opts: o, now: time.Now, log: log, peers: make(map[netip.Prefix]*peer)}
 }
 
 func (d *Defender) enabled() bool { return d != nil && d.opts.MaxFailures > 0 }
@@ -58,7 +58,7 @@ func (d *Defender) BannedUntil(addr netip.Addr) (time.Time, bool) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	p := d.peers[addr.Unmap()]
+	p := d.peers[AddrKey(addr)]
 	if p == nil || !d.now().Before(p.bannedUntil) {
 		return time.Time{}, false
 	}
@@ -71,29 +71,29 @@ func (d *Defender) Fail(addr netip.Addr) bool {
 	if !d.enabled() {
 		return false
 	}
-	addr = addr.Unmap()
-	banned, started, until := d.fail(addr, d.now())
+	key := AddrKey(addr)
+	banned, started, until := d.fail(key, d.now())
 	if started {
-		d.log.Warn("address banned after failed logins", "remote", addr, "failures", d.opts.MaxFailures,
+		d.log.Warn("address banned after failed logins", "remote", addr.Unmap(), "banned", key.String(), "failures", d.opts.MaxFailures,
 			"until", until.UTC().Format(time.RFC3339))
 	}
 	return banned
 }
 
 // fail counts the failure; started is true when it starts a ban.
-func (d *Defender) fail(addr netip.Addr, now time.Time) (banned, started bool, until time.Time) {
+func (d *Defender) fail(key netip.Prefix, now time.Time) (banned, started bool, until time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.peers) >= maxTracked {
 		d.prune(now)
 	}
-	p := d.peers[addr]
+	p := d.peers[key]
 	if p == nil {
 		if len(d.peers) >= maxTracked {
 			return false, false, time.Time{}
 		}
 		p = &peer{}
-		d.peers[addr] = p
+		d.peers[key] = p
 	}
 	if now.Before(p.bannedUntil) {
 		return true, false, p.bannedUntil

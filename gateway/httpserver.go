@@ -20,8 +20,14 @@ type HTTPOptions struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration // keep-alive connections idle this long are closed
-	MaxHeaderBytes    int
-	ErrorLog          *log.Logger // net/http's own messages; nil: the log package
+	// BodyReadTimeout bounds each read of a request body: the body must
+	// bring bytes within it, and the deadline moves on as they arrive, so
+	// a slow upload that keeps sending goes on while a stalled one (or a
+	// body announced and never sent) ends. The body a handler leaves
+	// unread (net/http discards it after the reply) has no more than this.
+	BodyReadTimeout time.Duration
+	MaxHeaderBytes  int
+	ErrorLog        *log.Logger // net/http's own messages; nil: the log package
 }
 
 // HTTPServer is the lifecycle of a front end over net/http (admin API,
@@ -36,9 +42,14 @@ type HTTPServer struct {
 
 // NewHTTPServer returns a server; Serve starts it.
 func NewHTTPServer(o HTTPOptions) *HTTPServer {
+	h := o.Handler
+	if o.BodyReadTimeout > 0 {
+		h = bodyDeadlines(h, o.BodyReadTimeout)
+	}
 	return &HTTPServer{
 		http: &http.Server{
-			Handler:           o.Handler,
+			Handler:           h,
+			ConnContext:       WithConn,
 			ReadHeaderTimeout: o.ReadHeaderTimeout,
 			ReadTimeout:       o.ReadTimeout,
 			WriteTimeout:      o.WriteTimeout,

@@ -1,99 +1,229 @@
 package gateway
 
 import (
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
 )
 
-// Limits bound the open connections, across every protocol; 0 is no limit.
+// Limits bound the open connections across every protocol; 0 is no
+// limit. A connection counts as unauthenticated from its accept until
+// its front end reports a login (LoggedIn): those have a budget of their
+// own inside Total, so connections that never log in cannot take the
+// slots of clients that do. Per-address limits count an IPv6 address by
+// its /64 (AddrKey).
 type Limits struct {
-	Total   int // connections in all
-	PerAddr int // connections from one IP address
+	Total         int           // connections in all
+	PerAddr       int           // connections from one address
+	Unauth        int           // unauthenticated connections in all
+	UnauthPerAddr int           // unauthenticated connections from one address
+	LoginTimeout  time.Duration // an unauthenticated connection is closed after this long
 }
 
-// limiter counts open connections.
+// slot is one accepted connection's place in the limiter.
+type slot struct {
+	key      netip.Prefix
+	conn     *limitedConn
+	seq      uint64 // order of arrival: the oldest unauthenticated is dropped first
+	unauth   bool
+	released bool
+	timer    *time.Timer // the login deadline; nil once logged in or without one
+}
+
+// limiter counts open connections. When a new connection would exceed a
+// budget that unauthenticated connections fill, the oldest
+// unauthenticated connection of the address with the most of them is
+// dropped to make room (as sshd's MaxStartups drops), so a flood cannot
+// keep a client out while it logs in; a budget full of logged-in
+// connections refuses the newcomer.
 type limiter struct {
-	lim   Limits
-	mu    sync.Mutex
-	total int
-	per   map[netip.Addr]int
+	lim Limits
+	m   *metrics
+	log *slog.Logger
+
+	mu        sync.Mutex
+	seq       uint64
+	total     int
+	per       map[netip.Prefix]int
+	unauth    int
+	unauthPer map[netip.Prefix][]*slot // oldest first
 }
 
-func newLimiter(l Limits) *limiter { return &limiter{lim: l, per: make(map[netip.Addr]int)} }
+func newLimiter(l Limits) *limiter {
+	return &limiter{lim: l, log: slog.New(slog.DiscardHandler), per: make(map[netip.Prefix]int),
+		unauthPer: make(map[netip.Prefix][]*slot)}
+}
 
-// acquire counts a new connection from a, or says why it may not open.
-func (l *limiter) acquire(a netip.Addr) (refusal string, ok bool) {
+// counts returns the open and the unauthenticated connections.
+func (l *limiter) counts() (open, unauth int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.lim.Total > 0 && l.total >= l.lim.Total {
-		return "too many connections", false
-	}
-	if l.lim.PerAddr > 0 && l.per[a] >= l.lim.PerAddr {
-		return "too many connections from your address", false
-	}
-	l.total++
-	l.per[a]++
-	return "", true
+	return l.total, l.unauth
 }
 
-func (l *limiter) release(a netip.Addr) {
+// acquire gives a new connection from key a slot, dropping older
+// unauthenticated connections to make room (the caller closes each of
+// evicted), or says why it may not open.
+func (l *limiter) acquire(key netip.Prefix, c *limitedConn) (s *slot, evicted []*slot, refusal string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.total--
-	if l.per[a]--; l.per[a] <= 0 {
-		delete(l.per, a)
-	}
-}
-
-// Listener wraps a front end's listener: a connection from a banned
-// address, or over the limits, is refused before the protocol starts.
-// refuse, when not nil, may write the protocol's refusal (e.g. FTP's 421)
-// first; the connection is then closed.
-func (c *Core) Listener(ln net.Listener, refuse func(conn net.Conn, reason string)) net.Listener {
-	return &limitListener{Listener: ln, core: c, refuse: refuse}
-}
-
-type limitListener struct {
-	net.Listener
-	core   *Core
-	refuse func(net.Conn, string)
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
+	over := func(n, limit int) bool { return limit > 0 && n >= limit }
 	for {
-		conn, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		a := AddrOf(conn.RemoteAddr())
-		reason, ok := "service not available", false
-		if !l.core.defender.Banned(a) {
-			reason, ok = l.core.limits.acquire(a)
-		}
-		if ok {
-			return &limitedConn{Conn: conn, release: func() { l.core.limits.release(a) }}, nil
-		}
-		l.core.log.Debug("connection refused", "remote", a.String(), "reason", reason)
-		go func() {
-			conn.SetWriteDeadline(time.Now().Add(time.Second))
-			if l.refuse != nil {
-				l.refuse(conn, reason)
+		var victim *slot
+		switch {
+		case over(l.per[key], l.lim.PerAddr):
+			if victim = l.oldest(key); victim == nil {
+				return nil, evicted, "too many connections from your address"
 			}
-			conn.Close()
-		}()
+		case over(len(l.unauthPer[key]), l.lim.UnauthPerAddr):
+			victim = l.oldest(key)
+		case over(l.total, l.lim.Total):
+			if victim = l.busiest(); victim == nil {
+				return nil, evicted, "too many connections"
+			}
+		case over(l.unauth, l.lim.Unauth):
+			victim = l.busiest()
+		}
+		if victim == nil {
+			break
+		}
+		l.releaseLocked(victim)
+		evicted = append(evicted, victim)
+	}
+	l.seq++
+	s = &slot{key: key, conn: c, seq: l.seq, unauth: true}
+	c.slot = s
+	l.total++
+	l.per[key]++
+	l.unauth++
+	l.unauthPer[key] = append(l.unauthPer[key], s)
+	return s, evicted, ""
+}
+
+// oldest is the oldest unauthenticated slot of key, nil when none.
+func (l *limiter) oldest(key netip.Prefix) *slot {
+	if q := l.unauthPer[key]; len(q) > 0 {
+		return q[0]
+	}
+	return nil
+}
+
+// busiest is the oldest unauthenticated slot of the address with the most
+// unauthenticated connections, nil when there are none.
+func (l *limiter) busiest() *slot {
+	var best []*slot
+	for _, q := range l.unauthPer {
+		if len(q) > len(best) || len(q) == len(best) && len(q) > 0 && q[0].seq < best[0].seq {
+			best = q
+		}
+	}
+	if len(best) == 0 {
+		return nil
+	}
+	return best[0]
+}
+
+// loggedIn moves s to the main budget: it no longer counts as
+// unauthenticated and its login deadline is off.
+func (l *limiter) loggedIn(s *slot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.released || !s.unauth {
+		return
+	}
+	l.dropUnauth(s)
+}
+
+func (l *limiter) release(s *slot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !s.released {
+		l.releaseLocked(s)
+	}
+}
+
+func (l *limiter) releaseLocked(s *slot) {
+	s.released = true
+	l.total--
+	if l.per[s.key]--; l.per[s.key] <= 0 {
+		delete(l.per, s.key)
+	}
+	if s.unauth {
+		l.dropUnauth(s)
+	}
+}
+
+// dropUnauth takes s off the unauthenticated lists, with mu held.
+func (l *limiter) dropUnauth(s *slot) {
+	s.unauth = false
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	l.unauth--
+	q := l.unauthPer[s.key]
+	for i, x := range q {
+		if x == s {
+			q = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(q) == 0 {
+		delete(l.unauthPer, s.key)
+	} else {
+		l.unauthPer[s.key] = q
+	}
+}
+
+// startDeadline closes s's connection unless it logs in within d.
+func (l *limiter) startDeadline(s *slot, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.released || !s.unauth {
+		return
+	}
+	s.timer = time.AfterFunc(d, func() {
+		l.mu.Lock()
+		late := s.unauth && !s.released
+		l.mu.Unlock()
+		if late {
+			l.m.refused("login timeout")
+			l.log.Debug("connection closed: no login in time", "remote", s.conn.RemoteAddr().String())
+			s.conn.Close()
+		}
+	})
+}
+
+// LoggedIn tells the limits that the connection c (as a front end got it
+// from its listener, possibly wrapped in TLS or tracking) has logged in: it
+// moves to the main budget and its login deadline no longer applies. A
+// connection that did not come through Core.Listener is ignored.
+func LoggedIn(c net.Conn) {
+	for c != nil {
+		if lc, ok := c.(*limitedConn); ok {
+			lc.lim.loggedIn(lc.slot)
+			return
+		}
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return
+		}
+		c = u.NetConn()
 	}
 }
 
 // limitedConn gives its slot back when closed.
 type limitedConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	lim  *limiter
+	slot *slot
 }
 
 func (c *limitedConn) Close() error {
-	c.once.Do(c.release)
+	c.lim.release(c.slot)
 	return c.Conn.Close()
 }
+
+// NetConn is the connection underneath.
+func (c *limitedConn) NetConn() net.Conn { return c.Conn }

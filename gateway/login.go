@@ -46,13 +46,15 @@ type Credentials struct {
 
 // Options configure a Core.
 type Options struct {
-	Store    *store.Store
-	Files    *storage.Files
-	Decider  storage.Decider
-	Defender *Defender
-	Limits   Limits
-	Logger   *slog.Logger
-	Metrics  prometheus.Registerer // nil: no metrics
+	Store     *store.Store
+	Files     *storage.Files
+	Decider   storage.Decider
+	Defender  *Defender
+	Limits    Limits
+	Hashes    HashPoolOptions // the bound on concurrent password checks
+	OpenFiles OpenFileLimits  // open files per session and per user
+	Logger    *slog.Logger
+	Metrics   prometheus.Registerer // nil: no metrics
 }
 
 // Core is the login, view construction and session registry every front
@@ -63,6 +65,8 @@ type Core struct {
 	decider  storage.Decider
 	defender *Defender
 	limits   *limiter
+	hashes   *hashPool
+	opens    *openFiles
 	sessions *registry
 	metrics  *metrics
 	log      *slog.Logger
@@ -77,7 +81,11 @@ func New(o Options) (*Core, error) {
 	}
 	c := &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
 		limits: newLimiter(o.Limits), sessions: newRegistry(), log: o.Logger, now: time.Now, dummy: dummyHash()}
+	c.hashes = newHashPool(o.Hashes, nil)
+	c.opens = newOpenFiles(o.OpenFiles)
 	c.metrics = newMetrics(o.Metrics, c)
+	c.hashes.m, c.limits.m, c.opens.m = c.metrics, c.metrics, c.metrics
+	c.limits.log = o.Logger
 	return c, nil
 }
 
@@ -91,7 +99,7 @@ func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, e
 	u, err := c.st.UserByName(ctx, cr.Username)
 	if err != nil {
 		if cr.PublicKey == nil {
-			VerifyPassword(c.dummy, cr.Password) // spend the same time as for a real user
+			c.hashes.verify(ctx, c.dummy, cr.Password) // spend the same time as for a real user
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, failed("unknown user")
@@ -104,10 +112,13 @@ func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, e
 		}
 	} else {
 		if u.PasswordHash == "" {
-			VerifyPassword(c.dummy, cr.Password)
+			c.hashes.verify(ctx, c.dummy, cr.Password)
 			return nil, failed("user has no password")
 		}
-		ok, err := VerifyPassword(u.PasswordHash, cr.Password)
+		ok, err := c.hashes.verify(ctx, u.PasswordHash, cr.Password)
+		if errors.Is(err, errHashBusy) {
+			return nil, failed(err.Error())
+		}
 		if err != nil {
 			return nil, failed("stored hash unusable: " + err.Error())
 		}
@@ -134,7 +145,11 @@ func (c *Core) Reverify(ctx context.Context, name, hash string, remote netip.Add
 	if subtle.ConstantTimeCompare([]byte(u.PasswordHash), []byte(hash)) != 1 {
 		return nil, failed("password changed")
 	}
-	return u, c.admit(u, remote)
+	if err := c.admit(u, remote); err != nil {
+		return nil, err
+	}
+	loggedInCtx(ctx)
+	return u, nil
 }
 
 func (c *Core) checkKey(ctx context.Context, u *store.User, wire []byte) error {
@@ -224,6 +239,7 @@ func (c *Core) Login(ctx context.Context, cr Credentials) (*store.User, error) {
 	if err != nil {
 		return nil, err
 	}
+	loggedInCtx(ctx)
 	return u, nil
 }
 

@@ -14,6 +14,7 @@ import (
 // metrics are the gateway's Prometheus collectors, registered on the
 // registry cmd built; a nil *metrics records nothing.
 type metrics struct {
+	limitMetrics
 	logins *prometheus.CounterVec // protocol, result
 	ops    *prometheus.CounterVec // protocol, action, result
 	bytes  *prometheus.CounterVec // protocol, direction
@@ -47,6 +48,7 @@ func newMetrics(reg prometheus.Registerer, c *Core) *metrics {
 			Name: "custodia_defender_bans", Help: "Addresses the defender bans now.",
 		}, func() float64 { return float64(len(c.Bans())) }),
 	)
+	m.registerLimits(reg, c)
 	return m
 }
 

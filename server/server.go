@@ -117,6 +117,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	raiseFileLimit(log)
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -157,10 +158,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if err := startAntivirus(ctx, cfg, state.Files, reg, log); err != nil {
 		return nil, err
 	}
-	core, err := gateway.New(gateway.Options{
-		Store: state.Store, Files: state.Files, Decider: state.Enforcer, Defender: defender(cfg, log), Logger: log, Metrics: reg,
-		Limits: gateway.Limits{Total: cfg.Limits.MaxConnections, PerAddr: cfg.Limits.MaxConnectionsPerIP},
-	})
+	core, err := gateway.New(coreOptions(cfg, state, defender(cfg, log), log, reg))
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,8 @@ func (s *Server) startWebDAV(ctx context.Context) error {
 		}
 	}
 	srv := webdav.New(webdav.Options{
-		Core: s.core, TLS: tlsConf, DesktopFiles: webdav.DesktopPolicy(c.DesktopFiles), Logger: s.log,
+		Core: s.core, TLS: tlsConf, DesktopFiles: webdav.DesktopPolicy(c.DesktopFiles), ReadTimeout: c.ReadTimeout.Duration,
+		Logger: s.log,
 	})
 	ln, err := listen("webdav.listen", c.Listen)
 	if err != nil {

@@ -101,6 +101,7 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	if err != nil {
 		return nil, gateway.ErrLoginFailed
 	}
+	d.s.conns.LoggedIn(cc.RemoteAddr()) // its login deadline is over; it counts in the main budget
 	if s.live != nil {
 		s.live.End() // a second login on the same connection
 	}

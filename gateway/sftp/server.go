@@ -153,6 +153,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	if u == nil {
 		return
 	}
+	gateway.LoggedIn(c)
 	log = log.With("user", u.Name, "role", string(u.Role))
 	// A kick closes the connection: the channels end, an open upload is
 	// discarded, and the client's next request fails.
@@ -167,6 +168,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	defer log.Info("session ended")
 	go ssh.DiscardRequests(reqs) // refuses tcpip-forward and every other global request
 
+	files := s.o.Core.OpenFiles(u.Name) // one count for every channel of the connection
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for nc := range chans {
@@ -181,13 +183,14 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.session(ctx, ch, creqs, view, log)
+			s.session(ctx, ch, creqs, view, files, log)
 		}()
 	}
 }
 
 // session serves one channel: it accepts only "subsystem sftp".
-func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request, view *storage.View, log *slog.Logger) {
+func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request, view *storage.View,
+	files *gateway.FileCounter, log *slog.Logger) {
 	defer ch.Close()
 	for req := range reqs {
 		if req.Type != "subsystem" || len(req.Payload) < 4 || string(req.Payload[4:]) != "sftp" {
@@ -198,7 +201,8 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 		req.Reply(true, nil)
 		go ssh.DiscardRequests(reqs)
 		h := &handlers{ctx: ctx, view: view, log: log}
-		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h})
+		cf := countedFiles{h: h, count: files}
+		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: cf, FilePut: cf, FileCmd: h, FileList: h})
 		if err := rs.Serve(); err != nil && !errors.Is(err, net.ErrClosed) && err.Error() != "EOF" {
 			log.Debug("sftp session ended", "err", err)
 		}

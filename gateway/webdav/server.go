@@ -24,7 +24,12 @@ type Options struct {
 	TLS          *tls.Config // nil: plain HTTP, for a TLS-terminating reverse proxy
 	DesktopFiles DesktopPolicy
 	IdleTimeout  time.Duration // keep-alive connections idle this long are closed
-	Logger       *slog.Logger
+	// ReadTimeout bounds every network read: a request's headers must
+	// arrive within it, and a body must bring bytes within it (the
+	// deadline moves on as they arrive, so a slow upload that keeps
+	// sending goes on).
+	ReadTimeout time.Duration
+	Logger      *slog.Logger
 }
 
 // Server is the WebDAV front end. Its lock table and remembered
@@ -49,11 +54,15 @@ func New(o Options) *Server {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 2 * time.Minute
 	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 30 * time.Second
+	}
 	s := &Server{o: o, log: o.Logger, creds: newCredCache(), locks: newLocks()}
 	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
 		Handler:           secureHeaders(s),
 		TLS:               o.TLS,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: o.ReadTimeout,
+		BodyReadTimeout:   o.ReadTimeout,
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(slogWriter{o.Logger}, "", 0),

@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// errHashBusy is the cause (for the audit row) of a login refused because
+// every password check slot stayed busy for the pool's wait.
+var errHashBusy = errors.New("password checks busy")
+
+// HashPoolOptions size the pool that bounds concurrent argon2id checks.
+type HashPoolOptions struct {
+	Size int           // checks at once; 0: HashPoolSize()
+	Wait time.Duration // how long an attempt waits for a slot before it fails; 0: 3 s
+}
+
+// maxHashPool caps the pool sized from memory: argon2id is CPU-bound, so
+// more checks at once than this only add memory and latency.
+const maxHashPool = 64
+
+// HashPoolSize is the default pool size: a quarter of the memory the
+// process may use (its cgroup's limit, or the machine's RAM) divided by
+// what one check at DefaultPasswordCost takes, capped by four checks per
+// CPU and maxHashPool; at least 1.
+func HashPoolSize() int {
+	perHash := int64(DefaultPasswordCost().MemoryKiB) * 1024
+	n := int(memoryLimit() / 4 / perHash)
+	return max(1, min(n, 4*runtime.GOMAXPROCS(0), maxHashPool))
+}
+
+// memoryLimit is the cgroup's memory limit (v2, then v1) when it is below
+// the machine's RAM, else the RAM; 1 GiB when neither can be read.
+func memoryLimit() int64 {
+	ram := memTotal()
+	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (ram == 0 || n < ram) {
+			return n
+		}
+	}
+	if ram == 0 {
+		return 1 << 30
+	}
+	return ram
+}
+
+// memTotal is MemTotal from /proc/meminfo in bytes, 0 when unknown.
+func memTotal() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				if kib, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return kib * 1024
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// hashPool runs argon2id checks, at most size at once, for every protocol
+// and the admin API: each check takes tens of MiB, so unbounded attempts
+// would take the process's memory.
+type hashPool struct {
+	slots chan struct{}
+	wait  time.Duration
+	m     *metrics
+
+	mu    sync.Mutex
+	inUse int
+	peak  int // the most checks ever run at once
+}
+
+func newHashPool(o HashPoolOptions, m *metrics) *hashPool {
+	if o.Size <= 0 {
+		o.Size = HashPoolSize()
+	}
+	if o.Wait <= 0 {
+		o.Wait = 3 * time.Second
+	}
+	return &hashPool{slots: make(chan struct{}, o.Size), wait: o.Wait, m: m}
+}
+
+// verify checks pw against hash in a slot of the pool. An attempt that
+// finds no free slot within the pool's wait, or whose ctx ends first,
+// fails with errHashBusy without hashing.
+func (p *hashPool) verify(ctx context.Context, hash, pw string) (bool, error) {
+	t := time.NewTimer(p.wait)
+	defer t.Stop()
+	select {
+	case p.slots <- struct{}{}:
+	case <-t.C:
+		p.m.hashRejected()
+		return false, errHashBusy
+	case <-ctx.Done():
+		p.m.hashRejected()
+		return false, errHashBusy
+	}
+	p.enter()
+	defer func() {
+		p.leave()
+		<-p.slots
+	}()
+	return VerifyPassword(hash, pw)
+}
+
+func (p *hashPool) enter() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inUse++
+	p.peak = max(p.peak, p.inUse)
+	p.m.hashInUse(p.inUse, p.peak)
+}
+
+func (p *hashPool) leave() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inUse--
+	p.m.hashInUse(p.inUse, p.peak)
+}
+
+// size is the number of checks the pool runs at once.
+func (p *hashPool) size() int { return cap(p.slots) }

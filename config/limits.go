@@ -29,14 +29,16 @@ func (l Limits) validate() Problems {
 
 // Unauthenticated returns the budgets of connections not logged in yet,
 // in all and per address: the keys, or when 0 a quarter of the
-// connection limits (per address at least 1); 0 is no limit.
+// connection limit and half of the per-address one (at least 1: an office
+// behind one NAT address opens several connections at once, e.g. at the
+// start of the day); 0 is no limit.
 func (l Limits) Unauthenticated() (total, perIP int) {
 	total, perIP = l.MaxUnauthenticated, l.MaxUnauthenticatedPerIP
 	if total == 0 && l.MaxConnections > 0 {
 		total = max(1, l.MaxConnections/4)
 	}
 	if perIP == 0 && l.MaxConnectionsPerIP > 0 {
-		perIP = max(1, l.MaxConnectionsPerIP/4)
+		perIP = max(1, l.MaxConnectionsPerIP/2)
 	}
 	return total, perIP
 }

@@ -25,7 +25,15 @@ import (
 var ErrLoginFailed = errors.New("authentication failed")
 
 // LoginError carries the cause of a failed login, for the audit log.
-type LoginError struct{ Reason string }
+type LoginError struct {
+	Reason string
+	// busy: no password was checked, because every check slot stayed
+	// busy or the request ended while it waited. Such a failure is
+	// audited but does not count towards a ban: the credentials may be
+	// right, and a flood from elsewhere must not get a good address
+	// banned.
+	busy bool
+}
 
 func (e *LoginError) Error() string { return ErrLoginFailed.Error() + ": " + e.Reason }
 
@@ -33,6 +41,15 @@ func (e *LoginError) Error() string { return ErrLoginFailed.Error() + ": " + e.R
 func (e *LoginError) Is(target error) bool { return target == ErrLoginFailed }
 
 func failed(reason string) error { return &LoginError{Reason: reason} }
+
+// checkFailed is the failure of a login whose password check could not
+// run (errHashBusy), or reason when it ran (err nil).
+func checkFailed(reason string, err error) error {
+	if errors.Is(err, errHashBusy) {
+		return &LoginError{Reason: reason + " (" + err.Error() + ")", busy: true}
+	}
+	return failed(reason)
+}
 
 // Credentials is one login attempt: a password or a public key.
 type Credentials struct {
@@ -98,11 +115,14 @@ func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, e
 	}
 	u, err := c.st.UserByName(ctx, cr.Username)
 	if err != nil {
+		var busy error
 		if cr.PublicKey == nil {
-			c.hashes.verify(ctx, c.dummy, cr.Password) // spend the same time as for a real user
+			_, busy = c.hashes.verify(ctx, c.dummy, cr.Password) // spend the same time as for a real user
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, failed("unknown user")
+			// A busy pool is told apart here too, so that the defender
+			// treats known and unknown names alike.
+			return nil, checkFailed("unknown user", busy)
 		}
 		return nil, failed("store error: " + err.Error())
 	}
@@ -112,12 +132,12 @@ func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, e
 		}
 	} else {
 		if u.PasswordHash == "" {
-			c.hashes.verify(ctx, c.dummy, cr.Password)
-			return nil, failed("user has no password")
+			_, busy := c.hashes.verify(ctx, c.dummy, cr.Password)
+			return nil, checkFailed("user has no password", busy)
 		}
 		ok, err := c.hashes.verify(ctx, u.PasswordHash, cr.Password)
 		if errors.Is(err, errHashBusy) {
-			return nil, failed(err.Error())
+			return nil, checkFailed("password not checked", err)
 		}
 		if err != nil {
 			return nil, failed("stored hash unusable: " + err.Error())
@@ -195,7 +215,9 @@ func (c *Core) admit(u *store.User, remote netip.Addr) error {
 	return nil
 }
 
-// Record audits a login's outcome; a failure also counts towards a ban.
+// Record audits a login's outcome; a failure also counts towards a ban,
+// unless no password could be checked (the pool was busy, or the request
+// ended while it waited).
 func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginErr error) {
 	e := store.AuditEntry{
 		Session: cr.Session, User: cr.Username, Protocol: cr.Protocol, Action: "login", Result: store.ResultOK,
@@ -214,10 +236,12 @@ func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginE
 	if loginErr != nil {
 		e.Result = store.ResultFailed
 		var le *LoginError
+		counts := true
 		if errors.As(loginErr, &le) {
 			e.Reason += ": " + le.Reason
+			counts = !le.busy
 		}
-		if c.defender.Fail(cr.Remote) {
+		if counts && c.defender.Fail(cr.Remote) {
 			e.Reason += "; address banned"
 		}
 	} else if err := c.st.TouchLogin(ctx, u.Name); err != nil {

@@ -109,7 +109,11 @@ func New(o Options) (*Core, error) {
 // Authenticate checks credentials without recording anything. SSH asks
 // about keys before the client proves it holds them, so the SFTP front
 // end records the outcome itself, once the handshake is over.
+//
+// While it runs, the connection ctx carries (WithConn) is not evicted
+// for a newcomer: its client is waiting for the answer.
 func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, error) {
+	defer checkingCtx(ctx)()
 	if c.defender.Banned(cr.Remote) {
 		return nil, failed("address banned by the defender")
 	}
@@ -168,7 +172,9 @@ func (c *Core) Reverify(ctx context.Context, name, hash string, remote netip.Add
 	if err := c.admit(u, remote); err != nil {
 		return nil, err
 	}
-	loggedInCtx(ctx)
+	if !loggedInCtx(ctx) {
+		return nil, errLoginTooLate
+	}
 	return u, nil
 }
 
@@ -255,15 +261,25 @@ func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginE
 		"result", e.Result, "reason", e.Reason)
 }
 
+// errLoginTooLate is the failure of a login whose connection was closed
+// (login deadline, eviction) before its credentials were checked: not
+// the client's fault, so it counts towards no ban.
+var errLoginTooLate = &LoginError{Reason: "connection closed before the login finished", busy: true}
+
 // Login authenticates and records the outcome: for passwords, and for
-// any protocol where a key is proven before it is checked.
+// any protocol where a key is proven before it is checked. The connection
+// ctx carries (WithConn) is marked logged in as soon as the credentials
+// are good, before the outcome is written, so that neither the login
+// deadline nor an eviction closes it while the store is slow.
 func (c *Core) Login(ctx context.Context, cr Credentials) (*store.User, error) {
 	u, err := c.Authenticate(ctx, cr)
+	if err == nil && !loggedInCtx(ctx) {
+		u, err = nil, errLoginTooLate
+	}
 	c.Record(ctx, cr, u, err)
 	if err != nil {
 		return nil, err
 	}
-	loggedInCtx(ctx)
 	return u, nil
 }
 

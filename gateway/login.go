@@ -262,7 +262,7 @@ func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginE
 }
 
 // errLoginTooLate is the failure of a login whose connection was closed
-// (login deadline, eviction) before its credentials were checked: not
+// (login deadline, eviction) while its credentials were checked: not
 // the client's fault, so it counts towards no ban.
 var errLoginTooLate = &LoginError{Reason: "connection closed before the login finished", busy: true}
 

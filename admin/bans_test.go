@@ -61,3 +61,32 @@ func TestAPILoginFromBannedAddressAnswers429(t *testing.T) {
 		t.Errorf("two bans logged %d WARN lines, want 2:\n%s", n, tg.Log())
 	}
 }
+
+// TestBansShowTheirPrefix: a ban lists the network it covers: an IPv6
+// address's whole /64 (here ::1's, whose first address "::" alone would
+// say nothing), an IPv4 address as itself/32.
+func TestBansShowTheirPrefix(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t, "CUSTODIA_DEFENDER_MAX_FAILURES=2", "CUSTODIA_SFTP_LISTEN=[::1]:0")
+	tg.Fixture()
+	tok := tg.APILogin("sys")
+	for range 2 {
+		tg.Dial("ana", "wrong password") // over SFTP, from ::1
+	}
+	for range 2 {
+		tg.API("POST", "/api/v1/login", "", map[string]string{"username": "ana", "password": "wrong password"}) // from 127.0.0.1
+	}
+	r := tg.API("GET", "/api/v1/bans", tok, nil)
+	got := map[string]string{}
+	bans, _ := r.JSON(t)["bans"].([]any)
+	for _, b := range bans {
+		m, _ := b.(map[string]any)
+		a, _ := m["address"].(string)
+		p, _ := m["prefix"].(string)
+		got[a] = p
+	}
+	want := map[string]string{"::": "::/64", "127.0.0.1": "127.0.0.1/32"}
+	if len(got) != len(want) || got["::"] != want["::"] || got["127.0.0.1"] != want["127.0.0.1"] {
+		t.Errorf("bans (address: prefix) %v, want %v\n%s", got, want, r.Body)
+	}
+}

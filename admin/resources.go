@@ -264,7 +264,9 @@ func (s *Server) kickSession(w http.ResponseWriter, r *http.Request, c *caller) 
 func (s *Server) listBans(w http.ResponseWriter, r *http.Request, c *caller) error {
 	out := []map[string]any{}
 	for _, b := range s.o.Core.Bans() {
-		out = append(out, map[string]any{"address": b.Addr.String(), "until": b.Until.UTC()})
+		// prefix is what the ban covers: an IPv6 address's whole /64
+		// (whose first address is address), an IPv4 address/32.
+		out = append(out, map[string]any{"address": b.Addr.String(), "prefix": b.Prefix.String(), "until": b.Until.UTC()})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"bans": out})
 	return nil

@@ -90,7 +90,7 @@ type Limits struct {
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"` // from one IP address (IPv6: one /64)
 	// Connections not logged in yet; 0: a quarter of max_connections.
 	MaxUnauthenticated int `toml:"max_unauthenticated"`
-	// Connections not logged in yet from one address; 0: a quarter of
+	// Connections not logged in yet from one address; 0: half of
 	// max_connections_per_ip (at least 1).
 	MaxUnauthenticatedPerIP int      `toml:"max_unauthenticated_per_ip"`
 	LoginTimeout            Duration `toml:"login_timeout"`              // a connection not logged in this long is closed (every protocol)
@@ -105,7 +105,7 @@ type SFTP struct {
 	Listen       string   `toml:"listen"`         // host:port or "off"
 	HostKey      string   `toml:"host_key"`       // ed25519 private key file; generated in <data>/keys when empty
 	IdleTimeout  Duration `toml:"idle_timeout"`   // close a connection idle this long
-	LoginTimeout Duration `toml:"login_timeout"`  // handshake and login must finish within it
+	LoginTimeout Duration `toml:"login_timeout"`  // handshake and login must finish within it (limits.login_timeout closes first when shorter)
 	MaxAuthTries int      `toml:"max_auth_tries"` // authentication attempts per connection
 	// LegacyClients adds AES-CTR with SHA-2 MACs for clients built on
 	// libssh2 < 1.11 (curl on Debian 12), which lack AES-GCM and

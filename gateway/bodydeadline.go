@@ -13,10 +13,12 @@ import (
 // the connection's reads short when no byte arrived for d; once it
 // returns, what is left of an unread body (net/http discards it before
 // the next request) gets d in all. The watchdog only ever moves the
-// deadline into the past, so it never undoes a handler's own cut (a
-// kick). Requests without a body keep the connection's deadlines
-// untouched: net/http's background read of the connection must not time
-// out under a long download.
+// deadline into the past, and the handler's writer notes a read deadline
+// the handler sets in the past (a kick's cut): then the rest of the body
+// gets no more time, so the watchdog never undoes the cut. Requests
+// without a body keep the connection's deadlines untouched: net/http's
+// background read of the connection must not time out under a long
+// download.
 func bodyDeadlines(h http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
@@ -28,11 +30,30 @@ func bodyDeadlines(h http.Handler, d time.Duration) http.Handler {
 		b.timer = time.AfterFunc(d, b.expire)
 		r2 := r.WithContext(r.Context()) // net/http discards what is left of r's own body
 		r2.Body = b
-		h.ServeHTTP(w, r2)
-		if !b.stop() {
+		h.ServeHTTP(cutWriter{ResponseWriter: w, b: b}, r2)
+		if !b.stop() && !b.wasCut() {
 			rc.SetReadDeadline(time.Now().Add(d))
 		}
 	})
+}
+
+// cutWriter is the handler's ResponseWriter: it notes a read deadline the
+// handler sets in the past (http.ResponseController finds
+// SetReadDeadline here, and everything else through Unwrap).
+type cutWriter struct {
+	http.ResponseWriter
+	b *deadlineBody
+}
+
+func (w cutWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w cutWriter) SetReadDeadline(t time.Time) error {
+	w.b.mu.Lock()
+	defer w.b.mu.Unlock()
+	if !t.IsZero() && !t.After(time.Now()) {
+		w.b.cut = true
+	}
+	return w.b.rc.SetReadDeadline(t)
 }
 
 // deadlineBody is a request body under a watchdog.
@@ -45,6 +66,14 @@ type deadlineBody struct {
 	mu      sync.Mutex
 	stopped bool
 	ended   bool // the body reached its end (or failed): net/http reads the connection now
+	cut     bool // the handler set a read deadline in the past
+}
+
+// wasCut reports whether the handler cut the connection's reads.
+func (b *deadlineBody) wasCut() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cut
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {

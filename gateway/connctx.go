@@ -15,9 +15,24 @@ func WithConn(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, c)
 }
 
-// loggedInCtx reports the login of the connection ctx carries, if any.
-func loggedInCtx(ctx context.Context) {
+// loggedInCtx reports the login of the connection ctx carries, if any;
+// false when that connection had already given up its slot (LoggedIn).
+func loggedInCtx(ctx context.Context) bool {
 	if c, ok := ctx.Value(connKey{}).(net.Conn); ok {
-		LoggedIn(c)
+		return LoggedIn(c)
 	}
+	return true
+}
+
+// checkingCtx marks the connection ctx carries, if any, as having its
+// login checked, so that it is not evicted for a newcomer meanwhile; done
+// ends the mark.
+func checkingCtx(ctx context.Context) (done func()) {
+	c, _ := ctx.Value(connKey{}).(net.Conn)
+	lc := limitedOf(c)
+	if lc == nil {
+		return func() {}
+	}
+	lc.lim.checking(lc.slot, true)
+	return func() { lc.lim.checking(lc.slot, false) }
 }

@@ -93,14 +93,10 @@ func (t *Conns) CloseRemote(remote net.Addr) {
 	}
 }
 
-// LoggedIn reports that the open connection from remote logged in, to the
-// limits of the listener it came from (gateway.LoggedIn), for front ends
-// whose library does not hand over the connection.
-func (t *Conns) LoggedIn(remote net.Addr) {
-	if conn := t.find(remote); conn != nil {
-		LoggedIn(conn)
-	}
-}
+// Conn returns the open connection from remote, nil when there is none,
+// for front ends whose library does not hand over the connection (e.g. to
+// carry it in a login's context, WithConn).
+func (t *Conns) Conn(remote net.Addr) net.Conn { return t.find(remote) }
 
 // find returns the open connection from remote, nil when there is none.
 func (t *Conns) find(remote net.Addr) net.Conn {

@@ -28,16 +28,21 @@ type slot struct {
 	conn     *limitedConn
 	seq      uint64 // order of arrival: the oldest unauthenticated is dropped first
 	unauth   bool
+	checks   int // logins being checked (a password in the pool): never evicted meanwhile
 	released bool
 	timer    *time.Timer // the login deadline; nil once logged in or without one
 }
 
 // limiter counts open connections. When a new connection would exceed a
-// budget that unauthenticated connections fill, the oldest
-// unauthenticated connection of the address with the most of them is
-// dropped to make room (as sshd's MaxStartups drops), so a flood cannot
-// keep a client out while it logs in; a budget full of logged-in
-// connections refuses the newcomer.
+// budget that unauthenticated connections fill, an unauthenticated
+// connection is dropped to make room (as sshd's MaxStartups drops), so a
+// flood cannot keep a client out while it logs in. The victim is never a
+// connection whose login is being checked (its client sent a password or
+// key); among the others it is the oldest of the address holding the most
+// unauthenticated connections, so an address with several goes first and
+// a tie among addresses with one each drops the oldest. A budget full of
+// logged-in connections, or of logins being checked, refuses the
+// newcomer.
 type limiter struct {
 	lim Limits
 	m   *metrics
@@ -78,13 +83,13 @@ func (l *limiter) acquire(key netip.Prefix, c *limitedConn) (s *slot, evicted []
 				return nil, evicted, "too many connections from your address"
 			}
 		case over(len(l.unauthPer[key]), l.lim.UnauthPerAddr):
-			victim = l.oldest(key)
-		case over(l.total, l.lim.Total):
+			if victim = l.oldest(key); victim == nil {
+				return nil, evicted, "too many connections from your address"
+			}
+		case over(l.total, l.lim.Total), over(l.unauth, l.lim.Unauth):
 			if victim = l.busiest(); victim == nil {
 				return nil, evicted, "too many connections"
 			}
-		case over(l.unauth, l.lim.Unauth):
-			victim = l.busiest()
 		}
 		if victim == nil {
 			break
@@ -102,38 +107,61 @@ func (l *limiter) acquire(key netip.Prefix, c *limitedConn) (s *slot, evicted []
 	return s, evicted, ""
 }
 
-// oldest is the oldest unauthenticated slot of key, nil when none.
+// oldest is the oldest unauthenticated slot of key whose login is not
+// being checked, nil when none.
 func (l *limiter) oldest(key netip.Prefix) *slot {
-	if q := l.unauthPer[key]; len(q) > 0 {
-		return q[0]
+	for _, s := range l.unauthPer[key] {
+		if s.checks == 0 {
+			return s
+		}
 	}
 	return nil
 }
 
-// busiest is the oldest unauthenticated slot of the address with the most
-// unauthenticated connections, nil when there are none.
+// busiest is the oldest unauthenticated slot, not being checked, of the
+// address with the most unauthenticated connections (ties: the oldest
+// such slot), nil when there is none.
 func (l *limiter) busiest() *slot {
-	var best []*slot
-	for _, q := range l.unauthPer {
-		if len(q) > len(best) || len(q) == len(best) && len(q) > 0 && q[0].seq < best[0].seq {
-			best = q
+	var best *slot
+	bestN := 0
+	for key, q := range l.unauthPer {
+		s := l.oldest(key)
+		if s == nil {
+			continue
+		}
+		if len(q) > bestN || len(q) == bestN && s.seq < best.seq {
+			best, bestN = s, len(q)
 		}
 	}
-	if len(best) == 0 {
-		return nil
+	return best
+}
+
+// checking marks the start (on) or end of a login check on s: meanwhile s
+// is never evicted.
+func (l *limiter) checking(s *slot, on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if on {
+		s.checks++
+	} else if s.checks > 0 {
+		s.checks--
 	}
-	return best[0]
 }
 
 // loggedIn moves s to the main budget: it no longer counts as
 // unauthenticated and its login deadline is off.
-func (l *limiter) loggedIn(s *slot) {
+// It reports false when s was already released: the connection was
+// closed, evicted or out of time before the login finished.
+func (l *limiter) loggedIn(s *slot) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.released || !s.unauth {
-		return
+	if s.released {
+		return false
 	}
-	l.dropUnauth(s)
+	if s.unauth {
+		l.dropUnauth(s)
+	}
+	return true
 }
 
 func (l *limiter) release(s *slot) {
@@ -184,8 +212,14 @@ func (l *limiter) startDeadline(s *slot, d time.Duration) {
 		return
 	}
 	s.timer = time.AfterFunc(d, func() {
+		// Decided under the lock: a login that comes after the slot is
+		// released here finds it released (loggedIn reports false), and
+		// one that came before stopped this.
 		l.mu.Lock()
 		late := s.unauth && !s.released
+		if late {
+			l.releaseLocked(s)
+		}
 		l.mu.Unlock()
 		if late {
 			l.m.refused("login timeout")
@@ -197,20 +231,31 @@ func (l *limiter) startDeadline(s *slot, d time.Duration) {
 
 // LoggedIn tells the limits that the connection c (as a front end got it
 // from its listener, possibly wrapped in TLS or tracking) has logged in: it
-// moves to the main budget and its login deadline no longer applies. A
-// connection that did not come through Core.Listener is ignored.
-func LoggedIn(c net.Conn) {
+// moves to the main budget and its login deadline no longer applies. It
+// reports false when c's slot was already given up (the login deadline
+// passed, or c was evicted or closed); a connection that did not come
+// through Core.Listener is ignored (true).
+func LoggedIn(c net.Conn) bool {
+	if lc := limitedOf(c); lc != nil {
+		return lc.lim.loggedIn(lc.slot)
+	}
+	return true
+}
+
+// limitedOf finds the limiter's connection under c, nil when c did not
+// come through Core.Listener.
+func limitedOf(c net.Conn) *limitedConn {
 	for c != nil {
 		if lc, ok := c.(*limitedConn); ok {
-			lc.lim.loggedIn(lc.slot)
-			return
+			return lc
 		}
 		u, ok := c.(interface{ NetConn() net.Conn })
 		if !ok {
-			return
+			return nil
 		}
 		c = u.NetConn()
 	}
+	return nil
 }
 
 // limitedConn gives its slot back when closed.

@@ -25,7 +25,15 @@ import (
 var ErrLoginFailed = errors.New("authentication failed")
 
 // LoginError carries the cause of a failed login, for the audit log.
-type LoginError struct{ Reason string }
+type LoginError struct {
+	Reason string
+	// busy: no password was checked, because every check slot stayed
+	// busy or the request ended while it waited. Such a failure is
+	// audited but does not count towards a ban: the credentials may be
+	// right, and a flood from elsewhere must not get a good address
+	// banned.
+	busy bool
+}
 
 func (e *LoginError) Error() string { return ErrLoginFailed.Error() + ": " + e.Reason }
 
@@ -33,6 +41,15 @@ func (e *LoginError) Error() string { return ErrLoginFailed.Error() + ": " + e.R
 func (e *LoginError) Is(target error) bool { return target == ErrLoginFailed }
 
 func failed(reason string) error { return &LoginError{Reason: reason} }
+
+// checkFailed is the failure of a login whose password check could not
+// run (errHashBusy), or reason when it ran (err nil).
+func checkFailed(reason string, err error) error {
+	if errors.Is(err, errHashBusy) {
+		return &LoginError{Reason: reason + " (" + err.Error() + ")", busy: true}
+	}
+	return failed(reason)
+}
 
 // Credentials is one login attempt: a password or a public key.
 type Credentials struct {
@@ -92,17 +109,24 @@ func New(o Options) (*Core, error) {
 // Authenticate checks credentials without recording anything. SSH asks
 // about keys before the client proves it holds them, so the SFTP front
 // end records the outcome itself, once the handshake is over.
+//
+// While it runs, the connection ctx carries (WithConn) is not evicted
+// for a newcomer: its client is waiting for the answer.
 func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, error) {
+	defer checkingCtx(ctx)()
 	if c.defender.Banned(cr.Remote) {
 		return nil, failed("address banned by the defender")
 	}
 	u, err := c.st.UserByName(ctx, cr.Username)
 	if err != nil {
+		var busy error
 		if cr.PublicKey == nil {
-			c.hashes.verify(ctx, c.dummy, cr.Password) // spend the same time as for a real user
+			_, busy = c.hashes.verify(ctx, c.dummy, cr.Password) // spend the same time as for a real user
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, failed("unknown user")
+			// A busy pool is told apart here too, so that the defender
+			// treats known and unknown names alike.
+			return nil, checkFailed("unknown user", busy)
 		}
 		return nil, failed("store error: " + err.Error())
 	}
@@ -112,12 +136,12 @@ func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, e
 		}
 	} else {
 		if u.PasswordHash == "" {
-			c.hashes.verify(ctx, c.dummy, cr.Password)
-			return nil, failed("user has no password")
+			_, busy := c.hashes.verify(ctx, c.dummy, cr.Password)
+			return nil, checkFailed("user has no password", busy)
 		}
 		ok, err := c.hashes.verify(ctx, u.PasswordHash, cr.Password)
 		if errors.Is(err, errHashBusy) {
-			return nil, failed(err.Error())
+			return nil, checkFailed("password not checked", err)
 		}
 		if err != nil {
 			return nil, failed("stored hash unusable: " + err.Error())
@@ -148,7 +172,9 @@ func (c *Core) Reverify(ctx context.Context, name, hash string, remote netip.Add
 	if err := c.admit(u, remote); err != nil {
 		return nil, err
 	}
-	loggedInCtx(ctx)
+	if !loggedInCtx(ctx) {
+		return nil, errLoginTooLate
+	}
 	return u, nil
 }
 
@@ -195,7 +221,9 @@ func (c *Core) admit(u *store.User, remote netip.Addr) error {
 	return nil
 }
 
-// Record audits a login's outcome; a failure also counts towards a ban.
+// Record audits a login's outcome; a failure also counts towards a ban,
+// unless no password could be checked (the pool was busy, or the request
+// ended while it waited).
 func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginErr error) {
 	e := store.AuditEntry{
 		Session: cr.Session, User: cr.Username, Protocol: cr.Protocol, Action: "login", Result: store.ResultOK,
@@ -214,10 +242,12 @@ func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginE
 	if loginErr != nil {
 		e.Result = store.ResultFailed
 		var le *LoginError
+		counts := true
 		if errors.As(loginErr, &le) {
 			e.Reason += ": " + le.Reason
+			counts = !le.busy
 		}
-		if c.defender.Fail(cr.Remote) {
+		if counts && c.defender.Fail(cr.Remote) {
 			e.Reason += "; address banned"
 		}
 	} else if err := c.st.TouchLogin(ctx, u.Name); err != nil {
@@ -231,15 +261,25 @@ func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginE
 		"result", e.Result, "reason", e.Reason)
 }
 
+// errLoginTooLate is the failure of a login whose connection was closed
+// (login deadline, eviction) while its credentials were checked: not
+// the client's fault, so it counts towards no ban.
+var errLoginTooLate = &LoginError{Reason: "connection closed before the login finished", busy: true}
+
 // Login authenticates and records the outcome: for passwords, and for
-// any protocol where a key is proven before it is checked.
+// any protocol where a key is proven before it is checked. The connection
+// ctx carries (WithConn) is marked logged in as soon as the credentials
+// are good, before the outcome is written, so that neither the login
+// deadline nor an eviction closes it while the store is slow.
 func (c *Core) Login(ctx context.Context, cr Credentials) (*store.User, error) {
 	u, err := c.Authenticate(ctx, cr)
+	if err == nil && !loggedInCtx(ctx) {
+		u, err = nil, errLoginTooLate
+	}
 	c.Record(ctx, cr, u, err)
 	if err != nil {
 		return nil, err
 	}
-	loggedInCtx(ctx)
 	return u, nil
 }
 

@@ -17,14 +17,16 @@ var errNoServer = errors.New("bans live in the running server: start custodia se
 func (a *app) banCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "ban", Short: "the defender's bans in the running server: list, lift"}
 	list := &cobra.Command{
-		Use: "list", Short: "addresses banned now, soonest to end first", Args: cobra.NoArgs,
+		Use: "list", Short: "addresses banned now, soonest to end first: address, the network the ban covers (an IPv6 /64), until",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.srv == nil {
 				return errNoServer
 			}
 			for _, b := range a.srv.Core().Bans() {
 				until := b.Until.UTC().Format(time.RFC3339)
-				a.printRow(map[string]string{"address": b.Addr.String(), "until": until}, b.Addr, until)
+				a.printRow(map[string]string{"address": b.Addr.String(), "prefix": b.Prefix.String(), "until": until},
+					b.Addr, b.Prefix, until)
 			}
 			return nil
 		},

@@ -96,3 +96,23 @@ func TestCheckConfigRefusesBackupsInsideFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckConfigWarnsSFTPLoginTimeoutOverLimits: an SFTP login timeout
+// above limits.login_timeout cannot take effect (the limits close the
+// connection first): check-config says so, naming both keys, and still
+// accepts the configuration.
+func TestCheckConfigWarnsSFTPLoginTimeoutOverLimits(t *testing.T) {
+	t.Parallel()
+	file := configFile(t, "[sftp]\nlogin_timeout = \"2m\"\n")
+	out, err := runWith([]string{"CUSTODIA_DATA_DIR=" + t.TempDir(), file}, "check-config")
+	if err != nil {
+		t.Fatalf("check-config refused a configuration that only deserves a warning: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "warning: sftp.login_timeout (CUSTODIA_SFTP_LOGIN_TIMEOUT): 2m0s has no effect beyond limits.login_timeout (30s)") {
+		t.Errorf("check-config does not warn that sftp.login_timeout exceeds limits.login_timeout:\n%s", out)
+	}
+	out, err = runWith([]string{"CUSTODIA_DATA_DIR=" + t.TempDir(), file, "CUSTODIA_LIMITS_LOGIN_TIMEOUT=2m"}, "check-config")
+	if err != nil || strings.Contains(out, "warning:") {
+		t.Errorf("check-config with both timeouts at 2m: %v\n%s", err, out)
+	}
+}

@@ -190,6 +190,9 @@ func (a *app) checkConfigCmd() *cobra.Command {
 				fmt.Fprintln(a.err, err)
 				return errors.New("1 configuration problem(s)")
 			}
+			for _, w := range a.cfg.Warnings() { // loads, but will not do what it says
+				fmt.Fprintln(a.err, "warning:", w)
+			}
 			file := a.from.File
 			if file == "" {
 				file = "none (no --config, no CUSTODIA_CONFIG, no " + filepath.Join(a.cfg.DataDir, config.DefaultFileName) + ")"

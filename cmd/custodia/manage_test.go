@@ -243,8 +243,8 @@ func TestKeyAndBanCommands(t *testing.T) {
 		tg.Dial("ana", "wrong")
 	}
 	out, err = runWith(terminal, "ban", "list")
-	if err != nil || !strings.HasPrefix(out, "127.0.0.1\t") {
-		t.Fatalf("ban list after two failures: %v\n%s", err, out)
+	if err != nil || !strings.HasPrefix(out, "127.0.0.1\t127.0.0.1/32\t") {
+		t.Fatalf("ban list after two failures (want the address, then the network it covers): %v\n%s", err, out)
 	}
 	if out, err := runWith(terminal, "ban", "lift", "127.0.0.1"); err != nil || !strings.Contains(out, "lifted") {
 		t.Fatalf("ban lift: %v\n%s", err, out)

@@ -95,13 +95,16 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 		s.log.Debug("login before AUTH TLS refused")
 		return nil, errTLSFirst
 	}
-	u, err := d.s.o.Core.Login(s.ctx, gateway.Credentials{
+	// Through ctx, the control connection is not evicted while its
+	// password is checked, and leaves the login deadline and the
+	// unauthenticated budget as soon as the password is good.
+	ctx := gateway.WithConn(s.ctx, d.s.conns.Conn(cc.RemoteAddr()))
+	u, err := d.s.o.Core.Login(ctx, gateway.Credentials{
 		Username: user, Password: pass, Remote: s.remote, Protocol: "ftp", Session: s.id,
 	})
 	if err != nil {
 		return nil, gateway.ErrLoginFailed
 	}
-	d.s.conns.LoggedIn(cc.RemoteAddr()) // its login deadline is over; it counts in the main budget
 	if s.live != nil {
 		s.live.End() // a second login on the same connection
 	}

@@ -132,6 +132,10 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	log := s.log.With("session", sid, "remote", remote.String())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The login's checks and its success reach the limits through ctx: a
+	// connection whose password is being checked is not evicted, and one
+	// that logged in is no longer subject to the login deadline.
+	ctx = gateway.WithConn(ctx, c)
 
 	l := &login{core: s.o.Core, ctx: ctx, remote: remote, session: sid}
 	cfg := *s.config
@@ -149,11 +153,17 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	defer sconn.Close()
 	c.SetDeadline(time.Time{})
 	ic.start()
+	// A key login is over once the handshake succeeded: it leaves the
+	// login deadline and the unauthenticated budget before finish writes
+	// its audit row (a password login left them in its callback).
+	if sconn.Permissions != nil && !gateway.LoggedIn(c) {
+		log.Debug("login finished after the connection gave up its slot")
+		return
+	}
 	u := l.finish(sconn.Permissions)
 	if u == nil {
 		return
 	}
-	gateway.LoggedIn(c)
 	log = log.With("user", u.Name, "role", string(u.Role))
 	// A kick closes the connection: the channels end, an open upload is
 	// discarded, and the client's next request fails.

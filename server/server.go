@@ -118,6 +118,9 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 		log = slog.New(slog.DiscardHandler)
 	}
 	raiseFileLimit(log)
+	for _, w := range cfg.Warnings() { // loads, but will not do what it says
+		log.Warn("config: "+w.String(), "key", w.Key)
+	}
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err

@@ -175,6 +175,10 @@ func (s *Server) handle(rt route) http.Handler {
 				return
 			}
 		}
+		if err := refuseUntypedBody(r); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
 		if err := rt.h(w, r, c); err != nil {
 			s.writeProblem(w, r, err)
 		}

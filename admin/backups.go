@@ -71,7 +71,8 @@ func (s *Server) requestRestore(w http.ResponseWriter, r *http.Request, c *calle
 		}
 		requester = u.Name
 	}
-	q, err := s.o.Backups.Request(r.Context(), req.Backup, req.Path, req.Reason, requester)
+	// Filed by the calling admin, whoever it is for: neither may approve it.
+	q, err := s.o.Backups.Request(r.Context(), req.Backup, req.Path, req.Reason, requester, c.name())
 	if err != nil {
 		return restoreError(err)
 	}

@@ -304,10 +304,8 @@ func (s *Server) queryAudit(w http.ResponseWriter, r *http.Request, c *caller) e
 			return fail(http.StatusBadRequest, "client", "%v", err)
 		}
 	}
-	switch q.Result {
-	case "", store.ResultOK, store.ResultDenied, store.ResultFailed:
-	default:
-		return fail(http.StatusBadRequest, "result", "result %q: want ok, denied or failed", q.Result)
+	if q.Result != "" && !q.Result.Known() {
+		return fail(http.StatusBadRequest, "result", "result %q: want one of %v", q.Result, store.Results)
 	}
 	for _, t := range []struct {
 		key string

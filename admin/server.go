@@ -50,7 +50,7 @@ type Options struct {
 // Backups records restore requests and managers' approvals
 // (backup.Runner).
 type Backups interface {
-	Request(ctx context.Context, id, prefix, reason, requester string) (store.RestoreRequest, error)
+	Request(ctx context.Context, id, prefix, reason, requester, filedBy string) (store.RestoreRequest, error)
 	Approve(ctx context.Context, id string, approver *store.User) (store.RestoreRequest, error)
 	Reject(ctx context.Context, id string, by store.RestoreActor, note string) (store.RestoreRequest, error)
 	Cancel(ctx context.Context, id string, by store.RestoreActor, note string) (store.RestoreRequest, error)
@@ -174,6 +174,10 @@ func (s *Server) handle(rt route) http.Handler {
 				s.writeProblem(w, r, err)
 				return
 			}
+		}
+		if err := refuseUntypedBody(r); err != nil {
+			s.writeProblem(w, r, err)
+			return
 		}
 		if err := rt.h(w, r, c); err != nil {
 			s.writeProblem(w, r, err)

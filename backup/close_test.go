@@ -54,7 +54,7 @@ func TestClosedRequestsHoldNoBackup(t *testing.T) {
 	}
 
 	b0 := run()
-	q0, err := r.Request(ctx, b0.ID, "/departments/operaciones", "prueba", "os:someone")
+	q0, err := r.Request(ctx, b0.ID, "/departments/operaciones", "prueba", "os:someone", "os:someone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestClosedRequestsHoldNoBackup(t *testing.T) {
 	if q, err := r.Reject(ctx, q0.ID, operator, "no hace falta"); err != nil || q.Status != store.RestoreRejected || q.ClosedBy != "os:root" {
 		t.Fatalf("reject: %+v %v", q, err)
 	}
-	q1, err := r.Request(ctx, b1.ID, "/departments/operaciones", "prueba", "os:someone")
+	q1, err := r.Request(ctx, b1.ID, "/departments/operaciones", "prueba", "os:someone", "os:someone")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,14 +79,21 @@ func (r *Runner) mayRead(ctx context.Context, u *store.User, spath string) (bool
 
 // Request records a request to restore the files of backup id under
 // prefix (a storage path such as /departments/operaciones). requester is
-// who asks: a user name, or the operator's own name.
-func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester string) (q store.RestoreRequest, err error) {
-	defer func() { r.auditRestore(ctx, "backup.restore.request", q, requester, err) }()
+// whom it is for: a user name, or the operator's own name. filedBy is who
+// files it (the calling admin, or the operator "os:<name>"), who may name
+// another user as requester: neither of the two may approve it, nor a
+// manager either of them created. The audit row is filedBy's, and names
+// both.
+func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester, filedBy string) (q store.RestoreRequest, err error) {
+	defer func() { r.auditRestore(ctx, "backup.restore.request", q, filedBy, err) }()
 	if t := strings.TrimRight(prefix, "/"); t != "" { // a folder named with its trailing "/"
 		prefix = t
 	}
 	q = store.RestoreRequest{ID: "r-" + newSuffix(), BackupID: id, Path: prefix, Reason: strings.TrimSpace(reason),
-		Requester: requester}
+		Requester: requester, FiledBy: filedBy}
+	if filedBy == "" || requester == "" {
+		return q, invalid("a request names whom it is for and who files it")
+	}
 	b, err := r.o.Store.BackupByID(ctx, id)
 	if err != nil {
 		return q, err
@@ -167,8 +174,11 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 	if q.Status != store.RestoreRequested {
 		return q, badState("restore request %s is %s, not waiting for approval", id, q.Status)
 	}
-	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.Requester, "os:")) {
+	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.Requester, Operator)) {
 		return q, refused("%s asked for restore %s and cannot also approve it", approver.Name, id)
+	}
+	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.FiledBy, Operator)) {
+		return q, refused("%s filed restore %s (for %s) and cannot also approve it", approver.Name, id, q.Requester)
 	}
 	if err := r.mayApprove(q, approver); err != nil {
 		return q, err
@@ -213,11 +223,17 @@ func (r *Runner) mayApprove(q store.RestoreRequest, u *store.User) error {
 // manager and approve their own request with it. So the approver must not
 // be an account the requester created, and must be older than
 // ApproverMinAge (a stand-in made by someone else on the requester's
-// behalf is as new as one made by the requester).
+// behalf is as new as one made by the requester). Whoever filed the
+// request counts as its requester here: an admin may file it in another
+// user's name.
 func (r *Runner) separate(q store.RestoreRequest, approver *store.User) error {
 	if approver.CreatedBy != "" && strings.EqualFold(approver.CreatedBy, q.Requester) {
 		return refused("%s was created by %s, who asked for restore %s: a requester's own account cannot approve it",
 			approver.Name, approver.CreatedBy, q.ID)
+	}
+	if approver.CreatedBy != "" && strings.EqualFold(approver.CreatedBy, q.FiledBy) {
+		return refused("%s was created by %s, who filed restore %s for %s: the filer's own account cannot approve it",
+			approver.Name, approver.CreatedBy, q.ID, q.Requester)
 	}
 	if age := r.o.Now().Sub(approver.CreatedAt); r.o.ApproverMinAge > 0 && age < r.o.ApproverMinAge {
 		return refused("%s's account was created %s ago, on %s: an approver's account must be at least %s old (backup.approver_min_age)",
@@ -415,6 +431,9 @@ func (r *Runner) auditRestore(ctx context.Context, action string, q store.Restor
 		if strings.Contains(action, "approve") {
 			e.Result = store.ResultDenied
 		}
+	}
+	if action == "backup.restore.request" { // whom it is for, and who filed it (the row's user)
+		e.Reason = fmt.Sprintf("requester %s, filed by %s: %s", q.Requester, q.FiledBy, e.Reason)
 	}
 	if aerr := r.o.Store.Audit(context.WithoutCancel(ctx), e); aerr != nil {
 		r.log.Error("audit", "action", action, "err", aerr)

@@ -62,7 +62,7 @@ func newRestoreFixtureOf(t *testing.T, source string) *restoreFixture {
 // approved records and approves a request of backup id for prefix.
 func (f *restoreFixture) approved(t *testing.T, id, prefix string) string {
 	t.Helper()
-	q, err := f.r.Request(t.Context(), id, prefix, "prueba", "os:someone")
+	q, err := f.r.Request(t.Context(), id, prefix, "prueba", "os:someone", "os:someone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	rosa := newUser(t, f.st, "Rosa", store.RoleStaff, "operaciones")
-	q, err := f.r.Request(ctx, b.ID, "/departments/operaciones/", "prueba", rosa.Name)
+	q, err := f.r.Request(ctx, b.ID, "/departments/operaciones/", "prueba", rosa.Name, rosa.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
 		t.Errorf("Rosa cannot see her restored file: %v", err)
 	}
 
-	own, err := f.r.Request(ctx, b.ID, "/departments/operaciones", "prueba", "os:"+f.manager.Name)
+	own, err := f.r.Request(ctx, b.ID, "/departments/operaciones", "prueba", "os:"+f.manager.Name, "os:"+f.manager.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +257,38 @@ func TestRunRefusedWhileTheJobRuns(t *testing.T) {
 	}
 	if _, err := f.r.Prune(t.Context(), "departments"); err == nil {
 		t.Error("a prune during a run")
+	}
+}
+
+// TestRestoreFilerCannotApprove: a manager who filed a request in another
+// user's name (from the CLI as their OS account) cannot approve it; the
+// request records both, and another manager of the department approves.
+func TestRestoreFilerCannotApprove(t *testing.T) {
+	t.Parallel()
+	f := newRestoreFixture(t)
+	ctx := t.Context()
+	put(t, f.view, "/departments/operaciones/a.txt", "a")
+	b, err := f.r.Run(ctx, "departments", Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rosa := newUser(t, f.st, "rosa", store.RoleStaff, "operaciones")
+	filer := "os:" + f.manager.Name
+	q, err := f.r.Request(ctx, b.ID, "/departments/operaciones", "prueba", rosa.Name, filer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Requester != rosa.Name || q.FiledBy != filer {
+		t.Errorf("the request records requester %q, filed by %q; want %q, %q", q.Requester, q.FiledBy, rosa.Name, filer)
+	}
+	if _, err := f.r.Approve(ctx, q.ID, f.manager); !errors.Is(err, store.ErrRestoreRefused) || !strings.Contains(err.Error(), "filed restore") {
+		t.Errorf("%s approved the request they filed for rosa: %v", f.manager.Name, err)
+	}
+	other := newUser(t, f.st, "otra", store.RoleManager, "operaciones")
+	if _, err := f.r.Approve(ctx, q.ID, other); err != nil {
+		t.Errorf("another manager's approval: %v", err)
+	}
+	if _, err := f.r.Request(ctx, b.ID, "/departments/operaciones", "prueba", rosa.Name, ""); !errors.Is(err, store.ErrRestoreInvalid) {
+		t.Errorf("a request without its filer: %v", err)
 	}
 }

@@ -273,7 +273,7 @@ func TestIncrementalFromJournal(t *testing.T) {
 	rosa := newUser(t, st, "rosa", store.RoleManager, "operaciones")
 	marco := newUser(t, st, "marco", store.RoleManager, "operaciones")
 	fina := newUser(t, st, "fina", store.RoleManager, "finanzas")
-	q, err := r.Request(ctx, incr.ID, ops, "borré una carpeta por error", "rosa")
+	q, err := r.Request(ctx, incr.ID, ops, "borré una carpeta por error", "rosa", "rosa")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +539,7 @@ func TestFailedRemoteNeverCounts(t *testing.T) {
 	if _, err := r.Verify(ctx, failed.ID, []age.Identity{id}); err == nil {
 		t.Error("a failed backup verified")
 	}
-	if _, err := r.Request(ctx, failed.ID, "/dossiers/ACME", "prueba", "rosa"); err == nil {
+	if _, err := r.Request(ctx, failed.ID, "/dossiers/ACME", "prueba", "rosa", "rosa"); err == nil {
 		t.Error("a restore of a failed backup was requested")
 	}
 

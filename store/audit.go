@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,13 @@ const (
 	// the signature it matched.
 	ResultInfected Result = "infected"
 )
+
+// Results are every result an audit row holds: what the audit's filters
+// accept.
+var Results = []Result{ResultOK, ResultDenied, ResultFailed, ResultInfected}
+
+// Known reports whether r is one of Results.
+func (r Result) Known() bool { return slices.Contains(Results, r) }
 
 // AuditEntry is one row of the append-only audit log: a login, a file
 // operation or a denial. It never holds a password or key material. Its

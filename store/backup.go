@@ -158,7 +158,8 @@ type RestoreRequest struct {
 	BackupID  string `db:"backup_id" json:"backup"`
 	Path      string `db:"path" json:"path"`
 	Reason    string `db:"reason" json:"reason"`
-	Requester string `db:"requester" json:"requester"`
+	Requester string `db:"requester" json:"requester"` // whom the restore is for
+	FiledBy   string `db:"filed_by" json:"filed_by"`   // who filed it: an admin's name, or "os:NAME" for the command line
 	Status    string `db:"status" json:"status"`
 	Approver  string `db:"approver" json:"approver,omitempty"`
 	Created   string `db:"created_at" json:"-"`
@@ -177,7 +178,12 @@ type RestoreRequest struct {
 	ClosedAt   time.Time `db:"-" json:"closed_at,omitzero"`
 }
 
-func (r *RestoreRequest) parseTimes() {
+// loaded completes a request read from the store: its times, and the
+// filer of a request filed before filers were recorded.
+func (r *RestoreRequest) loaded() {
+	if r.FiledBy == "" {
+		r.FiledBy = r.Requester
+	}
 	r.CreatedAt, _ = parseTime(r.Created)
 	r.ApprovedAt, _ = parseTime(r.Approved)
 	r.RestoredAt, _ = parseTime(r.Restored)
@@ -191,14 +197,14 @@ func (r RestoreRequest) Open() bool {
 	return r.Status == RestoreRequested || r.Status == RestoreApproved
 }
 
-const restoreCols = `id, backup_id, path, reason, requester, status, approver, created_at, approved_at, restored_at, error,
+const restoreCols = `id, backup_id, path, reason, requester, filed_by, status, approver, created_at, approved_at, restored_at, error,
 	expires_at, closed_by, closed_at, note`
 
 // CreateRestoreRequest records a new request.
 func (s *Store) CreateRestoreRequest(ctx context.Context, r RestoreRequest) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO restore_requests (id, backup_id, path, reason, requester, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.ID, r.BackupID, r.Path, r.Reason, r.Requester, RestoreRequested, formatTime(s.now()))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO restore_requests (id, backup_id, path, reason, requester, filed_by, status,
+		created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		r.ID, r.BackupID, r.Path, r.Reason, r.Requester, r.FiledBy, RestoreRequested, formatTime(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: restore request: %w", wrapDBError(err))
 	}
@@ -211,7 +217,7 @@ func (s *Store) RestoreRequestByID(ctx context.Context, id string) (RestoreReque
 	if err := s.db.GetContext(ctx, &r, `SELECT `+restoreCols+` FROM restore_requests WHERE id = $1`, id); err != nil {
 		return r, fmt.Errorf("store: restore request %s: %w", id, wrapDBError(err))
 	}
-	r.parseTimes()
+	r.loaded()
 	return r, nil
 }
 
@@ -222,7 +228,7 @@ func (s *Store) RestoreRequests(ctx context.Context) ([]RestoreRequest, error) {
 		return nil, fmt.Errorf("store: restore requests: %w", err)
 	}
 	for i := range rs {
-		rs[i].parseTimes()
+		rs[i].loaded()
 	}
 	return rs, nil
 }

@@ -154,20 +154,39 @@ func (s *Store) HookCursor(ctx context.Context, hook string) (HookCursor, error)
 	return c, nil
 }
 
-// HookDelivered moves a hook past an event.
+// HookDelivered moves a hook past an event (unless it already is: an
+// administrator skipped it while a try was in flight). A delivered event
+// is no dead letter, so that a retry does not send it twice.
 func (s *Store) HookDelivered(ctx context.Context, hook string, seq int64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE hook_cursors SET last_id = $1, attempts = 0, last_error = '', failing_id = 0,
-		updated_at = $2 WHERE hook = $3`, seq, formatTime(s.now()), hook)
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE hook_cursors SET last_id = $1, attempts = 0, last_error = '',
+			failing_id = 0, updated_at = $2 WHERE hook = $3 AND last_id < $1`, seq, formatTime(s.now()), hook); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM hook_dead_letters WHERE hook = $1 AND event_seq = $2`, hook, seq)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: hook %s delivered %d: %w", hook, seq, err)
 	}
 	return nil
 }
 
-// HookFailed records a failed try at the hook's next event, seq.
+// HookFailed records a failed try at the hook's next event, seq. It is
+// counted in the failures in all; the failing try is shown (and can be
+// skipped) only while the cursor has not passed seq: an administrator
+// may have skipped it while the try was in flight.
 func (s *Store) HookFailed(ctx context.Context, hook string, seq int64, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE hook_cursors SET attempts = attempts + 1, failures = failures + 1,
-		last_error = $1, failing_id = $2, updated_at = $3 WHERE hook = $4`, reason, seq, formatTime(s.now()), hook)
+	now := formatTime(s.now())
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE hook_cursors SET failures = failures + 1, updated_at = $1
+			WHERE hook = $2`, now, hook); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE hook_cursors SET attempts = attempts + 1, last_error = $1, failing_id = $2
+			WHERE hook = $3 AND last_id < $2`, reason, seq, hook)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: hook %s failed: %w", hook, err)
 	}

@@ -149,7 +149,7 @@ func TestHookCursorMoves(t *testing.T) {
 		t.Fatalf("after the hook's cursor come %+v, want only the new upload.", next)
 	}
 	for range 2 {
-		if err := s.HookFailed(ctx, "notify", 1, "exit status 1"); err != nil {
+		if err := s.HookFailed(ctx, "notify", next[0].Seq, "exit status 1"); err != nil {
 			t.Fatal(err)
 		}
 	}

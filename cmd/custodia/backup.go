@@ -215,7 +215,7 @@ func (a *app) printRestore(q store.RestoreRequest) {
 	if !q.ExpiresAt.IsZero() {
 		expires = q.ExpiresAt.UTC().Format(time.RFC3339)
 	}
-	a.printRow(q, q.ID, q.BackupID, q.Path, q.Status, q.Requester, orDash(q.Approver),
+	a.printRow(q, q.ID, q.BackupID, q.Path, q.Status, q.Requester, q.FiledBy, orDash(q.Approver),
 		q.CreatedAt.UTC().Format(time.RFC3339), expires, q.Reason)
 }
 
@@ -239,7 +239,8 @@ func (a *app) restoreRequestCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
-				requester := a.operator()
+				filer := a.operator() // files it whoever it is for: neither may approve it
+				requester := filer
 				if as != "" {
 					u, err := st.UserByName(cmd.Context(), as)
 					if err != nil {
@@ -247,7 +248,7 @@ func (a *app) restoreRequestCmd() *cobra.Command {
 					}
 					requester = u.Name
 				}
-				q, err := r.Request(cmd.Context(), args[0], prefix, reason, requester)
+				q, err := r.Request(cmd.Context(), args[0], prefix, reason, requester, filer)
 				if err != nil {
 					return err
 				}
@@ -346,7 +347,7 @@ func (a *app) restoreRunCmd() *cobra.Command {
 func (a *app) restoreListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "list restore requests: id, backup, path, status, requester, approver, created, grant expires, reason",
+		Short: "list restore requests: id, backup, path, status, requester, filed by, approver, created, grant expires, reason",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := a.openStore(cmd.Context())

@@ -28,6 +28,14 @@ type TreeCopy struct {
 	dirs   []target // folders made, dst first, audited at Commit
 	placed []stagedUpload
 	closed bool
+	// What the staged uploads will be charged once the copy is in place:
+	// all to the copier (used), and to the client account of each one's
+	// folder (clients, with a storage path of that account in clientAt).
+	// The store charges them only at Commit, so the quota checks of the
+	// copy's uploads and of Commit add these to the accounts' usage.
+	used     store.Usage
+	clients  map[string]store.Usage
+	clientAt map[string]string
 }
 
 // stagedUpload is an upload in the staging folder: its pending note and
@@ -105,19 +113,66 @@ func (c *TreeCopy) Create(ctx context.Context, name string) (*Upload, error) {
 	if err := c.v.authorize(ctx, "create", authz.Write, t, false); err != nil {
 		return nil, err
 	}
-	u, err := c.v.upload(ctx, t, authz.Write)
+	u, err := c.v.upload(ctx, t, authz.Write, c)
 	if err != nil {
 		return nil, err
 	}
-	u.stage, u.stageDir = c, path.Dir(staged)
+	u.stageDir = path.Dir(staged)
 	return u, nil
 }
 
-// staged records an upload closed into the staging folder.
+// staged records an upload closed into the staging folder, and what it
+// will be charged.
 func (c *TreeCopy) staged(id int64, e store.AuditEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.placed = append(c.placed, stagedUpload{id: id, entry: e})
+	one := store.Usage{Bytes: e.Bytes, Files: 1}
+	c.used = addUsage(c.used, one)
+	if cl := store.ClientOf(e.SPath); cl != "" {
+		if c.clients == nil {
+			c.clients, c.clientAt = map[string]store.Usage{}, map[string]string{}
+		}
+		c.clients[cl] = addUsage(c.clients[cl], one)
+		c.clientAt[cl] = e.SPath
+	}
+}
+
+// pending is what the copy's staged uploads add to the usage of the user
+// with id uid and of client account client.
+func (c *TreeCopy) pending(uid int64, client string) (user, cl store.Usage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pendingLocked(uid, client)
+}
+
+func (c *TreeCopy) pendingLocked(_ int64, client string) (user, cl store.Usage) {
+	return c.used, c.clients[client]
+}
+
+// checkRoom refuses the copy (ErrQuota) when the accounts it is charged
+// to no longer have room for it as they are now: other uploads of theirs
+// may have completed since its files were checked. With c.mu held.
+func (c *TreeCopy) checkRoom(ctx context.Context) error {
+	acc := c.v.files.limits.Accounts
+	if acc == nil {
+		return nil
+	}
+	spaths := []string{c.dst.spath}
+	for _, sp := range c.clientAt {
+		spaths = append(spaths, sp)
+	}
+	for i, sp := range spaths {
+		a, err := acc.UploadAccounts(ctx, c.v.user.Name, sp)
+		if err != nil { // fail closed
+			return &PathError{Op: "quota", Path: c.dst.vpath.String(), Err: ErrFailed, Cause: err}
+		}
+		u, cl := c.pendingLocked(a.UserID, a.Client.Name)
+		if (i == 0 && !fits(a.User, u)) || !fits(a.Client, cl) {
+			return ErrQuota
+		}
+	}
+	return nil
 }
 
 // Commit makes the staged folders durable, renames the copy into place
@@ -132,7 +187,10 @@ func (c *TreeCopy) Commit(ctx context.Context) error {
 	}
 	c.closed = true
 	v := c.v
-	err := c.syncStaged()
+	err := c.checkRoom(ctx)
+	if err == nil {
+		err = c.syncStaged()
+	}
 	if err == nil {
 		err = v.withMount(c.dst, func(r *RootFs) error {
 			parent, err := openDir(r.root, relName(path.Dir(c.dst.rel)))

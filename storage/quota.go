@@ -15,6 +15,7 @@ import (
 // that writes each operation's audit row (store/quota.go says to whom).
 type Accounts interface {
 	UploadAccounts(ctx context.Context, user, spath string) (store.UploadAccounts, error)
+	ChargesUnder(ctx context.Context, spath string) ([]store.Charge, error)
 }
 
 // Limits bound what uploads may take. The zero value bounds nothing.
@@ -114,8 +115,10 @@ func (v *View) QuotaSpace(ctx context.Context, name string) (DiskSpace, error) {
 // uploadLimit is the largest size an upload by v's user to t may reach,
 // -1 for no limit, and the error that refuses it past that size. It
 // refuses the upload outright (err) when the disk reserve is reached or an
-// account has no room left for one more file.
-func (v *View) uploadLimit(ctx context.Context, t target) (limit int64, why, err error) {
+// account has no room left for one more file. An upload of a folder copy
+// (c) counts what the copy staged before it, and less what the tree it
+// replaces is charged (TreeCopy.pending).
+func (v *View) uploadLimit(ctx context.Context, t target, c *TreeCopy) (limit int64, why, err error) {
 	l := v.files.limits
 	limit, why = -1, nil
 	if m := l.MaxFileSize[v.user.Role]; m > 0 {
@@ -130,6 +133,11 @@ func (v *View) uploadLimit(ctx context.Context, t target) (limit int64, why, err
 	a, err := l.Accounts.UploadAccounts(ctx, v.user.Name, t.spath)
 	if err != nil { // fail closed
 		return 0, nil, &PathError{Op: "quota", Path: t.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	if c != nil {
+		u, cl := c.pending(a.UserID, a.Client.Name)
+		a.User.Used, a.Client.Used = addUsage(a.User.Used, u), addUsage(a.Client.Used, cl)
+		a.Existing = nil // what a replaced tree frees is in pending
 	}
 	for _, acct := range []struct {
 		a     store.Account
@@ -162,6 +170,28 @@ func (v *View) uploadLimit(ctx context.Context, t target) (limit int64, why, err
 	return limit, why, nil
 }
 
+// addUsage is a + b.
+func addUsage(a, b store.Usage) store.Usage {
+	return store.Usage{Bytes: a.Bytes + b.Bytes, Files: a.Files + b.Files}
+}
+
+// fits reports whether an account, used as it is, has room to grow by
+// add: each of its quotas is checked where add grows it, so a change that
+// takes nothing is never refused for an account already over.
+func fits(acct store.Account, add store.Usage) bool {
+	if acct.Name == "" {
+		return true
+	}
+	q, u := acct.Quota, acct.Used
+	if q.Files > 0 && add.Files > 0 && u.Files+add.Files > q.Files {
+		return false
+	}
+	if q.Bytes > 0 && add.Bytes > 0 && u.Bytes+add.Bytes > q.Bytes {
+		return false
+	}
+	return true
+}
+
 // checkGrowth refuses a write that would make the upload's apparent size
 // end (holes included) pass its limit, and checks the disk reserve every
 // freeCheckEvery bytes of growth. Called with u.mu held.
@@ -185,7 +215,7 @@ func (u *Upload) recheck(ctx context.Context) error {
 	if u.v.files.limits.Accounts == nil {
 		return nil
 	}
-	limit, why, err := u.v.uploadLimit(ctx, u.t)
+	limit, why, err := u.v.uploadLimit(ctx, u.t, u.stage)
 	if err != nil {
 		return err
 	}

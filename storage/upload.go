@@ -91,13 +91,14 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	if err := v.authorize(ctx, "create", act, t, false); err != nil {
 		return nil, err
 	}
-	return v.upload(ctx, t, act)
+	return v.upload(ctx, t, act, nil)
 }
 
 // upload opens the data file of an authorized upload in .incoming, with
-// the limits of the accounts it is charged to (quota.go).
-func (v *View) upload(ctx context.Context, t target, act authz.Action) (*Upload, error) {
-	limit, why, err := v.uploadLimit(ctx, t)
+// the limits of the accounts it is charged to (quota.go); c is the folder
+// copy it belongs to, or nil.
+func (v *View) upload(ctx context.Context, t target, act authz.Action, c *TreeCopy) (*Upload, error) {
+	limit, why, err := v.uploadLimit(ctx, t, c)
 	if err != nil {
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
@@ -107,7 +108,7 @@ func (v *View) upload(ctx context.Context, t target, act authz.Action) (*Upload,
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
 	return &Upload{v: v, t: t, act: act, file: f, name: tmp, sum: sha256.New(),
-		limit: limit, limitErr: why, nextFree: freeCheckEvery}, nil
+		limit: limit, limitErr: why, nextFree: freeCheckEvery, stage: c}, nil
 }
 
 // WriteAt writes at an offset; out-of-order writes are fine.

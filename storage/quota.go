@@ -192,6 +192,43 @@ func fits(acct store.Account, add store.Usage) bool {
 	return true
 }
 
+// renameRoom refuses (ErrQuota) a rename that moves files into the
+// folders of a client account without room for them: a moved file keeps
+// its uploader but is charged to the client account of its new place
+// (store/quota.go), so what comes from another account (or from none)
+// must fit dst's. A file replaced at dst frees its charge.
+func (v *View) renameRoom(ctx context.Context, src, dst target) error {
+	acc := v.files.limits.Accounts
+	to := store.ClientOf(dst.spath)
+	if acc == nil || to == "" || to == store.ClientOf(src.spath) {
+		return nil
+	}
+	charges, err := acc.ChargesUnder(ctx, src.spath)
+	if err != nil { // fail closed
+		return &PathError{Op: "quota", Path: dst.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	var add store.Usage
+	for _, c := range charges {
+		if c.Client != to {
+			add = addUsage(add, store.Usage{Bytes: c.Bytes, Files: 1})
+		}
+	}
+	if add == (store.Usage{}) {
+		return nil
+	}
+	a, err := acc.UploadAccounts(ctx, v.user.Name, dst.spath)
+	if err != nil {
+		return &PathError{Op: "quota", Path: dst.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	if e := a.Existing; e != nil && e.Client == to {
+		add = addUsage(add, store.Usage{Bytes: -e.Bytes, Files: -1})
+	}
+	if !fits(a.Client, add) {
+		return ErrQuota
+	}
+	return nil
+}
+
 // checkGrowth refuses a write that would make the upload's apparent size
 // end (holes included) pass its limit, and checks the disk reserve every
 // freeCheckEvery bytes of growth. Called with u.mu held.

@@ -127,3 +127,43 @@ func userUsage(t *testing.T, tg *testkit.Gateway, user string) store.Usage {
 	}
 	return u.Used
 }
+
+// TestDAVMoveIntoClientChecksItsQuota: a MOVE into another client
+// account's folders is refused with 507 when that account has no room
+// for what moves (a file, or all a folder holds); nothing moves.
+func TestDAVMoveIntoClientChecksItsQuota(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	ctx := context.Background()
+	d := tg.DAV("sys")
+	for _, p := range []string{"/dossiers/ACME/r.pdf", "/dossiers/ACME/f/a.pdf", "/dossiers/ACME/f/b.pdf"} {
+		if p == "/dossiers/ACME/f/a.pdf" {
+			if r := d.Do("MKCOL", "/dossiers/ACME/f", ""); r.Code != http.StatusCreated {
+				t.Fatalf("MKCOL: %d", r.Code)
+			}
+		}
+		if r := d.Do("PUT", p, strings.Repeat("x", 30)); r.Code != http.StatusCreated {
+			t.Fatalf("PUT %s: %d", p, r.Code)
+		}
+	}
+	c, err := tg.Store().ClientByID(ctx, "BETA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Store().SetClientQuota(ctx, "BETA", store.Limit{Bytes: c.Used.Bytes + 50}); err != nil {
+		t.Fatal(err)
+	}
+	if r := d.Do("MOVE", "/dossiers/ACME/f", "", "Destination", d.URL("/dossiers/BETA/f")); r.Code != http.StatusInsufficientStorage {
+		t.Errorf("MOVE of a folder of 60 bytes into BETA with room for 50: %d, want 507", r.Code)
+	}
+	if _, err := os.Stat(filepath.Join(tg.DataDir, "files/dossiers/ACME/f/a.pdf")); err != nil {
+		t.Errorf("the refused MOVE moved the folder: %v", err)
+	}
+	if r := d.Do("MOVE", "/dossiers/ACME/r.pdf", "", "Destination", d.URL("/dossiers/BETA/r.pdf")); r.Code != http.StatusCreated {
+		t.Errorf("MOVE of 30 bytes into BETA with room for 50: %d, want 201", r.Code)
+	}
+	if r := d.Do("MOVE", "/dossiers/BETA/r.pdf", "", "Destination", d.URL("/dossiers/BETA/s.pdf")); r.Code != http.StatusCreated {
+		t.Errorf("MOVE inside BETA, which charges nothing more: %d, want 201", r.Code)
+	}
+}

@@ -131,6 +131,11 @@ func (u *Upload) Write(p []byte) (int, error) {
 
 // writeAt writes with u.mu held.
 func (u *Upload) writeAt(p []byte, off int64) (int, error) {
+	if errors.Is(u.failed, ErrQuota) {
+		// Pipelined writes arrive out of order: every write after the
+		// refused one says why, not just the first.
+		return 0, pathErr("write", u.t.vpath.String(), u.failed)
+	}
 	if u.closed || u.failed != nil {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrFailed}
 	}
@@ -225,6 +230,9 @@ func (u *Upload) Close() error {
 	if u.failed != nil {
 		u.discard()
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "transfer aborted: "+u.failed.Error())
+		if errors.Is(u.failed, ErrQuota) { // refused for size: the close says so too
+			return pathErr("close", vpath, u.failed)
+		}
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: u.failed}
 	}
 	if err := u.recheck(ctx); err != nil {

@@ -97,3 +97,39 @@ func TestSFTPRenameIntoClientChecksItsQuota(t *testing.T) {
 		t.Errorf("BETA's usage after the rename: %+v, want 40 bytes and 2 files more than %+v", u, before)
 	}
 }
+
+// TestSFTPConcurrentWritesSayWhyRefused: pkg/sftp's concurrent writes
+// reach the server out of order, so most writes of an upload past the
+// role's maximum arrive after the one that was refused; each upload must
+// still be answered "file too large", never a bare failure.
+func TestSFTPConcurrentWritesSayWhyRefused(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t, "CUSTODIA_STORAGE_MAX_FILE_SIZE_CORRESPONDENT=1MiB")
+	tg.Fixture()
+	conn, err := tg.Dial("juan", testkit.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c, err := gosftp.NewClient(conn, gosftp.UseConcurrentWrites(true), gosftp.MaxConcurrentRequestsPerFile(64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	data := bytes.Repeat([]byte("x"), 4<<20)
+	for i := range 8 {
+		f, err := c.Create(fmt.Sprintf("/ACME/p%d.pdf", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, werr := f.ReadFrom(bytes.NewReader(data))
+		cerr := f.Close()
+		var se *gosftp.StatusError
+		if !errors.As(werr, &se) || !strings.Contains(se.Error(), "file too large") {
+			t.Errorf("upload %d of 4 MiB past the 1 MiB maximum, with concurrent writes: %v, want file too large", i, werr)
+		}
+		if !errors.As(cerr, &se) || !strings.Contains(se.Error(), "file too large") {
+			t.Errorf("close of upload %d: %v, want file too large", i, cerr)
+		}
+	}
+}

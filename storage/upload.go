@@ -235,12 +235,6 @@ func (u *Upload) Close() error {
 		}
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: u.failed}
 	}
-	if err := u.recheck(ctx); err != nil {
-		u.discard()
-		pe := pathErr("close", vpath, err).(*PathError)
-		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, pe.Err.Error())
-		return pe
-	}
 	sum, err := u.finish()
 	if err != nil {
 		u.discard()
@@ -251,6 +245,16 @@ func (u *Upload) Close() error {
 	note, err := u.scan(ctx, sum) // antivirus (scan.go): before anything is visible
 	if err != nil {
 		return err
+	}
+	// The quotas as they are now, after the scan (which may take long):
+	// other uploads of the same accounts may have completed since this one
+	// began. Checked just before the upload is noted and placed; two
+	// uploads closing at the same instant can still both pass it.
+	if err := u.recheck(ctx); err != nil {
+		u.discard()
+		pe := pathErr("close", vpath, err).(*PathError)
+		u.v.audit(ctx, string(u.act), u.t, nil, u.size, sum, store.ResultFailed, pe.Err.Error())
+		return pe
 	}
 	ok := u.v.entry(string(u.act), u.t, nil, u.size, sum, store.ResultOK, note)
 	id, err := u.v.auditor.BeginUpload(ctx, ok)

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"path"
 
@@ -264,29 +265,46 @@ func (u *Upload) recheck(ctx context.Context) error {
 
 // Walk returns every regular file of the tree's areas (storage path →
 // size), as `quota scan` counts them; uploads in progress are not files.
+// Its opens go through the gate (a FIFO is never opened, so never
+// waited on), and a name removed while the walk runs is skipped.
 func (f *Files) Walk() (map[string]int64, error) {
 	out := map[string]int64{}
-	fsys := f.root.FS()
 	for _, area := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
-		err := fs.WalkDir(fsys, rel(area), func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return nil // gone since it was listed
-			}
-			out[path.Join("/", p)] = fi.Size()
-			return nil
-		})
-		if err != nil {
+		if err := f.walk(rel(area), out); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, pathErr("walk", area, err)
 		}
 	}
 	return out, nil
+}
+
+// walk adds the regular files under the folder name (relative to the
+// files tree) to out.
+func (f *Files) walk(name string, out map[string]int64) error {
+	d, err := openDir(f.root, name)
+	if err != nil {
+		return err
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := path.Join(name, e.Name())
+		switch {
+		case e.IsDir():
+			if err := f.walk(p, out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		case e.Type().IsRegular():
+			fi, err := f.root.Lstat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue // gone, or replaced, since it was listed
+			}
+			out[path.Join("/", p)] = fi.Size()
+		}
+	}
+	return nil
 }
 
 // FileSize is the size of the regular file at storage path spath, and

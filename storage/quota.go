@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"path"
 
@@ -15,6 +16,7 @@ import (
 // that writes each operation's audit row (store/quota.go says to whom).
 type Accounts interface {
 	UploadAccounts(ctx context.Context, user, spath string) (store.UploadAccounts, error)
+	ChargesUnder(ctx context.Context, spath string) ([]store.Charge, error)
 }
 
 // Limits bound what uploads may take. The zero value bounds nothing.
@@ -114,8 +116,10 @@ func (v *View) QuotaSpace(ctx context.Context, name string) (DiskSpace, error) {
 // uploadLimit is the largest size an upload by v's user to t may reach,
 // -1 for no limit, and the error that refuses it past that size. It
 // refuses the upload outright (err) when the disk reserve is reached or an
-// account has no room left for one more file.
-func (v *View) uploadLimit(ctx context.Context, t target) (limit int64, why, err error) {
+// account has no room left for one more file. An upload of a folder copy
+// (c) counts what the copy staged before it, and less what the tree it
+// replaces is charged (TreeCopy.pending).
+func (v *View) uploadLimit(ctx context.Context, t target, c *TreeCopy) (limit int64, why, err error) {
 	l := v.files.limits
 	limit, why = -1, nil
 	if m := l.MaxFileSize[v.user.Role]; m > 0 {
@@ -130,6 +134,11 @@ func (v *View) uploadLimit(ctx context.Context, t target) (limit int64, why, err
 	a, err := l.Accounts.UploadAccounts(ctx, v.user.Name, t.spath)
 	if err != nil { // fail closed
 		return 0, nil, &PathError{Op: "quota", Path: t.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	if c != nil {
+		u, cl := c.pending(a.UserID, a.Client.Name)
+		a.User.Used, a.Client.Used = addUsage(a.User.Used, u), addUsage(a.Client.Used, cl)
+		a.Existing = nil // what a replaced tree frees is in pending
 	}
 	for _, acct := range []struct {
 		a     store.Account
@@ -162,6 +171,65 @@ func (v *View) uploadLimit(ctx context.Context, t target) (limit int64, why, err
 	return limit, why, nil
 }
 
+// addUsage is a + b.
+func addUsage(a, b store.Usage) store.Usage {
+	return store.Usage{Bytes: a.Bytes + b.Bytes, Files: a.Files + b.Files}
+}
+
+// fits reports whether an account, used as it is, has room to grow by
+// add: each of its quotas is checked where add grows it, so a change that
+// takes nothing is never refused for an account already over.
+func fits(acct store.Account, add store.Usage) bool {
+	if acct.Name == "" {
+		return true
+	}
+	q, u := acct.Quota, acct.Used
+	if q.Files > 0 && add.Files > 0 && u.Files+add.Files > q.Files {
+		return false
+	}
+	if q.Bytes > 0 && add.Bytes > 0 && u.Bytes+add.Bytes > q.Bytes {
+		return false
+	}
+	return true
+}
+
+// renameRoom refuses (ErrQuota) a rename that moves files into the
+// folders of a client account without room for them: a moved file keeps
+// its uploader but is charged to the client account of its new place
+// (store/quota.go), so what comes from another account (or from none)
+// must fit dst's. A file replaced at dst frees its charge.
+func (v *View) renameRoom(ctx context.Context, src, dst target) error {
+	acc := v.files.limits.Accounts
+	to := store.ClientOf(dst.spath)
+	if acc == nil || to == "" || to == store.ClientOf(src.spath) {
+		return nil
+	}
+	charges, err := acc.ChargesUnder(ctx, src.spath)
+	if err != nil { // fail closed
+		return &PathError{Op: "quota", Path: dst.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	var add store.Usage
+	for _, c := range charges {
+		if c.Client != to {
+			add = addUsage(add, store.Usage{Bytes: c.Bytes, Files: 1})
+		}
+	}
+	if add == (store.Usage{}) {
+		return nil
+	}
+	a, err := acc.UploadAccounts(ctx, v.user.Name, dst.spath)
+	if err != nil {
+		return &PathError{Op: "quota", Path: dst.vpath.String(), Err: ErrFailed, Cause: err}
+	}
+	if e := a.Existing; e != nil && e.Client == to {
+		add = addUsage(add, store.Usage{Bytes: -e.Bytes, Files: -1})
+	}
+	if !fits(a.Client, add) {
+		return ErrQuota
+	}
+	return nil
+}
+
 // checkGrowth refuses a write that would make the upload's apparent size
 // end (holes included) pass its limit, and checks the disk reserve every
 // freeCheckEvery bytes of growth. Called with u.mu held.
@@ -185,7 +253,7 @@ func (u *Upload) recheck(ctx context.Context) error {
 	if u.v.files.limits.Accounts == nil {
 		return nil
 	}
-	limit, why, err := u.v.uploadLimit(ctx, u.t)
+	limit, why, err := u.v.uploadLimit(ctx, u.t, u.stage)
 	if err != nil {
 		return err
 	}
@@ -197,29 +265,46 @@ func (u *Upload) recheck(ctx context.Context) error {
 
 // Walk returns every regular file of the tree's areas (storage path →
 // size), as `quota scan` counts them; uploads in progress are not files.
+// Its opens go through the gate (a FIFO is never opened, so never
+// waited on), and a name removed while the walk runs is skipped.
 func (f *Files) Walk() (map[string]int64, error) {
 	out := map[string]int64{}
-	fsys := f.root.FS()
 	for _, area := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
-		err := fs.WalkDir(fsys, rel(area), func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return nil // gone since it was listed
-			}
-			out[path.Join("/", p)] = fi.Size()
-			return nil
-		})
-		if err != nil {
+		if err := f.walk(rel(area), out); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, pathErr("walk", area, err)
 		}
 	}
 	return out, nil
+}
+
+// walk adds the regular files under the folder name (relative to the
+// files tree) to out.
+func (f *Files) walk(name string, out map[string]int64) error {
+	d, err := openDir(f.root, name)
+	if err != nil {
+		return err
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := path.Join(name, e.Name())
+		switch {
+		case e.IsDir():
+			if err := f.walk(p, out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		case e.Type().IsRegular():
+			fi, err := f.root.Lstat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue // gone, or replaced, since it was listed
+			}
+			out[path.Join("/", p)] = fi.Size()
+		}
+	}
+	return nil
 }
 
 // FileSize is the size of the regular file at storage path spath, and

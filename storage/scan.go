@@ -139,10 +139,13 @@ func (u *Upload) scan(ctx context.Context, sum string) (note string, err error) 
 	case err == nil:
 		av.scans.WithLabelValues("infected").Inc()
 		qname, qerr := av.move(u, time.Now())
-		if qerr != nil {
+		switch {
+		case qerr != nil && qname == "":
 			u.discard() // never visible, even if it cannot be kept
 			log.Error("infected upload refused; it could not be quarantined and was deleted", "signature", sig, "err", qerr)
-		} else {
+		case qerr != nil: // in the quarantine, but its mode or the entry may not be as meant
+			log.Error("infected upload refused and quarantined; its mode or the quarantine's fsync failed", "signature", sig, "quarantine", qname, "err", qerr)
+		default:
 			log.Warn("infected upload refused and quarantined", "signature", sig, "quarantine", qname)
 		}
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, sum, store.ResultInfected, sig)
@@ -162,7 +165,8 @@ func (u *Upload) scan(ctx context.Context, sum string) (note string, err error) 
 }
 
 // move puts the upload's file in the quarantine, mode 0600, under a name
-// made of the time and its storage path, and makes it durable there.
+// made of the time and its storage path, and makes it durable there. It
+// returns the name once the file is there, even when what follows fails.
 func (a *antivirus) move(u *Upload, now time.Time) (string, error) {
 	name := quarantineName(now, u.t.spath)
 	err := renameAt(u.v.files.inDir, u.name, a.quarantine, name, false)

@@ -91,13 +91,14 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	if err := v.authorize(ctx, "create", act, t, false); err != nil {
 		return nil, err
 	}
-	return v.upload(ctx, t, act)
+	return v.upload(ctx, t, act, nil)
 }
 
 // upload opens the data file of an authorized upload in .incoming, with
-// the limits of the accounts it is charged to (quota.go).
-func (v *View) upload(ctx context.Context, t target, act authz.Action) (*Upload, error) {
-	limit, why, err := v.uploadLimit(ctx, t)
+// the limits of the accounts it is charged to (quota.go); c is the folder
+// copy it belongs to, or nil.
+func (v *View) upload(ctx context.Context, t target, act authz.Action, c *TreeCopy) (*Upload, error) {
+	limit, why, err := v.uploadLimit(ctx, t, c)
 	if err != nil {
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
@@ -107,7 +108,7 @@ func (v *View) upload(ctx context.Context, t target, act authz.Action) (*Upload,
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
 	return &Upload{v: v, t: t, act: act, file: f, name: tmp, sum: sha256.New(),
-		limit: limit, limitErr: why, nextFree: freeCheckEvery}, nil
+		limit: limit, limitErr: why, nextFree: freeCheckEvery, stage: c}, nil
 }
 
 // WriteAt writes at an offset; out-of-order writes are fine.
@@ -130,6 +131,11 @@ func (u *Upload) Write(p []byte) (int, error) {
 
 // writeAt writes with u.mu held.
 func (u *Upload) writeAt(p []byte, off int64) (int, error) {
+	if errors.Is(u.failed, ErrQuota) {
+		// Pipelined writes arrive out of order: every write after the
+		// refused one says why, not just the first.
+		return 0, pathErr("write", u.t.vpath.String(), u.failed)
+	}
 	if u.closed || u.failed != nil {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrFailed}
 	}
@@ -224,13 +230,10 @@ func (u *Upload) Close() error {
 	if u.failed != nil {
 		u.discard()
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "transfer aborted: "+u.failed.Error())
+		if errors.Is(u.failed, ErrQuota) { // refused for size: the close says so too
+			return pathErr("close", vpath, u.failed)
+		}
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: u.failed}
-	}
-	if err := u.recheck(ctx); err != nil {
-		u.discard()
-		pe := pathErr("close", vpath, err).(*PathError)
-		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, pe.Err.Error())
-		return pe
 	}
 	sum, err := u.finish()
 	if err != nil {
@@ -242,6 +245,16 @@ func (u *Upload) Close() error {
 	note, err := u.scan(ctx, sum) // antivirus (scan.go): before anything is visible
 	if err != nil {
 		return err
+	}
+	// The quotas as they are now, after the scan (which may take long):
+	// other uploads of the same accounts may have completed since this one
+	// began. Checked just before the upload is noted and placed; two
+	// uploads closing at the same instant can still both pass it.
+	if err := u.recheck(ctx); err != nil {
+		u.discard()
+		pe := pathErr("close", vpath, err).(*PathError)
+		u.v.audit(ctx, string(u.act), u.t, nil, u.size, sum, store.ResultFailed, pe.Err.Error())
+		return pe
 	}
 	ok := u.v.entry(string(u.act), u.t, nil, u.size, sum, store.ResultOK, note)
 	id, err := u.v.auditor.BeginUpload(ctx, ok)

@@ -464,6 +464,9 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	if err := v.authorize(ctx, "rename", authz.Rename, dst, fi.IsDir()); err != nil {
 		return err
 	}
+	if err := v.renameRoom(ctx, src, dst); err != nil {
+		return v.done(ctx, "rename", authz.Rename, src, &dst, err)
+	}
 	err = v.withMount(src, func(sr *RootFs) error {
 		return v.withMount(dst, func(dr *RootFs) error {
 			return moveBetween(sr, src.rel, dr, dst.rel, replace)

@@ -247,3 +247,24 @@ func moveCharges(ctx context.Context, tx *sqlx.Tx, from, to string) error {
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// ChargesUnder is what the file at spath, or every file under the folder
+// at spath, is charged (a rename or a replacing copy checks the room of
+// the accounts they would be charged to).
+func (s *Store) ChargesUnder(ctx context.Context, spath string) ([]Charge, error) {
+	var rows []struct {
+		UserID sql.NullInt64  `db:"user_id"`
+		Client sql.NullString `db:"client_id"`
+		Bytes  int64          `db:"bytes"`
+	}
+	// substr, not LIKE: a path may hold % and _.
+	if err := s.db.SelectContext(ctx, &rows, `SELECT user_id, client_id, bytes FROM quota_files
+		WHERE spath = $1 OR substr(spath, 1, length($1) + 1) = $1 || '/'`, spath); err != nil {
+		return nil, fmt.Errorf("store: charges under %s: %w", spath, wrapDBError(err))
+	}
+	out := make([]Charge, len(rows))
+	for i, r := range rows {
+		out[i] = Charge{UserID: r.UserID.Int64, Client: r.Client.String, Bytes: r.Bytes}
+	}
+	return out, nil
+}

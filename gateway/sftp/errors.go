@@ -25,7 +25,8 @@ func (s *status) Unwrap() error { return s.code }
 // sentinels carry fixed texts, so no disk path or internal detail leaves.
 // Every refusal for size is SSH_FX_FAILURE with a fixed message: "file too
 // large" (the role's maximum), "insufficient storage" (the disk reserve),
-// "quota exceeded" (an account's quota).
+// "quota exceeded" (an account's quota); so is every refusal by the
+// antivirus, with its own text.
 func statusOf(err error) error {
 	switch {
 	case err == nil:
@@ -44,6 +45,12 @@ func statusOf(err error) error {
 		return gosftp.ErrSSHFxOpUnsupported
 	case errors.Is(err, storage.ErrBadName):
 		return errBadName
+	case errors.Is(err, storage.ErrInfected):
+		return &status{text: storage.ErrInfected.Error(), code: gosftp.ErrSSHFxFailure}
+	case errors.Is(err, storage.ErrNotScanned):
+		return &status{text: storage.ErrNotScanned.Error(), code: gosftp.ErrSSHFxFailure}
+	case errors.Is(err, storage.ErrExists):
+		return &status{text: "already exists", code: gosftp.ErrSSHFxFailure}
 	}
 	return gosftp.ErrSSHFxFailure
 }

@@ -2,7 +2,6 @@ package sftp
 
 import (
 	"context"
-	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -43,11 +42,10 @@ func (u *upload) Close() error {
 		delete(u.h.uploads, u.Path())
 	}
 	u.h.mu.Unlock()
-	err := u.Upload.Close()
-	if errors.Is(err, storage.ErrQuota) { // refused at the last check: the same answer as a refused write
-		return statusOf(err)
-	}
-	return err
+	// Refused at the last checks (quota, antivirus, a name taken since):
+	// mapped like every other answer, so no virtual path or Go error text
+	// leaves.
+	return statusOf(u.Upload.Close())
 }
 
 func (h *handlers) fail(op string, err error) error {

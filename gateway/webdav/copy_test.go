@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/store"
 )
 
 // promptTimeout bounds a request that must not block on a FIFO.
@@ -176,4 +177,95 @@ func TestWebDAVFIFOsNeverBlock(t *testing.T) {
 		t.Errorf("PUT into a folder swapped for a FIFO: %d (%v), want a refusal within %v", res.code, res.err, promptTimeout)
 	}
 	testkit.WaitFor(t, promptTimeout, ".incoming to be empty", func() bool { return len(incomingLeft(t, tg)) == 0 })
+}
+
+// TestWebDAVFolderCopyOverwriteIsAllOrNothing: a COPY of a folder with
+// Overwrite: T onto an existing folder or file replaces it whole or not
+// at all. Refused part way (a file type the destination refuses, or the
+// quota), it leaves the destination as it was; accepted, the destination
+// is the copy alone, the replaced files have delete rows and their
+// charges are freed.
+func TestWebDAVFolderCopyOverwriteIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		refuse func(*testing.T, *testkit.Gateway) // makes the copy refused; undo makes it pass
+		undo   func(*testing.T, *testkit.Gateway)
+		status int
+	}{
+		{"refused file", func(t *testing.T, tg *testkit.Gateway) {
+			tg.Put("departments/operaciones/src/z.exe", "MZ planted on disk")
+		}, func(t *testing.T, tg *testkit.Gateway) {
+			if err := os.Remove(filepath.Join(tg.DataDir, "files/departments/operaciones/src/z.exe")); err != nil {
+				t.Fatal(err)
+			}
+		}, http.StatusForbidden},
+		{"quota", func(t *testing.T, tg *testkit.Gateway) {
+			setQuota(t, tg, "ana", store.Limit{Files: 1}) // the copy's two files do not fit
+		}, func(t *testing.T, tg *testkit.Gateway) {
+			setQuota(t, tg, "ana", store.Limit{Files: 2}) // they do once the one they replace is freed
+		}, http.StatusInsufficientStorage},
+	} {
+		for _, dstKind := range []string{"folder", "file"} {
+			t.Run(c.name+" onto a "+dstKind, func(t *testing.T) {
+				t.Parallel()
+				tg := testkit.Start(t)
+				tg.Fixture()
+				tg.Put("departments/operaciones/src/a.docx", "a")
+				tg.Put("departments/operaciones/src/sub/b.docx", "b")
+				d := tg.DAV("ana")
+				keep := "/operaciones/dst/keep.docx"
+				dst := "/operaciones/dst"
+				if dstKind == "file" {
+					keep, dst = "/operaciones/dst.docx", "/operaciones/dst.docx"
+				} else if r := d.Do("MKCOL", dst, ""); r.Code != http.StatusCreated {
+					t.Fatalf("MKCOL: %d", r.Code)
+				}
+				if r := d.Do("PUT", keep, "precious"); r.Code != http.StatusCreated {
+					t.Fatalf("PUT %s: %d", keep, r.Code)
+				}
+				disk := func(vpath string) string {
+					return filepath.Join(tg.DataDir, "files/departments", filepath.FromSlash(vpath))
+				}
+				c.refuse(t, tg)
+				r := d.Do("COPY", "/operaciones/src", "", "Destination", d.URL(dst), "Overwrite", "T")
+				if r.Code != c.status {
+					t.Errorf("refused COPY onto an existing %s: %d %q, want %d", dstKind, r.Code, r.Body, c.status)
+				}
+				if b, err := os.ReadFile(disk(keep)); err != nil || string(b) != "precious" {
+					t.Errorf("the refused COPY destroyed %s: %q, %v", keep, b, err)
+				}
+				if left := incomingLeft(t, tg); len(left) > 0 {
+					t.Errorf("the refused COPY left %q in .incoming", left)
+				}
+				if u := userUsage(t, tg, "ana"); u != (store.Usage{Bytes: 8, Files: 1}) {
+					t.Errorf("ana's usage after the refused COPY: %+v, want her one file of 8 bytes", u)
+				}
+
+				c.undo(t, tg)
+				if r := d.Do("COPY", "/operaciones/src", "", "Destination", d.URL(dst), "Overwrite", "T"); r.Code != http.StatusNoContent {
+					t.Fatalf("COPY onto an existing %s: %d %q, want 204", dstKind, r.Code, r.Body)
+				}
+				if _, err := os.Lstat(disk(keep)); !os.IsNotExist(err) && dstKind == "folder" {
+					t.Errorf("the COPY left the replaced %s (lstat: %v)", keep, err)
+				}
+				for p, want := range map[string]string{dst + "/a.docx": "a", dst + "/sub/b.docx": "b"} {
+					if b, err := os.ReadFile(disk(p)); err != nil || string(b) != want {
+						t.Errorf("the copy's %s: %q (%v), want %q", p, b, err, want)
+					}
+				}
+				if left := incomingLeft(t, tg); len(left) > 0 {
+					t.Errorf("the COPY left %q in .incoming", left)
+				}
+				if u := userUsage(t, tg, "ana"); u != (store.Usage{Bytes: 2, Files: 2}) {
+					t.Errorf("ana's usage after the COPY: %+v, want the copy's 2 files of 1 byte", u)
+				}
+				if _, ok := testkit.FindAudit(tg.AuditRows("ana"), func(r testkit.AuditRow) bool {
+					return r.Action == "delete" && r.Path == keep && r.Result == "ok"
+				}); !ok {
+					t.Errorf("no delete row for the replaced %s:\n%s", keep, tg.AuditLog("ana", 30))
+				}
+			})
+		}
+	}
 }

@@ -28,14 +28,16 @@ const maxDepth = 64
 
 // Mkdir makes a folder. The folder a COPY of a folder makes is staged
 // (storage.TreeCopy), and so is what the copy puts in it: it appears
-// whole, when the request succeeded, or not at all.
+// whole, when the request succeeded, or not at all. x/net/webdav reaches
+// it for an existing destination only when Overwrite allowed replacing
+// it; the copy then replaces it at its commit (RemoveAll left it).
 func (fsys fileSystem) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
 	q := fsys.q
 	if c := q.copying(name); c != nil {
 		return q.note(c.Mkdir(ctx, name))
 	}
 	if q.method == "COPY" && path.Clean("/"+name) == q.dst {
-		c, err := q.view.BeginCopy(ctx, name)
+		c, err := q.view.BeginCopy(ctx, name, true)
 		if err == nil {
 			q.mu.Lock()
 			q.copy = c
@@ -60,10 +62,15 @@ func (fsys fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, erro
 // a time, each authorized and audited; it stops at the first refusal.
 // x/net/webdav also calls it to clear the target of a COPY or MOVE that
 // overwrites: a file replaced by a file is left for the copy's atomic
-// upload or the rename to replace, so a failed COPY or MOVE loses nothing.
+// upload or the rename to replace, and anything a folder COPY replaces is
+// left for the copy to replace whole at its commit, so a failed COPY or
+// MOVE loses nothing.
 func (fsys fileSystem) RemoveAll(ctx context.Context, name string) error {
 	q := fsys.q
 	if (q.method == "COPY" || q.method == "MOVE") && name != q.src && q.isFile(ctx, name) && q.isFile(ctx, q.src) {
+		return q.note(nil)
+	}
+	if q.method == "COPY" && path.Clean("/"+name) == q.dst && isDir(ctx, q.view, q.src) {
 		return q.note(nil)
 	}
 	return q.note(q.removeAll(ctx, name, 0))

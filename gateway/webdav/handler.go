@@ -89,8 +89,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
 		}
 	}}
+	// A copy the handler left unanswered goes, even when it panicked: its
+	// staging folder and pending notes must not outlive the request.
+	defer q.finishCopy(ctx, http.StatusInternalServerError)
 	h.ServeHTTP(&statusWriter{ResponseWriter: w, q: q, ctx: ctx}, r.WithContext(ctx))
-	q.finishCopy(ctx, http.StatusInternalServerError) // a copy the handler left unanswered goes
 }
 
 func options(w http.ResponseWriter) {

@@ -2,8 +2,12 @@ package webdav_test
 
 import (
 	"context"
+	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/oaq/custodia/internal/testkit"
@@ -53,5 +57,113 @@ func TestDAVQuotaProperties(t *testing.T) {
 	}
 	if avail, used := davQuota(t, tg, "juan", "/ACME"); avail != 1<<20-19 || used != 19 {
 		t.Errorf("juan's /ACME with no client quota: quota-available-bytes %d, quota-used-bytes %d; want juan's %d and 19", avail, used, 1<<20-19)
+	}
+}
+
+// TestDAVFolderCopyCountsItsOwnFiles: the files of a folder COPY are
+// charged only once the copy is in place, so each one's quota check must
+// count the files staged before it. ana may hold 100 bytes in 1 file:
+// a copy of three 60-byte files is refused (507) whichever quota it meets
+// first, and leaves nothing on disk, in .incoming or in her usage; a copy
+// that fits is placed whole and charged whole.
+func TestDAVFolderCopyCountsItsOwnFiles(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		quota store.Limit
+	}{
+		{"files", store.Limit{Bytes: 1000, Files: 1}},
+		{"bytes", store.Limit{Bytes: 100}},
+		{"both", store.Limit{Bytes: 100, Files: 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tg := testkit.Start(t)
+			tg.Fixture()
+			for _, n := range []string{"a", "b", "c"} {
+				tg.Put("departments/operaciones/src/"+n+".docx", strings.Repeat(n, 60))
+			}
+			setQuota(t, tg, "ana", c.quota)
+			d := tg.DAV("ana")
+			r := d.Do("COPY", "/operaciones/src", "", "Destination", d.URL("/operaciones/dst"))
+			if r.Code != http.StatusInsufficientStorage {
+				t.Errorf("COPY of 180 bytes in 3 files past a quota of %+v: %d %q, want 507", c.quota, r.Code, r.Body)
+			}
+			if _, err := os.Lstat(filepath.Join(tg.DataDir, "files/departments/operaciones/dst")); !os.IsNotExist(err) {
+				t.Errorf("the refused COPY left its destination on disk (lstat: %v)", err)
+			}
+			if left := incomingLeft(t, tg); len(left) > 0 {
+				t.Errorf("the refused COPY left %q in .incoming", left)
+			}
+			if u := userUsage(t, tg, "ana"); u != (store.Usage{}) {
+				t.Errorf("ana's usage after the refused COPY: %+v, want none", u)
+			}
+			setQuota(t, tg, "ana", store.Limit{Bytes: 180, Files: 3})
+			if r := d.Do("COPY", "/operaciones/src", "", "Destination", d.URL("/operaciones/dst")); r.Code != http.StatusCreated {
+				t.Fatalf("COPY that fits the quota exactly: %d %q, want 201", r.Code, r.Body)
+			}
+			if u := userUsage(t, tg, "ana"); u != (store.Usage{Bytes: 180, Files: 3}) {
+				t.Errorf("ana's usage after the COPY: %+v, want 180 bytes in 3 files", u)
+			}
+			if r := d.Do("COPY", "/operaciones/src", "", "Destination", d.URL("/operaciones/dst2")); r.Code != http.StatusInsufficientStorage {
+				t.Errorf("a second COPY past the quota: %d, want 507", r.Code)
+			}
+		})
+	}
+}
+
+func setQuota(t *testing.T, tg *testkit.Gateway, user string, q store.Limit) {
+	t.Helper()
+	if _, err := tg.Store().UpdateUser(context.Background(), user, store.UserUpdate{Quota: &q}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func userUsage(t *testing.T, tg *testkit.Gateway, user string) store.Usage {
+	t.Helper()
+	u, err := tg.Store().UserByName(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Used
+}
+
+// TestDAVMoveIntoClientChecksItsQuota: a MOVE into another client
+// account's folders is refused with 507 when that account has no room
+// for what moves (a file, or all a folder holds); nothing moves.
+func TestDAVMoveIntoClientChecksItsQuota(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	ctx := context.Background()
+	d := tg.DAV("sys")
+	for _, p := range []string{"/dossiers/ACME/r.pdf", "/dossiers/ACME/f/a.pdf", "/dossiers/ACME/f/b.pdf"} {
+		if p == "/dossiers/ACME/f/a.pdf" {
+			if r := d.Do("MKCOL", "/dossiers/ACME/f", ""); r.Code != http.StatusCreated {
+				t.Fatalf("MKCOL: %d", r.Code)
+			}
+		}
+		if r := d.Do("PUT", p, strings.Repeat("x", 30)); r.Code != http.StatusCreated {
+			t.Fatalf("PUT %s: %d", p, r.Code)
+		}
+	}
+	c, err := tg.Store().ClientByID(ctx, "BETA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Store().SetClientQuota(ctx, "BETA", store.Limit{Bytes: c.Used.Bytes + 50}); err != nil {
+		t.Fatal(err)
+	}
+	if r := d.Do("MOVE", "/dossiers/ACME/f", "", "Destination", d.URL("/dossiers/BETA/f")); r.Code != http.StatusInsufficientStorage {
+		t.Errorf("MOVE of a folder of 60 bytes into BETA with room for 50: %d, want 507", r.Code)
+	}
+	if _, err := os.Stat(filepath.Join(tg.DataDir, "files/dossiers/ACME/f/a.pdf")); err != nil {
+		t.Errorf("the refused MOVE moved the folder: %v", err)
+	}
+	if r := d.Do("MOVE", "/dossiers/ACME/r.pdf", "", "Destination", d.URL("/dossiers/BETA/r.pdf")); r.Code != http.StatusCreated {
+		t.Errorf("MOVE of 30 bytes into BETA with room for 50: %d, want 201", r.Code)
+	}
+	if r := d.Do("MOVE", "/dossiers/BETA/r.pdf", "", "Destination", d.URL("/dossiers/BETA/s.pdf")); r.Code != http.StatusCreated {
+		t.Errorf("MOVE inside BETA, which charges nothing more: %d, want 201", r.Code)
 	}
 }

@@ -40,6 +40,7 @@ type Upload struct {
 	size   int64
 	failed error // set by TransferError
 	closed bool
+	digest string    // the sha256, once committed (SHA256)
 	mtime  time.Time // applied once in place, when set
 	atime  time.Time
 	// limit is the largest apparent size (holes included) the file may
@@ -301,6 +302,7 @@ func (u *Upload) Close() error {
 	if err == nil {
 		if err = u.v.auditor.CommitUpload(ctx, id, ok); err == nil {
 			u.v.files.removeTemp(u.name) // the file an overwrite replaced
+			u.digest = sum
 			return nil
 		}
 		reason = "audit"

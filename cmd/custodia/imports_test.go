@@ -26,6 +26,7 @@ var allowedImports = map[string][]string{
 	"gateway/sftp":   {"gateway", "storage", "authz", "store"},
 	"gateway/ftp":    {"gateway", "storage", "authz", "store"},
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
+	"web/tus":        {"storage", "authz", "store"},
 	"admin":          {"account", "gateway", "letter", "storage", "authz", "store"},
 	"server": {"config", "internal/clamd", "gateway/sftp", "gateway/ftp", "gateway/webdav", "admin", "account", "backup", "events", "letter",
 		"gateway", "storage", "authz", "store"},

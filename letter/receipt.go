@@ -26,6 +26,10 @@ var ErrNoUploads = errors.New("no completed uploads")
 // MaxReceiptFiles uploads.
 var ErrTooManyUploads = fmt.Errorf("more than %d uploads, more than one receipt lists", MaxReceiptFiles)
 
+// ErrEmptyRange is the error of a receipt whose since is not before its
+// until (now, when until is not given).
+var ErrEmptyRange = errors.New("the range is empty")
+
 // ReceiptQuery chooses the uploads a receipt lists: the completed uploads
 // (audit rows of action write or overwrite with result ok, as storage
 // writes them) of one user, optionally on one client's folders, within
@@ -56,18 +60,18 @@ type Client struct{ ID, Name string }
 
 // Received is one completed upload as the audit trail recorded it.
 type Received struct {
-	ID       int64     // the audit row's id
-	Path     string    // the virtual path, as the user named it
-	Size     int64     // bytes
-	SHA256   string    // hex
-	At       time.Time // when it was committed (UTC)
-	Protocol string    // sftp, ftp, webdav, web…
-	Remote   string    // the uploader's address
+	ID       int64     `json:"id"`       // the audit row's id
+	At       time.Time `json:"at"`       // when it was committed (UTC)
+	Size     int64     `json:"bytes"`    // bytes
+	SHA256   string    `json:"sha256"`   // hex
+	Protocol string    `json:"protocol"` // sftp, ftp, webdav, web…
+	Remote   string    `json:"remote"`   // the uploader's address
+	Path     string    `json:"path"`     // the virtual path, as the user named it
 }
 
 // ReceiptFor reads from st the uploads q chooses and returns the receipt
 // of them, headed by org. Errors: no such user or client (wrapping
-// store.ErrNotFound), Since not before Until, ErrNoUploads, ErrTooManyUploads.
+// store.ErrNotFound), ErrEmptyRange, ErrNoUploads, ErrTooManyUploads.
 // The CLI, the admin API and the portal all make receipts with it.
 func ReceiptFor(ctx context.Context, st *store.Store, org string, q ReceiptQuery) (Batch, error) {
 	now := time.Now().UTC()
@@ -96,7 +100,8 @@ func ReceiptFor(ctx context.Context, st *store.Store, org string, q ReceiptQuery
 	}
 	q.Since, q.Until = q.Since.UTC(), q.Until.UTC()
 	if !q.Since.Before(q.Until) {
-		return Batch{}, fmt.Errorf("since %s is not before until %s", q.Since.Format(time.RFC3339Nano), q.Until.Format(time.RFC3339Nano))
+		return Batch{}, fmt.Errorf("%w: since %s is not before until %s", ErrEmptyRange,
+			q.Since.Format(time.RFC3339Nano), q.Until.Format(time.RFC3339Nano))
 	}
 	if len(q.IDs) > MaxReceiptFiles {
 		return Batch{}, ErrTooManyUploads

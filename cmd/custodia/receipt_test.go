@@ -234,3 +234,25 @@ func TestReceiptErrors(t *testing.T) {
 		t.Errorf("a receipt without a token: %d, want 401", r.Code)
 	}
 }
+
+// An FTPS upload is on the receipt like an SFTP one, named by its
+// protocol, with the sha256 of the bytes sent.
+func TestReceiptOfFTPSUpload(t *testing.T) {
+	t.Parallel()
+	tg := startGateway(t)
+	tg.Fixture()
+	body := "%PDF-1.4 enviado por FTPS"
+	if err := tg.FTP("juan").Stor("/ACME/ftps.pdf", strings.NewReader(body)); err != nil {
+		t.Fatalf("juan cannot upload over FTPS: %v", err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	var out string
+	testkit.WaitFor(t, 10*time.Second, "the FTPS upload on juan's receipt", func() bool {
+		out, _ = cli(tg, "", "receipt", "juan")
+		return strings.Contains(out, "/ACME/ftps.pdf")
+	})
+	f := strings.Split(strings.SplitN(out, "\n", 2)[0], "\t")
+	if len(f) != 7 || f[2] != strconv.Itoa(len(body)) || f[3] != hex.EncodeToString(sum[:]) || f[4] != "ftp" || f[6] != "/ACME/ftps.pdf" {
+		t.Errorf("the receipt's row %q is not the FTPS upload with its size, sha256 and protocol", f)
+	}
+}

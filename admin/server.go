@@ -1,6 +1,6 @@
 // Package admin is the HTTP JSON API the systems team runs custodia with:
 // users, client accounts, policies, live sessions, the audit log,
-// credential letters, defender bans, hooks, backups and restore requests
+// credential letters, upload receipts, defender bans, hooks, backups and restore requests
 // under /api/v1, plus /healthz, /readyz and /metrics. Only admins may use
 // it.
 package admin
@@ -94,6 +94,7 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/users/{name}/keys/{fingerprint}", false, s.removeUserKey},
 		{"POST", "/api/v1/users/{name}/password", false, s.resetPassword},
 		{"POST", "/api/v1/users/{name}/letter", false, s.letter},
+		{"GET", "/api/v1/users/{name}/receipt", false, s.receipt},
 		{"GET", "/api/v1/clients", false, s.listClients},
 		{"POST", "/api/v1/clients", false, s.createClient},
 		{"PATCH", "/api/v1/clients/{id}", false, s.updateClient},

@@ -1,8 +1,10 @@
-// Package letter writes credential letters: the organisation's policy
-// sends clients and correspondents their user and password "en una
-// carta". It decides what a user's role gets (which addresses, which
-// fingerprints) and renders the one-page PDF; the PDF library stays
-// behind this package.
+// Package letter writes the documents custodia hands to people, as PDFs
+// in Spanish: credential letters (the organisation's policy sends clients
+// and correspondents their user and password "en una carta"; it decides
+// what a user's role gets, which addresses, which fingerprints, and
+// renders the one-page letter) and upload receipts (acuses de recibo:
+// the files a user's uploads delivered, from the audit trail, with a
+// digest that binds the list). The PDF library stays behind this package.
 package letter
 
 import (

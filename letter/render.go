@@ -32,7 +32,7 @@ func Render(l Letter) ([]byte, error) {
 	if l.Password == "" { // a key letter: only SFTP takes a key
 		l.FTPS, l.WebDAV = "", ""
 	}
-	p := newPage(org, l.Username, date)
+	p := newPage(org, "Carta de acceso de "+l.Username, date)
 	p.heading(org, date, l.Role)
 	p.credentials(l)
 	p.connections(l)
@@ -105,13 +105,16 @@ type page struct {
 	tr  func(string) string // UTF-8 to the core fonts' cp1252
 }
 
-func newPage(org, user string, date time.Time) *page {
+// newPage starts a document titled title, dated date, on its first A4
+// page; it breaks no page by itself (a letter is one page by design,
+// checked by Render; a receipt breaks its own).
+func newPage(org, title string, date time.Time) *page {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(left, top, right)
-	pdf.SetAutoPageBreak(false, 0) // one page by design; checked by Render
+	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetCreationDate(date)
 	pdf.SetModificationDate(date)
-	pdf.SetTitle("Carta de acceso de "+user, true)
+	pdf.SetTitle(title, true)
 	pdf.SetAuthor(org, true)
 	pdf.SetCreator("custodia", false)
 	p := &page{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("cp1252")}
@@ -144,13 +147,19 @@ func (p *page) fit(family, style string, max float64, s string, w float64) float
 }
 
 // code prints s on one line of its own, indented, in monospace, so that
-// nothing (a reader, pdftotext) splits it.
+// nothing (a reader, pdftotext) splits it; s too long for one line even
+// in the smallest size wraps.
 func (p *page) code(s string, max float64) {
 	const indent = 6.0
-	size := p.fit(mono, "", max, s, width-indent-2*p.pdf.GetCellMargin())
+	w := width - indent
+	size := p.fit(mono, "", max, s, w-2*p.pdf.GetCellMargin())
 	p.pdf.SetFont(mono, "", size)
 	p.pdf.SetX(left + indent)
-	p.pdf.CellFormat(width-indent, size*0.5, s, "", 1, "L", false, 0, "")
+	if p.pdf.GetStringWidth(s) > w-2*p.pdf.GetCellMargin() {
+		p.pdf.MultiCell(w, size*0.5, s, "", "L", false)
+	} else {
+		p.pdf.CellFormat(w, size*0.5, s, "", 1, "L", false, 0, "")
+	}
 	p.pdf.Ln(0.8)
 }
 
@@ -161,8 +170,8 @@ func (p *page) field(label, value string) {
 	p.pdf.CellFormat(width-32, 6, p.tr(value), "", 1, "L", false, 0, "")
 }
 
-// heading draws the organisation, the date, the title and the greeting.
-func (p *page) heading(org string, date time.Time, role string) {
+// masthead draws the organisation, a rule, the date and the title.
+func (p *page) masthead(org string, date time.Time, title string) {
 	pdf := p.pdf
 	months := [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
 		"septiembre", "octubre", "noviembre", "diciembre"}
@@ -177,8 +186,14 @@ func (p *page) heading(org string, date time.Time, role string) {
 	pdf.CellFormat(width, 5, p.tr(fmt.Sprintf("%d de %s de %d", date.Day(), months[date.Month()-1], date.Year())),
 		"", 1, "R", false, 0, "")
 	pdf.SetFont(sans, "B", 12)
-	pdf.CellFormat(width, 7, p.tr("Carta de acceso al servidor de archivos"), "", 1, "L", false, 0, "")
+	pdf.CellFormat(width, 7, p.tr(title), "", 1, "L", false, 0, "")
 	pdf.Ln(2)
+}
+
+// heading draws the masthead and the greeting.
+func (p *page) heading(org string, date time.Time, role string) {
+	pdf := p.pdf
+	p.masthead(org, date, "Carta de acceso al servidor de archivos")
 	p.para("", 10, "Estimado(a) usuario(a):")
 	pdf.Ln(1)
 	intro := "Le enviamos sus datos de acceso al servidor de archivos de " + org + "."

@@ -10,32 +10,47 @@ import (
 	"time"
 )
 
-func TestRender(t *testing.T) {
-	t.Parallel()
-	pdftotext, err := exec.LookPath("pdftotext")
+// needPdftotext finds pdftotext (poppler-utils); it skips without it,
+// unless CI is set. (testkit.NeedPdftotext, which this package's tests
+// cannot import: the test kit imports letter.)
+func needPdftotext(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("pdftotext")
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("pdftotext is not installed, and CI is set: .ci/run must install it")
 		}
 		t.Skip("skipping: pdftotext is not installed (apt-get install poppler-utils)")
 	}
-	// text renders a letter and returns the PDF and its text as pdftotext
-	// extracts it, pages ending in a form feed.
+	return p
+}
+
+// pdfText is the text of pdf as pdftotext extracts it, pages ending in a
+// form feed.
+func pdfText(t *testing.T, pdftotext string, pdf []byte) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext cannot read the PDF: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func TestRender(t *testing.T) {
+	t.Parallel()
+	pdftotext := needPdftotext(t)
+	// text renders a letter and returns the PDF and its text.
 	text := func(t *testing.T, l Letter) ([]byte, string) {
 		t.Helper()
 		pdf, err := Render(l)
 		if err != nil {
 			t.Fatalf("Render: %v", err)
 		}
-		file := filepath.Join(t.TempDir(), "carta.pdf")
-		if err := os.WriteFile(file, pdf, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
-		if err != nil {
-			t.Fatalf("pdftotext cannot read the letter: %v\n%s", err, out)
-		}
-		return pdf, string(out)
+		return pdf, pdfText(t, pdftotext, pdf)
 	}
 	const (
 		org      = "Agencia Aduanal Querétaro"

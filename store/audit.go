@@ -145,10 +145,12 @@ type AuditQuery struct {
 	Until      time.Time // exclusive
 	Action     string
 	Result     Result
-	Client     string // rows on the client's folders (clients/ID, dossiers/ID)
-	PathPrefix string // a storage path, or a virtual one for admin rows
-	Before     int64  // only rows with a smaller id (the next page's cursor)
-	Limit      int    // newest Limit rows; 0 means 100
+	Client     string  // rows on the client's folders (clients/ID, dossiers/ID)
+	PathPrefix string  // a storage path, or a virtual one for admin rows
+	Uploads    bool    // only uploads: rows of action write or overwrite (with Result ok: completed ones)
+	IDs        []int64 // only these rows (e.g. the uploads of one batch)
+	Before     int64   // only rows with a smaller id (the next page's cursor)
+	Limit      int     // newest Limit rows; 0 means 100
 }
 
 // QueryAudit returns matching rows, oldest first.
@@ -187,6 +189,17 @@ func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 	if q.PathPrefix != "" {
 		p := strings.TrimSuffix(q.PathPrefix, "/")
 		where = append(where, "("+prefix("spath", p)+" OR "+prefix("vpath", p)+")")
+	}
+	if q.Uploads {
+		where = append(where, "action IN ('write', 'overwrite')")
+	}
+	if len(q.IDs) > 0 {
+		in := make([]string, len(q.IDs))
+		for i, id := range q.IDs {
+			args = append(args, id)
+			in[i] = fmt.Sprintf("$%d", len(args))
+		}
+		where = append(where, "id IN ("+strings.Join(in, ", ")+")")
 	}
 	if q.Before > 0 {
 		args = append(args, q.Before)

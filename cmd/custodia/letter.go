@@ -171,7 +171,7 @@ func (a *app) letterOf(u *store.User, host string, withPassword bool, keys []sto
 	return l.WithKeys(keys)
 }
 
-// writeLetterFile writes a letter with mode 0600: a new file, or with force
+// writeLetterFile writes a letter (or a receipt) with mode 0600: a new file, or with force
 // a replacement renamed into place, so an existing file's mode, owner and
 // links are not kept.
 func writeLetterFile(file string, pdf []byte, force bool) error {

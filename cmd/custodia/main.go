@@ -74,7 +74,7 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.cfgFile, "config", "", "TOML config file (default $CUSTODIA_CONFIG, else custodia.toml in the data dir)")
 	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print rows as JSON lines")
 	root.AddCommand(a.serveCmd(), a.initCmd(), a.userCmd(), a.clientCmd(), a.quotaCmd(), a.policyCmd(), a.banCmd(), a.auditCmd(),
-		a.hookCmd(), a.backupCmd(), a.checkConfigCmd(), a.versionCmd(), a.tokenCmd())
+		a.receiptCmd(), a.hookCmd(), a.backupCmd(), a.checkConfigCmd(), a.versionCmd(), a.tokenCmd())
 	a.manageDataDirCommands(root)
 	return root
 }

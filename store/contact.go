@@ -83,3 +83,43 @@ func (s *Store) SetClientContacts(ctx context.Context, id string, addrs []string
 	}
 	return nil
 }
+
+// AddClientContact adds one (normalized) contact address to a client
+// account: ErrNotFound without the client, ErrConflict when it has it.
+func (s *Store) AddClientContact(ctx context.Context, id, addr string) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM clients WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO client_contacts (client_id, address, created_at) VALUES ($1, $2, $3)`,
+			id, addr, formatTime(s.now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: client %q contact %q: %w", id, addr, err)
+	}
+	return nil
+}
+
+// RemoveClientContact removes one contact address of a client account:
+// ErrNotFound when it has no such address.
+func (s *Store) RemoveClientContact(ctx context.Context, id, addr string) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM client_contacts WHERE client_id = $1 AND address = $2`, id, addr)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: client %q contact %q: %w", id, addr, err)
+	}
+	return nil
+}

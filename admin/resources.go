@@ -23,10 +23,15 @@ type clientJSON struct {
 	CreatedAt time.Time   `json:"created_at"`
 	Quota     store.Limit `json:"quota"` // 0: no limit
 	Used      store.Usage `json:"used"`
+	Contacts  []string    `json:"contacts"` // e-mail addresses told of the PDFs published for it
 }
 
 func clientOf(cl *store.Client) clientJSON {
-	return clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt, Quota: cl.Quota, Used: cl.Used}
+	contacts := cl.Contacts
+	if contacts == nil {
+		contacts = []string{}
+	}
+	return clientJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt, Quota: cl.Quota, Used: cl.Used, Contacts: contacts}
 }
 
 func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -72,10 +77,11 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 type updateClientRequest struct {
-	Quota *store.Limit `json:"quota"` // bytes and files; 0 is no limit
+	Quota    *store.Limit `json:"quota"`    // bytes and files; 0 is no limit
+	Contacts *[]string    `json:"contacts"` // every contact address: replaces the set
 }
 
-// updateClient sets a client account's quota.
+// updateClient sets a client account's quota and contact addresses.
 func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c *caller) error {
 	id, err := store.NormalizeClientID(r.PathValue("id"))
 	if err != nil {
@@ -85,16 +91,33 @@ func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.Quota == nil {
-		return fail(http.StatusBadRequest, "", "nothing to change: send quota")
+	if req.Quota == nil && req.Contacts == nil {
+		return fail(http.StatusBadRequest, "", "nothing to change: send quota or contacts")
 	}
-	if req.Quota.Bytes < 0 || req.Quota.Files < 0 {
+	if req.Quota != nil && (req.Quota.Bytes < 0 || req.Quota.Files < 0) {
 		return badField("quota", "quota bytes and files are 0 (no limit) or more")
 	}
-	if err := s.accounts.SetClientQuota(r.Context(), c.actor(), id, *req.Quota); errors.Is(err, store.ErrNotFound) {
+	if req.Contacts != nil {
+		for _, a := range *req.Contacts {
+			if _, err := store.NormalizeContact(a); err != nil {
+				return badField("contacts", "%v", err)
+			}
+		}
+	}
+	if _, err := s.o.Store.ClientByID(r.Context(), id); errors.Is(err, store.ErrNotFound) {
 		return fail(http.StatusNotFound, "id", "no client %s", id)
 	} else if err != nil {
 		return err
+	}
+	if req.Quota != nil {
+		if err := s.accounts.SetClientQuota(r.Context(), c.actor(), id, *req.Quota); err != nil {
+			return err
+		}
+	}
+	if req.Contacts != nil {
+		if _, err := s.accounts.SetClientContacts(r.Context(), c.actor(), id, *req.Contacts); err != nil {
+			return err
+		}
 	}
 	cl, err := s.o.Store.ClientByID(r.Context(), id)
 	if err != nil {

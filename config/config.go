@@ -38,6 +38,7 @@ type Config struct {
 	Storage      Storage  `toml:"storage"`
 	Hooks        []Hook   `toml:"hooks"`
 	Backup       Backup   `toml:"backup"`
+	Notify       Notify   `toml:"notify"`
 
 	Antivirus Antivirus `toml:"antivirus"` // clamd scans every upload before it is visible
 }
@@ -165,6 +166,7 @@ func Default() Config {
 			MaxOpenFilesPerSession: 64, MaxOpenFilesPerUser: 256, PasswordWait: Duration{3 * time.Second}},
 		Backup:  Backup{RestoreGrantTTL: Duration{30 * 24 * time.Hour}, ApproverMinAge: Duration{7 * 24 * time.Hour}},
 		Storage: defaultStorage(),
+		Notify:  Notify{Interval: Duration{15 * time.Minute}},
 
 		Antivirus: defaultAntivirus(),
 	}
@@ -239,6 +241,7 @@ func (c Config) Validate() Problems {
 	ps = append(ps, c.validateStorage()...)
 	ps = append(ps, c.validatePublicHost()...)
 	ps = append(ps, c.validateAntivirus()...)
+	ps = append(ps, c.validateNotify()...)
 	sortProblems(ps)
 	return ps
 }

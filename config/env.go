@@ -48,6 +48,9 @@ func Keys(c Config) [][2]string {
 			}
 			v = strings.Join(names, ",")
 		}
+		if key == "notify.password" && v != "" { // never printed
+			v = "(set)"
+		}
 		if _, ok := v.(map[string]toml.Primitive); ok { // backup.jobs: listed one by one below
 			return
 		}

@@ -37,6 +37,8 @@ func (c Config) validateHooks() Problems {
 		switch {
 		case h.Name == "" || strings.ContainsAny(h.Name, " \t/"):
 			add("name %q: give each hook a name without spaces", h.Name)
+		case h.Name == "email":
+			add("name email is the e-mail notifier's (notify.*): give this hook another")
 		case seen[h.Name]:
 			add("name %q is used twice", h.Name)
 		}

@@ -22,15 +22,23 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 )
 
+// Receiver takes events inside the process (the e-mail notifier), at
+// least once each: Deliver must be idempotent for an event it already
+// took (same Event.ID).
+type Receiver interface {
+	Deliver(ctx context.Context, e Event) error
+}
+
 // Hook is one receiver of events, with its filters; empty filters pass
 // everything.
 type Hook struct {
-	Name    string
-	Command []string // run with the event as JSON on stdin and as CUSTODIA_EVENT_* variables; or
-	URL     string   // POST the JSON, signed with Secret
-	Secret  string
-	Timeout time.Duration // per try
-	Backoff time.Duration // first retry delay, doubling up to maxBackoff
+	Name     string
+	Receiver Receiver // a receiver in the process; or
+	Command  []string // run with the event as JSON on stdin and as CUSTODIA_EVENT_* variables; or
+	URL      string   // POST the JSON, signed with Secret
+	Secret   string
+	Timeout  time.Duration // per try
+	Backoff  time.Duration // first retry delay, doubling up to maxBackoff
 	// MaxAttempts failed tries of one event make it a dead letter, and the
 	// hook goes on with the next; 0 means DefaultMaxAttempts.
 	MaxAttempts int
@@ -96,6 +104,11 @@ func (h *Hook) delay(n int) time.Duration {
 
 // deliver makes one try.
 func (h *Hook) deliver(ctx context.Context, e Event) error {
+	if h.Receiver != nil {
+		ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+		return h.Receiver.Deliver(ctx, e)
+	}
 	body, err := json.Marshal(e)
 	if err != nil {
 		return &permanentError{err} // the event itself cannot be sent: no retry will do

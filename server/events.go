@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/events"
+	"github.com/oaq/custodia/notify"
 	"github.com/oaq/custodia/store"
 )
 
@@ -40,13 +42,19 @@ func Hooks(cfg config.Config) ([]events.Hook, error) {
 	return out, nil
 }
 
-// startEvents runs the dispatcher until the gateway stops.
-func (s *Server) startEvents(ctx context.Context, hooks []events.Hook) {
+// startEvents runs the dispatcher, and the notifier's digests when there
+// is one, until the gateway stops.
+func (s *Server) startEvents(ctx context.Context, hooks []events.Hook, mailer *notify.Notifier) {
 	d := events.New(events.Options{Store: s.state.Store, Hooks: hooks, Logger: s.log, Metrics: s.metrics})
 	s.events = make(chan struct{})
 	go func() {
 		defer close(s.events)
+		var wg sync.WaitGroup
+		if mailer != nil {
+			wg.Go(func() { mailer.Run(ctx) })
+		}
 		d.Run(ctx)
+		wg.Wait()
 	}()
 	if len(hooks) > 0 {
 		names := make([]string, len(hooks))

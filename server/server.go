@@ -23,6 +23,7 @@ import (
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/events"
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/notify"
 	"github.com/oaq/custodia/store"
 )
 
@@ -165,7 +166,11 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := startingHooks(ctx, cfg, state.Store) // checked before anything listens
+	mailer, err := Notifier(cfg, state.Store, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := startingHooks(ctx, cfg, state.Store, mailer) // checked before anything listens
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +196,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if s.firstPass, err = firstAdmin(ctx, state.Store); err != nil {
 		return nil, err
 	}
-	s.startEvents(ctx, hooks)
+	s.startEvents(ctx, hooks, mailer)
 	s.startBackups(ctx, backups)
 	if len(s.listeners) == 0 {
 		log.Warn("every listener is off: nothing is served")
@@ -233,11 +238,15 @@ func reconcile(ctx context.Context, state *State, log *slog.Logger) error {
 
 // startingHooks are the configuration's hooks, each with its cursor: a
 // new hook starts after the events that exist now, before the listeners
-// add any, so none of those is lost to it.
-func startingHooks(ctx context.Context, cfg config.Config, st *store.Store) ([]events.Hook, error) {
+// add any, so none of those is lost to it. The e-mail notifier, when
+// configured, is one of them.
+func startingHooks(ctx context.Context, cfg config.Config, st *store.Store, mailer *notify.Notifier) ([]events.Hook, error) {
 	hooks, err := Hooks(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if mailer != nil {
+		hooks = append(hooks, mailer.Hook())
 	}
 	for _, h := range hooks {
 		if _, err := st.HookCursor(ctx, h.Name); err != nil {

@@ -18,6 +18,7 @@ type Client struct {
 	CreatedAt time.Time `db:"-"`
 	Quota     Limit     `db:"-"` // 0: no limit (store/quota.go says what is charged)
 	Used      Usage     `db:"-"`
+	Contacts  []string  `db:"-"` // e-mail addresses told of every PDF published for it
 }
 
 // NormalizeClientID upper-cases a client id and checks that it can be one
@@ -51,7 +52,7 @@ func (s *Store) CreateClient(ctx context.Context, id, name string) (*Client, err
 	if err != nil {
 		return nil, fmt.Errorf("store: create client %q: %w", id, wrapDBError(err))
 	}
-	return &Client{ID: id, Name: name, CreatedAt: now.UTC()}, nil
+	return &Client{ID: id, Name: name, CreatedAt: now.UTC(), Contacts: []string{}}, nil
 }
 
 type clientRow struct {
@@ -81,7 +82,14 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*Client, error) {
 	if err := s.db.GetContext(ctx, &r, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id); err != nil {
 		return nil, fmt.Errorf("store: client %q: %w", id, wrapDBError(err))
 	}
-	return r.client()
+	c, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	if c.Contacts, err = s.ClientContacts(ctx, id); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // ListClients returns every client account ordered by id.
@@ -90,11 +98,19 @@ func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+clientColumns+` FROM clients ORDER BY id`); err != nil {
 		return nil, fmt.Errorf("store: list clients: %w", err)
 	}
+	contacts, err := s.allContacts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*Client, 0, len(rows))
 	for _, r := range rows {
 		c, err := r.client()
 		if err != nil {
 			return nil, err
+		}
+		c.Contacts = contacts[c.ID]
+		if c.Contacts == nil {
+			c.Contacts = []string{}
 		}
 		out = append(out, c)
 	}

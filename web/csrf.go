@@ -17,10 +17,17 @@ import (
 const (
 	// CSRFField is the hidden form field that carries the token.
 	CSRFField = "csrf"
+	// CSRFHeader carries the token in a script's requests (uploads).
+	CSRFHeader = "X-CSRF-Token"
 	// loginCookie carries the login form's token before any session.
 	loginCookie = "__Host-custodia-login"
 	maxFormBody = 64 << 10
 )
+
+// safeMethod reports whether a method changes nothing.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // sameOrigin reports whether the browser says the request comes from a
 // page of this origin (or says nothing, as non-browser clients do).

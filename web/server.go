@@ -37,9 +37,11 @@ type Options struct {
 	// arrive within it, and a body must bring bytes within it.
 	ReadTimeout time.Duration
 	// Uploads, when not nil, serves /uploads/ for logged-in sessions (the
-	// resumable uploads): the request has passed the session and the
-	// CSRF origin checks, and its context carries the session's view
-	// (ViewOf) and user (UserOf).
+	// resumable uploads). A request reaches it only from a live session,
+	// from a page of this origin, and, unless it is a GET, HEAD or
+	// OPTIONS, with the session's CSRF token in the header CSRFHeader
+	// (pages carry it in <meta name="csrf-token">); its context carries
+	// the session's view (ViewOf) and user (UserOf).
 	Uploads http.Handler
 	Logger  *slog.Logger
 }
@@ -95,8 +97,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /f/{path...}", s.authed(s.browse))
 	mux.Handle("GET /d/{path...}", s.authed(s.download))
 	if s.o.Uploads != nil {
-		mux.Handle("/uploads/", s.authed(func(w http.ResponseWriter, r *http.Request, _ *request) {
-			if !sameOrigin(r) {
+		mux.Handle("/uploads/", s.authed(func(w http.ResponseWriter, r *http.Request, q *request) {
+			if !sameOrigin(r) || !safeMethod(r.Method) && !validToken(r.Header.Get(CSRFHeader), q.s.csrf) {
 				s.forbidden(w, r)
 				return
 			}

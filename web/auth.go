@@ -15,10 +15,11 @@ import (
 
 // request is what a logged-in request's handler gets.
 type request struct {
-	s    *session
-	user *store.User
-	view *storage.View
-	lang Lang
+	s      *session
+	user   *store.User
+	view   *storage.View
+	lang   Lang
+	unbind func() // detaches the request from its session (bindSession)
 }
 
 // page returns the common data of a page of this session.
@@ -83,7 +84,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *request)) ht
 			return
 		}
 		ctx = context.WithValue(context.WithValue(ctx, viewKey, v), userKey, u)
-		h(w, r.WithContext(ctx), &request{s: sess, user: u, view: v, lang: LangOf(r)})
+		h(w, r.WithContext(ctx), &request{s: sess, user: u, view: v, lang: LangOf(r), unbind: unbind})
 	})
 }
 
@@ -146,6 +147,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, q *request) {
 		s.forbidden(w, r)
 		return
 	}
+	q.unbind() // ending the session must not cut this request's own answer
 	s.sessions.end(q.s)
 	clearCookie(w)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -177,11 +179,17 @@ var errKicked = errors.New("session ended")
 // bindSession derives a request's context from its session's: when the
 // session ends, the request's context is cancelled and its connection's
 // reads and writes are cut short, so a download in flight stops at once.
-// unbind detaches the request.
+// unbind detaches the request; it must run before the handler returns.
+// When the session ended while the request ran, unbind clears the
+// deadlines again: a write cut short has already failed (and net/http
+// closes that connection), while a response that was complete, or only
+// buffered (a redirect), still goes out and the connection, kept alive,
+// serves the browser's next request.
 func bindSession(req, session context.Context, w http.ResponseWriter) (ctx context.Context, unbind func()) {
 	ctx, cancel := context.WithCancelCause(req)
+	rc := http.NewResponseController(w)
 	var mu sync.Mutex
-	detached := false
+	detached, cut := false, false
 	stop := context.AfterFunc(session, func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -189,15 +197,19 @@ func bindSession(req, session context.Context, w http.ResponseWriter) (ctx conte
 			return
 		}
 		cancel(errKicked)
-		rc := http.NewResponseController(w)
 		past := time.Unix(1, 0)
 		rc.SetReadDeadline(past)
 		rc.SetWriteDeadline(past)
+		cut = true
 	})
 	return ctx, func() {
 		stop()
 		mu.Lock()
 		detached = true
+		if cut {
+			rc.SetReadDeadline(time.Time{})
+			rc.SetWriteDeadline(time.Time{})
+		}
 		mu.Unlock()
 		cancel(nil)
 	}

@@ -2,16 +2,32 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/oaq/custodia/internal/testkit"
 )
 
-// browse fails the test when a step in the browser (what) failed.
+// step runs a step in the browser, within 30s; when it fails, the test
+// fails with the page the browser shows and the user's audit trail.
+func step(t *testing.T, tg *testkit.Gateway, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := chromedp.Do(sctx, actions...)
+	cancel()
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+		t.Fatalf("%s: %v\nthe browser shows %s:\n%s\naudit:\n%s", what, err, loc, html, tg.AuditLog("", 20))
+	}
+}
+
+// browse fails the test when a read from the browser (what) failed.
 func browse(t *testing.T, what string, err error) {
 	t.Helper()
 	if err != nil {
@@ -52,35 +68,35 @@ func TestBrowserClientFindsAndDownloadsPDF(t *testing.T) {
 	put("/ACME/2025/12/factura A-1001.pdf", []byte("%PDF-1.4 factura"))
 
 	ctx := testkit.Browser(t)
-	browse(t, "open the login page", chromedp.Do(ctx,
+	step(t, tg, ctx, "open the login page",
 		chromedp.Navigate(tg.WebURL()+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-	))
+	)
 	if lang, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")); lang.Value != "es" {
 		t.Errorf("the login page's language is %q, want es", lang.Value)
 	}
 	testkit.Screenshot(t, ctx, "login")
-	browse(t, "log in as carla", chromedp.Do(ctx,
+	step(t, tg, ctx, "log in as carla",
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "carla"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testkit.Password),
-		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
+		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/f/ACME/"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/f/ACME/"]`)),
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/f/ACME/"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/f/ACME/2026/"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/f/ACME/2026/"]`)),
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/f/ACME/2026/"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/f/ACME/2026/05/"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/f/ACME/2026/05/"]`)),
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/f/ACME/2026/05/"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`a.download`)),
-	))
+	)
 	testkit.Screenshot(t, ctx, "folder")
 
-	browse(t, "search the pedimento number", chromedp.Do(ctx,
+	step(t, tg, ctx, "search the pedimento number",
 		chromedp.Navigate(tg.WebURL()+"/f/ACME/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="q"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), "6001234"),
-		chromedp.Submit(chromedp.CSS(`input[name="q"]`)),
+		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="q"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`a.download`)),
-	))
+	)
 	results, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table.files tbody")))
 	browse(t, "read the results", err)
 	if !strings.Contains(results, wanted) || strings.Contains(results, "6001235") || strings.Contains(results, "factura") {
@@ -99,25 +115,29 @@ func TestBrowserClientFindsAndDownloadsPDF(t *testing.T) {
 			tg.Server.Core().Kick(s.ID)
 		}
 	}
-	browse(t, "a page after the kick", chromedp.Do(ctx,
+	step(t, tg, ctx, "a page after the kick",
 		chromedp.Navigate(tg.WebURL()+"/f/ACME/2026/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
-	))
+	)
 	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/login") {
 		t.Errorf("after a kick the browser is at %s, want /login", loc)
 	}
 
 	// Log in again, and out with the button.
-	browse(t, "log in again and out", chromedp.Do(ctx,
+	step(t, tg, ctx, "log in again",
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "carla"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testkit.Password),
-		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
+		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`form.logout button`)),
-		chromedp.Click(chromedp.CSS(`form.logout button`)),
+	)
+	step(t, tg, ctx, "log out",
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`form.logout button`))),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
+	)
+	step(t, tg, ctx, "a page after logging out",
 		chromedp.Navigate(tg.WebURL()+"/f/ACME/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
-	))
+	)
 	if n := len(webSessions(tg, "carla")); n != 0 {
 		t.Errorf("after logging out in the browser carla has %d portal sessions", n)
 	}
@@ -128,10 +148,10 @@ func TestBrowserEnglish(t *testing.T) {
 	t.Parallel()
 	tg := start(t)
 	ctx := testkit.Browser(t, chromedp.Flag("accept-lang", "en-US,en"))
-	browse(t, "open the login page", chromedp.Do(ctx,
+	step(t, tg, ctx, "open the login page",
 		chromedp.Navigate(tg.WebURL()+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-	))
+	)
 	label, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`label[for="password"]`)))
 	browse(t, "read the label", err)
 	lang, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang"))

@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +246,37 @@ func TestLanguage(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestKickStopsDownloadInFlight(t *testing.T) {
+	t.Parallel()
+	tg := start(t)
+	big := filepath.Join(tg.DataDir, "files/clients/ACME/big.pdf")
+	if err := os.WriteFile(big, make([]byte, 64<<20), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := loggedIn(t, tg, "carla")
+	resp, err := c.HTTP.Get(c.URL + "/d/ACME/big.pdf")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the download did not start: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.CopyN(io.Discard, resp.Body, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range webSessions(tg, "carla") {
+		tg.Server.Core().Kick(id)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err == nil && n+1<<20 == 64<<20 {
+		t.Errorf("a kicked session's download went on to the end")
+	}
+	testkit.WaitFor(t, 5*time.Second, "the cut download's audit row", func() bool {
+		for _, e := range tg.Audit("carla", 10) {
+			if e.Action == "read" && e.VPath == "/ACME/big.pdf" && e.Result == "failed" {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -23,7 +25,8 @@ const BrowserTimeout = 90 * time.Second
 // Browser starts a headless chromium for t and returns the context its
 // chromedp actions run in; it stops when the test ends. The browser
 // accepts the gateway's self-signed certificate. It skips when chromium
-// is not installed, unless CI is set. extra adds allocator options, e.g.
+// is not installed, unless CI is set. It prefers Spanish, as the
+// brokerage's users do; extra adds allocator options, which win, e.g.
 // chromedp.Flag("accept-lang", "en-US,en").
 func Browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
@@ -67,6 +70,25 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("skipping: chromium is not installed (apt-get install chromium)")
 	return ""
+}
+
+// Load runs act, which must make the page load another one (a click on a
+// link or a button, a form's submit), and waits until that page has
+// loaded. A query run right after a click that navigates may otherwise
+// look at the page that is going away, and wait for ever.
+func Load(ctx context.Context, act chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
+	return func(_ context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		loaded := chromedp.Events(wait, page.LoadEventFired) // subscribed before act: nothing is missed
+		if err := chromedp.Do(ctx, act); err != nil {
+			return chromedp.Void{}, err
+		}
+		for _, err := range loaded {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Void{}, fmt.Errorf("no page loaded within 30s: %w", wait.Err())
+	}
 }
 
 // Download runs click, which must make the browser download one file,

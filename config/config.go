@@ -32,6 +32,7 @@ type Config struct {
 	SFTP         SFTP     `toml:"sftp"`
 	FTP          FTP      `toml:"ftp"`
 	WebDAV       WebDAV   `toml:"webdav"`
+	Web          Web      `toml:"web"`
 	Admin        Admin    `toml:"admin"`
 	Defender     Defender `toml:"defender"`
 	Limits       Limits   `toml:"limits"`
@@ -160,6 +161,7 @@ func Default() Config {
 			Listen: ":2121", ImplicitListen: Off, TLS: TLSRequired, IdleTimeout: Duration{15 * time.Minute},
 		},
 		WebDAV:   WebDAV{Listen: ":8443", TLS: "on", DesktopFiles: DesktopDiscard, ReadTimeout: Duration{30 * time.Second}},
+		Web:      defaultWeb(),
 		Admin:    Admin{Listen: "127.0.0.1:8080", TokenTTL: Duration{time.Hour}},
 		Defender: Defender{Enabled: true, MaxFailures: 5, Window: Duration{5 * time.Minute}, BanTime: Duration{15 * time.Minute}},
 		Limits: Limits{MaxConnections: 500, MaxConnectionsPerIP: 20, LoginTimeout: Duration{30 * time.Second},
@@ -237,6 +239,7 @@ func (c Config) Validate() Problems {
 	ps = append(ps, c.validateHooks()...)
 	ps = append(ps, c.validateBackup()...)
 	ps = append(ps, c.validateWebDAV()...)
+	ps = append(ps, c.validateWeb()...)
 	ps = append(ps, c.validateLimits()...)
 	ps = append(ps, c.validateStorage()...)
 	ps = append(ps, c.validatePublicHost()...)

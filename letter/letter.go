@@ -21,6 +21,7 @@ type Endpoints struct {
 	SFTP               string // host:port
 	FTPS               string // host:port of explicit FTPS
 	WebDAV             string // https URL of the share
+	Portal             string // https URL of the web portal
 	HostKeyFingerprint string // SSH host key, "SHA256:…"
 	TLSFingerprint     string // certificate SHA-256 as colon hex (gateway.Fingerprint)
 }
@@ -41,18 +42,22 @@ type Letter struct {
 
 // For fills the letter of user u, without its password: the endpoints
 // that u's role uses (the mapped drive is for department roles and
-// admins only).
+// admins only; the web portal for clients, correspondents, staff and
+// managers).
 func For(u *store.User, organization string, e Endpoints) (Letter, error) {
 	if !u.Role.HasDepartment() && u.Role != store.RoleAdmin {
 		e.WebDAV = ""
 	}
+	if !UsesPortal(string(u.Role)) {
+		e.Portal = ""
+	}
 	if e.SFTP == "" {
 		e.HostKeyFingerprint = ""
 	}
-	if e.FTPS == "" && e.WebDAV == "" {
+	if e.FTPS == "" && e.WebDAV == "" && e.Portal == "" {
 		e.TLSFingerprint = ""
 	}
-	if e.SFTP == "" && e.FTPS == "" && e.WebDAV == "" {
+	if e.SFTP == "" && e.FTPS == "" && e.WebDAV == "" && e.Portal == "" {
 		return Letter{}, errors.New("the letter would name no way in: sftp.listen and ftp.listen are off (or ftp.tls is)")
 	}
 	return Letter{Organization: organization, Username: u.Name, Role: string(u.Role), Date: time.Now(), Endpoints: e}, nil
@@ -86,6 +91,17 @@ func (l Letter) WithKeys(keys []store.Key) (Letter, error) {
 	for i, k := range keys {
 		l.Keys[i] = k.Fingerprint
 	}
-	l.FTPS, l.WebDAV, l.TLSFingerprint = "", "", ""
+	l.FTPS, l.WebDAV, l.Portal, l.TLSFingerprint = "", "", "", ""
 	return l, nil
+}
+
+// UsesPortal reports whether a role works in the web portal: clients,
+// correspondents, staff and managers (the publisher is a service account,
+// admins have the console).
+func UsesPortal(role string) bool {
+	switch store.Role(role) {
+	case store.RoleClient, store.RoleCorrespondent, store.RoleStaff, store.RoleManager:
+		return true
+	}
+	return false
 }

@@ -10,13 +10,13 @@ import (
 func TestForGivesEachRoleItsWaysIn(t *testing.T) {
 	t.Parallel()
 	all := Endpoints{SFTP: "archivos.aaq.mx:2022", FTPS: "archivos.aaq.mx:2121", WebDAV: "https://archivos.aaq.mx:8443/",
-		HostKeyFingerprint: "SHA256:x", TLSFingerprint: "AA:BB"}
+		Portal: "https://archivos.aaq.mx:8444/", HostKeyFingerprint: "SHA256:x", TLSFingerprint: "AA:BB"}
 	for _, c := range []struct {
-		role   store.Role
-		webdav bool
+		role           store.Role
+		webdav, portal bool
 	}{
-		{store.RoleClient, false}, {store.RoleCorrespondent, false}, {store.RolePublisher, false},
-		{store.RoleStaff, true}, {store.RoleManager, true}, {store.RoleAdmin, true},
+		{store.RoleClient, false, true}, {store.RoleCorrespondent, false, true}, {store.RolePublisher, false, false},
+		{store.RoleStaff, true, true}, {store.RoleManager, true, true}, {store.RoleAdmin, true, false},
 	} {
 		l, err := For(&store.User{Name: "u", Role: c.role}, "OAQ", all)
 		if err != nil {
@@ -24,6 +24,9 @@ func TestForGivesEachRoleItsWaysIn(t *testing.T) {
 		}
 		if got := l.WebDAV != ""; got != c.webdav {
 			t.Errorf("a %s's letter names the mapped drive: %v, want %v", c.role, got, c.webdav)
+		}
+		if got := l.Portal != ""; got != c.portal {
+			t.Errorf("a %s's letter names the web portal: %v, want %v", c.role, got, c.portal)
 		}
 		if l.SFTP != all.SFTP || l.FTPS != all.FTPS || l.Username != "u" || l.Role != string(c.role) || l.Organization != "OAQ" {
 			t.Errorf("a %s's letter is %+v", c.role, l)

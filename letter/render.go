@@ -29,8 +29,11 @@ func Render(l Letter) ([]byte, error) {
 	if l.Role != "staff" && l.Role != "manager" && l.Role != "admin" {
 		l.WebDAV = "" // mapped drives are for staff
 	}
+	if !UsesPortal(l.Role) {
+		l.Portal = ""
+	}
 	if l.Password == "" { // a key letter: only SFTP takes a key
-		l.FTPS, l.WebDAV = "", ""
+		l.FTPS, l.WebDAV, l.Portal = "", "", ""
 	}
 	p := newPage(org, "Carta de acceso de "+l.Username, date)
 	p.heading(org, date, l.Role)
@@ -252,6 +255,11 @@ func hostPort(addr string) (string, string) {
 
 // connections draws how to connect with each protocol the letter names.
 func (p *page) connections(l Letter) {
+	if l.Portal != "" {
+		p.section("Portal web")
+		p.para("", 10, "En su navegador, abra la dirección siguiente y entre con su usuario y su contraseña:")
+		p.code(l.Portal, 10)
+	}
 	if l.SFTP != "" {
 		h, port := hostPort(l.SFTP)
 		p.section("Conexión por SFTP (recomendada)")
@@ -294,6 +302,9 @@ func (p *page) fingerprints(l Letter) {
 	}
 	if l.WebDAV != "" {
 		tlsUse = append(tlsUse, "unidad de red")
+	}
+	if l.Portal != "" {
+		tlsUse = append(tlsUse, "portal web")
 	}
 	showSSH := l.SFTP != "" && l.HostKeyFingerprint != ""
 	showTLS := len(tlsUse) > 0 && l.TLSFingerprint != ""

@@ -58,11 +58,12 @@ func TestRender(t *testing.T) {
 		hostKey  = "SHA256:UDO16XmTPBeOMMHarFuQfk+eusXaipycMOpgx8SIiDQ"
 		tlsFP    = "B5:FA:DC:B7:E9:13:7C:8A:87:56:08:5C:FF:05:56:ED:4E:C7:26:7F:2C:14:46:DA:0C:F3:7C:60:67:13:C6:8A"
 		share    = "https://archivos.aaq.mx:8443/"
+		portal   = "https://archivos.aaq.mx:8444/"
 	)
 	letter := func(role string) Letter {
 		return Letter{
 			Organization: org, Username: "corresponsal.gdl", Password: password, Role: role,
-			Endpoints: Endpoints{SFTP: "archivos.aaq.mx:2022", FTPS: "archivos.aaq.mx:2121", WebDAV: share,
+			Endpoints: Endpoints{SFTP: "archivos.aaq.mx:2022", FTPS: "archivos.aaq.mx:2121", WebDAV: share, Portal: portal,
 				HostKeyFingerprint: hostKey, TLSFingerprint: tlsFP},
 			Date: time.Date(2026, time.November, 25, 11, 0, 0, 0, time.UTC),
 		}
@@ -101,6 +102,7 @@ func TestRender(t *testing.T) {
 			hasLine("SSH host key fingerprint", hostKey)
 			hasLine("TLS certificate fingerprint", tlsFP)
 			hasLine("warning", "no la comparta")
+			hasLine("web portal", portal)
 			if role == "staff" {
 				hasLine("mapped drive", "Conectar unidad de red")
 				hasLine("share URL", share)
@@ -113,9 +115,9 @@ func TestRender(t *testing.T) {
 	t.Run("only what is on", func(t *testing.T) {
 		t.Parallel()
 		l := letter("client")
-		l.FTPS, l.WebDAV = "", ""
+		l.FTPS, l.WebDAV, l.Portal = "", "", ""
 		_, txt := text(t, l)
-		for _, absent := range []string{"FTPS", "2121", tlsFP, share} {
+		for _, absent := range []string{"FTPS", "2121", tlsFP, share, portal} {
 			if strings.Contains(txt, absent) {
 				t.Errorf("a letter without FTPS and WebDAV mentions %q:\n%s", absent, txt)
 			}

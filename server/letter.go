@@ -82,7 +82,14 @@ func LetterEndpoints(cfg config.Config, host, machine string, warn func(string))
 			e.WebDAV = "https://" + strings.TrimSuffix(hp, ":443") + "/"
 		}
 	}
-	if e.FTPS != "" || e.WebDAV != "" {
+	if config.Enabled(cfg.Web.Listen) {
+		hp, err := addr("web.listen", cfg.Web.Listen)
+		if err != nil {
+			return e, err
+		}
+		e.Portal = "https://" + strings.TrimSuffix(hp, ":443") + "/"
+	}
+	if e.FTPS != "" || e.WebDAV != "" || e.Portal != "" {
 		if e.TLSFingerprint, err = TLSFingerprint(cfg); err != nil {
 			return e, err
 		}
@@ -160,7 +167,7 @@ func (s *Server) LetterEndpointsFor(host string) (letter.Endpoints, error) {
 	for _, l := range []struct {
 		name string
 		dst  *string
-	}{{"sftp", &live.SFTP.Listen}, {"ftp", &live.FTP.Listen}, {"webdav", &live.WebDAV.Listen}} {
+	}{{"sftp", &live.SFTP.Listen}, {"ftp", &live.FTP.Listen}, {"webdav", &live.WebDAV.Listen}, {"web", &live.Web.Listen}} {
 		if addr := s.Addr(l.name); addr != "" {
 			*l.dst = addr
 		}

@@ -23,7 +23,7 @@ func TestLetterEndpointsHost(t *testing.T) {
 	t.Parallel()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	cfg.FTP.Listen, cfg.WebDAV.Listen = config.Off, config.Off
+	cfg.FTP.Listen, cfg.WebDAV.Listen, cfg.Web.Listen = config.Off, config.Off, config.Off
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	block, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {

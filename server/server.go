@@ -1,6 +1,6 @@
 // Package server is custodia's composition root: it opens a data dir's
 // store, policies and files, and starts the front ends (SFTP, FTPS,
-// WebDAV, the admin API), the event dispatcher and the backup schedule
+// WebDAV, the web portal, the admin API), the event dispatcher and the backup schedule
 // that a configuration asks for. `custodia serve` is Start, a wait for a
 // signal, and Shutdown; tests start the same thing on 127.0.0.1:0.
 package server
@@ -53,14 +53,14 @@ type Server struct {
 
 // listener is a started front end.
 type listener struct {
-	name     string // sftp, ftp, ftps-implicit, webdav, admin
+	name     string // sftp, ftp, ftps-implicit, webdav, web, admin
 	ln       net.Listener
 	shutdown func(context.Context) error
 	up       *atomic.Bool // false once its Serve returned
 }
 
 // Addr returns the address the front end called name (sftp, ftp,
-// ftps-implicit, webdav, admin) listens on, or "" when it is off.
+// ftps-implicit, webdav, web, admin) listens on, or "" when it is off.
 func (s *Server) Addr(name string) string {
 	for _, l := range s.listeners {
 		if l.name == name {
@@ -180,7 +180,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	}
 	// s, not srv: a failed start returns a nil srv, and must still stop
 	// what it started.
-	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 6), log: log, core: core, metrics: reg,
+	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 7), log: log, core: core, metrics: reg,
 		watched: watched}
 	defer func() {
 		if err != nil {
@@ -259,7 +259,7 @@ func startingHooks(ctx context.Context, cfg config.Config, st *store.Store, mail
 // startListeners starts every front end the configuration enables, the
 // admin API and the management socket.
 func (s *Server) startListeners(ctx context.Context, manage Manager) error {
-	for _, start := range []func(context.Context) error{s.startSFTP, s.startFTP, s.startWebDAV} {
+	for _, start := range []func(context.Context) error{s.startSFTP, s.startFTP, s.startWebDAV, s.startWeb} {
 		if err := start(ctx); err != nil {
 			return err
 		}

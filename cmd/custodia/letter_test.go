@@ -86,12 +86,13 @@ func TestUserLetter(t *testing.T) {
 		"user name": "juan", "organisation": org, "SSH host key fingerprint": hostKey, "TLS fingerprint": served,
 		"SFTP command": "sftp -P " + strings.Split(tg.SFTPAddr, ":")[1] + " juan@127.0.0.1",
 		"FTPS port":    "Puerto: " + strings.Split(tg.FTPAddr, ":")[1],
+		"web portal":   "https://" + tg.WebAddr + "/",
 	} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("the letter lacks the %s %q:\n%s", what, want, txt)
 		}
 	}
-	if strings.Contains(txt, "https://") {
+	if strings.Contains(txt, "unidad de red") || strings.Contains(txt, "https://"+tg.DAVAddr) {
 		t.Errorf("a correspondent's letter offers a mapped drive:\n%s", txt)
 	}
 	pw := password(txt)
@@ -159,7 +160,7 @@ func TestUserLetterNeedsServedKeys(t *testing.T) {
 	for _, sftp := range []string{"127.0.0.1:2022", "off"} {
 		dataDir := t.TempDir()
 		env := []string{"CUSTODIA_DATA_DIR=" + dataDir, "CUSTODIA_SFTP_LISTEN=" + sftp,
-			"CUSTODIA_FTP_LISTEN=127.0.0.1:2121", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:8443"}
+			"CUSTODIA_FTP_LISTEN=127.0.0.1:2121", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:8443", "CUSTODIA_WEB_LISTEN=127.0.0.1:8444"}
 		run := func(args ...string) (string, error) {
 			var out bytes.Buffer
 			root := newRoot(strings.NewReader(testkit.Password+"\n"), &out, &out, env)

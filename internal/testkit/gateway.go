@@ -37,6 +37,7 @@ type Gateway struct {
 	SFTPAddr string // SFTP
 	FTPAddr  string // explicit FTPS
 	DAVAddr  string // WebDAV over HTTPS (plain HTTP with CUSTODIA_WEBDAV_TLS=off)
+	WebAddr  string // the web portal, HTTPS
 	APIAddr  string // the admin API, plain HTTP on loopback
 	logs     *syncBuffer
 	hashOnce sync.Once
@@ -84,7 +85,7 @@ func StartWith(t testing.TB, manage server.Manager, extra ...string) *Gateway {
 func Env(dataDir string, extra ...string) []string {
 	return append([]string{
 		"CUSTODIA_DATA_DIR=" + dataDir, "CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_FTP_LISTEN=127.0.0.1:0",
-		"CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0", "CUSTODIA_ADMIN_LISTEN=127.0.0.1:0", "CUSTODIA_LOG_LEVEL=error",
+		"CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0", "CUSTODIA_WEB_LISTEN=127.0.0.1:0", "CUSTODIA_ADMIN_LISTEN=127.0.0.1:0", "CUSTODIA_LOG_LEVEL=error",
 	}, extra...)
 }
 
@@ -129,7 +130,7 @@ func RestartableWith(t testing.TB, manage server.Manager, environ []string, want
 		t.Errorf("first admin created: %v, want %v", got, wantFirstAdmin)
 	}
 	tg := &Gateway{T: t, DataDir: cfg.DataDir, Environ: environ, Config: cfg, Server: g, SFTPAddr: g.Addr("sftp"),
-		FTPAddr: g.Addr("ftp"), DAVAddr: g.Addr("webdav"), APIAddr: g.Addr("admin"), logs: logs}
+		FTPAddr: g.Addr("ftp"), DAVAddr: g.Addr("webdav"), WebAddr: g.Addr("web"), APIAddr: g.Addr("admin"), logs: logs}
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

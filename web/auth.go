@@ -1,0 +1,216 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/store"
+)
+
+// request is what a logged-in request's handler gets.
+type request struct {
+	s      *session
+	user   *store.User
+	view   *storage.View
+	lang   Lang
+	unbind func() // detaches the request from its session (bindSession)
+}
+
+// page returns the common data of a page of this session.
+func (q *request) page(title string, body any) view {
+	return view{L: q.lang, Title: title, User: q.user.Name, CSRF: q.s.csrf, Body: body}
+}
+
+type ctxKey struct{ name string }
+
+var (
+	viewKey = &ctxKey{"view"}
+	userKey = &ctxKey{"user"}
+)
+
+// ViewOf returns the storage view of the logged-in session a request
+// (under Options.Uploads) belongs to.
+func ViewOf(ctx context.Context) *storage.View { v, _ := ctx.Value(viewKey).(*storage.View); return v }
+
+// UserOf returns the user of the logged-in session a request (under
+// Options.Uploads) belongs to.
+func UserOf(ctx context.Context) *store.User { u, _ := ctx.Value(userKey).(*store.User); return u }
+
+// remoteOf is the address a request came from.
+func remoteOf(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// authed runs h for a request of a live session; without one, a GET goes
+// to the login page and anything else is refused. Every request re-admits
+// the account (status, expiry, allowed addresses, ban, unchanged
+// password) and counts as the connection's login; its context ends when
+// the session is kicked or logged out, which cuts a download short.
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		remote := remoteOf(r)
+		sess := s.sessions.lookup(r, remote, time.Now())
+		if sess == nil {
+			s.toLogin(w, r)
+			return
+		}
+		u, err := s.o.Core.Reverify(r.Context(), sess.user, sess.hash, remote)
+		if err != nil {
+			s.log.Debug("web session refused", "user", sess.user, "session", sess.id, "err", err)
+			s.sessions.end(sess)
+			s.toLogin(w, r)
+			return
+		}
+		ctx, unbind := bindSession(r.Context(), sess.ctx, w)
+		defer unbind()
+		if ctx.Err() != nil {
+			s.toLogin(w, r)
+			return
+		}
+		v, err := s.o.Core.View(ctx, u, storage.Session{ID: sess.id, Protocol: protocol, Remote: remote.String()})
+		if err != nil {
+			s.log.Error("web view", "user", u.Name, "session", sess.id, "err", err)
+			s.serverError(w, r)
+			return
+		}
+		ctx = context.WithValue(context.WithValue(ctx, viewKey, v), userKey, u)
+		h(w, r.WithContext(ctx), &request{s: sess, user: u, view: v, lang: LangOf(r), unbind: unbind})
+	})
+}
+
+// toLogin sends a browser without a live session to the login page.
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	clearCookie(w)
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	s.forbidden(w, r)
+}
+
+// loginForm is the login page's data.
+type loginForm struct {
+	Username string
+	Message  string // a catalogue key
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	l := LangOf(r)
+	s.pages.render(w, http.StatusOK, "login", view{L: l, Title: l.T("login.title"), CSRF: loginToken(w, r), Body: loginForm{}})
+}
+
+// login checks the form's credentials through the core (defender, hash
+// pool, audit row "web"), and on success opens a session: a new random
+// cookie, listed in the registry, which may kick it.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	l := LangOf(r)
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !checkForm(w, r, c.Value) {
+		s.forbidden(w, r)
+		return
+	}
+	name := r.PostForm.Get("username")
+	remote := remoteOf(r)
+	id := gateway.NewSessionID()
+	u, err := s.o.Core.Login(r.Context(), gateway.Credentials{
+		Username: name, Password: r.PostForm.Get("password"), Remote: remote, Protocol: protocol, Session: id,
+	})
+	if err != nil {
+		if !errors.Is(err, gateway.ErrLoginFailed) {
+			s.log.Error("web login", "user", name, "err", err)
+		}
+		s.pages.render(w, http.StatusOK, "login", view{L: l, Title: l.T("login.title"), CSRF: c.Value,
+			Body: loginForm{Username: name, Message: "login.failed"}})
+		return
+	}
+	sess, cookie := s.sessions.create(id, u.Name, u.PasswordHash, remote, time.Now())
+	live := s.o.Core.Register(id, u.Name, protocol, remote, func() { s.sessions.end(sess) })
+	s.sessions.setLive(sess, live)
+	setCookie(w, cookie)
+	http.Redirect(w, r, "/f/", http.StatusSeeOther)
+}
+
+// logout ends the session, after the form's token proves the browser
+// asked for it.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, q *request) {
+	if !checkForm(w, r, q.s.csrf) {
+		s.forbidden(w, r)
+		return
+	}
+	q.unbind() // ending the session must not cut this request's own answer
+	s.sessions.end(q.s)
+	clearCookie(w)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// notFound is the one answer for what does not exist and for what the
+// user may not see: the same status and the same body.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	l := LangOf(r)
+	s.pages.render(w, http.StatusNotFound, "message", view{L: l, Title: l.T("notfound.title"), Body: l.T("notfound")})
+}
+
+// forbidden refuses a state-changing request without a valid token or
+// from another origin.
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
+	l := LangOf(r)
+	s.pages.render(w, http.StatusForbidden, "message", view{L: l, Title: l.T("forbidden.title"), Body: l.T("forbidden")})
+}
+
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request) {
+	l := LangOf(r)
+	s.pages.render(w, http.StatusInternalServerError, "message", view{L: l, Title: l.T("error.title"), Body: l.T("error")})
+}
+
+// errKicked is the cause of a request context cancelled by the end of its
+// session (kick, logout).
+var errKicked = errors.New("session ended")
+
+// bindSession derives a request's context from its session's: when the
+// session ends, the request's context is cancelled and its connection's
+// reads and writes are cut short, so a download in flight stops at once.
+// unbind detaches the request; it must run before the handler returns.
+// When the session ended while the request ran, unbind clears the
+// deadlines again: a write cut short has already failed (and net/http
+// closes that connection), while a response that was complete, or only
+// buffered (a redirect), still goes out and the connection, kept alive,
+// serves the browser's next request.
+func bindSession(req, session context.Context, w http.ResponseWriter) (ctx context.Context, unbind func()) {
+	ctx, cancel := context.WithCancelCause(req)
+	rc := http.NewResponseController(w)
+	var mu sync.Mutex
+	detached, cut := false, false
+	stop := context.AfterFunc(session, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if detached {
+			return
+		}
+		cancel(errKicked)
+		past := time.Unix(1, 0)
+		rc.SetReadDeadline(past)
+		rc.SetWriteDeadline(past)
+		cut = true
+	})
+	return ctx, func() {
+		stop()
+		mu.Lock()
+		detached = true
+		if cut {
+			rc.SetReadDeadline(time.Time{})
+			rc.SetWriteDeadline(time.Time{})
+		}
+		mu.Unlock()
+		cancel(nil)
+	}
+}

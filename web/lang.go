@@ -1,0 +1,96 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Lang is a language the pages speak: Spanish first, English when the
+// browser prefers it.
+type Lang string
+
+// The languages of the catalogue.
+const (
+	Spanish Lang = "es"
+	English Lang = "en"
+)
+
+// messages is the catalogue: every text a page shows, by key, per
+// language. A key missing in a language falls back to Spanish.
+var messages = map[Lang]map[string]string{
+	Spanish: {
+		"portal": "Portal de archivos", "login.title": "Iniciar sesión", "username": "Usuario", "password": "Contraseña",
+		"login": "Entrar", "logout": "Salir", "login.failed": "Usuario o contraseña incorrectos.",
+		"login.expired": "Su sesión terminó. Inicie sesión de nuevo.", "user": "Usuario",
+		"files": "Archivos", "name": "Nombre", "size": "Tamaño", "modified": "Modificado", "folder": "Carpeta",
+		"empty": "Esta carpeta está vacía.", "home": "Inicio", "breadcrumbs": "Ruta",
+		"search": "Buscar", "search.title": "Buscar en esta carpeta", "search.name": "Nombre contiene (p. ej. número de pedimento)",
+		"search.from": "Desde", "search.to": "Hasta", "search.results": "Resultados", "search.none": "Ningún archivo coincide.",
+		"search.clear":     "Volver a la carpeta",
+		"search.truncated": "La búsqueda se detuvo en su límite; acote el nombre, las fechas o busque en una subcarpeta.",
+		"search.bad_date":  "Escriba las fechas como AAAA-MM-DD.",
+		"page":             "Página", "of": "de", "prev": "Anterior", "next": "Siguiente", "pages": "Páginas",
+		"notfound.title": "No encontrado", "notfound": "No existe, o no tiene acceso.",
+		"forbidden.title": "Solicitud rechazada", "forbidden": "La solicitud no vino de un formulario de este portal. Vuelva a cargar la página e inténtelo de nuevo.",
+		"error.title": "Error", "error": "Ocurrió un error. Inténtelo de nuevo más tarde.", "back": "Volver al inicio",
+		"download":     "Descargar",
+		"denied.title": "Sin permiso", "denied": "Su cuenta no tiene permiso para esto.",
+	},
+	English: {
+		"portal": "File portal", "login.title": "Log in", "username": "User name", "password": "Password",
+		"login": "Log in", "logout": "Log out", "login.failed": "Wrong user name or password.",
+		"login.expired": "Your session ended. Please log in again.", "user": "User",
+		"files": "Files", "name": "Name", "size": "Size", "modified": "Modified", "folder": "Folder",
+		"empty": "This folder is empty.", "home": "Home", "breadcrumbs": "Path",
+		"search": "Search", "search.title": "Search this folder", "search.name": "Name contains (e.g. pedimento number)",
+		"search.from": "From", "search.to": "To", "search.results": "Results", "search.none": "No file matches.",
+		"search.clear":     "Back to the folder",
+		"search.truncated": "The search stopped at its limit; narrow the name or the dates, or search a subfolder.",
+		"search.bad_date":  "Write dates as YYYY-MM-DD.",
+		"page":             "Page", "of": "of", "prev": "Previous", "next": "Next", "pages": "Pages",
+		"notfound.title": "Not found", "notfound": "It does not exist, or you have no access to it.",
+		"forbidden.title": "Request refused", "forbidden": "The request did not come from a form of this portal. Reload the page and try again.",
+		"error.title": "Error", "error": "Something went wrong. Please try again later.", "back": "Back to the start",
+		"download":     "Download",
+		"denied.title": "Not allowed", "denied": "Your account is not allowed to do this.",
+	},
+}
+
+// T returns the text of key in l.
+func (l Lang) T(key string) string {
+	if m, ok := messages[l][key]; ok {
+		return m
+	}
+	if m, ok := messages[Spanish][key]; ok {
+		return m
+	}
+	return key
+}
+
+// LangOf picks the language of a request: English when the browser's
+// Accept-Language ranks English above Spanish (or names English and not
+// Spanish), else Spanish.
+func LangOf(r *http.Request) Lang {
+	es, en := -1.0, -1.0
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		switch {
+		case primary == "es" && q > es:
+			es = q
+		case primary == "en" && q > en:
+			en = q
+		}
+	}
+	if en > 0 && en > es {
+		return English
+	}
+	return Spanish
+}

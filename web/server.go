@@ -1,0 +1,147 @@
+// Package web is the portal: server-rendered pages over HTTPS where
+// clients, correspondents, staff and managers log in with their custodia
+// account and work on the same storage view as over SFTP. It adds no rule
+// of its own: logins go through gateway.Core (defender, hash pool, audit,
+// session registry), every file operation through storage.View.
+//
+// Its pieces are built to be shared with the admin console: the session
+// table and cookie (sessions.go), CSRF checks (csrf.go), the security
+// headers and Content-Security-Policy (headers.go), the embedded assets
+// and templates (assets.go), and the message catalogue (lang.go).
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/oaq/custodia/gateway"
+)
+
+// protocol names the portal in audit rows, logins and the session list.
+const protocol = "web"
+
+// Options configure a Server.
+type Options struct {
+	Core *gateway.Core
+	TLS  *tls.Config // the shared certificate; required: the session cookie is Secure
+	// IdleTimeout ends a session unused this long; MaxSession ends it
+	// this long after its login, used or not.
+	IdleTimeout time.Duration
+	MaxSession  time.Duration
+	// ReadTimeout bounds every network read: a request's headers must
+	// arrive within it, and a body must bring bytes within it.
+	ReadTimeout time.Duration
+	// Uploads, when not nil, serves /uploads/ for logged-in sessions (the
+	// resumable uploads). A request reaches it only from a live session,
+	// from a page of this origin, and, unless it is a GET, HEAD or
+	// OPTIONS, with the session's CSRF token in the header CSRFHeader
+	// (pages carry it in <meta name="csrf-token">); its context carries
+	// the session's view (ViewOf) and user (UserOf).
+	Uploads http.Handler
+	Logger  *slog.Logger
+}
+
+// Server is the portal front end.
+type Server struct {
+	o        Options
+	log      *slog.Logger
+	sessions *sessions
+	pages    *pages
+	http     *gateway.HTTPServer
+}
+
+// New returns a server; Serve starts it.
+func New(o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 15 * time.Minute
+	}
+	if o.MaxSession <= 0 {
+		o.MaxSession = 8 * time.Hour
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 30 * time.Second
+	}
+	pg, err := newPages(o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, log: o.Logger, sessions: newSessions(o.IdleTimeout, o.MaxSession), pages: pg}
+	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
+		Handler:           SecureHeaders(s.routes()),
+		TLS:               o.TLS,
+		ReadHeaderTimeout: o.ReadTimeout,
+		BodyReadTimeout:   o.ReadTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(slogWriter{o.Logger}, "", 0),
+	})
+	return s, nil
+}
+
+// routes maps the portal's paths to handlers.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /assets/", Assets())
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.Handle("POST /logout", s.authed(s.logout))
+	mux.Handle("GET /{$}", http.RedirectHandler("/f/", http.StatusSeeOther))
+	mux.Handle("GET /f/{path...}", s.authed(s.browse))
+	mux.Handle("GET /d/{path...}", s.authed(s.download))
+	if s.o.Uploads != nil {
+		mux.Handle("/uploads/", s.authed(func(w http.ResponseWriter, r *http.Request, q *request) {
+			if !sameOrigin(r) || !safeMethod(r.Method) && !validToken(r.Header.Get(CSRFHeader), q.s.csrf) {
+				s.forbidden(w, r)
+				return
+			}
+			s.o.Uploads.ServeHTTP(w, r)
+		}))
+	}
+	mux.HandleFunc("/", s.notFound)
+	return mux
+}
+
+// Serve accepts connections on ln until Shutdown; requests run under ctx.
+// Banned addresses and connections over the limits are closed before TLS,
+// and a connection that does not log in (or bring a live session) within
+// the login deadline is closed.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop, swept := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(swept)
+		s.sessions.sweepEvery(ctx, stop, sweepEvery)
+	}()
+	defer func() {
+		close(stop)
+		<-swept
+	}()
+	return s.http.Serve(ctx, s.o.Core.Listener(ln, nil))
+}
+
+// Shutdown stops accepting, lets requests in flight finish until ctx
+// ends, then closes what is left and ends every session.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.sessions.endAll()
+	return err
+}
+
+// Addr returns the listening address, once Serve runs.
+func (s *Server) Addr() net.Addr { return s.http.Addr() }
+
+// slogWriter sends net/http's own messages (TLS handshake errors) to the
+// server's log at debug level.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Debug("web http", "msg", string(p))
+	return len(p), nil
+}

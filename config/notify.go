@@ -22,23 +22,27 @@ type Notify struct {
 	PasswordFile string   `toml:"password_file"` // a file holding the password (a trailing newline is dropped)
 	SMTPCA       string   `toml:"smtp_ca"`       // PEM file of the CAs that sign the relay's certificate; empty: the system's
 	Interval     Duration `toml:"interval"`      // one digest per client per interval at most; default 15m
-	PortalURL    string   `toml:"portal_url"`    // the link in the e-mail; empty: https://<public_host>:8444/
+	PortalURL    string   `toml:"portal_url"`    // the link in the e-mail; empty: https://<public_host>:<web.listen's port>/
 }
 
 // NotifyOn reports whether e-mail notifications are configured.
 func (c Config) NotifyOn() bool { return c.Notify.SMTP != "" }
 
 // PortalURL is the portal link the e-mail carries: notify.portal_url,
-// else https://<public_host>:8444/ (the portal's default port); "" when
-// neither is set.
+// else https://<public_host>:<port of web.listen>/; "" when neither can
+// be made (no public_host, or the portal off or on no fixed port).
 func (c Config) PortalURL() string {
 	if c.Notify.PortalURL != "" {
 		return c.Notify.PortalURL
 	}
-	if c.PublicHost == "" {
+	if c.PublicHost == "" || !Enabled(c.Web.Listen) {
 		return ""
 	}
-	return "https://" + net.JoinHostPort(c.PublicHost, "8444") + "/"
+	_, port, err := net.SplitHostPort(c.Web.Listen)
+	if err != nil || port == "" || port == "0" {
+		return ""
+	}
+	return "https://" + net.JoinHostPort(c.PublicHost, port) + "/"
 }
 
 func (c Config) validateNotify() Problems {
@@ -81,7 +85,7 @@ func (c Config) validateNotify() Problems {
 		}
 	}
 	if c.PortalURL() == "" {
-		add("notify.portal_url", "empty, and no public_host to make it from: the e-mail needs the portal's address")
+		add("notify.portal_url", "empty, and no public_host (with the portal on a fixed web.listen port) to make it from: the e-mail needs the portal's address")
 	}
 	return ps
 }

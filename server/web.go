@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
+	"net/http"
 
 	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/web"
+	"github.com/oaq/custodia/web/tus"
 )
 
 // startWeb starts the portal on its own HTTPS listener with the shared
@@ -18,18 +22,37 @@ func (s *Server) startWeb(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	uploads, err := tus.New(tus.Options{Files: s.state.Files, Caller: sessionView, BasePath: "/uploads/", Logger: s.log})
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		Core: s.core, TLS: tlsConf, IdleTimeout: c.IdleTimeout.Duration, MaxSession: c.MaxSession.Duration,
-		ReadTimeout: c.ReadTimeout.Duration, Logger: s.log,
+		ReadTimeout: c.ReadTimeout.Duration, Logger: s.log, Uploads: uploads,
 	})
 	if err != nil {
+		uploads.Close()
 		return err
 	}
 	ln, err := listen("web.listen", c.Listen)
 	if err != nil {
+		uploads.Close()
 		return err
 	}
 	s.log.Info("web portal listening", "addr", ln.Addr().String(), "scheme", "https")
-	s.serve(ctx, "web", ln, srv.Serve, srv.Shutdown)
+	s.serve(ctx, "web", ln, srv.Serve, func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		return errors.Join(err, uploads.Close())
+	})
 	return nil
+}
+
+// sessionView is the storage view of the portal session a resumable
+// upload's request belongs to (the portal lets only a live session's
+// requests through to the upload handler).
+func sessionView(r *http.Request) (*storage.View, error) {
+	if v := web.ViewOf(r.Context()); v != nil {
+		return v, nil
+	}
+	return nil, errors.New("web: no session")
 }

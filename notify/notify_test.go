@@ -22,7 +22,8 @@ func gatewayEnv(t *testing.T, r *relay, interval string) []string {
 	return testkit.Env(t.TempDir(), "CUSTODIA_NOTIFY_SMTP="+r.addr, "CUSTODIA_NOTIFY_FROM=Portal OAQ <portal@oaq.test>",
 		"CUSTODIA_NOTIFY_USERNAME="+relayUser, "CUSTODIA_NOTIFY_PASSWORD="+relayPassword,
 		"CUSTODIA_NOTIFY_SMTP_CA="+r.caFile, "CUSTODIA_NOTIFY_INTERVAL="+interval,
-		"CUSTODIA_PUBLIC_HOST=portal.oaq.test", "CUSTODIA_LOG_LEVEL=info")
+		"CUSTODIA_NOTIFY_PORTAL_URL="+portal, "CUSTODIA_LOG_LEVEL=info") // the portal listens on a port of its own here
+
 }
 
 // setUp adds the fixture, a client with a non-ASCII name, and contacts.

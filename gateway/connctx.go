@@ -15,6 +15,13 @@ func WithConn(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, c)
 }
 
+// ConnOf returns the connection a request arrived on (WithConn), nil when
+// its context carries none.
+func ConnOf(ctx context.Context) net.Conn {
+	c, _ := ctx.Value(connKey{}).(net.Conn)
+	return c
+}
+
 // loggedInCtx reports the login of the connection ctx carries, if any;
 // false when that connection had already given up its slot (LoggedIn).
 func loggedInCtx(ctx context.Context) bool {

@@ -177,19 +177,17 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request) {
 var errKicked = errors.New("session ended")
 
 // bindSession derives a request's context from its session's: when the
-// session ends, the request's context is cancelled and its connection's
-// reads and writes are cut short, so a download in flight stops at once.
-// unbind detaches the request; it must run before the handler returns.
-// When the session ended while the request ran, unbind clears the
-// deadlines again: a write cut short has already failed (and net/http
-// closes that connection), while a response that was complete, or only
-// buffered (a redirect), still goes out and the connection, kept alive,
-// serves the browser's next request.
+// session ends, the request's context is cancelled and its connection is
+// closed, so a download in flight stops at once and the connection is
+// never used again. (Cutting it with past deadlines instead left a
+// kept-alive connection whose own context net/http had cancelled when its
+// background read failed: the browser's next request on it, a login,
+// failed with "context canceled".) unbind detaches the request; it must
+// run before the handler returns.
 func bindSession(req, session context.Context, w http.ResponseWriter) (ctx context.Context, unbind func()) {
 	ctx, cancel := context.WithCancelCause(req)
-	rc := http.NewResponseController(w)
 	var mu sync.Mutex
-	detached, cut := false, false
+	detached := false
 	stop := context.AfterFunc(session, func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -197,20 +195,27 @@ func bindSession(req, session context.Context, w http.ResponseWriter) (ctx conte
 			return
 		}
 		cancel(errKicked)
-		past := time.Unix(1, 0)
-		rc.SetReadDeadline(past)
-		rc.SetWriteDeadline(past)
-		cut = true
+		cut(req, w)
 	})
 	return ctx, func() {
 		stop()
 		mu.Lock()
 		detached = true
-		if cut {
-			rc.SetReadDeadline(time.Time{})
-			rc.SetWriteDeadline(time.Time{})
-		}
 		mu.Unlock()
 		cancel(nil)
 	}
+}
+
+// cut ends the connection a request arrived on; without one in its
+// context (not served by gateway.HTTPServer), it cuts the request's reads
+// and writes short instead.
+func cut(req context.Context, w http.ResponseWriter) {
+	if c := gateway.ConnOf(req); c != nil {
+		c.Close()
+		return
+	}
+	rc := http.NewResponseController(w)
+	past := time.Unix(1, 0)
+	rc.SetReadDeadline(past)
+	rc.SetWriteDeadline(past)
 }

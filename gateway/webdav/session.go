@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/oaq/custodia/gateway"
 )
 
 // errKicked is the cause of a request context cancelled by a kick.
@@ -13,11 +15,13 @@ var errKicked = errors.New("session kicked")
 
 // bindSession derives a request's context from its session's: when the
 // session is kicked, the request's context is cancelled with errKicked and
-// its connection's reads and writes are cut short, so that a body still
-// arriving (a PUT, which is then discarded) or a response still leaving
-// fails at once, and net/http closes the connection. unbind detaches the
-// request; once it returns, a kick no longer touches the connection, which
-// may go on to serve other requests.
+// its connection is closed, so that a body still arriving (a PUT, which is
+// then discarded) or a response still leaving fails at once, and the
+// connection is never used again. (Cutting it with past deadlines instead
+// left a kept-alive connection whose own context net/http had cancelled
+// when its background read failed: the client's next request on it, a new
+// login, failed with "context canceled".) unbind detaches the request;
+// once it returns, a kick no longer touches the connection.
 func bindSession(req, session context.Context, w http.ResponseWriter) (ctx context.Context, unbind func()) {
 	ctx, cancel := context.WithCancelCause(req)
 	var mu sync.Mutex
@@ -29,6 +33,10 @@ func bindSession(req, session context.Context, w http.ResponseWriter) (ctx conte
 			return
 		}
 		cancel(errKicked)
+		if c := gateway.ConnOf(req); c != nil {
+			c.Close()
+			return
+		}
 		rc := http.NewResponseController(w)
 		past := time.Unix(1, 0)
 		rc.SetReadDeadline(past)

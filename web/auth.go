@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/oaq/custodia/gateway"
@@ -19,7 +18,7 @@ type request struct {
 	user   *store.User
 	view   *storage.View
 	lang   Lang
-	unbind func() // detaches the request from its session (bindSession)
+	unbind func() // detaches the request from its session (gateway.BindSession)
 }
 
 // page returns the common data of a page of this session.
@@ -71,7 +70,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *request)) ht
 			s.toLogin(w, r)
 			return
 		}
-		ctx, unbind := bindSession(r.Context(), sess.ctx, w)
+		ctx, unbind := gateway.BindSession(r.Context(), sess.ctx, w)
 		defer unbind()
 		if ctx.Err() != nil {
 			s.toLogin(w, r)
@@ -170,52 +169,4 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request) {
 	l := LangOf(r)
 	s.pages.render(w, http.StatusInternalServerError, "message", view{L: l, Title: l.T("error.title"), Body: l.T("error")})
-}
-
-// errKicked is the cause of a request context cancelled by the end of its
-// session (kick, logout).
-var errKicked = errors.New("session ended")
-
-// bindSession derives a request's context from its session's: when the
-// session ends, the request's context is cancelled and its connection is
-// closed, so a download in flight stops at once and the connection is
-// never used again. (Cutting it with past deadlines instead left a
-// kept-alive connection whose own context net/http had cancelled when its
-// background read failed: the browser's next request on it, a login,
-// failed with "context canceled".) unbind detaches the request; it must
-// run before the handler returns.
-func bindSession(req, session context.Context, w http.ResponseWriter) (ctx context.Context, unbind func()) {
-	ctx, cancel := context.WithCancelCause(req)
-	var mu sync.Mutex
-	detached := false
-	stop := context.AfterFunc(session, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if detached {
-			return
-		}
-		cancel(errKicked)
-		cut(req, w)
-	})
-	return ctx, func() {
-		stop()
-		mu.Lock()
-		detached = true
-		mu.Unlock()
-		cancel(nil)
-	}
-}
-
-// cut ends the connection a request arrived on; without one in its
-// context (not served by gateway.HTTPServer), it cuts the request's reads
-// and writes short instead.
-func cut(req context.Context, w http.ResponseWriter) {
-	if c := gateway.ConnOf(req); c != nil {
-		c.Close()
-		return
-	}
-	rc := http.NewResponseController(w)
-	past := time.Unix(1, 0)
-	rc.SetReadDeadline(past)
-	rc.SetWriteDeadline(past)
 }

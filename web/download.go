@@ -6,6 +6,8 @@ import (
 	"mime"
 	"net/http"
 	"path"
+
+	"github.com/oaq/custodia/gateway"
 )
 
 // download serves one file through the view (authorized, and audited
@@ -40,7 +42,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, q *request) {
 	}()
 	h := w.Header()
 	h.Set("Content-Security-Policy", downloadPolicy)
-	h.Set("Content-Disposition", Attachment(fi.Name()))
+	h.Set("Content-Disposition", gateway.Attachment(fi.Name()))
 	h.Set("Content-Type", contentType(fi.Name()))
 	h.Set("Cache-Control", "private, no-store")
 	http.ServeContent(fw, r, "", fi.ModTime(), io.NewSectionReader(d, 0, fi.Size()))

@@ -41,7 +41,7 @@ type credential struct {
 	hash string               // the stored hash it was verified against
 	live *gateway.LiveSession // set by credCache.add, read with its mu held or after
 	// ctx is the session's lifetime as its requests see it: each request's
-	// context is bound to it (bindSession), and a kick cancels it.
+	// context is bound to it (gateway.BindSession), and a kick cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
 

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/net/webdav"
 
+	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
 )
 
@@ -210,8 +211,8 @@ func (u *uploadFile) Write(p []byte) (int, error) {
 // disk) is the status the client gets, not the close's.
 func (u *uploadFile) Close() error {
 	switch {
-	case kicked(u.ctx):
-		u.u.TransferError(errKicked)
+	case gateway.SessionEnded(u.ctx):
+		u.u.TransferError(gateway.ErrSessionEnded)
 	case !u.q.complete():
 		u.u.TransferError(errors.New("request body incomplete"))
 	}

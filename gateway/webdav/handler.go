@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
 )
 
@@ -36,7 +37,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.creds.release(cr)
-	ctx, unbind := bindSession(r.Context(), cr.ctx, w)
+	ctx, unbind := gateway.BindSession(r.Context(), cr.ctx, w)
 	defer unbind()
 	if ctx.Err() != nil {
 		challenge(w) // kicked since it logged in: the next request logs in again

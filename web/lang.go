@@ -17,8 +17,33 @@ const (
 )
 
 // messages is the catalogue: every text a page shows, by key, per
-// language. A key missing in a language falls back to Spanish.
-var messages = map[Lang]map[string]string{
+// language. A key missing in a language falls back to Spanish. Each page
+// brings its own part (a catalogue of its own, in the file of its
+// handlers or beside it); a key may appear in one part only.
+var messages = merge(baseMessages)
+
+// merge joins parts of the catalogue; a key in two parts is a mistake
+// that must not start.
+func merge(parts ...map[Lang]map[string]string) map[Lang]map[string]string {
+	out := map[Lang]map[string]string{}
+	for _, part := range parts {
+		for l, m := range part {
+			if out[l] == nil {
+				out[l] = map[string]string{}
+			}
+			for k, v := range m {
+				if _, dup := out[l][k]; dup {
+					panic("web: message " + k + " is in two parts of the catalogue")
+				}
+				out[l][k] = v
+			}
+		}
+	}
+	return out
+}
+
+// baseMessages are the texts of the layout, the login and the folder pages.
+var baseMessages = map[Lang]map[string]string{
 	Spanish: {
 		"portal": "Portal de archivos", "login.title": "Iniciar sesión", "username": "Usuario", "password": "Contraseña",
 		"login": "Entrar", "logout": "Salir", "login.failed": "Usuario o contraseña incorrectos.",

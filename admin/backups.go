@@ -113,10 +113,8 @@ func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *calle
 	defer release()
 	id := r.PathValue("id")
 	q, qerr := s.o.Store.RestoreRequestByID(r.Context(), id)
-	cr := gateway.Credentials{Username: req.Manager, Password: req.Password, Remote: c.remote, Protocol: protocol,
-		Session: gateway.NewSessionID()}
-	u, err := s.o.Core.Authenticate(r.Context(), cr) // runs the hash whoever is named
-	s.o.Core.Record(r.Context(), cr, u, err)
+	u, err := s.o.Core.Confirm(r.Context(), gateway.Credentials{Username: req.Manager, Password: req.Password,
+		Remote: c.remote, Protocol: protocol, Session: gateway.NewSessionID(), Confirm: "backup.restore.approve"}) // runs the hash whoever is named
 	// A request that is not there or not waiting is answered so whatever
 	// the password, so that this answer does not tell it either.
 	switch {

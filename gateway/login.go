@@ -59,6 +59,12 @@ type Credentials struct {
 	Remote    netip.Addr
 	Protocol  string
 	Session   string
+	// Confirm, when not empty, names the action a person confirms with
+	// their own password rather than logging in (a manager's approval:
+	// "backup.restore.approve"). Record audits such a check as an "auth"
+	// row whose target is that action, and it is not the account's last
+	// login; a failure counts towards a ban like a failed login.
+	Confirm string
 }
 
 // Options configure a Core.
@@ -221,12 +227,15 @@ func (c *Core) admit(u *store.User, remote netip.Addr) error {
 	return nil
 }
 
-// Record audits a login's outcome; a failure also counts towards a ban,
-// unless no password could be checked (the pool was busy, or the request
-// ended while it waited).
+// Record audits a login's outcome (or, with cr.Confirm, a password
+// check's); a failure also counts towards a ban, unless no password could
+// be checked (the pool was busy, or the request ended while it waited).
 func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginErr error) {
 	e := store.AuditEntry{
 		Session: cr.Session, User: cr.Username, Protocol: cr.Protocol, Action: "login", Result: store.ResultOK,
+	}
+	if cr.Confirm != "" {
+		e.Action, e.Target = "auth", cr.Confirm
 	}
 	if cr.Remote.IsValid() { // the command line has no address
 		e.Remote = cr.Remote.String()
@@ -250,15 +259,36 @@ func (c *Core) Record(ctx context.Context, cr Credentials, u *store.User, loginE
 		if counts && c.defender.Fail(cr.Remote) {
 			e.Reason += "; address banned"
 		}
-	} else if err := c.st.TouchLogin(ctx, u.Name); err != nil {
-		c.log.Warn("login time not recorded", "user", u.Name, "err", err)
+	} else if cr.Confirm == "" {
+		if err := c.st.TouchLogin(ctx, u.Name); err != nil {
+			c.log.Warn("login time not recorded", "user", u.Name, "err", err)
+		}
 	}
 	if err := c.st.Audit(context.WithoutCancel(ctx), e); err != nil {
-		c.log.Error("login not audited", "user", cr.Username, "err", err)
+		c.log.Error("login not audited", "user", cr.Username, "action", e.Action, "err", err)
 	}
-	c.metrics.login(cr.Protocol, e.Result)
-	c.log.Debug("login", "user", cr.Username, "proto", cr.Protocol, "remote", cr.Remote, "session", cr.Session,
+	if cr.Confirm == "" {
+		c.metrics.login(cr.Protocol, e.Result)
+	}
+	c.log.Debug(e.Action, "user", cr.Username, "proto", cr.Protocol, "remote", cr.Remote, "session", cr.Session,
 		"result", e.Result, "reason", e.Reason)
+}
+
+// Confirm checks the password a person types again to sign an action
+// (cr.Confirm, required), with the checks of a login (defender, hash
+// pool, account rules), and records the outcome as that action's "auth"
+// row: every approval by password (admin API, command line, portal)
+// goes through here.
+func (c *Core) Confirm(ctx context.Context, cr Credentials) (*store.User, error) {
+	if cr.Confirm == "" {
+		return nil, errors.New("gateway: a password confirmation names the action it confirms")
+	}
+	u, err := c.Authenticate(ctx, cr)
+	c.Record(ctx, cr, u, err)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // errLoginTooLate is the failure of a login whose connection was closed

@@ -285,7 +285,7 @@ func (a *app) restoreApproveCmd() *cobra.Command {
 				refusal := fmt.Errorf("--as %s: approval refused: wrong user or password, or %s may not approve "+
 					"this restore (custodia audit --user %s says why)", as, as, as)
 				q, qerr := st.RestoreRequestByID(cmd.Context(), args[0])
-				u, err := a.checkPassword(cmd.Context(), st, as, pw)
+				u, err := a.checkPassword(cmd.Context(), st, as, pw, "backup.restore.approve")
 				switch { // answered so whatever the password
 				case qerr != nil:
 					return qerr
@@ -392,7 +392,7 @@ func (a *app) restoreCloseCmd(verb, short string,
 			return a.withRunner(cmd.Context(), func(r *backup.Runner, st *store.Store) error {
 				by := store.RestoreActor{Name: a.operator()}
 				if as != "" {
-					u, err := a.checkPassword(cmd.Context(), st, as, pw)
+					u, err := a.checkPassword(cmd.Context(), st, as, pw, "backup.restore."+verb)
 					if err != nil {
 						st.Audit(context.WithoutCancel(cmd.Context()), store.AuditEntry{User: as, Protocol: "cli",
 							Action: "backup.restore." + verb, VPath: args[0], Result: store.ResultDenied,
@@ -417,10 +417,11 @@ func (a *app) restoreCloseCmd(verb, short string,
 }
 
 // checkPassword authenticates a user with their password, for commands a
-// person signs (a manager's approval), with the one login check every
-// protocol uses: the account rules, the dummy-hash timing, a login audit
-// row and, in the server, its defender. One answer for every failure.
-func (a *app) checkPassword(ctx context.Context, st *store.Store, name, pw string) (*store.User, error) {
+// person signs (action: a manager's approval), with the one check every
+// approval uses (gateway.Core.Confirm): the account rules, the dummy-hash
+// timing, an "auth" audit row for the action and, in the server, its
+// defender. One answer for every failure.
+func (a *app) checkPassword(ctx context.Context, st *store.Store, name, pw, action string) (*store.User, error) {
 	var core *gateway.Core
 	if a.srv != nil {
 		core = a.srv.Core()
@@ -430,8 +431,8 @@ func (a *app) checkPassword(ctx context.Context, st *store.Store, name, pw strin
 			return nil, err
 		}
 	}
-	u, err := core.Login(ctx, gateway.Credentials{Username: name, Password: pw, Protocol: "cli",
-		Session: gateway.NewSessionID()})
+	u, err := core.Confirm(ctx, gateway.Credentials{Username: name, Password: pw, Protocol: "cli",
+		Session: gateway.NewSessionID(), Confirm: action})
 	if err != nil {
 		return nil, &refusedLogin{name: name, cause: err}
 	}

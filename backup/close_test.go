@@ -95,3 +95,58 @@ func TestClosedRequestsHoldNoBackup(t *testing.T) {
 		t.Errorf("the backup of a cancelled request is %s after retention, want pruned", s)
 	}
 }
+
+// Waiting lists what a manager may approve now, by Approve's own rules:
+// their department's requests still waiting, not their own nor ones they
+// filed, and nothing of another department.
+func TestWaitingForApproval(t *testing.T) {
+	t.Parallel()
+	f := newRestoreFixture(t)
+	ctx := t.Context()
+	const ops = "/departments/operaciones"
+	put(t, f.view, ops+"/x.txt", "x")
+	b, err := f.r.Run(ctx, "departments", Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := func(requester, filedBy string) string {
+		t.Helper()
+		q, err := f.r.Request(ctx, b.ID, ops, "prueba", requester, filedBy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q.ID
+	}
+	theirs := request("os:someone", "os:someone")
+	request("olga", "os:someone") // her own
+	request("os:someone", "olga") // filed by her
+	other := newUser(t, f.st, "pedro", store.RoleManager, "trafico")
+	staff := newUser(t, f.st, "ana", store.RoleStaff, "operaciones")
+	ids := func(u *store.User) []string {
+		t.Helper()
+		qs, err := f.r.Waiting(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, q := range qs {
+			out = append(out, q.ID)
+		}
+		return out
+	}
+	if got := ids(f.manager); len(got) != 1 || got[0] != theirs {
+		t.Errorf("olga waits for %v, want only %s", got, theirs)
+	}
+	if got := ids(other); len(got) != 0 {
+		t.Errorf("the manager of trafico waits for %v of operaciones", got)
+	}
+	if got := ids(staff); len(got) != 0 {
+		t.Errorf("a staff member waits for %v", got)
+	}
+	if _, err := f.r.Approve(ctx, theirs, f.manager); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(f.manager); len(got) != 0 {
+		t.Errorf("after approving, olga still waits for %v", got)
+	}
+}

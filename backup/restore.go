@@ -174,16 +174,7 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 	if q.Status != store.RestoreRequested {
 		return q, badState("restore request %s is %s, not waiting for approval", id, q.Status)
 	}
-	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.Requester, Operator)) {
-		return q, refused("%s asked for restore %s and cannot also approve it", approver.Name, id)
-	}
-	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.FiledBy, Operator)) {
-		return q, refused("%s filed restore %s (for %s) and cannot also approve it", approver.Name, id, q.Requester)
-	}
-	if err := r.mayApprove(q, approver); err != nil {
-		return q, err
-	}
-	if err := r.separate(q, approver); err != nil {
+	if err := r.approvable(q, approver); err != nil {
 		return q, err
 	}
 	if err := r.o.Store.MoveRestoreRequest(ctx, id, store.RestoreRequested,
@@ -191,6 +182,38 @@ func (r *Runner) Approve(ctx context.Context, id string, approver *store.User) (
 		return q, err
 	}
 	return r.o.Store.RestoreRequestByID(ctx, id)
+}
+
+// approvable says why approver may not approve q, or nil when they may:
+// neither its requester nor who filed it, a manager who approves restores
+// of its path (mayApprove), and separate from both (separate).
+func (r *Runner) approvable(q store.RestoreRequest, approver *store.User) error {
+	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.Requester, Operator)) {
+		return refused("%s asked for restore %s and cannot also approve it", approver.Name, q.ID)
+	}
+	if strings.EqualFold(approver.Name, strings.TrimPrefix(q.FiledBy, Operator)) {
+		return refused("%s filed restore %s (for %s) and cannot also approve it", approver.Name, q.ID, q.Requester)
+	}
+	if err := r.mayApprove(q, approver); err != nil {
+		return err
+	}
+	return r.separate(q, approver)
+}
+
+// Waiting returns the requests that wait for u's approval, oldest first:
+// those still requested that Approve would let u approve now.
+func (r *Runner) Waiting(ctx context.Context, u *store.User) ([]store.RestoreRequest, error) {
+	qs, err := r.o.Store.RestoreRequests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.RestoreRequest
+	for _, q := range qs {
+		if q.Status == store.RestoreRequested && r.approvable(q, u) == nil {
+			out = append(out, q)
+		}
+	}
+	return out, nil
 }
 
 // mayApprove says why u may not approve (or reject) q, or nil when they

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/config"
 	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/store"
 	"github.com/oaq/custodia/web"
 	"github.com/oaq/custodia/web/tus"
 )
@@ -26,10 +28,14 @@ func (s *Server) startWeb(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Options{
+	o := web.Options{
 		Core: s.core, TLS: tlsConf, IdleTimeout: c.IdleTimeout.Duration, MaxSession: c.MaxSession.Duration,
 		ReadTimeout: c.ReadTimeout.Duration, Logger: s.log, Uploads: uploads,
-	})
+	}
+	if s.runner != nil {
+		o.Restores = webRestores{s.runner}
+	}
+	srv, err := web.New(o)
 	if err != nil {
 		uploads.Close()
 		return err
@@ -56,3 +62,21 @@ func sessionView(r *http.Request) (*storage.View, error) {
 	}
 	return nil, errors.New("web: no session")
 }
+
+// webRestores is the backup runner as the portal's approvals page asks
+// for it: a manager rejects as themself.
+type webRestores struct{ r *backup.Runner }
+
+func (w webRestores) Waiting(ctx context.Context, u *store.User) ([]store.RestoreRequest, error) {
+	return w.r.Waiting(ctx, u)
+}
+
+func (w webRestores) Approve(ctx context.Context, id string, u *store.User) (store.RestoreRequest, error) {
+	return w.r.Approve(ctx, id, u)
+}
+
+func (w webRestores) Reject(ctx context.Context, id string, u *store.User, note string) (store.RestoreRequest, error) {
+	return w.r.Reject(ctx, id, store.RestoreActor{Name: u.Name, User: u}, note)
+}
+
+var _ web.Restores = webRestores{}

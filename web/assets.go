@@ -36,7 +36,7 @@ type pages struct {
 
 func newPages(log *slog.Logger) (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}, log: log}
-	for _, name := range []string{"login", "folder", "message"} {
+	for _, name := range []string{"login", "folder", "message", "approvals"} {
 		t, err := template.ParseFS(embedded, "templates/base.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -53,6 +53,8 @@ type view struct {
 	User  string // "" before login
 	CSRF  string // the token the page's forms carry
 	Body  any    // the page's own data
+
+	Approver bool // shows the link to the approvals page (a manager's)
 }
 
 // render writes a page with a status; a template that fails writes a

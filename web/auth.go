@@ -19,11 +19,13 @@ type request struct {
 	view   *storage.View
 	lang   Lang
 	unbind func() // detaches the request from its session (gateway.BindSession)
+
+	approver bool // the user is a manager, and the portal shows approvals
 }
 
 // page returns the common data of a page of this session.
 func (q *request) page(title string, body any) view {
-	return view{L: q.lang, Title: title, User: q.user.Name, CSRF: q.s.csrf, Body: body}
+	return view{L: q.lang, Title: title, User: q.user.Name, CSRF: q.s.csrf, Body: body, Approver: q.approver}
 }
 
 type ctxKey struct{ name string }
@@ -83,7 +85,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *request)) ht
 			return
 		}
 		ctx = context.WithValue(context.WithValue(ctx, viewKey, v), userKey, u)
-		h(w, r.WithContext(ctx), &request{s: sess, user: u, view: v, lang: LangOf(r), unbind: unbind})
+		h(w, r.WithContext(ctx), &request{s: sess, user: u, approver: s.approver(u), view: v, lang: LangOf(r), unbind: unbind})
 	})
 }
 

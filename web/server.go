@@ -44,6 +44,10 @@ type Options struct {
 	// the session's view (ViewOf) and user (UserOf).
 	Uploads http.Handler
 	Logger  *slog.Logger
+
+	// Restores, when not nil, serves managers the restore requests that
+	// wait for their approval (/approvals).
+	Restores Restores
 }
 
 // Server is the portal front end.
@@ -96,6 +100,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /{$}", http.RedirectHandler("/f/", http.StatusSeeOther))
 	mux.Handle("GET /f/{path...}", s.authed(s.browse))
 	mux.Handle("GET /d/{path...}", s.authed(s.download))
+	mux.Handle("GET /approvals", s.authed(s.approvals))
+	mux.Handle("POST /approvals/{id}", s.authed(s.decide))
 	if s.o.Uploads != nil {
 		mux.Handle("/uploads/", s.authed(func(w http.ResponseWriter, r *http.Request, q *request) {
 			if !sameOrigin(r) || !safeMethod(r.Method) && !validToken(r.Header.Get(CSRFHeader), q.s.csrf) {

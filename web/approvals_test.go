@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"github.com/chromedp/chromedp"
 
 	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/internal/testkit"
@@ -243,5 +244,48 @@ func TestApprovalsReject(t *testing.T) {
 	}
 	if row, ok := lastRow(tg, "mario", "auth"); !ok || row.Result != store.ResultOK || row.Target != "backup.restore.reject" {
 		t.Errorf("mario's rejection password is not audited as an auth row: %+v", row)
+	}
+}
+
+// A manager in a real browser: logs in, opens the approvals from the
+// page header, types their password and approves the request of their
+// department; the store shows it approved by them.
+func TestBrowserManagerApprovesRestore(t *testing.T) {
+	t.Parallel()
+	tg := startBackups(t)
+	id := restoreRequest(t, tg, "/departments/trafico", "tomas")
+	ctx := testkit.Browser(t)
+	step(t, tg, ctx, "log in as mario",
+		chromedp.Navigate(tg.WebURL()+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "mario"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testkit.Password),
+		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/approvals"]`)),
+	)
+	step(t, tg, ctx, "open the approvals",
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/approvals"]`))),
+		chromedp.WaitVisible(chromedp.CSS(`article#`+id)),
+	)
+	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`article#`+id)))
+	browse(t, "read the request", err)
+	for _, want := range []string{"/departments/trafico", "tomas", "sys", "se borró la guía de embarque"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the request in the browser does not show %q:\n%s", want, shown)
+		}
+	}
+	step(t, tg, ctx, "type the password",
+		chromedp.SendKeys(chromedp.CSS(`#pw-`+id), testkit.Password),
+	)
+	testkit.Screenshot(t, ctx, "approvals")
+	step(t, tg, ctx, "approve",
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`article#`+id+` button[value="approve"]`))),
+		chromedp.WaitVisible(chromedp.CSS(`p.done`)),
+	)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("article.request").length`)); err != nil || n != 0 {
+		t.Errorf("after approving, the page shows %d requests (%v)", n, err)
+	}
+	if q := restoreOf(t, tg, id); q.Status != store.RestoreApproved || q.Approver != "mario" {
+		t.Errorf("after mario's approval in the browser the request is %s by %q", q.Status, q.Approver)
 	}
 }

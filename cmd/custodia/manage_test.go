@@ -110,9 +110,10 @@ func TestCommandLineChangesAreAudited(t *testing.T) {
 }
 
 // A manager signing an approval on the command line goes through the one
-// login check: a wrong password is a failed login row (protocol cli), as
-// on every protocol, and counts towards the server's defender.
-func TestCommandLineSignaturesAreLogins(t *testing.T) {
+// password check every approval uses: a wrong password is a failed auth
+// row for the approval (protocol cli), not a login, and counts towards the
+// server's defender like a failed login.
+func TestCommandLineSignaturesAreAuthenticated(t *testing.T) {
 	t.Parallel()
 	tg := startGateway(t, "CUSTODIA_DEFENDER_MAX_FAILURES=2")
 	tg.Fixture()
@@ -123,8 +124,9 @@ func TestCommandLineSignaturesAreLogins(t *testing.T) {
 		}
 	}
 	log := tg.AuditLog("mario", 100)
-	if n := strings.Count(log, "\tcli\t-\tlogin\t"); n != 2 || !strings.Contains(log, "wrong password") {
-		t.Errorf("two wrong signatures wrote %d failed cli logins, want 2 naming the cause:\n%s", n, log)
+	if n := strings.Count(log, "\tcli\t-\tauth\t-\tbackup.restore.approve\t0\t-\tfailed\t"); n != 2 ||
+		!strings.Contains(log, "wrong password") || strings.Contains(log, "\tlogin\t") {
+		t.Errorf("two wrong signatures wrote %d failed cli auth rows, want 2 naming the cause and no login:\n%s", n, log)
 	}
 	if !strings.Contains(log, "address banned") {
 		t.Errorf("the defender did not count the wrong signatures:\n%s", log)
@@ -135,7 +137,7 @@ func TestCommandLineSignaturesAreLogins(t *testing.T) {
 		t.Error("an approval after the ban succeeded")
 	}
 	if log := tg.AuditLog("mario", 100); !strings.Contains(log, "failed\tpassword: address banned by the defender") {
-		t.Errorf("the right password after the ban is not a failed login:\n%s", log)
+		t.Errorf("the right password after the ban is not a failed auth row:\n%s", log)
 	}
 }
 

@@ -195,3 +195,31 @@ func TestZipCutShortAuditsFailed(t *testing.T) {
 		t.Errorf("the file sent whole before the cut is audited %s, want ok", first.Result)
 	}
 }
+
+// A search finds files of one name in several folders: the zip names them
+// apart (in the order selected; names that differ only in case too, as
+// Windows would unpack them over each other).
+func TestZipOfSearchResultsNamesApart(t *testing.T) {
+	t.Parallel()
+	tg := start(t)
+	tg.Put("clients/ACME/2025/factura.pdf", "%PDF-1.4 2025")
+	tg.Put("clients/ACME/2024/Factura.pdf", "%PDF-1.4 2024")
+	c, tok := loggedIn(t, tg, "carla")
+	_, page := c.Get("/f/ACME/?q=factura")
+	files := []string{"/ACME/2026/factura.pdf", "/ACME/2025/factura.pdf", "/ACME/2024/Factura.pdf"}
+	for _, f := range files {
+		if !strings.Contains(page, `value="`+f+`" form="zip"`) {
+			t.Errorf("the search results have no checkbox for %s:\n%s", f, page)
+		}
+	}
+	resp, body := c.Post("/zip", zipForm(tok, files...))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the zip of the search results answered %s", resp.Status)
+	}
+	got := unzip(t, []byte(body))
+	for name, want := range map[string]string{"factura.pdf": "%PDF-1.4 factura", "factura (2).pdf": "%PDF-1.4 2025", "Factura (3).pdf": "%PDF-1.4 2024"} {
+		if string(got[name]) != want {
+			t.Errorf("the zip's %s holds %q, want %q (all: %d files)", name, got[name], want, len(got))
+		}
+	}
+}

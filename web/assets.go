@@ -36,8 +36,8 @@ type pages struct {
 
 func newPages(log *slog.Logger) (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}, log: log}
-	for _, name := range []string{"login", "folder", "message", "approvals"} {
-		t, err := template.ParseFS(embedded, "templates/base.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "folder", "message", "approvals", "rename", "delete"} {
+		t, err := template.ParseFS(embedded, "templates/base.html", "templates/"+name+".html", "templates/parts/*.html")
 		if err != nil {
 			return nil, err
 		}

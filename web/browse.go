@@ -28,6 +28,11 @@ type row struct {
 	Folder         string // search results: the folder it is in
 	Size, Modified string
 	ISO            string // the modification time, machine-readable
+	// The operations the user may use on it (ops.go): Path is its
+	// virtual path, Zip a checkbox for the zip.
+	Path                   string
+	Zip                    bool
+	RenameHref, DeleteHref string
 }
 
 // folderPage is the folder template's data.
@@ -41,6 +46,12 @@ type folderPage struct {
 	Searching   bool
 	Truncated   bool
 	BadDate     bool
+	// The controls the user may use (ops.go), and the outcome of the
+	// last operation (a catalogue key), Refused when it was refused.
+	Zip, Actions bool
+	MkdirAction  string
+	Msg          string
+	Refused      bool
 }
 
 // folderHref is a folder's address: /f/ and its escaped virtual path, with
@@ -81,6 +92,7 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 		return
 	}
 	p := folderPage{Name: path.Base(vpath), Here: folderHref(vpath), Crumbs: crumbsOf(vpath, q.lang)}
+	p.Msg, p.Refused = noticeOf(r.URL.Query().Get("msg"))
 	if vpath == "/" {
 		p.Name = q.lang.T("home")
 	}
@@ -103,6 +115,7 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 				rw.Folder = f.dir
 				p.Rows = append(p.Rows, rw)
 			}
+			controls(r.Context(), q.view, vpath, &p, entries)
 		}
 		s.pages.render(w, http.StatusOK, "folder", q.page(q.lang.T("search.results"), p))
 		return
@@ -126,6 +139,7 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 	for _, e := range entries[lo:hi] {
 		p.Rows = append(p.Rows, rowOf(q.lang, vpath, e))
 	}
+	controls(r.Context(), q.view, vpath, &p, entries)
 	if p.Page > 1 {
 		p.Prev = fmt.Sprintf("%s?page=%d", p.Here, p.Page-1)
 	}
@@ -138,7 +152,7 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 // rowOf describes an entry of the folder dir.
 func rowOf(l Lang, dir string, e fs.FileInfo) row {
 	vp := path.Join(dir, e.Name())
-	rw := row{Name: e.Name(), Dir: e.IsDir(), Modified: e.ModTime().Format("2006-01-02 15:04"),
+	rw := row{Name: e.Name(), Path: vp, Dir: e.IsDir(), Modified: e.ModTime().Format("2006-01-02 15:04"),
 		ISO: e.ModTime().UTC().Format(time.RFC3339)}
 	if e.IsDir() {
 		rw.Href = folderHref(vp)

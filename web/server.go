@@ -102,6 +102,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /d/{path...}", s.authed(s.download))
 	mux.Handle("GET /approvals", s.authed(s.approvals))
 	mux.Handle("POST /approvals/{id}", s.authed(s.decide))
+	mux.Handle("POST /zip", s.authed(s.zip))
+	mux.Handle("POST /mkdir/{path...}", s.authed(s.mkdir))
+	mux.Handle("GET /rename/{path...}", s.authed(s.renamePage))
+	mux.Handle("POST /rename/{path...}", s.authed(s.rename))
+	mux.Handle("GET /delete/{path...}", s.authed(s.deletePage))
+	mux.Handle("POST /delete/{path...}", s.authed(s.delete))
 	if s.o.Uploads != nil {
 		mux.Handle("/uploads/", s.authed(func(w http.ResponseWriter, r *http.Request, q *request) {
 			if !sameOrigin(r) || !safeMethod(r.Method) && !validToken(r.Header.Get(CSRFHeader), q.s.csrf) {

@@ -62,6 +62,29 @@ func (v *View) Check(ctx context.Context, act authz.Action, name string) error {
 	return v.authorize(ctx, op, act, t, act == authz.Mkdir)
 }
 
+// May reports whether the user may perform act on the existing name (a
+// folder, for Write or Mkdir: into it), for a page that offers an action
+// only where it would be allowed, such as a folder page's link to upload
+// there. It asks the same decider as Check, but nothing is attempted, so
+// nothing is audited: a client's every folder page would otherwise
+// record a denial. A name the user may not list is not allowed anything.
+// The operation itself checks again, and audits.
+func (v *View) May(ctx context.Context, act authz.Action, name string) bool {
+	t, err := v.resolve(name)
+	if err != nil || t.mount == nil {
+		return false
+	}
+	fi, err := v.lookup(t)
+	if err != nil {
+		return false
+	}
+	if d, err := v.allowed(ctx, authz.List, t, fi.IsDir()); err != nil || !d.Allow {
+		return false
+	}
+	d, err := v.allowed(ctx, act, t, fi.IsDir())
+	return err == nil && d.Allow
+}
+
 // DiskSpace is what View.Space reports, in bytes.
 type DiskSpace struct {
 	Free uint64 // available to the server

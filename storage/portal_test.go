@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
@@ -56,5 +58,53 @@ func TestUploadAuditIDNamesItsRow(t *testing.T) {
 	}
 	if id := u.AuditID(); id != 0 {
 		t.Errorf("an aborted upload has audit id %d, want 0", id)
+	}
+}
+
+// TestMayAuditsNothing: May answers as Check does for a folder (a
+// correspondent may upload into a dossier folder, a client not into its
+// own folder, nobody into the root or a folder they cannot see), and
+// writes no audit row: a page asks it for every folder it shows.
+func TestMayAuditsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, "ACME", "BETA")
+	e.write(t, "dossiers/ACME/2026/a.pdf", "%PDF")
+	e.write(t, "clients/ACME/2026/b.pdf", "%PDF")
+	corr := e.view(t, "corr", store.RoleCorrespondent, "ACME")
+	client := e.view(t, "cli", store.RoleClient, "ACME")
+	cases := []struct {
+		v    *storage.View
+		name string
+		want bool
+	}{
+		{corr, "/ACME", true},
+		{corr, "/ACME/2026", true},
+		{corr, "/", false},
+		{corr, "/BETA", false},
+		{corr, "/ACME/nothere", false},
+		{client, "/ACME", false},
+		{client, "/ACME/2026", false},
+	}
+	rows := func() int {
+		r, err := e.st.QueryAudit(ctx, store.AuditQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(r)
+	}
+	before := rows()
+	for _, c := range cases {
+		if got := c.v.May(ctx, authz.Write, c.name); got != c.want {
+			t.Errorf("%s May write into %s: %v, want %v", c.v.User().Name, c.name, got, c.want)
+		}
+	}
+	if n := rows() - before; n != 0 {
+		t.Errorf("May wrote %d audit rows", n)
+	}
+	for _, c := range cases {
+		if checked := c.v.Check(ctx, authz.Write, c.name) == nil; checked != c.want && c.name != "/ACME/nothere" {
+			t.Errorf("%s: Check says %v for %s where May says %v", c.v.User().Name, checked, c.name, c.want)
+		}
 	}
 }

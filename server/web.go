@@ -29,6 +29,7 @@ func (s *Server) startWeb(ctx context.Context) error {
 	srv, err := web.New(web.Options{
 		Core: s.core, TLS: tlsConf, IdleTimeout: c.IdleTimeout.Duration, MaxSession: c.MaxSession.Duration,
 		ReadTimeout: c.ReadTimeout.Duration, Logger: s.log, Uploads: uploads,
+		Store: s.state.Store, Organization: s.cfg.Organization,
 	})
 	if err != nil {
 		uploads.Close()

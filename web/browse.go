@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/storage"
 )
 
@@ -39,6 +40,7 @@ type folderPage struct {
 	Prev, Next  string
 	Q, From, To string
 	Searching   bool
+	Upload      string // the folder's upload page, where the user may upload
 	Truncated   bool
 	BadDate     bool
 }
@@ -125,6 +127,9 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 	lo, hi := (p.Page-1)*PageSize, min(p.Page*PageSize, len(entries))
 	for _, e := range entries[lo:hi] {
 		p.Rows = append(p.Rows, rowOf(q.lang, vpath, e))
+	}
+	if s.o.Store != nil && q.view.May(r.Context(), authz.Write, vpath) {
+		p.Upload = uploadHref(vpath)
 	}
 	if p.Page > 1 {
 		p.Prev = fmt.Sprintf("%s?page=%d", p.Here, p.Page-1)

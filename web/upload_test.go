@@ -103,6 +103,20 @@ func TestUploadFormWithoutJavaScript(t *testing.T) {
 	if resp, body := c.Post("/receipt", form); resp.StatusCode != http.StatusOK || !strings.Contains(body, files[1].name) {
 		t.Errorf("juan posting his own ids for a receipt answered %s:\n%s", resp.Status, body)
 	}
+
+	// Staff upload to their department folder with the same page.
+	if _, folder := other.Get("/f/trafico/"); links(folder)["Subir archivos aquí"] != "/u/trafico/" {
+		t.Errorf("tomas's department folder does not link to its upload page:\n%s", folder)
+	}
+	memo := upload{"oficio 2026-14.docx", []byte("PK oficio")}
+	if resp, body := postFiles(t, other, "/u/trafico/", otherTok, memo); resp.StatusCode != http.StatusOK || !strings.Contains(body, testkit.SHA256Hex(memo.data)) {
+		t.Errorf("tomas's upload to his department answered %s:\n%s", resp.Status, body)
+	}
+	if f, err := tg.SFTP("tomas").Open("/trafico/" + memo.name); err != nil {
+		t.Errorf("tomas's upload is not in his department folder: %v", err)
+	} else {
+		f.Close()
+	}
 }
 
 // wantStored checks that a dossier file holds data (read back over SFTP

@@ -78,7 +78,7 @@ func (a countedAuditor) Audit(ctx context.Context, e store.AuditEntry) error {
 	return a.Auditor.Audit(ctx, e)
 }
 
-func (a countedAuditor) CommitUpload(ctx context.Context, id int64, e store.AuditEntry) error {
+func (a countedAuditor) CommitUpload(ctx context.Context, id int64, e store.AuditEntry) (int64, error) {
 	a.m.ops.WithLabelValues(e.Protocol, e.Action, string(e.Result)).Inc()
 	return a.Auditor.CommitUpload(ctx, id, e)
 }

@@ -31,6 +31,7 @@ func (s *Server) startWeb(ctx context.Context) error {
 	o := web.Options{
 		Core: s.core, TLS: tlsConf, IdleTimeout: c.IdleTimeout.Duration, MaxSession: c.MaxSession.Duration,
 		ReadTimeout: c.ReadTimeout.Duration, Logger: s.log, Uploads: uploads,
+		Store: s.state.Store, Organization: s.cfg.Organization,
 	}
 	if s.runner != nil {
 		o.Restores = webRestores{s.runner}

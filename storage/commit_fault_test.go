@@ -19,9 +19,9 @@ type failingCommits struct {
 	all bool
 }
 
-func (a failingCommits) CommitUpload(ctx context.Context, id int64, e store.AuditEntry) error {
+func (a failingCommits) CommitUpload(ctx context.Context, id int64, e store.AuditEntry) (int64, error) {
 	if a.all || e.Result == store.ResultOK {
-		return errors.New("injected: database is locked")
+		return 0, errors.New("injected: database is locked")
 	}
 	return a.Store.CommitUpload(ctx, id, e)
 }

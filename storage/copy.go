@@ -339,7 +339,8 @@ func (c *TreeCopy) auditPlaced(ctx context.Context, exchanged bool) error {
 		errs = append(errs, c.v.audit(ctx, string(authz.Mkdir), d, nil, 0, "", store.ResultOK, ""))
 	}
 	for _, p := range c.placed {
-		errs = append(errs, c.v.auditor.CommitUpload(context.WithoutCancel(ctx), p.id, p.entry))
+		_, err := c.v.auditor.CommitUpload(context.WithoutCancel(ctx), p.id, p.entry)
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -50,12 +50,12 @@ func (a loggedAuditor) BeginUpload(ctx context.Context, e store.AuditEntry) (int
 	return id, err
 }
 
-func (a loggedAuditor) CommitUpload(ctx context.Context, id int64, e store.AuditEntry) error {
-	err := a.st.CommitUpload(ctx, id, e)
+func (a loggedAuditor) CommitUpload(ctx context.Context, id int64, e store.AuditEntry) (int64, error) {
+	row, err := a.st.CommitUpload(ctx, id, e)
 	if err == nil {
 		a.log.add("audit " + e.Action + " " + string(e.Result))
 	}
-	return err
+	return row, err
 }
 
 // TestUploadDurabilityOrder: an upload is acknowledged only after its

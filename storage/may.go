@@ -7,7 +7,8 @@ import (
 )
 
 // May reports what Check would answer, without auditing: whether the user
-// may perform act on name. It is for a page that shows only the controls
+// may perform act on name (on an existing folder, Write and Mkdir ask
+// whether they may write into it: the folder page's upload link). It is for a page that shows only the controls
 // its user may use (hide before deny): a listing of a hundred files asks
 // it for each of them every time it is shown, and a denied row per file
 // and per view would bury the audit trail. It grants nothing, and is no
@@ -15,7 +16,7 @@ import (
 // runs.
 func (v *View) May(ctx context.Context, act authz.Action, name string) bool {
 	t, err := v.resolve(name)
-	if err != nil {
+	if err != nil || t.mount == nil {
 		return false
 	}
 	if fi, err := v.lookup(t); err == nil && v.permits(ctx, authz.List, t, fi.IsDir()) {

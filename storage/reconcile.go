@@ -35,7 +35,7 @@ func (f *Files) Reconcile(ctx context.Context, st *store.Store) ([]store.AuditEn
 			e.Result, e.Reason = store.ResultFailed, "never completed (found at start after a crash): "+why
 			e.SHA256 = ""
 		}
-		if err := st.CommitUpload(ctx, p.ID, e); err != nil {
+		if _, err := st.CommitUpload(ctx, p.ID, e); err != nil {
 			return out, fmt.Errorf("storage: reconcile %s: %w", e.VPath, err)
 		}
 		out = append(out, e)

@@ -166,3 +166,13 @@ func (u *Upload) SHA256() string {
 	defer u.mu.Unlock()
 	return u.digest
 }
+
+// AuditID returns the id of the audit row that records the committed
+// upload (what a receipt names it by), once Close returned nil; 0 before,
+// after a failure, and for an upload of a folder copy (its Commit writes
+// the row).
+func (u *Upload) AuditID() int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.auditID
+}

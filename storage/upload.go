@@ -27,22 +27,23 @@ const maxHole = 64 << 20
 // puts it in place only when the transfer ended cleanly, so an aborted or
 // failed upload leaves nothing visible.
 type Upload struct {
-	v      *View
-	t      target
-	act    authz.Action // Write (new file) or Overwrite
-	file   *os.File
-	name   string // in .incoming
-	mu     sync.Mutex
-	sum    hash.Hash
-	hashed int64            // bytes hashed so far, in order; -1 once Close must re-read
-	ahead  map[int64][]byte // copies of writes past hashed, until the gap fills
-	aheadN int
-	size   int64
-	failed error // set by TransferError
-	closed bool
-	digest string    // the sha256, once committed (SHA256)
-	mtime  time.Time // applied once in place, when set
-	atime  time.Time
+	v       *View
+	t       target
+	act     authz.Action // Write (new file) or Overwrite
+	file    *os.File
+	name    string // in .incoming
+	mu      sync.Mutex
+	sum     hash.Hash
+	hashed  int64            // bytes hashed so far, in order; -1 once Close must re-read
+	ahead   map[int64][]byte // copies of writes past hashed, until the gap fills
+	aheadN  int
+	size    int64
+	failed  error // set by TransferError
+	closed  bool
+	digest  string    // the sha256, once committed (SHA256)
+	auditID int64     // the audit row of the committed upload (AuditID)
+	mtime   time.Time // applied once in place, when set
+	atime   time.Time
 	// limit is the largest apparent size (holes included) the file may
 	// reach, -1 for none; a write past it fails with limitErr. nextFree is
 	// the size at which the disk reserve is checked again (quota.go).
@@ -300,7 +301,7 @@ func (u *Upload) Close() error {
 	}
 	reason := "fsync folder"
 	if err == nil {
-		if err = u.v.auditor.CommitUpload(ctx, id, ok); err == nil {
+		if u.auditID, err = u.v.auditor.CommitUpload(ctx, id, ok); err == nil {
 			u.v.files.removeTemp(u.name) // the file an overwrite replaced
 			u.digest = sum
 			return nil

@@ -25,11 +25,11 @@ type Decider interface {
 // steps around its rename into place: BeginUpload durably notes the row it
 // will get before the file is visible, CommitUpload writes that row (and
 // its event) and settles the note, so a crash in between is found at the
-// next start (Files.Reconcile).
+// next start (Files.Reconcile); it returns the audit row's id.
 type Auditor interface {
 	Audit(ctx context.Context, e store.AuditEntry) error
 	BeginUpload(ctx context.Context, e store.AuditEntry) (int64, error)
-	CommitUpload(ctx context.Context, id int64, e store.AuditEntry) error
+	CommitUpload(ctx context.Context, id int64, e store.AuditEntry) (int64, error)
 }
 
 // Counter counts the bytes a session moves (the gateway's live-session

@@ -114,12 +114,14 @@ func (s *Store) insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) erro
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	return insertAudit(ctx, tx, e)
+	_, err := insertAudit(ctx, tx, e)
+	return err
 }
 
 // insertAudit writes e, its event when it is one, and the usage change
-// of the file operation it records (chargeAudit), in tx.
-func insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
+// of the file operation it records (chargeAudit), in tx, and returns the
+// row's id.
+func insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (int64, error) {
 	var id int64
 	err := tx.GetContext(ctx, &id, `INSERT INTO audit
 		(at, session, user_name, role, protocol, remote, action, vpath, spath, target, starget, bytes, sha256, result, reason)
@@ -127,15 +129,17 @@ func insertAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 		formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
 		e.VPath, e.SPath, e.Target, e.STarget, e.Bytes, e.SHA256, string(e.Result), e.Reason)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := chargeAudit(ctx, tx, e); err != nil {
-		return fmt.Errorf("usage: %w", err)
+		return 0, fmt.Errorf("usage: %w", err)
 	}
 	if typ := EventType(e); typ != "" {
-		return insertEvent(ctx, tx, typ, id, formatTime(e.At))
+		if err := insertEvent(ctx, tx, typ, id, formatTime(e.At)); err != nil {
+			return 0, err
+		}
 	}
-	return nil
+	return id, nil
 }
 
 // AuditQuery filters the audit log. Zero fields do not filter.

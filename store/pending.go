@@ -40,11 +40,13 @@ func (s *Store) BeginUpload(ctx context.Context, e AuditEntry) (int64, error) {
 // CommitUpload writes e as the audit row (and event) of the pending upload
 // id and settles it, in one transaction: an upload that completed (ok) or
 // that was taken back (failed). It fails with ErrNotFound, writing
-// nothing, when id is not pending.
-func (s *Store) CommitUpload(ctx context.Context, id int64, e AuditEntry) error {
+// nothing, when id is not pending. It returns the audit row's id (a
+// receipt names the upload by it).
+func (s *Store) CommitUpload(ctx context.Context, id int64, e AuditEntry) (int64, error) {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
+	var row int64
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM pending_uploads WHERE id = $1`, id)
 		if err != nil {
@@ -55,12 +57,13 @@ func (s *Store) CommitUpload(ctx context.Context, id int64, e AuditEntry) error 
 		} else if n != 1 {
 			return ErrNotFound
 		}
-		return insertAudit(ctx, tx, e)
+		row, err = insertAudit(ctx, tx, e)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: commit upload %s: %w", e.VPath, err)
+		return 0, fmt.Errorf("store: commit upload %s: %w", e.VPath, err)
 	}
-	return nil
+	return row, nil
 }
 
 // PendingUploads returns the uploads begun and never committed, oldest

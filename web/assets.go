@@ -13,8 +13,11 @@ import (
 //go:embed assets templates
 var embedded embed.FS
 
-// Assets serves the embedded style sheet (and any script) under
-// /assets/: the only sources the Content-Security-Policy allows.
+// Assets serves the embedded style sheet and scripts under /assets/: the
+// only sources the Content-Security-Policy allows. tus.min.js is
+// tus-js-client 4.3.1's dist/tus.min.js from npm, unchanged (MIT:
+// tus-js-client.LICENSE; sha256 8cbb1b63fccc3bba0ae73ad1deb160ce046c3750851d0c3e94921ae3ef070eb8);
+// upload.js is the upload page's own.
 func Assets() http.Handler {
 	sub, _ := fs.Sub(embedded, "assets") // a directory embedded above: no error
 	files := http.StripPrefix("/assets/", http.FileServerFS(sub))
@@ -36,7 +39,7 @@ type pages struct {
 
 func newPages(log *slog.Logger) (*pages, error) {
 	p := &pages{t: map[string]*template.Template{}, log: log}
-	for _, name := range []string{"login", "folder", "message", "approvals", "rename", "delete"} {
+	for _, name := range []string{"login", "folder", "message", "approvals", "rename", "delete", "upload", "receipt"} {
 		t, err := template.ParseFS(embedded, "templates/base.html", "templates/"+name+".html", "templates/parts/*.html")
 		if err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/storage"
 )
 
@@ -44,6 +45,7 @@ type folderPage struct {
 	Prev, Next  string
 	Q, From, To string
 	Searching   bool
+	Upload      string // the folder's upload page, where the user may upload
 	Truncated   bool
 	BadDate     bool
 	// The controls the user may use (ops.go), and the outcome of the
@@ -140,6 +142,9 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 		p.Rows = append(p.Rows, rowOf(q.lang, vpath, e))
 	}
 	controls(r.Context(), q.view, vpath, &p, entries)
+	if s.o.Store != nil && q.view.May(r.Context(), authz.Write, vpath) {
+		p.Upload = uploadHref(vpath)
+	}
 	if p.Page > 1 {
 		p.Prev = fmt.Sprintf("%s?page=%d", p.Here, p.Page-1)
 	}

@@ -5,9 +5,10 @@ import (
 )
 
 // ContentSecurityPolicy is every page's: only this origin's embedded
-// style sheet, images and scripts; forms post only here; never framed;
+// style sheet, images and scripts; scripts talk only to this origin (the
+// upload page's resumable uploads); forms post only here; never framed;
 // no <base>. Pages carry no inline script or style.
-const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; " +
+const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // downloadPolicy is a downloaded file's: were a browser to render it

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
 )
 
 // protocol names the portal in audit rows, logins and the session list.
@@ -43,7 +44,12 @@ type Options struct {
 	// (pages carry it in <meta name="csrf-token">); its context carries
 	// the session's view (ViewOf) and user (UserOf).
 	Uploads http.Handler
-	Logger  *slog.Logger
+	// Store, when not nil, serves the upload pages (/u/…) and the
+	// receipts of their batches (letter.ReceiptFor reads the audit
+	// trail); Organization heads the receipts.
+	Store        *store.Store
+	Organization string
+	Logger       *slog.Logger
 
 	// Restores, when not nil, serves managers the restore requests that
 	// wait for their approval (/approvals).
@@ -116,6 +122,12 @@ func (s *Server) routes() http.Handler {
 			}
 			s.o.Uploads.ServeHTTP(w, r)
 		}))
+	}
+	if s.o.Store != nil {
+		mux.Handle("GET /u/{path...}", s.authed(s.upload))
+		mux.Handle("POST /u/{path...}", s.authed(s.uploadForm))
+		mux.Handle("POST /receipt", s.authed(s.receiptForm))
+		mux.Handle("GET /receipt.pdf", s.authed(s.receiptPDF))
 	}
 	mux.HandleFunc("/", s.notFound)
 	return mux

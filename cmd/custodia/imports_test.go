@@ -28,7 +28,7 @@ var allowedImports = map[string][]string{
 	"gateway/ftp":    {"gateway", "storage", "authz", "store"},
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
 	"web/tus":        {"storage", "authz", "store"},
-	"web":            {"gateway", "storage", "authz", "store"},
+	"web":            {"gateway", "letter", "web/tus", "storage", "authz", "store"},
 	"admin":          {"account", "gateway", "letter", "storage", "authz", "store"},
 	"server": {"config", "internal/clamd", "gateway/sftp", "gateway/ftp", "gateway/webdav", "web", "web/tus", "admin", "account", "backup", "events", "notify", "letter",
 		"gateway", "storage", "authz", "store"},

@@ -118,6 +118,20 @@ func refusalOf(err error) refusal {
 	return refFailed
 }
 
+// Refusal is the one mapping of a storage error to what the uploader is
+// told, shared by the resumable uploads and the portal's plain upload
+// form: a stable code (ERR_FILE_EXISTS…), the sentence in lang ("en" or
+// else Spanish), and whether it is an internal failure, whose cause the
+// caller logs and never shows.
+func Refusal(err error, lang string) (code, message string, internal bool) {
+	r := refusalOf(err)
+	msg := r.es
+	if lang == "en" {
+		msg = r.en
+	}
+	return r.code, msg, r == refFailed
+}
+
 // langOf is "en" when the request's first preferred language is English,
 // "es" otherwise: Spanish first.
 func langOf(h http.Header) string {

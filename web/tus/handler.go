@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,12 @@ const (
 	MetaFilename = "filename" // the new file's name
 	MetaFolder   = "folder"   // the folder it goes into, a path in the user's view ("/ACME/2026")
 )
+
+// AuditIDHeader carries, in the answer to the request that completes an
+// upload (and to a HEAD of it afterwards, for a client that lost that
+// answer), the id of the audit row that records it: the portal names a
+// batch's uploads by these ids to make its receipt.
+const AuditIDHeader = "Custodia-Audit-Id"
 
 // Options configure a Handler.
 type Options struct {
@@ -114,13 +121,14 @@ func New(o Options) (*Handler, error) {
 	composer.UseTerminater(dataStore{h})
 	memorylocker.New().UseIn(composer)
 	h.tus, err = tusd.NewHandler(tusd.Config{
-		StoreComposer:           composer,
-		BasePath:                h.base,
-		DisableDownload:         true,
-		DisableConcatenation:    true,
-		Cors:                    &tusd.CorsConfig{Disable: true},
-		Logger:                  expslog.New(expslog.NewTextHandler(io.Discard, nil)), // failures are logged here, with the user
-		PreUploadCreateCallback: h.check,
+		StoreComposer:             composer,
+		BasePath:                  h.base,
+		DisableDownload:           true,
+		DisableConcatenation:      true,
+		Cors:                      &tusd.CorsConfig{Disable: true},
+		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)), // failures are logged here, with the user
+		PreUploadCreateCallback:   h.check,
+		PreFinishResponseCallback: h.finished,
 	})
 	if err != nil {
 		root.Close()
@@ -202,11 +210,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// checks below; tus clients do not need it.
 	r.Header.Del("X-HTTP-Method-Override")
 	if id := strings.Trim(rest, "/"); id != "" && r.Method != http.MethodOptions {
-		if _, ok := h.p.get(id, view.User().ID); !ok {
+		rec, ok := h.p.get(id, view.User().ID)
+		if !ok {
 			// Before tusd takes the upload's lock: another user's
 			// request must not interrupt the owner's.
 			writeError(w, tusd.ErrNotFound)
 			return
+		}
+		if rec.committed() && rec.AuditID != 0 && r.Method == http.MethodHead {
+			w.Header().Set(AuditIDHeader, strconv.FormatInt(rec.AuditID, 10))
 		}
 	}
 	ctx := context.WithValue(r.Context(), callerKey{}, &caller{view: view, lang: lang})
@@ -260,6 +272,21 @@ func (h *Handler) check(ev tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInfoChan
 		return tusd.HTTPResponse{}, tusd.FileInfoChanges{}, ref.in(c.lang)
 	}
 	return tusd.HTTPResponse{}, tusd.FileInfoChanges{MetaData: meta}, nil
+}
+
+// finished runs once an upload is committed (FinishUpload returned nil),
+// before tusd answers the request that completed it: the answer carries
+// the id of its audit row.
+func (h *Handler) finished(ev tusd.HookEvent) (tusd.HTTPResponse, error) {
+	c := callerOf(ev.Context)
+	if c == nil {
+		return tusd.HTTPResponse{}, nil
+	}
+	rec, ok := h.p.get(ev.Upload.ID, c.view.User().ID)
+	if !ok || rec.AuditID == 0 {
+		return tusd.HTTPResponse{}, nil
+	}
+	return tusd.HTTPResponse{Header: tusd.HTTPHeader{AuditIDHeader: strconv.FormatInt(rec.AuditID, 10)}}, nil
 }
 
 // target is the virtual path an upload's metadata names, uncleaned:

@@ -28,6 +28,8 @@ type record struct {
 	// SHA256 is set once the upload is committed: its data is then in
 	// place and the record only answers a client that lost the reply.
 	SHA256 string `json:"sha256,omitempty"`
+	// AuditID is the audit row of the committed upload (AuditIDHeader).
+	AuditID int64 `json:"audit_id,omitempty"`
 }
 
 func (r *record) committed() bool { return r.SHA256 != "" }
@@ -208,9 +210,9 @@ func (p *partials) offset(r record) (int64, error) {
 	return fi.Size(), nil
 }
 
-// commit notes that id was committed with the given sha256; its data was
-// moved into place.
-func (p *partials) commit(id, sum string) error {
+// commit notes that id was committed with the given sha256 and audit
+// row; its data was moved into place.
+func (p *partials) commit(id, sum string, auditID int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := p.recs[id]
@@ -218,7 +220,7 @@ func (p *partials) commit(id, sum string) error {
 		return fmt.Errorf("upload %s: no record", id)
 	}
 	c := *r
-	c.SHA256 = sum
+	c.SHA256, c.AuditID = sum, auditID
 	if err := p.write(&c); err != nil {
 		return err
 	}

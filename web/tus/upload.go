@@ -131,7 +131,7 @@ func (u *upload) FinishUpload(ctx context.Context) error {
 	if u.rec.committed() {
 		return nil
 	}
-	sum, err := u.commit(ctx, c)
+	sum, auditID, err := u.commit(ctx, c)
 	if err != nil {
 		if rerr := u.h.p.remove(u.rec.ID); rerr != nil {
 			u.h.log.Error("tus: remove refused upload", "user", u.rec.User, "vpath", u.rec.Path, "err", rerr)
@@ -142,27 +142,29 @@ func (u *upload) FinishUpload(ctx context.Context) error {
 		}
 		return ref.in(c.lang)
 	}
-	if err := u.h.p.commit(u.rec.ID, sum); err != nil {
+	if err := u.h.p.commit(u.rec.ID, sum, auditID); err != nil {
 		// The file is in place and audited; only the record of it is not.
 		u.h.log.Error("tus: note committed upload", "user", u.rec.User, "vpath", u.rec.Path, "err", err)
 	}
-	u.rec.SHA256 = sum
+	u.rec.SHA256, u.rec.AuditID = sum, auditID
 	return nil
 }
 
-func (u *upload) commit(ctx context.Context, c *caller) (string, error) {
+// commit puts the upload in place and returns its sha256 and the id of
+// its audit row.
+func (u *upload) commit(ctx context.Context, c *caller) (string, int64, error) {
 	up, err := c.view.CreateNew(ctx, u.rec.Path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if err := up.Adopt(u.rec.ID + partExt); err != nil {
 		up.Close() // discards it, with a failed audit row
-		return "", err
+		return "", 0, err
 	}
 	if err := up.Close(); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return up.SHA256(), nil
+	return up.SHA256(), up.AuditID(), nil
 }
 
 // Terminate forgets the upload and removes its data. A committed upload's

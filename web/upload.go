@@ -1,0 +1,216 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/web/tus"
+)
+
+// The upload page of a folder, /u/<folder>: with JavaScript, files
+// dropped on it (or chosen) go through the resumable uploads (/uploads/,
+// assets/upload.js); without it, its form posts them here, and each is
+// streamed into the view as it arrives. Either way a batch ends with its
+// receipt (receipt.go).
+
+// maxBatch is the most files one form post may bring.
+const maxBatch = 200
+
+// uploadHref is the upload page of a folder.
+func uploadHref(vpath string) string {
+	h := "/u" + escapePath(vpath)
+	if !strings.HasSuffix(h, "/") {
+		h += "/"
+	}
+	return h
+}
+
+// uploadPage is the upload template's data.
+type uploadPage struct {
+	Name   string // the folder's name
+	Folder string // its virtual path (the tus metadata "folder")
+	Here   string // the page's own address: the form posts here
+	Back   string // the folder's page
+	Crumbs []crumb
+	Alert  string // a catalogue key, or ""
+}
+
+// uploadFolder resolves the folder a request to /u/ names: an existing
+// folder into which the user may upload (storage.View.Check, which audits
+// a denial). Anything else is the one 404 of what does not exist or is
+// hidden; false when it answered.
+func (s *Server) uploadFolder(w http.ResponseWriter, r *http.Request, q *request) (string, bool) {
+	vpath := path.Clean(vpathOf(r))
+	fi, err := q.view.Stat(r.Context(), vpath)
+	if err == nil && !fi.IsDir() {
+		err = storage.ErrNotDir
+	}
+	if err == nil {
+		err = q.view.Check(r.Context(), authz.Write, vpath)
+	}
+	switch {
+	case err == nil:
+		return vpath, true
+	case errors.Is(err, storage.ErrDenied):
+		s.notFound(w, r) // hide before deny: the same answer as no such folder
+	default:
+		s.fail(w, r, q, err)
+	}
+	return "", false
+}
+
+func (s *Server) newUploadPage(q *request, vpath string) uploadPage {
+	return uploadPage{Name: path.Base(vpath), Folder: vpath, Here: uploadHref(vpath), Back: folderHref(vpath),
+		Crumbs: crumbsOf(vpath, q.lang)}
+}
+
+// upload shows the upload page of a folder.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, q *request) {
+	vpath, ok := s.uploadFolder(w, r, q)
+	if !ok {
+		return
+	}
+	p := s.newUploadPage(q, vpath)
+	s.pages.render(w, http.StatusOK, "upload", q.page(q.lang.T("upload.title")+": "+p.Name, p))
+}
+
+// uploadForm takes the upload page's form without JavaScript: a
+// multipart body whose first part is the CSRF token, then the files. Each
+// file is streamed from the request into a new file of the view
+// (CreateNew: never a replacement; durable, atomic, audited as over
+// SFTP), without a temporary copy; a refused file is named with its
+// reason and the others go on. The answer is the batch's receipt.
+func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) {
+	if !sameOrigin(r) {
+		s.forbidden(w, r)
+		return
+	}
+	vpath, ok := s.uploadFolder(w, r, q)
+	if !ok {
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.forbidden(w, r) // not the page's form
+		return
+	}
+	// The token comes first (the form puts its hidden field before the
+	// files): nothing is written for a post that does not bring it.
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != CSRFField {
+		s.forbidden(w, r)
+		return
+	}
+	tok, err := io.ReadAll(io.LimitReader(part, 256))
+	if err != nil || !validToken(string(tok), q.s.csrf) {
+		s.forbidden(w, r)
+		return
+	}
+	var res batchResult
+	buf := make([]byte, 256<<10)
+	for n := 0; ; {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.id, "err", err)
+			s.badUpload(w, r, q, vpath, "upload.broken")
+			return
+		}
+		name := part.FileName()
+		if part.FormName() != "files" || name == "" {
+			continue // an empty file input sends a part with no name
+		}
+		if n++; n > maxBatch {
+			res.refuse(name, q.lang.T("upload.too_many"))
+			continue
+		}
+		body := &readErr{r: part}
+		if !s.store(r, q, path.Join(vpath, name), name, body, buf, &res) {
+			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.id, "err", body.err)
+			s.badUpload(w, r, q, vpath, "upload.broken")
+			return
+		}
+	}
+	if len(res.ids) == 0 && len(res.refused) == 0 {
+		s.badUpload(w, r, q, vpath, "upload.none")
+		return
+	}
+	s.receipt(w, r, q, res, uploadLinks{Folder: folderHref(vpath), Upload: uploadHref(vpath)})
+}
+
+// store streams one file into the view and notes the outcome in res; it
+// returns false when the request itself broke (its body ended early),
+// after discarding the file.
+func (s *Server) store(r *http.Request, q *request, vpath, name string, body *readErr, buf []byte, res *batchResult) bool {
+	up, err := q.view.CreateNew(r.Context(), vpath)
+	if err != nil {
+		res.refuse(name, s.refusal(q, vpath, err))
+		return true
+	}
+	_, err = io.CopyBuffer(up, body, buf)
+	if err != nil {
+		up.TransferError(err)
+	}
+	cerr := up.Close()
+	if body.err != nil {
+		return false
+	}
+	if cerr != nil {
+		res.refuse(name, s.refusal(q, vpath, cerr))
+		return true
+	}
+	res.ids = append(res.ids, up.AuditID())
+	return true
+}
+
+// refusal is what the uploader is told of a storage error: the one
+// mapping the resumable uploads use too (tus.Refusal). An internal
+// failure goes to the log, with its cause.
+func (s *Server) refusal(q *request, vpath string, err error) string {
+	_, msg, internal := tus.Refusal(err, string(q.lang))
+	if internal {
+		s.log.Error("web upload", "user", q.user.Name, "session", q.s.id, "vpath", vpath, "err", err)
+	}
+	return msg
+}
+
+// badUpload shows the upload page again with an alert.
+func (s *Server) badUpload(w http.ResponseWriter, r *http.Request, q *request, vpath, key string) {
+	p := s.newUploadPage(q, vpath)
+	p.Alert = key
+	s.pages.render(w, http.StatusBadRequest, "upload", q.page(q.lang.T("upload.title")+": "+p.Name, p))
+}
+
+// batchResult is what one batch left: the audit rows of the files
+// stored, and the files refused with their reasons.
+type batchResult struct {
+	ids     []int64
+	refused []refused
+}
+
+// refused is a file of a batch that was not stored, and why.
+type refused struct{ Name, Message string }
+
+func (b *batchResult) refuse(name, msg string) { b.refused = append(b.refused, refused{name, msg}) }
+
+// readErr remembers the error of reading the request (the connection
+// broke), as opposed to writing the file (the storage refused it).
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
+}

@@ -16,7 +16,7 @@ import (
 // runs.
 func (v *View) May(ctx context.Context, act authz.Action, name string) bool {
 	t, err := v.resolve(name)
-	if err != nil || t.mount == nil {
+	if err != nil {
 		return false
 	}
 	if fi, err := v.lookup(t); err == nil && v.permits(ctx, authz.List, t, fi.IsDir()) {

@@ -225,6 +225,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 			for _, c := range warm {
 				defer c.Close()
 			}
+			settle(b, s)
 			base := memory(b, s)
 			conns := dialAll(b, s, proto, *sessions)
 			defer func() {
@@ -238,6 +239,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 					held++
 				}
 			}
+			settle(b, s)
 			after := memory(b, s)
 			b.ReportMetric(float64(after.RSSKiB-base.RSSKiB)/float64(*sessions), "KiB/session")
 			b.ReportMetric(float64(held), "held")

@@ -37,6 +37,7 @@ var allowedImports = map[string][]string{
 	"internal/schedule": {},
 	"internal/clamd":    {},
 	"internal/soak":     {}, // drives a custodia process from outside
+	"internal/perf":     {"internal/soak"},
 }
 
 func TestImportDirection(t *testing.T) {

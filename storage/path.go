@@ -9,7 +9,7 @@ import (
 // Limits on virtual paths.
 const (
 	maxPathLen = 4096
-	maxNameLen = 255
+	MaxNameLen = 255 // bytes of one name: a front end may refuse a longer one before it reaches the view
 )
 
 // Path is a virtual path as a user sees it, clean by construction:
@@ -36,7 +36,7 @@ func ParsePath(p string) (Path, error) {
 	clean := path.Clean("/" + p)
 	if clean != "/" {
 		for _, seg := range strings.Split(clean[1:], "/") {
-			if len(seg) > maxNameLen {
+			if len(seg) > MaxNameLen {
 				return Path{}, ErrInvalidPath
 			}
 			if !validName(seg) {

@@ -104,11 +104,11 @@ func controls(ctx context.Context, v *storage.View, dir string, p *folderPage, n
 	}
 }
 
-// newName reads a form's new name: one path segment (the view judges the
-// rest: reserved names, control characters); false when it is not one.
+// newName reads a form's new name: one path segment (oneName); false
+// when it is not one.
 func newName(r *http.Request) (string, bool) {
 	n := strings.TrimSpace(r.PostForm.Get("name"))
-	return n, n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\\")
+	return n, oneName(n)
 }
 
 // done answers an operation's outcome: success or a refusal the user can

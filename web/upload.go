@@ -2,10 +2,12 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/storage"
@@ -18,8 +20,20 @@ import (
 // streamed into the view as it arrives. Either way a batch ends with its
 // receipt (receipt.go).
 
-// maxBatch is the most files one form post may bring.
-const maxBatch = 200
+const (
+	// maxBatch is the most files one form post may bring: the form stops
+	// reading after it.
+	maxBatch = 200
+	// maxFormOverhead bounds the bytes of a form post that are not the
+	// data of a file of the batch: the token, every part's headers (a
+	// file's name among them), fields and parts that are not files. A
+	// browser's batch of maxBatch files needs some hundred KiB; more is a
+	// post that would make the server read, and hold, what it wants.
+	maxFormOverhead = 512 << 10
+	// shownName is the most characters of a refused file's name its
+	// receipt shows.
+	shownName = 80
+)
 
 // uploadHref is the upload page of a folder.
 func uploadHref(vpath string) string {
@@ -41,17 +55,23 @@ type uploadPage struct {
 }
 
 // uploadFolder resolves the folder a request to /u/ names: an existing
-// folder into which the user may upload (storage.View.Check, which audits
-// a denial). Anything else is the one 404 of what does not exist or is
-// hidden; false when it answered.
-func (s *Server) uploadFolder(w http.ResponseWriter, r *http.Request, q *request) (string, bool) {
+// folder into which the user may upload. The form's post asks the view
+// (storage.View.Check, which audits a denial: the post would act); the
+// page only decides what to show (View.May, no audit row for a look).
+// Anything else is the one 404 of what does not exist or is hidden; false
+// when it answered.
+func (s *Server) uploadFolder(w http.ResponseWriter, r *http.Request, q *request, acting bool) (string, bool) {
 	vpath := path.Clean(vpathOf(r))
 	fi, err := q.view.Stat(r.Context(), vpath)
 	if err == nil && !fi.IsDir() {
 		err = storage.ErrNotDir
 	}
-	if err == nil {
+	switch {
+	case err != nil:
+	case acting:
 		err = q.view.Check(r.Context(), authz.Write, vpath)
+	case !q.view.May(r.Context(), authz.Write, vpath):
+		err = storage.ErrDenied
 	}
 	switch {
 	case err == nil:
@@ -71,7 +91,7 @@ func (s *Server) newUploadPage(q *request, vpath string) uploadPage {
 
 // upload shows the upload page of a folder.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, q *request) {
-	vpath, ok := s.uploadFolder(w, r, q)
+	vpath, ok := s.uploadFolder(w, r, q, false)
 	if !ok {
 		return
 	}
@@ -90,17 +110,19 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) 
 		s.forbidden(w, r)
 		return
 	}
-	vpath, ok := s.uploadFolder(w, r, q)
-	if !ok {
-		return
-	}
+	budget := &formBudget{r: r.Body, left: maxFormOverhead}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{budget, r.Body}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		s.forbidden(w, r) // not the page's form
 		return
 	}
 	// The token comes first (the form puts its hidden field before the
-	// files): nothing is written for a post that does not bring it.
+	// files): nothing is written, nor decided, for a post that does not
+	// bring it.
 	part, err := mr.NextPart()
 	if err != nil || part.FormName() != CSRFField {
 		s.forbidden(w, r)
@@ -111,16 +133,25 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) 
 		s.forbidden(w, r)
 		return
 	}
+	vpath, ok := s.uploadFolder(w, r, q, true)
+	if !ok {
+		return
+	}
 	var res batchResult
 	buf := make([]byte, 256<<10)
 	for n := 0; ; {
+		budget.data = false
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.id, "err", err)
-			s.badUpload(w, r, q, vpath, "upload.broken")
+			key := "upload.broken"
+			if errors.Is(err, errFormOverhead) {
+				key = "upload.form_too_large"
+			}
+			s.badUpload(w, r, q, vpath, key)
 			return
 		}
 		name := part.FileName()
@@ -128,12 +159,20 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) 
 			continue // an empty file input sends a part with no name
 		}
 		if n++; n > maxBatch {
-			res.refuse(name, q.lang.T("upload.too_many"))
-			continue
+			// Stop reading: the rest of the post is not taken.
+			res.refuse(shortName(name), fmt.Sprintf(q.lang.T("upload.too_many"), maxBatch))
+			break
 		}
+		budget.data = true // the file's bytes, refused or not, are the batch's
 		body := &readErr{r: part}
-		if !s.store(r, q, path.Join(vpath, name), name, body, buf, &res) {
-			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.id, "err", body.err)
+		if !oneName(name) {
+			res.refuse(shortName(name), s.refusal(q, vpath, storage.ErrBadName))
+			_, err = io.CopyBuffer(io.Discard, body, buf)
+		} else {
+			err = s.store(r, q, path.Join(vpath, name), name, body, buf, &res)
+		}
+		if err != nil {
+			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.id, "err", err)
 			s.badUpload(w, r, q, vpath, "upload.broken")
 			return
 		}
@@ -145,14 +184,60 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) 
 	s.receipt(w, r, q, res, uploadLinks{Folder: folderHref(vpath), Upload: uploadHref(vpath)})
 }
 
-// store streams one file into the view and notes the outcome in res; it
-// returns false when the request itself broke (its body ended early),
-// after discarding the file.
-func (s *Server) store(r *http.Request, q *request, vpath, name string, body *readErr, buf []byte, res *batchResult) bool {
+// oneName reports whether name is one new name within a folder: not
+// empty, not "." or "..", without a slash or backslash, and no longer
+// than the view takes (storage.MaxNameLen). The view judges the rest
+// (reserved names, control characters). The folder operations' new names
+// and the upload form's file names both go through it.
+func oneName(name string) bool {
+	return name != "" && name != "." && name != ".." && len(name) <= storage.MaxNameLen && !strings.ContainsAny(name, "/\\")
+}
+
+// shortName is a file name as a receipt shows it: cut, with an ellipsis,
+// past shownName characters.
+func shortName(name string) string {
+	if utf8.RuneCountInString(name) <= shownName {
+		return name
+	}
+	return string([]rune(name)[:shownName-1]) + "…"
+}
+
+// errFormOverhead is a form post past maxFormOverhead.
+var errFormOverhead = errors.New("web: the form post's overhead is too large")
+
+// formBudget counts the bytes of a form post read while data is false
+// (all but the data of the batch's files), and fails the read past left.
+// The multipart reader reads ahead a few KiB, so the count is close, not
+// exact: a bound, not a measure.
+type formBudget struct {
+	r    io.Reader
+	left int64
+	data bool
+}
+
+func (b *formBudget) Read(p []byte) (int, error) {
+	if !b.data && b.left <= 0 {
+		return 0, errFormOverhead
+	}
+	if !b.data && int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	if !b.data {
+		b.left -= int64(n)
+	}
+	return n, err
+}
+
+// store streams one file into the view and notes the outcome in res; its
+// error is the request's own (its body ended early), after discarding the
+// file.
+func (s *Server) store(r *http.Request, q *request, vpath, name string, body *readErr, buf []byte, res *batchResult) error {
 	up, err := q.view.CreateNew(r.Context(), vpath)
 	if err != nil {
-		res.refuse(name, s.refusal(q, vpath, err))
-		return true
+		res.refuse(shortName(name), s.refusal(q, vpath, err))
+		_, err = io.CopyBuffer(io.Discard, body, buf)
+		return err
 	}
 	_, err = io.CopyBuffer(up, body, buf)
 	if err != nil {
@@ -160,14 +245,14 @@ func (s *Server) store(r *http.Request, q *request, vpath, name string, body *re
 	}
 	cerr := up.Close()
 	if body.err != nil {
-		return false
+		return body.err
 	}
 	if cerr != nil {
-		res.refuse(name, s.refusal(q, vpath, cerr))
-		return true
+		res.refuse(shortName(name), s.refusal(q, vpath, cerr))
+		return nil
 	}
 	res.ids = append(res.ids, up.AuditID())
-	return true
+	return nil
 }
 
 // refusal is what the uploader is told of a storage error: the one

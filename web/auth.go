@@ -151,6 +151,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, q *request) {
 	q.unbind() // ending the session must not cut this request's own answer
 	s.sessions.end(q.s)
 	clearCookie(w)
+	w.Header().Set("Clear-Site-Data", `"storage"`) // the upload script's resume notes, which name files
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

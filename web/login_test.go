@@ -86,6 +86,9 @@ func TestLoginLogout(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 		t.Errorf("logout answered %s to %q, want 303 to /login", resp.Status, resp.Header.Get("Location"))
 	}
+	if got := resp.Header.Get("Clear-Site-Data"); got != `"storage"` {
+		t.Errorf("logout sends Clear-Site-Data %q, want \"storage\" (the upload script's resume notes name files)", got)
+	}
 	if ids := webSessions(tg, "carla"); len(ids) != 0 {
 		t.Errorf("after logout carla's portal sessions are still listed: %v", ids)
 	}

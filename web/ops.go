@@ -164,12 +164,19 @@ type opPage struct {
 }
 
 // target is the existing entry an operation's address names, which the
-// user may act on; on failure the answer is written.
-func (s *Server) target(w http.ResponseWriter, r *http.Request, q *request, act authz.Action) (string, fs.FileInfo, bool) {
+// user may act on; on failure the answer is written. The POST that acts
+// asks the view (View.Check, which audits a denial); the page that only
+// asks for a name or a confirmation decides with View.May, so looking
+// leaves no denied row.
+func (s *Server) target(w http.ResponseWriter, r *http.Request, q *request, act authz.Action, acting bool) (string, fs.FileInfo, bool) {
 	vpath := path.Clean(vpathOf(r))
 	fi, err := q.view.Stat(r.Context(), vpath)
-	if err == nil {
+	switch {
+	case err != nil:
+	case acting:
 		err = q.view.Check(r.Context(), act, vpath)
+	case !q.view.May(r.Context(), act, vpath):
+		err = &storage.PathError{Op: string(act), Path: vpath, Err: storage.ErrDenied}
 	}
 	if err != nil {
 		s.fail(w, r, q, err)
@@ -180,7 +187,7 @@ func (s *Server) target(w http.ResponseWriter, r *http.Request, q *request, act 
 
 // renamePage asks for the new name.
 func (s *Server) renamePage(w http.ResponseWriter, r *http.Request, q *request) {
-	vpath, fi, ok := s.target(w, r, q, authz.Rename)
+	vpath, fi, ok := s.target(w, r, q, authz.Rename, false)
 	if !ok {
 		return
 	}
@@ -194,7 +201,7 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, q *request) {
 		s.forbidden(w, r)
 		return
 	}
-	vpath, fi, ok := s.target(w, r, q, authz.Rename)
+	vpath, fi, ok := s.target(w, r, q, authz.Rename, true)
 	if !ok {
 		return
 	}
@@ -212,7 +219,7 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, q *request) {
 
 // deletePage asks to confirm.
 func (s *Server) deletePage(w http.ResponseWriter, r *http.Request, q *request) {
-	vpath, fi, ok := s.target(w, r, q, authz.Delete)
+	vpath, fi, ok := s.target(w, r, q, authz.Delete, false)
 	if !ok {
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oaq/custodia/internal/testkit"
 )
 
 // link matches an anchor: its href and its text.
@@ -59,12 +61,18 @@ func TestListingLinksDownloadEachFile(t *testing.T) {
 	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "filename*=UTF-8''pedimento%2026-1234.pdf") {
 		t.Errorf("Content-Disposition of a name with a space: %q", cd)
 	}
-	var read bool
-	for _, e := range tg.Audit("carla", 20) {
-		read = read || (e.Action == "read" && e.Protocol == "web" && e.VPath == "/ACME/2026/03/pedimento 26-1234.pdf" &&
-			e.Bytes == int64(len("%PDF-1.4 march")) && e.Result == "ok")
+	// The download closes (and is audited) once its last bytes left the
+	// server, which may be just after the client has them.
+	read := func() bool {
+		for _, e := range tg.Audit("carla", 20) {
+			if e.Action == "read" && e.Protocol == "web" && e.VPath == "/ACME/2026/03/pedimento 26-1234.pdf" &&
+				e.Bytes == int64(len("%PDF-1.4 march")) && e.Result == "ok" {
+				return true
+			}
+		}
+		return false
 	}
-	if !read {
+	if !testkit.Poll(5*time.Second, read) {
 		t.Errorf("the download was not audited with protocol web and its bytes:\n%s", tg.AuditLog("carla", 20))
 	}
 }

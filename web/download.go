@@ -46,6 +46,11 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, q *request) {
 	h.Set("Content-Type", contentType(fi.Name()))
 	h.Set("Cache-Control", "private, no-store")
 	http.ServeContent(fw, r, "", fi.ModTime(), io.NewSectionReader(d, 0, fi.Size()))
+	// The last bytes are sent when they left the response's buffer: the
+	// download closes as whole only then.
+	if err := http.NewResponseController(w).Flush(); err != nil && fw.err == nil {
+		fw.err = err
+	}
 }
 
 // contentType is a file's type from its name: never sniffed from its

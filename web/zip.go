@@ -107,9 +107,35 @@ func (s *Server) zip(w http.ResponseWriter, r *http.Request, q *request) {
 	h.Set("Cache-Control", "private, no-store")
 	fw := &failWriter{ResponseWriter: w}
 	zw := zip.NewWriter(fw)
+	rc := http.NewResponseController(w)
 	buf := make([]byte, 256<<10)
-	for _, f := range files {
-		if err := s.zipOne(r, q, zw, f, buf); err != nil {
+	for i, f := range files {
+		d, err := s.zipOne(r, q, zw, f, buf)
+		// An entry is sent when its bytes left the server's buffers for
+		// the connection: the zip writer's and the response's are flushed
+		// before its download closes as whole. The last one closes only
+		// after the central directory, without which the archive is no
+		// zip, went out too.
+		if err == nil {
+			err = zipFlush(zw, rc)
+		}
+		if err == nil && i == len(files)-1 {
+			if err = zw.Close(); err == nil {
+				err = rc.Flush()
+			}
+		}
+		if err == nil {
+			err = r.Context().Err()
+		}
+		if d != nil {
+			if err != nil {
+				d.TransferError(err)
+			}
+			if cerr := d.Close(); cerr != nil {
+				s.log.Warn("web zip close", "user", q.user.Name, "session", q.s.id, "vpath", f.vpath, "err", cerr)
+			}
+		}
+		if err != nil {
 			// The archive cannot be finished: cut the connection, so the
 			// browser reports a failed download rather than keep a zip
 			// that looks whole but lacks files.
@@ -117,10 +143,14 @@ func (s *Server) zip(w http.ResponseWriter, r *http.Request, q *request) {
 			panic(http.ErrAbortHandler)
 		}
 	}
-	if err := zw.Close(); err != nil {
-		s.log.Info("web zip cut short", "user", q.user.Name, "session", q.s.id, "err", err)
-		panic(http.ErrAbortHandler)
+}
+
+// zipFlush sends what the zip writer and the response hold.
+func zipFlush(zw *zip.Writer, rc *http.ResponseController) error {
+	if err := zw.Flush(); err != nil {
+		return err
 	}
+	return rc.Flush()
 }
 
 // zipChecked checks every selected path through the view and names each
@@ -152,31 +182,20 @@ func (s *Server) zipChecked(r *http.Request, q *request, selected []string) ([]z
 	return out, nil
 }
 
-// zipOne writes one file into the archive, read through the view and
-// closed as a download: a failed read or write, or a request that ended,
-// marks its audit row failed.
-func (s *Server) zipOne(r *http.Request, q *request, zw *zip.Writer, f zipped, buf []byte) (err error) {
+// zipOne writes one file into the archive, read through the view; it
+// returns the file's download, still open (nil when it could not be
+// opened), for the caller to close once the entry went out, or as failed.
+func (s *Server) zipOne(r *http.Request, q *request, zw *zip.Writer, f zipped, buf []byte) (*storage.Download, error) {
 	d, err := q.view.Open(r.Context(), f.vpath)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
-		if err == nil {
-			err = r.Context().Err()
-		}
-		if err != nil {
-			d.TransferError(err)
-		}
-		if cerr := d.Close(); cerr != nil {
-			s.log.Warn("web zip close", "user", q.user.Name, "session", q.s.id, "vpath", f.vpath, "err", cerr)
-		}
-	}()
 	ew, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Store, Modified: f.info.ModTime().UTC()})
 	if err != nil {
-		return err
+		return d, err
 	}
 	_, err = io.CopyBuffer(ew, d, buf)
-	return err
+	return d, err
 }
 
 // uniqueName is name, or, when the archive has it already (files of

@@ -94,10 +94,11 @@ func (v *View) newTarget(ctx context.Context, op, name string) (target, error) {
 		return target{}, err
 	}
 	if fi, err := v.lookup(t); err == nil && v.visible(ctx, t) {
+		why := ErrExists
 		if fi.IsDir() {
-			return target{}, &PathError{Op: op, Path: t.vpath.String(), Err: ErrIsDir}
+			why = ErrIsDir
 		}
-		return target{}, &PathError{Op: op, Path: t.vpath.String(), Err: ErrExists}
+		return target{}, v.refused(ctx, authz.Write, t, nil, &PathError{Op: op, Path: t.vpath.String(), Err: why})
 	}
 	return t, nil
 }

@@ -284,6 +284,14 @@ func (v *View) entry(action string, t target, to *target, n int64, sum string, r
 	return e
 }
 
+// refused audits an attempt refused for what the user can see is there
+// (a visible name exists) as failed, as other refusals are, and returns
+// err.
+func (v *View) refused(ctx context.Context, act authz.Action, t target, to *target, err *PathError) error {
+	v.audit(ctx, string(act), t, to, 0, "", store.ResultFailed, err.Err.Error())
+	return err
+}
+
 // done audits the outcome of an operation and returns err as a PathError.
 func (v *View) done(ctx context.Context, op string, act authz.Action, t target, to *target, err error) error {
 	if err != nil {
@@ -366,7 +374,7 @@ func (v *View) Mkdir(ctx context.Context, name string) error {
 		return err
 	}
 	if v.visible(ctx, t) {
-		return &PathError{Op: "mkdir", Path: t.vpath.String(), Err: ErrExists}
+		return v.refused(ctx, authz.Mkdir, t, nil, &PathError{Op: "mkdir", Path: t.vpath.String(), Err: ErrExists})
 	}
 	// A name the user may not see is treated as free: the answer must not
 	// tell it exists (the disk refuses the mkdir if it does).
@@ -451,7 +459,7 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	if dfi, err := v.lookup(dst); err == nil {
 		if !replace || dfi.IsDir() || fi.IsDir() {
 			if v.visible(ctx, dst) {
-				return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrExists}
+				return v.refused(ctx, authz.Rename, src, &dst, &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrExists})
 			}
 			replace = false // a hidden name is never replaced: the disk refuses
 		} else if err := v.authorize(ctx, "rename", authz.Overwrite, dst, false); err != nil {

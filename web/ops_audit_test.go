@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/oaq/custodia/internal/testkit"
@@ -58,5 +60,35 @@ func TestUploadFormChecksTokenFirst(t *testing.T) {
 	}
 	if n := denials(tg, "carla") - before; n != 0 {
 		t.Errorf("carla's posts without the token left %d denied rows:\n%s", n, tg.AuditLog("carla", 10))
+	}
+}
+
+// TestRefusedForExistingNameIsAudited: an upload, a new folder or a
+// rename refused because the name is taken leaves a failed audit row that
+// says so (the view audits it, for every protocol), as other refusals do.
+func TestRefusedForExistingNameIsAudited(t *testing.T) {
+	t.Parallel()
+	tg := start(t)
+	tg.Put("departments/operaciones/otro.xlsx", "x")
+	juan, jtok := loggedIn(t, tg, "juan")
+	postFiles(t, juan, "/u/ACME/2026/", jtok, upload{"pedimento.pdf", []byte("again")})
+	ana, atok := loggedIn(t, tg, "ana")
+	ana.Post("/mkdir/operaciones", url.Values{"csrf": {atok}, "name": {"lleno"}})
+	tg.Put("departments/operaciones/lleno/a.txt", "a")
+	ana.Post("/mkdir/operaciones", url.Values{"csrf": {atok}, "name": {"lleno"}})
+	ana.Post("/rename/operaciones/reporte.xlsx", url.Values{"csrf": {atok}, "name": {"otro.xlsx"}})
+	for _, want := range []struct{ user, action, vpath string }{
+		{"juan", "write", "/ACME/2026/pedimento.pdf"},
+		{"ana", "mkdir", "/operaciones/lleno"},
+		{"ana", "rename", "/operaciones/reporte.xlsx"},
+	} {
+		var found bool
+		for _, e := range tg.Audit(want.user, 50) {
+			found = found || (e.Action == want.action && e.VPath == want.vpath && e.Result == store.ResultFailed &&
+				strings.Contains(e.Reason, "exists"))
+		}
+		if !found {
+			t.Errorf("%s's %s of %s refused as existing has no failed row:\n%s", want.user, want.action, want.vpath, tg.AuditLog(want.user, 10))
+		}
 	}
 }

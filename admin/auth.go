@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -106,33 +107,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if req.Username == "" {
 		return fail(http.StatusBadRequest, "username", "username is required")
 	}
-	cr := gateway.Credentials{
+	u, err := s.checkLogin(r.Context(), gateway.Credentials{
 		Username: req.Username, Password: req.Password, Remote: c.remote, Protocol: protocol,
 		Session: gateway.NewSessionID(),
-	}
-	if until, banned := s.o.Core.BannedUntil(c.remote); banned {
-		// An operator locked out by the defender is told so, and for how
-		// long, rather than that the password was wrong; the other
-		// protocols keep their neutral answer.
-		s.o.Core.Record(r.Context(), cr, nil, &gateway.LoginError{Reason: "address banned by the defender"})
-		return bannedUntil(until.Sub(s.now()))
-	}
-	release, err := s.loginSlot()
+	})
 	if err != nil {
 		return err
-	}
-	defer release()
-	// Every refusal is the same answer: the cause (wrong password, unknown
-	// user, not an admin, disabled, expired, address not allowed) goes to
-	// the audit row only, so that the answer tells nobody whether a
-	// password was right. Authenticate always runs the hash.
-	u, err := s.o.Core.Authenticate(r.Context(), cr)
-	if err == nil && u.Role != store.RoleAdmin {
-		err = &gateway.LoginError{Reason: "not an admin: the admin API is for admins only"}
-	}
-	s.o.Core.Record(r.Context(), cr, u, err)
-	if err != nil {
-		return errLoginRefused
 	}
 	secret, hash := account.NewSecret("cst_")
 	expires := s.now().Add(s.o.TokenTTL).UTC()
@@ -142,6 +122,39 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *caller) error 
 	}
 	writeJSON(w, http.StatusOK, loginResponse{Token: secret, ExpiresAt: expires})
 	return nil
+}
+
+// checkLogin is the one login of the admin listener, for an API token and
+// for a console session alike: the gateway's checks (defender, hash pool,
+// account rules), the same audit row and ban count as every protocol,
+// and admins only. Every refusal is the same answer (errLoginRefused):
+// the cause (wrong password, unknown user, not an admin, disabled,
+// expired, address not allowed) goes to the audit row only, so that the
+// answer tells nobody whether a password was right; Authenticate always
+// runs the hash. An address the defender banned is told so, and for how
+// long (bannedUntil), and too many logins at once are refused (429).
+func (s *Server) checkLogin(ctx context.Context, cr gateway.Credentials) (*store.User, error) {
+	if until, banned := s.o.Core.BannedUntil(cr.Remote); banned {
+		// An operator locked out by the defender is told so, and for how
+		// long, rather than that the password was wrong; the other
+		// protocols keep their neutral answer.
+		s.o.Core.Record(ctx, cr, nil, &gateway.LoginError{Reason: "address banned by the defender"})
+		return nil, bannedUntil(until.Sub(s.now()))
+	}
+	release, err := s.loginSlot()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	u, err := s.o.Core.Authenticate(ctx, cr)
+	if err == nil && u.Role != store.RoleAdmin {
+		err = &gateway.LoginError{Reason: "not an admin: the admin API and console are for admins only"}
+	}
+	s.o.Core.Record(ctx, cr, u, err)
+	if err != nil {
+		return nil, errLoginRefused
+	}
+	return u, nil
 }
 
 // logout revokes the token the request came with.

@@ -1,8 +1,8 @@
 // Package admin is the HTTP JSON API the systems team runs custodia with:
 // users, client accounts, policies, live sessions, the audit log,
 // credential letters, upload receipts, defender bans, hooks, backups and restore requests
-// under /api/v1, plus /healthz, /readyz and /metrics. Only admins may use
-// it.
+// under /api/v1, plus /healthz, /readyz and /metrics, and the admin
+// console's pages under /admin/ (console_*.go). Only admins may use them.
 package admin
 
 import (
@@ -44,7 +44,11 @@ type Options struct {
 	AddClientFolders func(id string) error
 	TokenTTL         time.Duration // a login's bearer token; 0 means an hour
 	Backups          Backups       // restore requests and approvals
-	Logger           *slog.Logger
+	// ConsoleIdle ends a console session unused this long; ConsoleMax
+	// ends it this long after its login, used or not (the portal's
+	// web.idle_timeout and web.max_session).
+	ConsoleIdle, ConsoleMax time.Duration
+	Logger                  *slog.Logger
 }
 
 // Backups records restore requests and managers' approvals
@@ -65,6 +69,7 @@ type Server struct {
 	logins chan struct{} // argon2id checks running at once
 	// accounts is the one way accounts change, as from the command line.
 	accounts *account.Service
+	console  *console // the pages under /admin/
 }
 
 // route is one endpoint; the OpenAPI document lists exactly these.
@@ -120,13 +125,19 @@ func (s *Server) routes() []route {
 	}
 }
 
-// New returns the API; Serve starts it.
-func New(o Options) *Server {
+// New returns the API and the console; Serve starts them.
+func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = time.Hour
+	}
+	if o.ConsoleIdle <= 0 {
+		o.ConsoleIdle = 15 * time.Minute
+	}
+	if o.ConsoleMax <= 0 {
+		o.ConsoleMax = 8 * time.Hour
 	}
 	s := &Server{o: o, log: o.Logger, now: time.Now, logins: make(chan struct{}, maxLogins),
 		accounts: &account.Service{Store: o.Store}}
@@ -140,6 +151,11 @@ func New(o Options) *Server {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.pattern, s.handle(rt))
 	}
+	var err error
+	if s.console, err = newConsole(s); err != nil {
+		return nil, err
+	}
+	mux.Handle(ConsolePrefix, s.console)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeProblem(w, r, fail(http.StatusNotFound, "", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))
@@ -147,7 +163,7 @@ func New(o Options) *Server {
 		Handler: mux, TLS: o.TLS, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
 	})
-	return s
+	return s, nil
 }
 
 // handle authenticates a route's request (unless public) and answers its
@@ -187,10 +203,27 @@ func (s *Server) handle(rt route) http.Handler {
 }
 
 // Serve accepts connections until Shutdown; requests run under ctx.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error { return s.http.Serve(ctx, ln) }
+// Console sessions past their timeouts leave the registry meanwhile.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop, swept := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(swept)
+		s.console.sweep(ctx, stop)
+	}()
+	defer func() {
+		close(stop)
+		<-swept
+	}()
+	return s.http.Serve(ctx, ln)
+}
 
-// Shutdown lets requests in flight finish until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// Shutdown lets requests in flight finish until ctx ends, then ends
+// every console session.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.console.sessions.EndAll()
+	return err
+}
 
 // Addr returns the listening address, once Serve runs.
 func (s *Server) Addr() net.Addr { return s.http.Addr() }

@@ -9,8 +9,8 @@ import (
 // managers in a browser, over HTTPS with the shared certificate.
 type Web struct {
 	Listen      string   `toml:"listen"`       // HTTPS: host:port or "off"
-	IdleTimeout Duration `toml:"idle_timeout"` // a portal session unused this long ends
-	MaxSession  Duration `toml:"max_session"`  // a portal session ends this long after its login, used or not
+	IdleTimeout Duration `toml:"idle_timeout"` // a portal or console session unused this long ends
+	MaxSession  Duration `toml:"max_session"`  // a portal or console session ends this long after its login, used or not
 	ReadTimeout Duration `toml:"read_timeout"` // headers, and each wait for body bytes
 }
 

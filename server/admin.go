@@ -45,7 +45,7 @@ func (s *Server) startAdmin(ctx context.Context, backups *backup.Runner) error {
 	if _, err := s.LetterEndpointsFor(""); err != nil {
 		s.log.Warn("credential letters cannot be written without naming a host", "err", err)
 	}
-	srv := admin.New(admin.Options{
+	srv, err := admin.New(admin.Options{
 		Store: s.state.Store, Core: s.core, Enforcer: s.state.Enforcer, Departments: s.cfg.Departments, TLS: tlsConf,
 		TokenTTL:         c.TokenTTL.Duration,
 		Ready:            s.ready,
@@ -54,8 +54,13 @@ func (s *Server) startAdmin(ctx context.Context, backups *backup.Runner) error {
 		Backups:          backups,
 		Organization:     s.cfg.Organization,
 		Letters:          s.LetterEndpointsFor,
-		Logger:           s.log,
+		// The console's sessions last as the portal's.
+		ConsoleIdle: s.cfg.Web.IdleTimeout.Duration, ConsoleMax: s.cfg.Web.MaxSession.Duration,
+		Logger: s.log,
 	})
+	if err != nil {
+		return err
+	}
 	ln, err := listen("admin.listen", c.Listen)
 	if err != nil {
 		return err

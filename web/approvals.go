@@ -8,6 +8,7 @@ import (
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/store"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // Restores is what the approvals page asks of the backup runner
@@ -75,7 +76,7 @@ func (s *Server) renderApprovals(w http.ResponseWriter, r *http.Request, q *requ
 			Reason: rq.Reason, Backup: rq.BackupID, Created: rq.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
 			ISO: rq.CreatedAt.UTC().Format(time.RFC3339)})
 	}
-	s.pages.render(w, http.StatusOK, "approvals", q.page(q.lang.T("approve.title"), p))
+	s.pages.Render(w, http.StatusOK, "approvals", q.page(q.lang.T("approve.title"), p))
 }
 
 // decide approves or rejects a request waiting for the manager, who signs
@@ -88,7 +89,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, q *request) {
 		s.notFound(w, r)
 		return
 	}
-	if !checkForm(w, r, q.s.csrf) {
+	if !ui.CheckForm(w, r, q.s.CSRF) {
 		s.forbidden(w, r)
 		return
 	}
@@ -116,10 +117,10 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, q *request) {
 		return
 	}
 	u, err := s.o.Core.Confirm(r.Context(), gateway.Credentials{Username: q.user.Name, Password: r.PostForm.Get("password"),
-		Remote: remoteOf(r), Protocol: protocol, Session: q.s.id, Confirm: action})
+		Remote: ui.RemoteOf(r), Protocol: protocol, Session: q.s.ID, Confirm: action})
 	if err != nil {
 		if !errors.Is(err, gateway.ErrLoginFailed) {
-			s.log.Error("web approval", "user", q.user.Name, "session", q.s.id, "action", action, "err", err)
+			s.log.Error("web approval", "user", q.user.Name, "session", q.s.ID, "action", action, "err", err)
 		}
 		s.renderApprovals(w, r, q, approvalsPage{Message: "approve.wrong_password", Alert: true, Done: id})
 		return

@@ -1,13 +1,12 @@
 package web
 
 import (
-	"bytes"
 	"embed"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strings"
+
+	"github.com/oaq/custodia/web/ui"
 )
 
 //go:embed assets templates
@@ -20,56 +19,23 @@ var embedded embed.FS
 // upload.js is the upload page's own.
 func Assets() http.Handler {
 	sub, _ := fs.Sub(embedded, "assets") // a directory embedded above: no error
-	files := http.StripPrefix("/assets/", http.FileServerFS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") { // files only: no listing of the folder
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	})
+	return ui.Assets("/assets/", sub)
 }
 
-// pages are the parsed templates, one set per page on the common base.
-type pages struct {
-	t   map[string]*template.Template
-	log *slog.Logger
-}
+// pageNames are the portal's pages: templates/NAME.html each.
+var pageNames = []string{"login", "folder", "message", "approvals", "rename", "delete", "upload", "receipt"}
 
-func newPages(log *slog.Logger) (*pages, error) {
-	p := &pages{t: map[string]*template.Template{}, log: log}
-	for _, name := range []string{"login", "folder", "message", "approvals", "rename", "delete", "upload", "receipt"} {
-		t, err := template.ParseFS(embedded, "templates/base.html", "templates/"+name+".html", "templates/parts/*.html")
-		if err != nil {
-			return nil, err
-		}
-		p.t[name] = t
-	}
-	return p, nil
+func newPages(log *slog.Logger) (*ui.Pages, error) {
+	return ui.NewPages(log, embedded, "templates", pageNames...)
 }
 
 // view is what every page's template gets.
 type view struct {
-	L     Lang
+	L     ui.Text
 	Title string
 	User  string // "" before login
 	CSRF  string // the token the page's forms carry
 	Body  any    // the page's own data
 
 	Approver bool // shows the link to the approvals page (a manager's)
-}
-
-// render writes a page with a status; a template that fails writes a
-// plain 500 and nothing of what it had produced.
-func (p *pages) render(w http.ResponseWriter, status int, name string, v view) {
-	var buf bytes.Buffer
-	if err := p.t[name].ExecuteTemplate(&buf, "base", v); err != nil {
-		p.log.Error("web page", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }

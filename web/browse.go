@@ -14,6 +14,7 @@ import (
 
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // PageSize is how many entries a folder page shows (?page=N, from 1).
@@ -119,7 +120,7 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 			}
 			controls(r.Context(), q.view, vpath, &p, entries)
 		}
-		s.pages.render(w, http.StatusOK, "folder", q.page(q.lang.T("search.results"), p))
+		s.pages.Render(w, http.StatusOK, "folder", q.page(q.lang.T("search.results"), p))
 		return
 	}
 	// Folders first, each group by name (ReadDir sorts by name).
@@ -151,11 +152,11 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, q *request) {
 	if p.Page < p.Pages {
 		p.Next = fmt.Sprintf("%s?page=%d", p.Here, p.Page+1)
 	}
-	s.pages.render(w, http.StatusOK, "folder", q.page(p.Name, p))
+	s.pages.Render(w, http.StatusOK, "folder", q.page(p.Name, p))
 }
 
 // rowOf describes an entry of the folder dir.
-func rowOf(l Lang, dir string, e fs.FileInfo) row {
+func rowOf(l ui.Text, dir string, e fs.FileInfo) row {
 	vp := path.Join(dir, e.Name())
 	rw := row{Name: e.Name(), Path: vp, Dir: e.IsDir(), Modified: e.ModTime().Format("2006-01-02 15:04"),
 		ISO: e.ModTime().UTC().Format(time.RFC3339)}
@@ -170,7 +171,7 @@ func rowOf(l Lang, dir string, e fs.FileInfo) row {
 
 // crumbsOf is the path from the top to vpath; the last step (the folder
 // itself) has no link.
-func crumbsOf(vpath string, l Lang) []crumb {
+func crumbsOf(vpath string, l ui.Text) []crumb {
 	out := []crumb{{Name: l.T("home"), Href: "/f/"}}
 	if vpath == "/" {
 		out[0].Href = ""
@@ -189,7 +190,7 @@ func crumbsOf(vpath string, l Lang) []crumb {
 
 // humanSize writes a size in bytes, kB, MB or GB (powers of 1000), with
 // the language's decimal separator.
-func humanSize(l Lang, n int64) string {
+func humanSize(l ui.Text, n int64) string {
 	units := []string{"B", "kB", "MB", "GB", "TB"}
 	f, u := float64(n), 0
 	for f >= 1000 && u < len(units)-1 {
@@ -200,7 +201,7 @@ func humanSize(l Lang, n int64) string {
 	if u == 0 {
 		s = strconv.FormatInt(n, 10)
 	}
-	if l == Spanish {
+	if l.Lang == Spanish {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s + " " + units[u]
@@ -216,9 +217,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 		s.notFound(w, r)
 	case errors.Is(err, storage.ErrDenied):
 		l := q.lang
-		s.pages.render(w, http.StatusForbidden, "message", q.page(l.T("denied.title"), l.T("denied")))
+		s.pages.Render(w, http.StatusForbidden, "message", q.page(l.T("denied.title"), l.T("denied")))
 	default:
-		s.log.Error("web request failed", "user", q.user.Name, "session", q.s.id, "proto", protocol, "err", err)
+		s.log.Error("web request failed", "user", q.user.Name, "session", q.s.ID, "proto", protocol, "err", err)
 		s.serverError(w, r)
 	}
 }

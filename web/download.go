@@ -37,7 +37,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, q *request) {
 			d.TransferError(errors.Join(fw.err, r.Context().Err()))
 		}
 		if err := d.Close(); err != nil {
-			s.log.Warn("web download close", "user", q.user.Name, "session", q.s.id, "vpath", vpath, "err", err)
+			s.log.Warn("web download close", "user", q.user.Name, "session", q.s.ID, "vpath", vpath, "err", err)
 		}
 	}()
 	h := w.Header()

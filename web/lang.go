@@ -2,45 +2,24 @@ package web
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
+
+	"github.com/oaq/custodia/web/ui"
 )
 
-// Lang is a language the pages speak: Spanish first, English when the
-// browser prefers it.
-type Lang string
+// Lang is a language the pages speak (ui.Lang): the catalogue parts of the
+// portal are written as map[Lang]map[string]string{Spanish: …, English: …}.
+type Lang = ui.Lang
 
 // The languages of the catalogue.
 const (
-	Spanish Lang = "es"
-	English Lang = "en"
+	Spanish = ui.Spanish
+	English = ui.English
 )
 
-// messages is the catalogue: every text a page shows, by key, per
-// language. A key missing in a language falls back to Spanish. Each page
-// brings its own part (a catalogue of its own, in the file of its
-// handlers or beside it); a key may appear in one part only.
-var messages = merge(baseMessages, approveMessages, zipMessages, opsMessages, uploadMessages)
-
-// merge joins parts of the catalogue; a key in two parts is a mistake
-// that must not start.
-func merge(parts ...map[Lang]map[string]string) map[Lang]map[string]string {
-	out := map[Lang]map[string]string{}
-	for _, part := range parts {
-		for l, m := range part {
-			if out[l] == nil {
-				out[l] = map[string]string{}
-			}
-			for k, v := range m {
-				if _, dup := out[l][k]; dup {
-					panic("web: message " + k + " is in two parts of the catalogue")
-				}
-				out[l][k] = v
-			}
-		}
-	}
-	return out
-}
+// messages is the portal's catalogue. Each page brings its own part (a
+// catalogue of its own, in the file of its handlers or beside it); a key
+// may appear in one part only (ui.Merge refuses to start otherwise).
+var messages = ui.Merge(baseMessages, approveMessages, zipMessages, opsMessages, uploadMessages)
 
 // baseMessages are the texts of the layout, the login and the folder pages.
 var baseMessages = map[Lang]map[string]string{
@@ -82,40 +61,5 @@ var baseMessages = map[Lang]map[string]string{
 	},
 }
 
-// T returns the text of key in l.
-func (l Lang) T(key string) string {
-	if m, ok := messages[l][key]; ok {
-		return m
-	}
-	if m, ok := messages[Spanish][key]; ok {
-		return m
-	}
-	return key
-}
-
-// LangOf picks the language of a request: English when the browser's
-// Accept-Language ranks English above Spanish (or names English and not
-// Spanish), else Spanish.
-func LangOf(r *http.Request) Lang {
-	es, en := -1.0, -1.0
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		switch {
-		case primary == "es" && q > es:
-			es = q
-		case primary == "en" && q > en:
-			en = q
-		}
-	}
-	if en > 0 && en > es {
-		return English
-	}
-	return Spanish
-}
+// textOf returns the portal's texts in a request's language.
+func textOf(r *http.Request) ui.Text { return messages.In(ui.LangOf(r)) }

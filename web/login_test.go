@@ -12,6 +12,7 @@ import (
 
 	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/web"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // start is a gateway with the fixture's users and files.
@@ -177,8 +178,8 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, path := range []string{"/login", "/f/", "/f/ACME/2026/", "/f/ACME/nothing/", "/nowhere", "/assets/style.css"} {
 		resp, body := c.Get(path)
 		h := resp.Header
-		if got := h.Get("Content-Security-Policy"); got != web.ContentSecurityPolicy {
-			t.Errorf("GET %s: Content-Security-Policy %q, want %q", path, got, web.ContentSecurityPolicy)
+		if got := h.Get("Content-Security-Policy"); got != ui.ContentSecurityPolicy {
+			t.Errorf("GET %s: Content-Security-Policy %q, want %q", path, got, ui.ContentSecurityPolicy)
 		}
 		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("GET %s: nosniff %q, Referrer-Policy %q", path, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // Folder operations of the portal: new folder, rename, delete. Each is a
@@ -135,7 +136,7 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, q *request, dir, o
 
 // mkdir makes a folder in the folder the address names.
 func (s *Server) mkdir(w http.ResponseWriter, r *http.Request, q *request) {
-	if !checkForm(w, r, q.s.csrf) {
+	if !ui.CheckForm(w, r, q.s.CSRF) {
 		s.forbidden(w, r)
 		return
 	}
@@ -191,13 +192,13 @@ func (s *Server) renamePage(w http.ResponseWriter, r *http.Request, q *request) 
 	if !ok {
 		return
 	}
-	s.pages.render(w, http.StatusOK, "rename", q.page(q.lang.T("ops.rename.title"), opPage{
+	s.pages.Render(w, http.StatusOK, "rename", q.page(q.lang.T("ops.rename.title"), opPage{
 		Name: fi.Name(), Dir: fi.IsDir(), Action: "/rename" + escapePath(vpath), Back: folderHref(path.Dir(vpath))}))
 }
 
 // rename renames an entry within its folder; it never replaces one.
 func (s *Server) rename(w http.ResponseWriter, r *http.Request, q *request) {
-	if !checkForm(w, r, q.s.csrf) {
+	if !ui.CheckForm(w, r, q.s.CSRF) {
 		s.forbidden(w, r)
 		return
 	}
@@ -228,14 +229,14 @@ func (s *Server) deletePage(w http.ResponseWriter, r *http.Request, q *request) 
 	if fi.IsDir() {
 		question = fmt.Sprintf(l.T("ops.delete.folder"), fi.Name())
 	}
-	s.pages.render(w, http.StatusOK, "delete", q.page(l.T("ops.delete.title"), opPage{
+	s.pages.Render(w, http.StatusOK, "delete", q.page(l.T("ops.delete.title"), opPage{
 		Name: fi.Name(), Dir: fi.IsDir(), Action: "/delete" + escapePath(vpath), Back: folderHref(path.Dir(vpath)),
 		Question: question}))
 }
 
 // delete deletes a file, or an empty folder.
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, q *request) {
-	if !checkForm(w, r, q.s.csrf) {
+	if !ui.CheckForm(w, r, q.s.CSRF) {
 		s.forbidden(w, r)
 		return
 	}

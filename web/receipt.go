@@ -11,6 +11,7 @@ import (
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/letter"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // The receipt of a batch of uploads: the files the dossier received,
@@ -56,18 +57,18 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, q *request, res
 				return
 			}
 		case err != nil:
-			s.log.Error("web receipt", "user", q.user.Name, "session", q.s.id, "err", err)
+			s.log.Error("web receipt", "user", q.user.Name, "session", q.s.ID, "err", err)
 			s.serverError(w, r)
 			return
 		default:
 			p.fill(q.lang, b)
 		}
 	}
-	s.pages.render(w, http.StatusOK, "receipt", q.page(q.lang.T("receipt.title"), p))
+	s.pages.Render(w, http.StatusOK, "receipt", q.page(q.lang.T("receipt.title"), p))
 }
 
 // fill puts a batch on the page.
-func (p *receiptPage) fill(l Lang, b letter.Batch) {
+func (p *receiptPage) fill(l ui.Text, b letter.Batch) {
 	v := url.Values{}
 	for _, f := range b.Files {
 		p.Files = append(p.Files, receiptRow{Name: path.Base(f.Path), Folder: path.Dir(f.Path), Size: humanSize(l, f.Size),
@@ -102,7 +103,7 @@ func idsOf(vals []string) ([]int64, bool) {
 // for the receipt of the batch it sent through the resumable uploads:
 // the form's token, and the ids the uploads' answers named.
 func (s *Server) receiptForm(w http.ResponseWriter, r *http.Request, q *request) {
-	if !checkForm(w, r, q.s.csrf) {
+	if !ui.CheckForm(w, r, q.s.CSRF) {
 		s.forbidden(w, r)
 		return
 	}
@@ -133,7 +134,7 @@ func (s *Server) receiptPDF(w http.ResponseWriter, r *http.Request, q *request) 
 		pdf, err = letter.Receipt(b)
 	}
 	if err != nil {
-		s.log.Error("web receipt", "user", q.user.Name, "session", q.s.id, "err", err)
+		s.log.Error("web receipt", "user", q.user.Name, "session", q.s.ID, "err", err)
 		s.serverError(w, r)
 		return
 	}

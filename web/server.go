@@ -4,10 +4,9 @@
 // of its own: logins go through gateway.Core (defender, hash pool, audit,
 // session registry), every file operation through storage.View.
 //
-// Its pieces are built to be shared with the admin console: the session
-// table and cookie (sessions.go), CSRF checks (csrf.go), the security
-// headers and Content-Security-Policy (headers.go), the embedded assets
-// and templates (assets.go), and the message catalogue (lang.go).
+// It is built on package web/ui, which it shares with the admin console:
+// the session table and cookie, CSRF checks, the security headers and
+// Content-Security-Policy, the page renderer and the catalogues.
 package web
 
 import (
@@ -21,6 +20,7 @@ import (
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/store"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // protocol names the portal in audit rows, logins and the session list.
@@ -40,7 +40,7 @@ type Options struct {
 	// Uploads, when not nil, serves /uploads/ for logged-in sessions (the
 	// resumable uploads). A request reaches it only from a live session,
 	// from a page of this origin, and, unless it is a GET, HEAD or
-	// OPTIONS, with the session's CSRF token in the header CSRFHeader
+	// OPTIONS, with the session's CSRF token in the header ui.CSRFHeader
 	// (pages carry it in <meta name="csrf-token">); its context carries
 	// the session's view (ViewOf) and user (UserOf).
 	Uploads http.Handler
@@ -60,8 +60,8 @@ type Options struct {
 type Server struct {
 	o        Options
 	log      *slog.Logger
-	sessions *sessions
-	pages    *pages
+	sessions *ui.Sessions
+	pages    *ui.Pages
 	http     *gateway.HTTPServer
 }
 
@@ -83,9 +83,9 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, log: o.Logger, sessions: newSessions(o.IdleTimeout, o.MaxSession), pages: pg}
+	s := &Server{o: o, log: o.Logger, sessions: ui.NewSessions(portalCookie, o.IdleTimeout, o.MaxSession), pages: pg}
 	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
-		Handler:           SecureHeaders(s.routes()),
+		Handler:           ui.SecureHeaders(s.routes()),
 		TLS:               o.TLS,
 		ReadHeaderTimeout: o.ReadTimeout,
 		BodyReadTimeout:   o.ReadTimeout,
@@ -116,7 +116,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /delete/{path...}", s.authed(s.delete))
 	if s.o.Uploads != nil {
 		mux.Handle("/uploads/", s.authed(func(w http.ResponseWriter, r *http.Request, q *request) {
-			if !sameOrigin(r) || !safeMethod(r.Method) && !validToken(r.Header.Get(CSRFHeader), q.s.csrf) {
+			if !ui.SameOrigin(r) || !ui.SafeMethod(r.Method) && !ui.ValidToken(r.Header.Get(ui.CSRFHeader), q.s.CSRF) {
 				s.forbidden(w, r)
 				return
 			}
@@ -141,7 +141,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop, swept := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(swept)
-		s.sessions.sweepEvery(ctx, stop, sweepEvery)
+		s.sessions.Sweep(ctx, stop, ui.SweepInterval)
 	}()
 	defer func() {
 		close(stop)
@@ -154,7 +154,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // ends, then closes what is left and ends every session.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
-	s.sessions.endAll()
+	s.sessions.EndAll()
 	return err
 }
 

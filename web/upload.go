@@ -12,6 +12,7 @@ import (
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/web/tus"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // The upload page of a folder, /u/<folder>: with JavaScript, files
@@ -96,7 +97,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, q *request) {
 		return
 	}
 	p := s.newUploadPage(q, vpath)
-	s.pages.render(w, http.StatusOK, "upload", q.page(q.lang.T("upload.title")+": "+p.Name, p))
+	s.pages.Render(w, http.StatusOK, "upload", q.page(q.lang.T("upload.title")+": "+p.Name, p))
 }
 
 // uploadForm takes the upload page's form without JavaScript: a
@@ -106,7 +107,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, q *request) {
 // SFTP), without a temporary copy; a refused file is named with its
 // reason and the others go on. The answer is the batch's receipt.
 func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) {
-	if !sameOrigin(r) {
+	if !ui.SameOrigin(r) {
 		s.forbidden(w, r)
 		return
 	}
@@ -124,12 +125,12 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) 
 	// files): nothing is written, nor decided, for a post that does not
 	// bring it.
 	part, err := mr.NextPart()
-	if err != nil || part.FormName() != CSRFField {
+	if err != nil || part.FormName() != ui.CSRFField {
 		s.forbidden(w, r)
 		return
 	}
 	tok, err := io.ReadAll(io.LimitReader(part, 256))
-	if err != nil || !validToken(string(tok), q.s.csrf) {
+	if err != nil || !ui.ValidToken(string(tok), q.s.CSRF) {
 		s.forbidden(w, r)
 		return
 	}
@@ -146,7 +147,7 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) 
 			break
 		}
 		if err != nil {
-			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.id, "err", err)
+			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.ID, "err", err)
 			key := "upload.broken"
 			if errors.Is(err, errFormOverhead) {
 				key = "upload.form_too_large"
@@ -172,7 +173,7 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q *request) 
 			err = s.store(r, q, path.Join(vpath, name), name, body, buf, &res)
 		}
 		if err != nil {
-			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.id, "err", err)
+			s.log.Debug("web upload form", "user", q.user.Name, "session", q.s.ID, "err", err)
 			s.badUpload(w, r, q, vpath, "upload.broken")
 			return
 		}
@@ -259,9 +260,9 @@ func (s *Server) store(r *http.Request, q *request, vpath, name string, body *re
 // mapping the resumable uploads use too (tus.Refusal). An internal
 // failure goes to the log, with its cause.
 func (s *Server) refusal(q *request, vpath string, err error) string {
-	_, msg, internal := tus.Refusal(err, string(q.lang))
+	_, msg, internal := tus.Refusal(err, string(q.lang.Lang))
 	if internal {
-		s.log.Error("web upload", "user", q.user.Name, "session", q.s.id, "vpath", vpath, "err", err)
+		s.log.Error("web upload", "user", q.user.Name, "session", q.s.ID, "vpath", vpath, "err", err)
 	}
 	return msg
 }
@@ -270,7 +271,7 @@ func (s *Server) refusal(q *request, vpath string, err error) string {
 func (s *Server) badUpload(w http.ResponseWriter, r *http.Request, q *request, vpath, key string) {
 	p := s.newUploadPage(q, vpath)
 	p.Alert = key
-	s.pages.render(w, http.StatusBadRequest, "upload", q.page(q.lang.T("upload.title")+": "+p.Name, p))
+	s.pages.Render(w, http.StatusBadRequest, "upload", q.page(q.lang.T("upload.title")+": "+p.Name, p))
 }
 
 // batchResult is what one batch left: the audit rows of the files

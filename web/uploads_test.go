@@ -12,6 +12,7 @@ import (
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/web"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // The place the resumable uploads are mounted: only a live session's
@@ -61,12 +62,12 @@ func TestUploadsMountNeedsSessionOriginAndToken(t *testing.T) {
 		header http.Header
 		want   int
 	}{
-		{anon, http.MethodPost, http.Header{web.CSRFHeader: {tok}}, http.StatusForbidden},
+		{anon, http.MethodPost, http.Header{ui.CSRFHeader: {tok}}, http.StatusForbidden},
 		{anon, http.MethodHead, nil, http.StatusSeeOther},
 		{c, http.MethodPost, nil, http.StatusForbidden},
-		{c, http.MethodPatch, http.Header{web.CSRFHeader: {wrong}}, http.StatusForbidden},
-		{c, http.MethodPost, http.Header{web.CSRFHeader: {tok}, "Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
-		{c, http.MethodPost, http.Header{web.CSRFHeader: {tok}, "Origin": {c.URL}}, http.StatusNoContent},
+		{c, http.MethodPatch, http.Header{ui.CSRFHeader: {wrong}}, http.StatusForbidden},
+		{c, http.MethodPost, http.Header{ui.CSRFHeader: {tok}, "Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
+		{c, http.MethodPost, http.Header{ui.CSRFHeader: {tok}, "Origin": {c.URL}}, http.StatusNoContent},
 		{c, http.MethodHead, nil, http.StatusNoContent},
 	} {
 		resp, _ := r.who.Do(r.method, "/uploads/x", strings.NewReader(""), r.header)

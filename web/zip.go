@@ -14,6 +14,7 @@ import (
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/web/ui"
 )
 
 // Several files as one zip. The form is a POST, not a GET: a thousand
@@ -66,31 +67,31 @@ type zipped struct {
 // stored entries go out as fast as the disk and the network allow.
 func (s *Server) zip(w http.ResponseWriter, r *http.Request, q *request) {
 	l := q.lang
-	if !sameOrigin(r) {
+	if !ui.SameOrigin(r) {
 		s.forbidden(w, r)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxZipForm)
 	if err := r.ParseForm(); err != nil {
 		if errors.As(err, new(*http.MaxBytesError)) {
-			s.pages.render(w, http.StatusRequestEntityTooLarge, "message",
+			s.pages.Render(w, http.StatusRequestEntityTooLarge, "message",
 				q.page(l.T("zip.toomany.title"), fmt.Sprintf(l.T("zip.toomany"), MaxZipFiles)))
 			return
 		}
 		s.forbidden(w, r)
 		return
 	}
-	if !validToken(r.PostForm.Get(CSRFField), q.s.csrf) {
+	if !ui.ValidToken(r.PostForm.Get(ui.CSRFField), q.s.CSRF) {
 		s.forbidden(w, r)
 		return
 	}
 	selected := r.PostForm[zipField]
 	if len(selected) == 0 {
-		s.pages.render(w, http.StatusBadRequest, "message", q.page(l.T("zip.none.title"), l.T("zip.none")))
+		s.pages.Render(w, http.StatusBadRequest, "message", q.page(l.T("zip.none.title"), l.T("zip.none")))
 		return
 	}
 	if len(selected) > MaxZipFiles {
-		s.pages.render(w, http.StatusRequestEntityTooLarge, "message",
+		s.pages.Render(w, http.StatusRequestEntityTooLarge, "message",
 			q.page(l.T("zip.toomany.title"), fmt.Sprintf(l.T("zip.toomany"), MaxZipFiles)))
 		return
 	}
@@ -132,14 +133,14 @@ func (s *Server) zip(w http.ResponseWriter, r *http.Request, q *request) {
 				d.TransferError(err)
 			}
 			if cerr := d.Close(); cerr != nil {
-				s.log.Warn("web zip close", "user", q.user.Name, "session", q.s.id, "vpath", f.vpath, "err", cerr)
+				s.log.Warn("web zip close", "user", q.user.Name, "session", q.s.ID, "vpath", f.vpath, "err", cerr)
 			}
 		}
 		if err != nil {
 			// The archive cannot be finished: cut the connection, so the
 			// browser reports a failed download rather than keep a zip
 			// that looks whole but lacks files.
-			s.log.Info("web zip cut short", "user", q.user.Name, "session", q.s.id, "vpath", f.vpath, "err", err)
+			s.log.Info("web zip cut short", "user", q.user.Name, "session", q.s.ID, "vpath", f.vpath, "err", err)
 			panic(http.ErrAbortHandler)
 		}
 	}

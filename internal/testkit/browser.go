@@ -91,6 +91,19 @@ func Load(ctx context.Context, act chromedp.Action[chromedp.Void]) chromedp.Acti
 	}
 }
 
+// ConsoleLogin opens the admin console's login form in the browser, logs
+// in as user with password and waits for the page it leads to (the
+// dashboard, when the login succeeds).
+func ConsoleLogin(ctx context.Context, tg *Gateway, user, password string) error {
+	return chromedp.Do(ctx,
+		chromedp.Navigate(tg.ConsoleURL()+"login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+		Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
+	)
+}
+
 // Download runs click, which must make the browser download one file,
 // waits for the download to complete, and returns its content. The
 // browser saves it into a temporary dir of the test.

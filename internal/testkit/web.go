@@ -22,30 +22,55 @@ func (tg *Gateway) WebURL() string {
 	return "https://" + tg.WebAddr
 }
 
-// WebClient is a browser without JavaScript for the portal: net/http with
-// a cookie jar, trusting only the generated certificate, following no
-// redirect (tests look at each answer).
+// ConsoleURL is the admin console's login-or-dashboard page,
+// http://127.0.0.1:PORT/admin/ (the admin listener, plain HTTP on
+// loopback).
+func (tg *Gateway) ConsoleURL() string {
+	tg.T.Helper()
+	if tg.APIAddr == "" {
+		tg.T.Fatal("the gateway does not serve the admin listener (no listener named admin)")
+	}
+	return "http://" + tg.APIAddr + "/admin/"
+}
+
+// WebClient is a browser without JavaScript for the portal or the admin
+// console: net/http with a cookie jar, trusting only the generated
+// certificate, following no redirect (tests look at each answer).
 type WebClient struct {
 	tg   *Gateway
-	URL  string
+	URL  string // the origin: paths are relative to it
 	HTTP *http.Client
 	// Lang is sent as Accept-Language when not empty.
 	Lang string
+	// login is the path of the login form: /login or /admin/login.
+	login string
 }
 
 // Web returns a new client of the portal, logged out.
 func (tg *Gateway) Web() *WebClient {
 	tg.T.Helper()
+	return tg.webClient(tg.WebAddr, tg.WebURL(), "/login")
+}
+
+// Console returns a new client of the admin console, logged out; its
+// paths are the listener's (c.Get("/admin/")).
+func (tg *Gateway) Console() *WebClient {
+	tg.T.Helper()
+	tg.ConsoleURL()
+	return tg.webClient(tg.APIAddr, "http://"+tg.APIAddr, "/admin/login")
+}
+
+func (tg *Gateway) webClient(addr, origin, login string) *WebClient {
 	jar, _ := cookiejar.New(nil)
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", tg.WebAddr)
+			return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
 		},
 		TLSClientConfig:       tg.ClientTLS(),
 		ResponseHeaderTimeout: time.Minute,
 	}
 	tg.T.Cleanup(tr.CloseIdleConnections)
-	return &WebClient{tg: tg, URL: tg.WebURL(), HTTP: &http.Client{Transport: tr, Jar: jar,
+	return &WebClient{tg: tg, URL: origin, login: login, HTTP: &http.Client{Transport: tr, Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -101,19 +126,20 @@ func CSRF(page string) string {
 }
 
 // Login logs in through the login form and returns the answer to the
-// form's POST (303 to the files on success) and the CSRF token of the
-// page it leads to ("" when the login failed).
+// form's POST (303 to the files, or to the console's dashboard, on
+// success) and the CSRF token of the page it leads to ("" when the login
+// failed).
 func (c *WebClient) Login(user, password string) (*http.Response, string) {
 	c.tg.T.Helper()
-	_, page := c.Get("/login")
+	_, page := c.Get(c.login)
 	tok := CSRF(page)
 	if tok == "" {
 		c.tg.T.Fatalf("the login page has no CSRF token:\n%s", page)
 	}
-	resp, _ := c.Post("/login", url.Values{"csrf": {tok}, "username": {user}, "password": {password}})
+	resp, _ := c.Post(c.login, url.Values{"csrf": {tok}, "username": {user}, "password": {password}})
 	if resp.StatusCode != http.StatusSeeOther {
 		return resp, ""
 	}
-	_, page = c.Get("/f/")
+	_, page = c.Get(resp.Header.Get("Location"))
 	return resp, CSRF(page)
 }

@@ -1,0 +1,73 @@
+package admin_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/oaq/custodia/internal/testkit"
+)
+
+// step runs a step in the browser, within 30s; when it fails, the test
+// fails with the page the browser shows and the audit trail.
+func step(t *testing.T, tg *testkit.Gateway, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := chromedp.Do(sctx, actions...)
+	cancel()
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+		t.Fatalf("%s: %v\nthe browser shows %s:\n%s\naudit:\n%s", what, err, loc, html, tg.AuditLog("", 20))
+	}
+}
+
+// An admin in a real browser over the plain-HTTP loopback listener: the
+// session cookie works there, the dashboard counts ana's live SFTP
+// session, and logging out ends the console session.
+func TestBrowserConsoleDashboard(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	ana := tg.SFTP("ana")
+	if _, err := ana.Getwd(); err != nil {
+		t.Fatalf("ana's SFTP session: %v", err)
+	}
+	ctx := testkit.Browser(t)
+	step(t, tg, ctx, "an anonymous visit goes to the login form",
+		chromedp.Navigate(tg.ConsoleURL()),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+	)
+	testkit.Screenshot(t, ctx, "console-login")
+	if err := testkit.ConsoleLogin(ctx, tg, "sys", testkit.Password); err != nil {
+		t.Fatalf("sys logs in to the console: %v", err)
+	}
+	step(t, tg, ctx, "the dashboard counts ana's SFTP session",
+		chromedp.WaitVisible(chromedp.CSS(`#live tr[data-protocol="sftp"]`)),
+	)
+	sftp, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#live tr[data-protocol="sftp"] td.num`)))
+	if err != nil || strings.TrimSpace(sftp) != "1" {
+		t.Errorf("the dashboard counts %q SFTP sessions (err %v), want 1", sftp, err)
+	}
+	nav, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`header nav`)))
+	if !strings.Contains(nav, "Tablero") {
+		t.Errorf("the navigation bar reads %q, want Tablero in it", nav)
+	}
+	testkit.Screenshot(t, ctx, "console-dashboard")
+	step(t, tg, ctx, "log out",
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`form.logout button`))),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
+	)
+	for _, s := range tg.Server.Core().Sessions() {
+		if s.User == "sys" {
+			t.Errorf("after logging out in the browser sys still has a session: %+v", s)
+		}
+	}
+	step(t, tg, ctx, "the dashboard after logging out is the login form",
+		chromedp.Navigate(tg.ConsoleURL()),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
+	)
+}

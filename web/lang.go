@@ -20,7 +20,7 @@ const (
 // language. A key missing in a language falls back to Spanish. Each page
 // brings its own part (a catalogue of its own, in the file of its
 // handlers or beside it); a key may appear in one part only.
-var messages = merge(baseMessages, approveMessages, zipMessages, opsMessages, uploadMessages)
+var messages = merge(baseMessages, approveMessages, zipMessages, opsMessages, uploadMessages, uploadScriptMessages)
 
 // merge joins parts of the catalogue; a key in two parts is a mistake
 // that must not start.

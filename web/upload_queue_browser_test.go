@@ -207,3 +207,86 @@ func TestBrowserWaitsForAPlace(t *testing.T) {
 		t.Errorf("the lines show\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestBrowserStoredWithoutReceiptIdIsFlagged: a file the server stored
+// but whose answer names no audit row (here the page's XMLHttpRequest
+// hides the header, as a server that failed to name it would) shows as
+// received, and the page says that a stored file is missing from the
+// receipt instead of leaving it out silently.
+func TestBrowserStoredWithoutReceiptIdIsFlagged(t *testing.T) {
+	t.Parallel()
+	tg, ctx := uploadPage(t)
+	f := upload{"constancia.pdf", randomBytes(20 << 10)}
+	step(t, tg, ctx, "drop a file whose answer names no audit row",
+		run(`(() => {
+			const get = XMLHttpRequest.prototype.getResponseHeader;
+			XMLHttpRequest.prototype.getResponseHeader = function (name) {
+				return /^custodia-audit-id$/i.test(name) ? null : get.call(this, name);
+			};
+			return true; })()`),
+		dropFiles(f),
+		chromedp.WaitVisible(chromedp.CSS(`#receipts .alert`)),
+	)
+	if got, want := lines(t, ctx), []string{"ok|" + f.name + "|Recibido"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the lines show\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	alert, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#receipts .alert`)))
+	browse(t, "read the alert", err)
+	if want := "Archivos guardados que no aparecen en este acuse: 1."; !strings.HasPrefix(alert, want) {
+		t.Errorf("the page says %q, want %q…", alert, want)
+	}
+	wantStored(t, tg, "/ACME/2026/"+f.name, f.data)
+}
+
+// TestBrowserUploadsWhenStorageCannotBeRead: a browser whose storage
+// refuses to be read (a privacy setting) still uploads: looking for an
+// earlier upload to resume fails, and the file starts anew instead of
+// hanging at 0 %.
+func TestBrowserUploadsWhenStorageCannotBeRead(t *testing.T) {
+	t.Parallel()
+	tg, ctx := uploadPage(t)
+	f := upload{"manifiesto.pdf", randomBytes(20 << 10)}
+	step(t, tg, ctx, "drop a file while the storage cannot be read",
+		run(`(() => {
+			const refuse = function () { throw new DOMException("storage is disabled", "SecurityError"); };
+			for (const m of ["getItem", "key"]) {
+				Storage.prototype[m] = refuse;
+			}
+			Object.defineProperty(Storage.prototype, "length", {get: refuse});
+			return true; })()`),
+		dropFiles(f),
+		chromedp.WaitVisible(chromedp.CSS(`#receipts section.receipt`)),
+	)
+	if got, want := lines(t, ctx), []string{"ok|" + f.name + "|Recibido"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the lines show\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestBrowserOffsetMismatchIsRetried: when the server and the page
+// disagree on the offset (409 ERR_MISMATCHED_OFFSET; here the page's
+// first PATCH claims a wrong one), the page asks the offset again and
+// goes on, as tus-js-client's own rule does, instead of giving up.
+func TestBrowserOffsetMismatchIsRetried(t *testing.T) {
+	t.Parallel()
+	tg, ctx := uploadPage(t)
+	f := upload{"carta porte.pdf", randomBytes(40 << 10)}
+	step(t, tg, ctx, "drop a file whose first PATCH claims a wrong offset",
+		run(`(() => {
+			const set = XMLHttpRequest.prototype.setRequestHeader;
+			let once = true;
+			XMLHttpRequest.prototype.setRequestHeader = function (name, value) {
+				if (once && /^upload-offset$/i.test(name)) {
+					once = false;
+					value = "7";
+				}
+				return set.call(this, name, value);
+			};
+			return true; })()`),
+		dropFiles(f),
+		chromedp.WaitVisible(chromedp.CSS(`#receipts section.receipt, #progress li.refused`)),
+	)
+	if got, want := lines(t, ctx), []string{"ok|" + f.name + "|Recibido"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the lines show\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantStored(t, tg, "/ACME/2026/"+f.name, f.data)
+}

@@ -19,7 +19,7 @@ const (
 // messages is the portal's catalogue. Each page brings its own part (a
 // catalogue of its own, in the file of its handlers or beside it); a key
 // may appear in one part only (ui.Merge refuses to start otherwise).
-var messages = ui.Merge(baseMessages, approveMessages, zipMessages, opsMessages, uploadMessages)
+var messages = ui.Merge(baseMessages, approveMessages, zipMessages, opsMessages, uploadMessages, uploadScriptMessages)
 
 // baseMessages are the texts of the layout, the login and the folder pages.
 var baseMessages = map[Lang]map[string]string{

@@ -8,12 +8,14 @@
 package perf
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,11 +44,12 @@ const socketName = "custodia.sock"
 func Password(i int) string { return fmt.Sprintf("Perf-pass-%03d-2026", i) }
 
 // Start runs `custodia serve` from bin on a fresh data dir under dir with
-// users staff accounts, no connection limit per address (every client is
-// 127.0.0.1) and the given extra CUSTODIA_* settings.
+// users staff accounts, no connection limit, the admin API on loopback
+// (its /metrics counts the sessions) and the given extra CUSTODIA_*
+// settings.
 func Start(ctx context.Context, bin, dir string, users int, settings ...string) (*Server, error) {
 	settings = append([]string{"CUSTODIA_LIMITS_MAX_CONNECTIONS=0", "CUSTODIA_LIMITS_MAX_CONNECTIONS_PER_IP=0",
-		"CUSTODIA_WEB_LISTEN=off"}, settings...)
+		"CUSTODIA_WEB_LISTEN=off", "CUSTODIA_ADMIN_LISTEN=127.0.0.1:0"}, settings...)
 	srv, err := soak.Start(ctx, bin, dir, settings...)
 	if err != nil {
 		return nil, err
@@ -83,6 +86,42 @@ func Start(ctx context.Context, bin, dir string, users int, settings ...string) 
 	pool.AppendCertsFromPEM(pem)
 	s.TLS = &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(64)}
 	return s, nil
+}
+
+// Sessions is how many sessions the server holds now, every protocol
+// (custodia_sessions_active on the admin API's /metrics, which loopback
+// reads without a key).
+func (s *Server) Sessions(ctx context.Context) (int, error) {
+	if s.Admin == "" {
+		return 0, fmt.Errorf("the admin API is off")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Admin+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: s.TLS}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "custodia_sessions_active "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			return int(n), err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("/metrics has no custodia_sessions_active")
 }
 
 // Memory is what /proc/<pid>/status says of a process's resident memory.

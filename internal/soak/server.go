@@ -27,13 +27,18 @@ type Server struct {
 	Env          []string // the process's environment, CUSTODIA_* settings included
 	SFTP, FTP    string   // listening addresses
 	DAV          string
-	cmd          *exec.Cmd
-	exited       chan error
+	// Admin is the admin API's base URL ("https://127.0.0.1:port") when
+	// the settings turn it on (CUSTODIA_ADMIN_LISTEN), else "".
+	Admin  string
+	cmd    *exec.Cmd
+	exited chan error
 }
 
 // Build compiles custodia into dir and returns the binary's path.
 func Build(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "custodia")
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
 	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/oaq/custodia/cmd/custodia").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
@@ -42,7 +47,7 @@ func Build(ctx context.Context, dir string) (string, error) {
 }
 
 // listening matches the start lines that name a listener's address.
-var listening = regexp.MustCompile(`msg="(sftp|ftp|webdav) listening" addr=(\S+)`)
+var listening = regexp.MustCompile(`msg="(sftp|ftp|webdav|admin api) listening" addr=(\S+)(?: scheme=(\S+))?`)
 
 // Start runs `custodia init` and then `custodia serve` on dir with every
 // listener on 127.0.0.1 (admin API off) and the given settings, and
@@ -68,6 +73,7 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 	}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = s.Env
+	s.cmd.SysProcAttr = orphanless()
 	s.cmd.Stdout = logf
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -78,7 +84,13 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 		logf.Close()
 		return nil, err
 	}
-	addrs := make(chan [2]string, 8)
+	admin := false // whether to wait for the admin API too
+	for _, kv := range s.Env {
+		if v, ok := strings.CutPrefix(kv, "CUSTODIA_ADMIN_LISTEN="); ok {
+			admin = v != "off" && v != ""
+		}
+	}
+	addrs := make(chan [3]string, 8)
 	go func() {
 		// Reads the log to its end (the pipe must be drained), copying it
 		// to the file and passing on the listeners' addresses.
@@ -87,7 +99,7 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 		for sc.Scan() {
 			line := sc.Text()
 			if m := listening.FindStringSubmatch(line); m != nil {
-				addrs <- [2]string{m[1], m[2]}
+				addrs <- [3]string{m[1], m[2], m[3]}
 			}
 			io.WriteString(logf, line+"\n")
 		}
@@ -99,7 +111,7 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 		logf.Close()
 	}()
 	timeout := time.After(30 * time.Second)
-	for s.SFTP == "" || s.FTP == "" || s.DAV == "" {
+	for s.SFTP == "" || s.FTP == "" || s.DAV == "" || admin && s.Admin == "" {
 		select {
 		case a, ok := <-addrs:
 			if !ok {
@@ -112,6 +124,8 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 				s.FTP = a[1]
 			case "webdav":
 				s.DAV = a[1]
+			case "admin api":
+				s.Admin = a[2] + "://" + a[1]
 			}
 		case <-timeout:
 			s.Stop()
@@ -131,14 +145,31 @@ func (s *Server) Pid() int { return s.cmd.Process.Pid }
 // CLI runs a custodia command against the data dir (over the server's
 // socket while it runs), with stdin as its standard input.
 func (s *Server) CLI(ctx context.Context, stdin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, cliTimeout)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, s.Bin, args...)
 	cmd.Env = s.Env
+	cmd.SysProcAttr = orphanless()
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("custodia %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return string(out), nil
+}
+
+// cliTimeout bounds one CLI command: a hung one fails the run.
+const cliTimeout = 2 * time.Minute
+
+// orphanless has the kernel kill a child when the process that started it
+// dies (PR_SET_PDEATHSIG): a benchmark killed by go test's -timeout, or by
+// hand, leaves no custodia process behind holding ports and a data dir.
+// The signal follows the thread that started the child; Go ends an OS
+// thread only when a goroutine locked to it exits, which the harness
+// never does.
+func orphanless() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
 // Stop ends the server with SIGTERM, as an operator would, and waits up

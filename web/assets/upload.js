@@ -5,6 +5,13 @@
 // on. When a batch ends, the page asks for its receipt (POST /receipt with
 // the ids of the uploads' audit rows) and shows it. Without this script the
 // same form posts the files in one request.
+//
+// A batch goes a few files at a time (parallel, under the server's cap of
+// unfinished uploads per user); a file already being sent from this page
+// is not sent twice. Where a cut-off upload is (its fingerprint: folder,
+// name, size) is kept in sessionStorage, not localStorage: it resumes
+// within the tab, and nothing of it is left for the next user of a shared
+// computer once the tab is closed.
 (function () {
   "use strict";
   var form = document.getElementById("upload");
@@ -18,6 +25,66 @@
   var batchBox = document.getElementById("batch");
   var receipts = document.getElementById("receipts");
   var seq = 0;
+  // parallel is how many files go at once: well under the server's cap
+  // of unfinished uploads per user (tus.DefaultMaxUnfinished, 16).
+  var parallel = 3;
+  // receiptMax is how many files one receipt may name
+  // (letter.MaxReceiptFiles): a larger batch gets several receipts.
+  var receiptMax = 1000;
+  var queue = []; // files waiting for a place
+  var running = 0;
+  var sending = {}; // fingerprints of the files queued or being sent
+
+  // A file dropped next to the zone must not make the browser open it in
+  // place of the page.
+  ["dragover", "drop"].forEach(function (type) {
+    window.addEventListener(type, function (e) {
+      e.preventDefault();
+    });
+  });
+  // Leaving the page would cut the uploads off: the browser asks first.
+  window.addEventListener("beforeunload", function (e) {
+    if (running || queue.length) {
+      e.preventDefault();
+      e.returnValue = "";
+    }
+  });
+
+  // sessionUrls is tus-js-client's urlStorage over sessionStorage: a
+  // cut-off upload's URL, under its fingerprint, for as long as the tab.
+  var sessionUrls = {
+    findAllUploads: function () {
+      return this._find("tus::");
+    },
+    findUploadsByFingerprint: function (fp) {
+      return this._find("tus::" + fp + "::");
+    },
+    removeUpload: function (key) {
+      sessionStorage.removeItem(key);
+      return Promise.resolve();
+    },
+    addUpload: function (fp, upload) {
+      var key = "tus::" + fp + "::" + Date.now() + "-" + Math.random().toString(36).slice(2);
+      sessionStorage.setItem(key, JSON.stringify(upload));
+      return Promise.resolve(key);
+    },
+    _find: function (prefix) {
+      var out = [];
+      for (var i = 0; i < sessionStorage.length; i++) {
+        var key = sessionStorage.key(i);
+        if (key && key.indexOf(prefix) === 0) {
+          try {
+            var u = JSON.parse(sessionStorage.getItem(key));
+            u.urlStorageKey = key;
+            out.push(u);
+          } catch (e) {
+            sessionStorage.removeItem(key);
+          }
+        }
+      }
+      return Promise.resolve(out);
+    },
+  };
 
   // With the script, choosing files starts their upload: no submit button.
   form.querySelector(".send").hidden = true;
@@ -64,7 +131,9 @@
     }
   });
 
-  // The server's refusal, as tusd sends it: "ERR_CODE: sentence".
+  // The server's refusal, as it sends it: "ERR_CODE: sentence", the
+  // sentence in the page's language (the server translates tusd's own
+  // errors too).
   function messageOf(err) {
     var res = err && err.originalResponse;
     var body = res ? res.getBody() : "";
@@ -73,17 +142,33 @@
   }
 
   // Retry only what a retry can mend: a dropped connection, a locked
-  // upload, a proxy's error; never a refusal of the file.
+  // upload, an offset the client must ask again, the cap of
+  // unfinished uploads (places held by uploads a closed tab abandoned
+  // free up), a proxy's error; never a refusal of the file.
   function shouldRetry(err) {
     var res = err && err.originalResponse;
     if (!res) {
       return true;
     }
     var status = res.getStatus();
+    var body = (res.getBody() || "").trim();
     if (status === 423) {
       return true;
     }
-    return status >= 500 && !/^ERR_/.test((res.getBody() || "").trim());
+    // 409 and 429 also answer refusals of the file (ERR_FILE_EXISTS…).
+    if (status === 409) {
+      return /^ERR_MISMATCHED_OFFSET\b/.test(body);
+    }
+    if (status === 429) {
+      return /^ERR_TOO_MANY_UPLOADS\b/.test(body);
+    }
+    return status >= 500 && !/^ERR_/.test(body);
+  }
+
+  // fingerprint names a file dropped into this folder: the same one
+  // again resumes it, or is not sent twice at once.
+  function fingerprint(f) {
+    return ["custodia", form.dataset.folder, f.name, f.type, f.size, f.lastModified].join("\n");
   }
 
   // row adds a file's line: its name, a labelled progress bar, the
@@ -119,6 +204,10 @@
         li.classList.add("ok");
         msg.textContent = form.dataset.done;
       },
+      skipped: function (text) {
+        li.classList.add("skipped");
+        msg.textContent = text;
+      },
       failed: function (text) {
         li.classList.add("refused");
         msg.setAttribute("role", "alert");
@@ -127,10 +216,10 @@
     };
   }
 
-  // one uploads a file; it resolves to the id of its audit row, or 0 when
-  // it was refused or failed.
-  function one(file) {
-    var r = row(file);
+  // one uploads a file; it resolves to the id of its audit row, 0 when it
+  // was refused or failed, or -1 when it was stored but the server named
+  // no audit row (the receipt then says a file is missing from it).
+  function one(file, r) {
     return new Promise(function (resolve) {
       var up = new tus.Upload(file, {
         endpoint: form.dataset.endpoint,
@@ -139,9 +228,10 @@
         headers: { "X-CSRF-Token": token },
         metadata: { filename: file.name, folder: form.dataset.folder },
         removeFingerprintOnSuccess: true,
+        urlStorage: sessionUrls,
         // Resume only an upload of the same file into the same folder.
         fingerprint: function (f) {
-          return Promise.resolve(["custodia", form.dataset.folder, f.name, f.type, f.size, f.lastModified].join("\n"));
+          return Promise.resolve(fingerprint(f));
         },
         onShouldRetry: shouldRetry,
         onProgress: function (sent, total) {
@@ -151,7 +241,7 @@
           var res = payload && payload.lastResponse;
           var id = res ? parseInt(res.getHeader("Custodia-Audit-Id"), 10) : NaN;
           r.done();
-          resolve(id > 0 ? id : 0);
+          resolve(id > 0 ? id : -1);
         },
         onError: function (err) {
           r.failed(messageOf(err));
@@ -159,12 +249,55 @@
         },
       });
       // A file sent before and cut off goes on where it stopped.
-      up.findPreviousUploads().then(function (previous) {
-        if (previous.length) {
-          up.resumeFromPreviousUpload(previous[0]);
-        }
-        up.start();
+      up.findPreviousUploads()
+        .then(function (previous) {
+          if (previous.length) {
+            up.resumeFromPreviousUpload(previous[0]);
+          }
+        })
+        .catch(function () {}) // no earlier upload to resume: start anew
+        .then(function () {
+          up.start();
+        })
+        .catch(function () {
+          r.failed(form.dataset.failed);
+          resolve(0);
+        });
+    });
+  }
+
+  // pump starts queued files while there is a place.
+  function pump() {
+    while (running < parallel && queue.length) {
+      var job = queue.shift();
+      running++;
+      one(job.file, job.row).then(job.finish);
+    }
+  }
+
+  // enqueue puts a file in the queue; it resolves as one does. A file
+  // already queued or being sent from this page is not sent again: its
+  // line says so and it resolves to 0.
+  function enqueue(file) {
+    var r = row(file);
+    var fp = fingerprint(file);
+    if (sending[fp]) {
+      r.skipped(form.dataset.twice);
+      return Promise.resolve(0);
+    }
+    sending[fp] = true;
+    return new Promise(function (resolve) {
+      queue.push({
+        file: file,
+        row: r,
+        finish: function (id) {
+          delete sending[fp];
+          running--;
+          resolve(id);
+          pump();
+        },
       });
+      pump();
     });
   }
 
@@ -173,20 +306,31 @@
     batchBox.hidden = false;
     var all = [];
     for (var i = 0; i < files.length; i++) {
-      all.push(one(files[i]));
+      all.push(enqueue(files[i]));
     }
     Promise.all(all).then(function (ids) {
+      var missing = ids.filter(function (id) {
+        return id < 0;
+      }).length;
       ids = ids.filter(function (id) {
         return id > 0;
       });
-      if (ids.length) {
-        receipt(ids);
+      // Later parts first: the receipts read in the batch's order.
+      for (var j = Math.ceil(ids.length / receiptMax) - 1; j >= 0; j--) {
+        receipt(ids.slice(j * receiptMax, (j + 1) * receiptMax));
+      }
+      if (missing) {
+        var p = document.createElement("p");
+        p.className = "alert";
+        p.setAttribute("role", "alert");
+        p.textContent = form.dataset.missing.replace("%d", String(missing));
+        receipts.prepend(p);
       }
     });
   }
 
-  // receipt asks for the receipt of the batch's uploads and shows it
-  // above the earlier ones.
+  // receipt asks for the receipt of (part of) the batch's uploads and
+  // shows it above the earlier ones.
   function receipt(ids) {
     var body = new URLSearchParams();
     body.append("csrf", token);

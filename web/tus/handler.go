@@ -179,6 +179,9 @@ func (h *Handler) sweep() {
 type caller struct {
 	view *storage.View
 	lang string
+	// auditID is the audit row of the upload this request committed
+	// (FinishUpload sets it; finished names it in the answer).
+	auditID int64
 }
 
 type callerKey struct{}
@@ -190,8 +193,10 @@ func callerOf(ctx context.Context) *caller {
 
 // ServeHTTP checks the request's origin and its user, answers an upload of
 // another user as not found, and hands the rest to tusd.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	lang := langOf(r.Header)
+	w := &translating{ResponseWriter: rw, lang: lang}
+	defer w.finish()
 	if !sameOrigin(r) {
 		refOrigin.write(w, lang)
 		return
@@ -282,11 +287,18 @@ func (h *Handler) finished(ev tusd.HookEvent) (tusd.HTTPResponse, error) {
 	if c == nil {
 		return tusd.HTTPResponse{}, nil
 	}
-	rec, ok := h.p.get(ev.Upload.ID, c.view.User().ID)
-	if !ok || rec.AuditID == 0 {
+	// The id comes from the commit itself: the record of it may have
+	// failed to be noted, and the file is stored all the same.
+	id := c.auditID
+	if id == 0 {
+		if rec, ok := h.p.get(ev.Upload.ID, c.view.User().ID); ok {
+			id = rec.AuditID
+		}
+	}
+	if id == 0 {
 		return tusd.HTTPResponse{}, nil
 	}
-	return tusd.HTTPResponse{Header: tusd.HTTPHeader{AuditIDHeader: strconv.FormatInt(rec.AuditID, 10)}}, nil
+	return tusd.HTTPResponse{Header: tusd.HTTPHeader{AuditIDHeader: strconv.FormatInt(id, 10)}}, nil
 }
 
 // target is the virtual path an upload's metadata names, uncleaned:

@@ -147,6 +147,7 @@ func (u *upload) FinishUpload(ctx context.Context) error {
 		u.h.log.Error("tus: note committed upload", "user", u.rec.User, "vpath", u.rec.Path, "err", err)
 	}
 	u.rec.SHA256, u.rec.AuditID = sum, auditID
+	c.auditID = auditID
 	return nil
 }
 

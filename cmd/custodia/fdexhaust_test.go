@@ -63,7 +63,10 @@ func TestSFTPSurvivesDescriptorExhaustion(t *testing.T) {
 	cmd := exec.Command("prlimit", "--nofile=256:256", os.Args[0], "-test.run=^TestServeProcess$")
 	cmd.Env = append(os.Environ(), testkit.Env(data, "CUSTODIA_TEST_SERVE=1", "CUSTODIA_LOG_LEVEL=info",
 		"CUSTODIA_FTP_LISTEN=off", "CUSTODIA_WEBDAV_LISTEN=off", "CUSTODIA_LIMITS_MAX_OPEN_FILES_PER_SESSION=0",
-		"CUSTODIA_LIMITS_MAX_OPEN_FILES_PER_USER=0")...)
+		"CUSTODIA_LIMITS_MAX_OPEN_FILES_PER_USER=0",
+		// Logins at the real argon2id cost wait for a check as long as they
+		// must: on a loaded machine the default 3 s refused them.
+		"CUSTODIA_LIMITS_PASSWORD_WAIT=2m")...)
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout

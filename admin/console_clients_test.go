@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/store"
 )
 
 // section is the HTML of the element with id="id" up to the next
@@ -45,6 +46,8 @@ func TestConsoleClients(t *testing.T) {
 	t.Parallel()
 	tg := testkit.Start(t)
 	tg.Fixture()
+	tg.AddUser(store.NewUser{Name: "bea", Role: store.RoleClient, Clients: []string{"BETA"}})
+	tg.AddUser(store.NewUser{Name: "beto", Role: store.RoleCorrespondent, Clients: []string{"BETA"}})
 	c := tg.Console()
 	_, tok := c.Login("sys", testkit.Password)
 	if tok == "" {
@@ -103,10 +106,10 @@ func TestConsoleClients(t *testing.T) {
 		t.Fatalf("ACME's page: %d\n%s", r.StatusCode, page)
 	}
 	holders, serve := section(page, "holders"), section(page, "serve")
-	if !strings.Contains(holders, `data-user="carla"`) || strings.Contains(holders, `data-user="juan"`) {
+	if !strings.Contains(holders, `data-user="carla"`) || strings.Contains(holders, `data-user="juan"`) || strings.Contains(holders, `data-user="bea"`) {
 		t.Errorf("ACME's holders are not carla alone:\n%s", holders)
 	}
-	if !strings.Contains(serve, `data-user="juan"`) || strings.Contains(serve, `data-user="carla"`) {
+	if !strings.Contains(serve, `data-user="juan"`) || strings.Contains(serve, `data-user="carla"`) || strings.Contains(serve, `data-user="beto"`) {
 		t.Errorf("ACME's correspondents are not juan alone:\n%s", serve)
 	}
 	if r, _ := c.Get("/admin/clients/NOPE"); r.StatusCode != http.StatusNotFound {

@@ -16,7 +16,14 @@ import (
 type ruleGroup struct {
 	Subject  string
 	Inherits []string
-	Rules    []authz.Rule
+	Rules    []ruleRow
+}
+
+// ruleRow is a rule as the page shows it: its actions one by one, so that
+// a long list can break between them.
+type ruleRow struct {
+	authz.Rule
+	ActionList []string
 }
 
 // explained is the explain form's answer.
@@ -68,7 +75,7 @@ func (c *console) renderPolicies(w http.ResponseWriter, r *http.Request, q *cons
 	}
 	for _, ru := range pol.Rules {
 		g := group(ru.Subject)
-		g.Rules = append(g.Rules, ru)
+		g.Rules = append(g.Rules, ruleRow{ru, strings.Split(ru.Actions, "|")})
 	}
 	for _, in := range pol.Inheritance {
 		g := group(in.Role)

@@ -30,7 +30,7 @@ var consoleFiles embed.FS
 const ConsolePrefix = "/admin/"
 
 // consolePages are the console's templates: console/templates/NAME.html.
-var consolePages = []string{"login", "message", "dashboard"}
+var consolePages = []string{"login", "message", "dashboard", "clients", "client", "policies"}
 
 // consoleSection is an entry of the navigation bar: Key names it in the
 // catalogue; Href is its page.
@@ -40,6 +40,8 @@ type consoleSection struct{ Key, Href string }
 // when its pages exist (routes in consoleRoutes).
 var consoleNav = []consoleSection{
 	{"nav.dashboard", "/admin/"},
+	{"nav.clients", "/admin/clients"},
+	{"nav.policies", "/admin/policies"},
 }
 
 // consoleRoutes are the pages of logged-in admins (method and pattern
@@ -51,6 +53,17 @@ func (c *console) consoleRoutes() map[string]consoleHandler {
 	return map[string]consoleHandler{
 		"GET /admin/{$}":     c.dashboard,
 		"POST /admin/logout": c.logout,
+
+		// clients and policies (console_clients.go, console_policies.go)
+		"GET /admin/clients":                       c.clients,
+		"POST /admin/clients":                      c.createClient,
+		"GET /admin/clients/{id}":                  c.client,
+		"POST /admin/clients/{id}/contacts":        c.addContact,
+		"POST /admin/clients/{id}/contacts/remove": c.removeContact,
+		"GET /admin/policies":                      c.policies,
+		"POST /admin/policies":                     c.addRule,
+		"POST /admin/policies/remove":              c.removeRule,
+		"GET /admin/policies/explain":              c.explain,
 	}
 }
 

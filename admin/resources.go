@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"net/http"
@@ -58,22 +59,30 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	id, err := store.NormalizeClientID(req.ID)
-	if err != nil {
-		return badField("id", "%v", err)
-	}
-	if req.Name == "" {
-		return badField("name", "name the client account")
-	}
-	cl, err := s.accounts.AddClient(r.Context(), c.actor(), id, req.Name, s.o.AddClientFolders)
-	if errors.Is(err, store.ErrConflict) {
-		return fail(http.StatusConflict, "id", "client %s already exists", id)
-	}
+	cl, err := s.addClient(r.Context(), c, req)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, clientOf(cl))
 	return nil
+}
+
+// addClient checks a new client account's id and name and adds it, its
+// folders first, as c: the API's POST /api/v1/clients and the console's
+// form. A bad or taken id or name is an *apiError naming the field.
+func (s *Server) addClient(ctx context.Context, c *caller, req createClientRequest) (*store.Client, error) {
+	id, err := store.NormalizeClientID(req.ID)
+	if err != nil {
+		return nil, badField("id", "%v", err)
+	}
+	if req.Name == "" {
+		return nil, badField("name", "name the client account")
+	}
+	cl, err := s.accounts.AddClient(ctx, c.actor(), id, req.Name, s.o.AddClientFolders)
+	if errors.Is(err, store.ErrConflict) {
+		return nil, fail(http.StatusConflict, "id", "client %s already exists", id)
+	}
+	return cl, err
 }
 
 type updateClientRequest struct {
@@ -158,6 +167,12 @@ func (s *Server) ruleOf(w http.ResponseWriter, r *http.Request) (authz.Rule, err
 	if err := decode(w, r, &req); err != nil {
 		return authz.Rule{}, err
 	}
+	return checkRule(req)
+}
+
+// checkRule turns a rule as sent into one the engine takes; a bad field is
+// an *apiError.
+func checkRule(req ruleJSON) (authz.Rule, error) {
 	ru := authz.Rule{Subject: req.Subject, Object: req.Object, Actions: req.Actions, Effect: authz.Effect(req.Effect)}
 	if err := ru.Validate(); err != nil {
 		return ru, badField("rule", "%v", err)
@@ -170,6 +185,16 @@ func (s *Server) addPolicy(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
+	if err := s.addRule(r.Context(), c, ru); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, ruleJSON{ru.Subject, ru.Object, ru.Actions, string(ru.Effect)})
+	return nil
+}
+
+// addRule adds a checked rule as c, refusing one that exists: the API's
+// POST /api/v1/policies and the console's form.
+func (s *Server) addRule(ctx context.Context, c *caller, ru authz.Rule) error {
 	pol, err := s.o.Enforcer.Policy()
 	if err != nil {
 		return err
@@ -177,11 +202,7 @@ func (s *Server) addPolicy(w http.ResponseWriter, r *http.Request, c *caller) er
 	if slices.Contains(pol.Rules, ru) {
 		return fail(http.StatusConflict, "rule", "the rule exists: %s", ru)
 	}
-	if err := s.accounts.AddRule(r.Context(), c.actor(), ru); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, ruleJSON{ru.Subject, ru.Object, ru.Actions, string(ru.Effect)})
-	return nil
+	return s.accounts.AddRule(ctx, c.actor(), ru)
 }
 
 func (s *Server) removePolicy(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -189,13 +210,21 @@ func (s *Server) removePolicy(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	if err := s.accounts.RemoveRule(r.Context(), c.actor(), ru); errors.Is(err, store.ErrNotFound) {
-		return fail(http.StatusNotFound, "rule", "no such rule: %s", ru)
-	} else if err != nil {
+	if err := s.removeRule(r.Context(), c, ru); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// removeRule removes a checked rule as c: the API's DELETE
+// /api/v1/policies and the console's button.
+func (s *Server) removeRule(ctx context.Context, c *caller, ru authz.Rule) error {
+	err := s.accounts.RemoveRule(ctx, c.actor(), ru)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusNotFound, "rule", "no such rule: %s", ru)
+	}
+	return err
 }
 
 type explainRequest struct {
@@ -211,28 +240,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	act, err := authz.ParseAction(req.Action)
-	if err != nil {
-		return badField("action", "%v", err)
-	}
-	// The path must be as the gateway would ask: clean (a folder ends in
-	// "/"), or the answer would not be the gateway's.
-	p, err := storage.ParsePath(req.Path)
-	clean := p.String()
-	if err == nil && strings.HasSuffix(req.Path, "/") && clean != "/" {
-		clean += "/"
-	}
-	if err != nil || !strings.HasPrefix(req.Path, "/") || clean != req.Path {
-		return badField("path", "want a clean storage path such as /clients/ACME/2026/x.pdf, or a folder ending in /")
-	}
-	u, err := s.o.Store.UserByName(r.Context(), req.User)
-	if errors.Is(err, store.ErrNotFound) {
-		return badField("user", "no user %q", req.User)
-	}
-	if err != nil {
-		return err
-	}
-	d, err := s.o.Enforcer.Decide(r.Context(), authz.Request{Subject: authz.SubjectOf(u), Action: act, Object: req.Path})
+	d, err := s.decide(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -242,6 +250,34 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, c *caller) erro
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"result": result, "rule": d.Rule, "reason": d.Reason()})
 	return nil
+}
+
+// decide checks an explain request and decides it as the gateway would:
+// the API's POST /api/v1/policies/explain and the console's form. A bad
+// action, path or user is an *apiError naming the field.
+func (s *Server) decide(ctx context.Context, req explainRequest) (authz.Decision, error) {
+	act, err := authz.ParseAction(req.Action)
+	if err != nil {
+		return authz.Decision{}, badField("action", "%v", err)
+	}
+	// The path must be as the gateway would ask: clean (a folder ends in
+	// "/"), or the answer would not be the gateway's.
+	p, err := storage.ParsePath(req.Path)
+	clean := p.String()
+	if err == nil && strings.HasSuffix(req.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if err != nil || !strings.HasPrefix(req.Path, "/") || clean != req.Path {
+		return authz.Decision{}, badField("path", "want a clean storage path such as /clients/ACME/2026/x.pdf, or a folder ending in /")
+	}
+	u, err := s.o.Store.UserByName(ctx, req.User)
+	if errors.Is(err, store.ErrNotFound) {
+		return authz.Decision{}, badField("user", "no user %q", req.User)
+	}
+	if err != nil {
+		return authz.Decision{}, err
+	}
+	return s.o.Enforcer.Decide(ctx, authz.Request{Subject: authz.SubjectOf(u), Action: act, Object: req.Path})
 }
 
 // Live sessions.

@@ -30,7 +30,7 @@ var consoleFiles embed.FS
 const ConsolePrefix = "/admin/"
 
 // consolePages are the console's templates: console/templates/NAME.html.
-var consolePages = []string{"login", "message", "dashboard"}
+var consolePages = []string{"login", "message", "dashboard", "users", "users_new", "users_user", "users_delete"}
 
 // consoleSection is an entry of the navigation bar: Key names it in the
 // catalogue; Href is its page.
@@ -40,6 +40,7 @@ type consoleSection struct{ Key, Href string }
 // when its pages exist (routes in consoleRoutes).
 var consoleNav = []consoleSection{
 	{"nav.dashboard", "/admin/"},
+	{"nav.users", "/admin/users"},
 }
 
 // consoleRoutes are the pages of logged-in admins (method and pattern
@@ -51,6 +52,18 @@ func (c *console) consoleRoutes() map[string]consoleHandler {
 	return map[string]consoleHandler{
 		"GET /admin/{$}":     c.dashboard,
 		"POST /admin/logout": c.logout,
+
+		// users: console_users.go, console_user.go, console_user_new.go
+		"GET /admin/users":                    c.users,
+		"GET /admin/users/new":                c.newUserPage,
+		"POST /admin/users/new":               c.createUser,
+		"GET /admin/user/{name}":              c.userPage,
+		"POST /admin/user/{name}/status":      c.setStatus,
+		"POST /admin/user/{name}/keys":        c.addKey,
+		"POST /admin/user/{name}/keys/remove": c.removeKey,
+		"POST /admin/user/{name}/letter":      c.letter,
+		"GET /admin/user/{name}/delete":       c.deletePage,
+		"POST /admin/user/{name}/delete":      c.deleteUser,
 	}
 }
 

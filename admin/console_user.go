@@ -83,7 +83,7 @@ func (c *console) setStatus(w http.ResponseWriter, r *http.Request, q *consoleRe
 	if u == nil {
 		return
 	}
-	st := r.PostForm.Get("status")
+	st := r.PostFormValue("status")
 	if st != string(store.StatusActive) && st != string(store.StatusDisabled) {
 		c.refused(w, r, q, u, badField("status", "status %q: want active or disabled", st), "")
 		return
@@ -105,7 +105,7 @@ func (c *console) addKey(w http.ResponseWriter, r *http.Request, q *consoleReque
 	if u == nil {
 		return
 	}
-	text := r.PostForm.Get("key")
+	text := r.PostFormValue("key")
 	if _, err := c.s.addKey(r, q.caller(), u, strings.TrimSpace(text)); err != nil {
 		c.refused(w, r, q, u, err, text)
 		return
@@ -119,7 +119,7 @@ func (c *console) removeKey(w http.ResponseWriter, r *http.Request, q *consoleRe
 	if u == nil {
 		return
 	}
-	if err := c.s.removeKey(r, q.caller(), u, r.PostForm.Get("fingerprint")); err != nil {
+	if err := c.s.removeKey(r, q.caller(), u, r.PostFormValue("fingerprint")); err != nil {
 		c.refused(w, r, q, u, err, "")
 		return
 	}
@@ -136,7 +136,7 @@ func (c *console) letter(w http.ResponseWriter, r *http.Request, q *consoleReque
 	if u == nil {
 		return
 	}
-	withPassword := r.PostForm.Get("kind") != "keys"
+	withPassword := r.PostFormValue("kind") != "keys"
 	pdf, err := c.s.writeLetter(r, q.caller(), u, letterRequest{Password: &withPassword})
 	var ae *apiError
 	switch {

@@ -33,9 +33,9 @@ func (c *console) newUserPage(w http.ResponseWriter, r *http.Request, q *console
 // nobody sees, which the letter on the next page replaces (login
 // "password"), or with the pasted SSH keys only (login "key").
 func (c *console) createUser(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
-	f := newUserForm{Username: strings.TrimSpace(r.PostForm.Get("username")), Role: r.PostForm.Get("role"),
-		Department: r.PostForm.Get("department"), Clients: r.PostForm.Get("clients"), Login: r.PostForm.Get("login"),
-		Keys: r.PostForm.Get("keys")}
+	f := newUserForm{Username: strings.TrimSpace(r.PostFormValue("username")), Role: r.PostFormValue("role"),
+		Department: r.PostFormValue("department"), Clients: r.PostFormValue("clients"), Login: r.PostFormValue("login"),
+		Keys: r.PostFormValue("keys")}
 	req := createUserRequest{Username: f.Username, Role: f.Role, Department: f.Department,
 		Clients: strings.FieldsFunc(f.Clients, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })}
 	for _, line := range strings.Split(f.Keys, "\n") {

@@ -30,7 +30,7 @@ var consoleFiles embed.FS
 const ConsolePrefix = "/admin/"
 
 // consolePages are the console's templates: console/templates/NAME.html.
-var consolePages = []string{"login", "message", "dashboard", "clients", "client", "policies"}
+var consolePages = []string{"login", "message", "dashboard", "clients", "client", "policies", "users", "users_new", "users_user", "users_delete"}
 
 // consoleSection is an entry of the navigation bar: Key names it in the
 // catalogue; Href is its page.
@@ -40,6 +40,7 @@ type consoleSection struct{ Key, Href string }
 // when its pages exist (routes in consoleRoutes).
 var consoleNav = []consoleSection{
 	{"nav.dashboard", "/admin/"},
+	{"nav.users", "/admin/users"},
 	{"nav.clients", "/admin/clients"},
 	{"nav.policies", "/admin/policies"},
 }
@@ -64,6 +65,18 @@ func (c *console) consoleRoutes() map[string]consoleHandler {
 		"POST /admin/policies":                     c.addRule,
 		"POST /admin/policies/remove":              c.removeRule,
 		"GET /admin/policies/explain":              c.explain,
+
+		// users: console_users.go, console_user.go, console_user_new.go
+		"GET /admin/users":                    c.users,
+		"GET /admin/users/new":                c.newUserPage,
+		"POST /admin/users/new":               c.createUser,
+		"GET /admin/user/{name}":              c.userPage,
+		"POST /admin/user/{name}/status":      c.setStatus,
+		"POST /admin/user/{name}/keys":        c.addKey,
+		"POST /admin/user/{name}/keys/remove": c.removeKey,
+		"POST /admin/user/{name}/letter":      c.letter,
+		"GET /admin/user/{name}/delete":       c.deletePage,
+		"POST /admin/user/{name}/delete":      c.deleteUser,
 	}
 }
 

@@ -49,26 +49,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *caller) er
 			return fail(http.StatusBadRequest, "role", "%v", err)
 		}
 	}
-	users, err := s.o.Store.ListUsers(r.Context())
+	f := userFilter{Role: q.Get("role"), Department: q.Get("department"), Client: q.Get("client"), Status: q.Get("status")}
+	users, next, err := s.findUsers(r, f, q.Get("cursor"), limit)
 	if err != nil {
 		return err
 	}
-	cursor := strings.ToLower(q.Get("cursor"))
 	out := []userJSON{}
-	next := ""
 	for _, u := range users {
-		switch {
-		case cursor != "" && strings.ToLower(u.Name) <= cursor,
-			q.Get("role") != "" && string(u.Role) != q.Get("role"),
-			q.Get("department") != "" && u.Department != q.Get("department"),
-			q.Get("client") != "" && !slices.Contains(u.Clients, strings.ToUpper(q.Get("client"))),
-			q.Get("status") != "" && string(u.Status) != q.Get("status"):
-			continue
-		}
-		if len(out) == limit {
-			next = out[len(out)-1].Username
-			break
-		}
 		j, err := s.userOf(r, u)
 		if err != nil {
 			return err
@@ -77,6 +64,50 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out, "next_cursor": next})
 	return nil
+}
+
+// userFilter picks users; an empty field picks every user.
+type userFilter struct {
+	Role, Department, Client, Status string
+	// LastLogin: "never" picks users who never logged in, "idle" those
+	// who have not logged in since IdleSince (never included).
+	LastLogin string
+	IdleSince time.Time
+}
+
+func (f userFilter) picks(u *store.User) bool {
+	switch {
+	case f.Role != "" && string(u.Role) != f.Role,
+		f.Department != "" && u.Department != f.Department,
+		f.Client != "" && !slices.Contains(u.Clients, strings.ToUpper(f.Client)),
+		f.Status != "" && string(u.Status) != f.Status,
+		f.LastLogin == "never" && u.LastLoginAt != nil,
+		f.LastLogin == "idle" && u.LastLoginAt != nil && !u.LastLoginAt.Before(f.IdleSince):
+		return false
+	}
+	return true
+}
+
+// findUsers returns, in name order, up to limit users that f picks after
+// the name cursor (""; the first page), and the cursor of the next page
+// ("" on the last).
+func (s *Server) findUsers(r *http.Request, f userFilter, cursor string, limit int) ([]*store.User, string, error) {
+	users, err := s.o.Store.ListUsers(r.Context())
+	if err != nil {
+		return nil, "", err
+	}
+	cursor = strings.ToLower(cursor)
+	var out []*store.User
+	for _, u := range users {
+		if cursor != "" && strings.ToLower(u.Name) <= cursor || !f.picks(u) {
+			continue
+		}
+		if len(out) == limit {
+			return out, out[len(out)-1].Name, nil
+		}
+		out = append(out, u)
+	}
+	return out, "", nil
 }
 
 func limitOf(v string, def, max int) (int, error) {
@@ -121,42 +152,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := store.ValidUserName(req.Username); err != nil {
-		return badField("username", "%v", err)
-	}
-	role, err := store.ParseRole(req.Role)
-	if err != nil {
-		return badField("role", "%v", err)
-	}
-	nu := store.NewUser{Name: req.Username, Role: role, ExpiresAt: req.ExpiresAt}
-	if nu.Clients, err = s.checkAssignments(r, role, req.Department, req.Clients); err != nil {
-		return err
-	}
-	nu.Department = req.Department
-	if nu.AllowedCIDRs, err = cidrsOf(req.AllowedCIDRs); err != nil {
-		return err
-	}
-	for i, k := range req.Keys {
-		key, err := gateway.ParseKeyFile([]byte(k))
-		if err != nil {
-			return badField("keys", "keys[%d]: %v", i, err)
-		}
-		nu.Keys = append(nu.Keys, key)
-	}
 	pw, err := choosePassword(req.Password)
 	if err != nil {
 		return err
 	}
-	if nu.PasswordHash, err = gateway.HashPassword(pw.password); err != nil {
-		return err
-	}
-	u, err := s.accounts.CreateUser(r.Context(), c.actor(), nu)
-	if errors.Is(err, store.ErrConflict) {
-		if _, uerr := s.o.Store.UserByName(r.Context(), req.Username); uerr == nil {
-			return fail(http.StatusConflict, "username", "user %q already exists", req.Username)
-		}
-		return fail(http.StatusConflict, "keys", "one of the keys is already registered to another user")
-	}
+	u, err := s.addUser(r, c, req, pw.password)
 	if err != nil {
 		return err
 	}
@@ -168,6 +168,47 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	w.Header().Set("Location", "/api/v1/users/"+u.Name)
 	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// addUser checks req (all but its password) and creates the user through
+// the account service, with password ("" for none: the user logs in with
+// the request's keys only). Nothing is written unless all is well.
+func (s *Server) addUser(r *http.Request, c *caller, req createUserRequest, password string) (*store.User, error) {
+	if err := store.ValidUserName(req.Username); err != nil {
+		return nil, badField("username", "%v", err)
+	}
+	role, err := store.ParseRole(req.Role)
+	if err != nil {
+		return nil, badField("role", "%v", err)
+	}
+	nu := store.NewUser{Name: req.Username, Role: role, ExpiresAt: req.ExpiresAt}
+	if nu.Clients, err = s.checkAssignments(r, role, req.Department, req.Clients); err != nil {
+		return nil, err
+	}
+	nu.Department = req.Department
+	if nu.AllowedCIDRs, err = cidrsOf(req.AllowedCIDRs); err != nil {
+		return nil, err
+	}
+	for i, k := range req.Keys {
+		key, err := gateway.ParseKeyFile([]byte(k))
+		if err != nil {
+			return nil, badField("keys", "keys[%d]: %v", i, err)
+		}
+		nu.Keys = append(nu.Keys, key)
+	}
+	if password != "" {
+		if nu.PasswordHash, err = gateway.HashPassword(password); err != nil {
+			return nil, err
+		}
+	}
+	u, err := s.accounts.CreateUser(r.Context(), c.actor(), nu)
+	if errors.Is(err, store.ErrConflict) {
+		if _, uerr := s.o.Store.UserByName(r.Context(), req.Username); uerr == nil {
+			return nil, fail(http.StatusConflict, "username", "user %q already exists", req.Username)
+		}
+		return nil, fail(http.StatusConflict, "keys", "one of the keys is already registered to another user")
+	}
+	return u, err
 }
 
 func (s *Server) checkAssignments(r *http.Request, role store.Role, dept string, clients []string) ([]string, error) {
@@ -211,26 +252,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req == (updateUserRequest{}) {
-		return fail(http.StatusBadRequest, "", "nothing to change: send role, department, clients, status, expires_at, allowed_cidrs or quota")
-	}
-	if strings.EqualFold(u.Name, c.name()) && (req.Role != nil || req.Status != nil || req.ExpiresAt.set || req.AllowedCIDRs != nil) {
-		return fail(http.StatusConflict, "name", "an admin cannot change their own role, status, expiry or allowed addresses: ask another admin")
-	}
-	before, err := s.userOf(r, u)
-	if err != nil {
-		return err
-	}
-	up, err := s.userUpdate(r, u, req)
-	if err != nil {
-		return err
-	}
-	var nu *store.User
-	if req == (updateUserRequest{Quota: req.Quota}) { // a quota alone ends no session
-		nu, err = s.accounts.SetUserQuota(r.Context(), c.actor(), u.Name, *up.Quota)
-	} else {
-		nu, err = s.accounts.UpdateUser(r.Context(), c.actor(), u.Name, up, before)
-	}
+	nu, err := s.changeUser(r, c, u, req)
 	if err != nil {
 		return err
 	}
@@ -240,6 +262,28 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	writeJSON(w, http.StatusOK, after)
 	return nil
+}
+
+// changeUser checks req and changes u through the account service.
+func (s *Server) changeUser(r *http.Request, c *caller, u *store.User, req updateUserRequest) (*store.User, error) {
+	if req == (updateUserRequest{}) {
+		return nil, fail(http.StatusBadRequest, "", "nothing to change: send role, department, clients, status, expires_at, allowed_cidrs or quota")
+	}
+	if strings.EqualFold(u.Name, c.name()) && (req.Role != nil || req.Status != nil || req.ExpiresAt.set || req.AllowedCIDRs != nil) {
+		return nil, fail(http.StatusConflict, "name", "an admin cannot change their own role, status, expiry or allowed addresses: ask another admin")
+	}
+	before, err := s.userOf(r, u)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.userUpdate(r, u, req)
+	if err != nil {
+		return nil, err
+	}
+	if req == (updateUserRequest{Quota: req.Quota}) { // a quota alone ends no session
+		return s.accounts.SetUserQuota(r.Context(), c.actor(), u.Name, *up.Quota)
+	}
+	return s.accounts.UpdateUser(r.Context(), c.actor(), u.Name, up, before)
 }
 
 // userUpdate checks a request's fields and turns them into the store's
@@ -313,6 +357,15 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
+	if err := s.removeUser(r, c, u); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// removeUser deletes u through the account service (never the caller).
+func (s *Server) removeUser(r *http.Request, c *caller, u *store.User) error {
 	if strings.EqualFold(u.Name, c.name()) {
 		return fail(http.StatusConflict, "name", "an admin cannot delete their own account")
 	}
@@ -320,11 +373,8 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	if _, err := s.accounts.Delete(r.Context(), c.actor(), u.Name, before); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	_, err = s.accounts.Delete(r.Context(), c.actor(), u.Name, before)
+	return err
 }
 
 type keyBody struct {
@@ -340,15 +390,7 @@ func (s *Server) addUserKey(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	key, err := gateway.ParseKeyFile([]byte(req.Key))
-	if err != nil {
-		return badField("key", "%v", err)
-	}
-	fp := key.Fingerprint
-	err = s.accounts.AddKey(r.Context(), c.actor(), u.Name, key)
-	if errors.Is(err, store.ErrConflict) {
-		return fail(http.StatusConflict, "key", "the key %s is already registered", fp)
-	}
+	fp, err := s.addKey(r, c, u, req.Key)
 	if err != nil {
 		return err
 	}
@@ -356,21 +398,40 @@ func (s *Server) addUserKey(w http.ResponseWriter, r *http.Request, c *caller) e
 	return nil
 }
 
+// addKey attaches the public key text (authorized_keys format) to u
+// through the account service and returns its fingerprint.
+func (s *Server) addKey(r *http.Request, c *caller, u *store.User, text string) (string, error) {
+	key, err := gateway.ParseKeyFile([]byte(text))
+	if err != nil {
+		return "", badField("key", "%v", err)
+	}
+	fp := key.Fingerprint
+	err = s.accounts.AddKey(r.Context(), c.actor(), u.Name, key)
+	if errors.Is(err, store.ErrConflict) {
+		return "", fail(http.StatusConflict, "key", "the key %s is already registered", fp)
+	}
+	return fp, err
+}
+
 func (s *Server) removeUserKey(w http.ResponseWriter, r *http.Request, c *caller) error {
 	u, err := s.userNamed(r)
 	if err != nil {
 		return err
 	}
-	fp := r.PathValue("fingerprint")
-	err = s.accounts.RemoveKey(r.Context(), c.actor(), u.Name, fp)
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(http.StatusNotFound, "fingerprint", "user %s has no key %s", u.Name, fp)
-	}
-	if err != nil {
+	if err := s.removeKey(r, c, u, r.PathValue("fingerprint")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// removeKey detaches the key fp from u through the account service.
+func (s *Server) removeKey(r *http.Request, c *caller, u *store.User, fp string) error {
+	err := s.accounts.RemoveKey(r.Context(), c.actor(), u.Name, fp)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(http.StatusNotFound, "fingerprint", "user %s has no key %s", u.Name, fp)
+	}
+	return err
 }
 
 type passwordRequest struct {
@@ -440,10 +501,7 @@ type letterRequest struct {
 	Host string `json:"host"`
 }
 
-// letter answers the credential letter (PDF): with a new password, which
-// it sets, or for an account that logs in with its SSH keys only, a key
-// letter that changes nothing. An admin's own password is never reset
-// here: its holder would lose it to a PDF.
+// letter answers the credential letter (PDF) of writeLetter.
 func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error {
 	u, err := s.userNamed(r)
 	if err != nil {
@@ -455,24 +513,37 @@ func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error
 			return err
 		}
 	}
-	keys, err := s.o.Store.KeysOf(r.Context(), u.ID)
+	pdf, err := s.writeLetter(r, c, u, req)
 	if err != nil {
 		return err
 	}
+	writeLetterPDF(w, u.Name, pdf)
+	return nil
+}
+
+// writeLetter makes u's credential letter (PDF): with a new password,
+// which it sets, or for an account that logs in with its SSH keys only, a
+// key letter that changes nothing. An admin's own password is never reset
+// here: its holder would lose it to a PDF.
+func (s *Server) writeLetter(r *http.Request, c *caller, u *store.User, req letterRequest) ([]byte, error) {
+	keys, err := s.o.Store.KeysOf(r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
 	withPassword := letter.WantsPassword(u, len(keys), req.Password)
 	if withPassword && strings.EqualFold(u.Name, c.name()) {
-		return fail(http.StatusConflict, "name", "an admin cannot reset their own password through a letter: "+
+		return nil, fail(http.StatusConflict, "name", "an admin cannot reset their own password through a letter: "+
 			"use POST /api/v1/users/%s/password, or ask another admin for the letter", u.Name)
 	}
 	e, err := s.o.Letters(req.Host)
 	if errors.Is(err, letter.ErrHost) && req.Host != "" {
-		return badField("host", "%v", err)
+		return nil, badField("host", "%v", err)
 	}
 	if errors.Is(err, letter.ErrHost) {
-		return fail(http.StatusConflict, "host", "cannot write the letter: %v (\"host\" in this request)", err)
+		return nil, fail(http.StatusConflict, "host", "cannot write the letter: %v (\"host\" in this request)", err)
 	}
 	if err != nil {
-		return fail(http.StatusConflict, "", "cannot write the letter: %v", err)
+		return nil, fail(http.StatusConflict, "", "cannot write the letter: %v", err)
 	}
 	l, err := letter.For(u, s.o.Organization, e)
 	if err == nil {
@@ -489,17 +560,21 @@ func (s *Server) letter(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		// The configuration leaves the letter nothing to name; the
 		// password is unchanged.
-		return fail(http.StatusConflict, "", "cannot write the letter: %v", err)
+		return nil, fail(http.StatusConflict, "", "cannot write the letter: %v", err)
 	}
 	if withPassword {
 		if err := s.setPassword(r, c, u, l.Password, true); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	s.audit(r, c, "admin.user.letter", "/api/v1/users/"+u.Name, nil, map[string]bool{"password_reset": withPassword})
+	return pdf, nil
+}
+
+// writeLetterPDF answers a letter as a download that no cache keeps.
+func writeLetterPDF(w http.ResponseWriter, name string, pdf []byte) {
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `attachment; filename="carta-`+u.Name+`.pdf"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="carta-`+name+`.pdf"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(pdf)
-	return nil
 }

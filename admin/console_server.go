@@ -30,7 +30,7 @@ var consoleFiles embed.FS
 const ConsolePrefix = "/admin/"
 
 // consolePages are the console's templates: console/templates/NAME.html.
-var consolePages = []string{"login", "message", "dashboard"}
+var consolePages = []string{"login", "message", "dashboard", "audit", "sessions"}
 
 // consoleSection is an entry of the navigation bar: Key names it in the
 // catalogue; Href is its page.
@@ -40,6 +40,8 @@ type consoleSection struct{ Key, Href string }
 // when its pages exist (routes in consoleRoutes).
 var consoleNav = []consoleSection{
 	{"nav.dashboard", "/admin/"},
+	{"nav.audit", "/admin/audit"},
+	{"nav.sessions", "/admin/sessions"},
 }
 
 // consoleRoutes are the pages of logged-in admins (method and pattern
@@ -49,8 +51,14 @@ var consoleNav = []consoleSection{
 // matches nothing is the console's 404 page.
 func (c *console) consoleRoutes() map[string]consoleHandler {
 	return map[string]consoleHandler{
-		"GET /admin/{$}":     c.dashboard,
-		"POST /admin/logout": c.logout,
+		"GET /admin/{$}":             c.dashboard,
+		"POST /admin/logout":         c.logout,
+		"GET /admin/audit":           c.audit,
+		"GET /admin/audit.csv":       c.auditExport,
+		"GET /admin/audit/downloads": c.downloadReport,
+		"GET /admin/sessions":        c.sessionsList,
+		"POST /admin/sessions/kick":  c.kick,
+		"POST /admin/bans/lift":      c.lift,
 	}
 }
 

@@ -232,7 +232,7 @@ func cloneValues(v url.Values) url.Values {
 var auditMessages = ui.Catalogue{
 	ui.Spanish: {
 		"nav.audit": "Auditoría", "audit.filters": "Filtros", "audit.user": "Usuario", "audit.client": "Cliente",
-		"audit.action": "Acción", "audit.result": "Resultado", "audit.path": "Ruta (prefijo)",
+		"audit.action": "Acción", "audit.result": "Resultado", "audit.path": "Ruta (prefijo)", "audit.pathcol": "Ruta",
 		"audit.since": "Desde (UTC)", "audit.until": "Hasta, sin incluir (UTC)", "audit.any": "Cualquiera",
 		"audit.filter": "Filtrar", "audit.clear": "Quitar filtros", "audit.time.hint": "p. ej. 2026-11-01 o 2026-11-01T09:30:00Z",
 		"audit.at": "Fecha (UTC)", "audit.protocol": "Protocolo", "audit.remote": "Dirección", "audit.bytes": "Bytes",
@@ -255,7 +255,7 @@ var auditMessages = ui.Catalogue{
 	},
 	ui.English: {
 		"nav.audit": "Audit", "audit.filters": "Filters", "audit.user": "User", "audit.client": "Client",
-		"audit.action": "Action", "audit.result": "Result", "audit.path": "Path (prefix)",
+		"audit.action": "Action", "audit.result": "Result", "audit.path": "Path (prefix)", "audit.pathcol": "Path",
 		"audit.since": "Since (UTC)", "audit.until": "Until, exclusive (UTC)", "audit.any": "Any",
 		"audit.filter": "Filter", "audit.clear": "Clear filters", "audit.time.hint": "e.g. 2026-11-01 or 2026-11-01T09:30:00Z",
 		"audit.at": "Time (UTC)", "audit.protocol": "Protocol", "audit.remote": "Address", "audit.bytes": "Bytes",

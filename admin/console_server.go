@@ -30,7 +30,7 @@ var consoleFiles embed.FS
 const ConsolePrefix = "/admin/"
 
 // consolePages are the console's templates: console/templates/NAME.html.
-var consolePages = []string{"login", "message", "dashboard", "clients", "client", "policies", "users", "users_new", "users_user", "users_delete"}
+var consolePages = []string{"login", "message", "dashboard", "clients", "client", "policies", "users", "users_new", "users_user", "users_delete", "audit", "sessions"}
 
 // consoleSection is an entry of the navigation bar: Key names it in the
 // catalogue; Href is its page.
@@ -43,6 +43,8 @@ var consoleNav = []consoleSection{
 	{"nav.users", "/admin/users"},
 	{"nav.clients", "/admin/clients"},
 	{"nav.policies", "/admin/policies"},
+	{"nav.audit", "/admin/audit"},
+	{"nav.sessions", "/admin/sessions"},
 }
 
 // consoleRoutes are the pages of logged-in admins (method and pattern
@@ -77,6 +79,14 @@ func (c *console) consoleRoutes() map[string]consoleHandler {
 		"POST /admin/user/{name}/letter":      c.letter,
 		"GET /admin/user/{name}/delete":       c.deletePage,
 		"POST /admin/user/{name}/delete":      c.deleteUser,
+
+		// audit, sessions and bans: console_audit.go, console_sessions.go
+		"GET /admin/audit":           c.audit,
+		"GET /admin/audit.csv":       c.auditExport,
+		"GET /admin/audit/downloads": c.downloadReport,
+		"GET /admin/sessions":        c.sessionsList,
+		"POST /admin/sessions/kick":  c.kick,
+		"POST /admin/bans/lift":      c.lift,
 	}
 }
 

@@ -50,6 +50,7 @@ type userRow struct {
 	Disabled                                                 bool
 }
 
+// consoleTime shows a time in the console (UTC), or never when there is none.
 func consoleTime(t *time.Time, never string) string {
 	if t == nil {
 		return never

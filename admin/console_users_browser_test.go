@@ -18,7 +18,7 @@ import (
 // and the portal, and its password logs in to the portal.
 func TestBrowserConsoleUsersCreateCorrespondent(t *testing.T) {
 	t.Parallel()
-	pdftotext := testkit.NeedPdftotext(t)
+	testkit.NeedPdftotext(t) // skip before the work, not at its end
 	tg := testkit.Start(t)
 	tg.Fixture()
 	ctx := testkit.Browser(t)
@@ -48,7 +48,7 @@ func TestBrowserConsoleUsersCreateCorrespondent(t *testing.T) {
 		t.Fatalf("the created user: %+v, %v", u, err)
 	}
 	pdf := testkit.Download(t, ctx, chromedp.Click(chromedp.CSS(`#letter button[value="password"]`)))
-	txt := pdfText(t, pdftotext, pdf)
+	txt := testkit.PDFText(t, pdf, false)
 	if !strings.Contains(txt, "corresponsal") || !strings.Contains(txt, tg.WebURL()) {
 		t.Errorf("the letter does not name the user and the portal %s:\n%s", tg.WebURL(), txt)
 	}

@@ -8,9 +8,6 @@ import (
 	"html"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -54,20 +51,6 @@ func listed(page string) []string {
 		out = append(out, m[1])
 	}
 	return out
-}
-
-// pdfText is the text of a PDF as pdftotext reads it.
-func pdfText(t *testing.T, pdftotext string, pdf []byte) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "carta.pdf")
-	if err := os.WriteFile(file, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v\n%s", err, out)
-	}
-	return string(out)
 }
 
 // The list's filters (role, client, department, status, last login) pick
@@ -199,7 +182,7 @@ func TestConsoleUsersCreateErrors(t *testing.T) {
 // no audit row carries it.
 func TestConsoleUsersResetPassword(t *testing.T) {
 	t.Parallel()
-	pdftotext := testkit.NeedPdftotext(t)
+	testkit.NeedPdftotext(t) // skip before the work, not at its end
 	tg := testkit.Start(t)
 	tg.Fixture()
 	c, tok := sysConsole(t, tg)
@@ -212,7 +195,7 @@ func TestConsoleUsersResetPassword(t *testing.T) {
 		resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("the letter: %d %v\n%.300s", resp.StatusCode, resp.Header, body)
 	}
-	pw := letterPassword(t, pdfText(t, pdftotext, []byte(body)))
+	pw := letterPassword(t, testkit.PDFText(t, []byte(body), false))
 	if conn, err := tg.Dial("juan", pw); err != nil {
 		t.Errorf("the letter's password does not log in: %v", err)
 	} else {

@@ -2,10 +2,8 @@ package admin
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,17 +301,9 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller)
 
 // kickSession disconnects a live session.
 func (s *Server) kickSession(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id := r.PathValue("id")
-	var before *sessionJSON
-	for _, si := range s.o.Core.Sessions() {
-		if si.ID == id {
-			before = &sessionJSON{si.ID, si.User, si.Protocol, si.Remote.String(), si.Started, si.BytesIn, si.BytesOut}
-		}
+	if err := s.kick(r, c, r.PathValue("id")); err != nil {
+		return err
 	}
-	if before == nil || !s.o.Core.Kick(id) {
-		return fail(http.StatusNotFound, "id", "no live session %q", id)
-	}
-	s.audit(r, c, "admin.session.kick", r.URL.Path, before, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -332,14 +322,9 @@ func (s *Server) listBans(w http.ResponseWriter, r *http.Request, c *caller) err
 }
 
 func (s *Server) liftBan(w http.ResponseWriter, r *http.Request, c *caller) error {
-	a, err := netip.ParseAddr(r.PathValue("addr"))
-	if err != nil {
-		return fail(http.StatusBadRequest, "addr", "%q is not an IP address", r.PathValue("addr"))
+	if err := s.lift(r, c, r.PathValue("addr")); err != nil {
+		return err
 	}
-	if !s.o.Core.Lift(a) {
-		return fail(http.StatusNotFound, "addr", "%s is not banned", a)
-	}
-	s.audit(r, c, "admin.ban.lift", r.URL.Path, map[string]string{"address": a.String()}, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -352,34 +337,9 @@ func (s *Server) liftBan(w http.ResponseWriter, r *http.Request, c *caller) erro
 // Accept: text/csv, it answers the page as CSV.
 func (s *Server) queryAudit(w http.ResponseWriter, r *http.Request, c *caller) error {
 	v := r.URL.Query()
-	q := store.AuditQuery{User: v.Get("user"), Action: v.Get("action"), Result: store.Result(v.Get("result")),
-		PathPrefix: v.Get("path")}
-	var err error
-	if q.Limit, err = limitOf(v.Get("limit"), 100, 10000); err != nil {
+	q, err := auditQueryOf(v)
+	if err != nil {
 		return err
-	}
-	if cl := v.Get("client"); cl != "" {
-		if q.Client, err = store.NormalizeClientID(cl); err != nil {
-			return fail(http.StatusBadRequest, "client", "%v", err)
-		}
-	}
-	if q.Result != "" && !q.Result.Known() {
-		return fail(http.StatusBadRequest, "result", "result %q: want one of %v", q.Result, store.Results)
-	}
-	for _, t := range []struct {
-		key string
-		dst *time.Time
-	}{{"since", &q.Since}, {"until", &q.Until}} {
-		if s := v.Get(t.key); s != "" {
-			if *t.dst, err = time.Parse(time.RFC3339, s); err != nil {
-				return fail(http.StatusBadRequest, t.key, "%s %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", t.key, s)
-			}
-		}
-	}
-	if cur := v.Get("cursor"); cur != "" {
-		if q.Before, err = strconv.ParseInt(cur, 10, 64); err != nil || q.Before < 1 {
-			return fail(http.StatusBadRequest, "cursor", "cursor %q: use next_cursor from the previous page", cur)
-		}
 	}
 	rows, err := s.o.Store.QueryAudit(r.Context(), q)
 	if err != nil {
@@ -397,25 +357,6 @@ func (s *Server) queryAudit(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": rows, "next_cursor": next})
 	return nil
-}
-
-func writeAuditCSV(w http.ResponseWriter, rows []store.AuditEntry, next string) error {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
-	if next != "" {
-		w.Header().Set("X-Next-Cursor", next)
-	}
-	cw := csv.NewWriter(w)
-	cell := store.CSVCell // a name or path must not become a spreadsheet formula
-	cw.Write([]string{"id", "at", "session", "user", "role", "protocol", "remote", "action", "path", "storage_path",
-		"target", "bytes", "sha256", "result", "reason"})
-	for _, e := range rows {
-		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), cell(e.Session), cell(e.User),
-			cell(string(e.Role)), cell(e.Protocol), cell(e.Remote), cell(e.Action), cell(e.VPath), cell(e.SPath), cell(e.Target),
-			strconv.FormatInt(e.Bytes, 10), cell(e.SHA256), cell(string(e.Result)), cell(e.Reason)})
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // Hooks.

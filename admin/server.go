@@ -103,6 +103,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/clients", false, s.listClients},
 		{"POST", "/api/v1/clients", false, s.createClient},
 		{"PATCH", "/api/v1/clients/{id}", false, s.updateClient},
+		{"GET", "/api/v1/clients/{id}/downloads", false, s.clientDownloads},
 		{"GET", "/api/v1/policies", false, s.listPolicies},
 		{"POST", "/api/v1/policies", false, s.addPolicy},
 		{"DELETE", "/api/v1/policies", false, s.removePolicy},

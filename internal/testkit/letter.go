@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -49,4 +50,25 @@ func (tg *Gateway) ServedFingerprints(user string) (hostKey, cert string) {
 	defer conn.Close()
 	cert = gateway.Fingerprint(tls.Certificate{Certificate: [][]byte{conn.ConnectionState().PeerCertificates[0].Raw}})
 	return hostKey, cert
+}
+
+// PDFText is a PDF's text as pdftotext reads it (UTF-8; with layout, in
+// the page's columns); like NeedPdftotext, it skips without pdftotext
+// unless CI is set.
+func PDFText(t *testing.T, pdf []byte, layout bool) string {
+	t.Helper()
+	bin := NeedPdftotext(t)
+	file := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-enc", "UTF-8"}
+	if layout {
+		args = append(args, "-layout")
+	}
+	out, err := exec.Command(bin, append(args, file, "-")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	return string(out)
 }

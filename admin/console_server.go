@@ -30,7 +30,7 @@ var consoleFiles embed.FS
 const ConsolePrefix = "/admin/"
 
 // consolePages are the console's templates: console/templates/NAME.html.
-var consolePages = []string{"login", "message", "dashboard"}
+var consolePages = []string{"login", "message", "dashboard", "backups"}
 
 // consoleSection is an entry of the navigation bar: Key names it in the
 // catalogue; Href is its page.
@@ -40,6 +40,7 @@ type consoleSection struct{ Key, Href string }
 // when its pages exist (routes in consoleRoutes).
 var consoleNav = []consoleSection{
 	{"nav.dashboard", "/admin/"},
+	{"nav.backups", "/admin/backups"},
 }
 
 // consoleRoutes are the pages of logged-in admins (method and pattern
@@ -49,8 +50,13 @@ var consoleNav = []consoleSection{
 // matches nothing is the console's 404 page.
 func (c *console) consoleRoutes() map[string]consoleHandler {
 	return map[string]consoleHandler{
-		"GET /admin/{$}":     c.dashboard,
-		"POST /admin/logout": c.logout,
+		"GET /admin/{$}":                    c.dashboard,
+		"POST /admin/logout":                c.logout,
+		"GET /admin/backups":                c.backups,
+		"POST /admin/backups/run":           c.runBackup,
+		"POST /admin/backups/verify":        c.verifyBackup,
+		"POST /admin/restores/{id}/approve": c.approveRestore,
+		"POST /admin/restores/{id}/reject":  c.rejectRestore,
 	}
 }
 

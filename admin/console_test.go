@@ -14,7 +14,7 @@ import (
 
 // consolePaths are the console's pages and paths where no page is: a
 // request without an admin's session gets the same answer for all.
-var consolePaths = []string{"/admin/", "/admin/sessions", "/admin/users", "/admin/no-such-page", "/admin/logout", "/admin/assets", "/admin/assets/"}
+var consolePaths = []string{"/admin/", "/admin/backups", "/admin/backups/run", "/admin/backups/verify", "/admin/restores/r-x/approve", "/admin/restores/r-x/reject", "/admin/sessions", "/admin/users", "/admin/no-such-page", "/admin/logout", "/admin/assets", "/admin/assets/"}
 
 // An account that is not an admin never gets a console session, with the
 // right password or not, and then every console path answers exactly as

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,7 @@ func TestStartRunsInTheBackground(t *testing.T) {
 	if got, err := st.BackupByID(ctx, b.ID); err != nil || got.Status != store.BackupRunning {
 		t.Fatalf("while its copy waits, backup %s is %q (%v), want running", b.ID, got.Status, err)
 	}
-	if _, err := r.Start(ctx, "departments", Full); err == nil || !strings.Contains(err.Error(), "already running") {
+	if _, err := r.Start(ctx, "departments", Full); !errors.Is(err, store.ErrBackupBusy) || !strings.Contains(err.Error(), "already running") {
 		t.Errorf("a second Start of a running job: %v, want already running", err)
 	}
 	if _, err := r.Run(ctx, "departments", Incremental); err == nil || !strings.Contains(err.Error(), "already running") {

@@ -73,7 +73,7 @@ func newArchiveWriter(w io.Writer, recipients []age.Recipient, m Manifest) (*arc
 }
 
 // errNoRecipients: nobody could ever decrypt such an archive.
-var errNoRecipients = fmt.Errorf("%w: no recipients: run custodia backup keygen, keep the identity away " +
+var errNoRecipients = fmt.Errorf("%w: no recipients: run custodia backup keygen, keep the identity away "+
 	"from this machine, and put its public key in backup.recipients (CUSTODIA_BACKUP_RECIPIENTS)", store.ErrBackupsOff)
 
 // addDir records a folder.

@@ -49,6 +49,7 @@ type backupJobRow struct {
 	BackupJob
 	Last, LastOK *backupRunRow
 	Since        string // time since the last good run; "" when none
+	Retention    string // what it keeps, in the page's language
 }
 
 // backupRestoreRow is one restore request.
@@ -99,7 +100,7 @@ func (c *console) renderBackups(w http.ResponseWriter, r *http.Request, q *conso
 	}
 	now := time.Now()
 	for _, j := range c.s.o.Backups.Jobs() {
-		row := backupJobRow{BackupJob: j}
+		row := backupJobRow{BackupJob: j, Retention: backupRetention(q.L, j)}
 		for i := len(bs) - 1; i >= 0 && (row.Last == nil || row.LastOK == nil); i-- {
 			b := bs[i]
 			if b.Job != j.Name {
@@ -135,6 +136,20 @@ func (c *console) renderBackups(w http.ResponseWriter, r *http.Request, q *conso
 			CreatedISO: rq.CreatedAt.UTC().Format(time.RFC3339), Waiting: rq.Status == store.RestoreRequested})
 	}
 	c.pages.Render(w, status, "backups", q.page(q.L.T("nav.backups"), "/admin/backups", p))
+}
+
+// backupRetention says what a job keeps: "30 daily · 60 monthly".
+func backupRetention(l ui.Text, j BackupJob) string {
+	var parts []string
+	for _, k := range []struct {
+		n   int
+		key string
+	}{{j.KeepDaily, "backups.daily"}, {j.KeepMonthly, "backups.monthly"}, {j.KeepYearly, "backups.yearly"}} {
+		if k.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", k.n, l.T(k.key)))
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 // backupRun is a run's row.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/store"
@@ -106,44 +107,56 @@ func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *calle
 	if req.Manager == "" {
 		return badField("manager", "manager: the approving manager's user name is required")
 	}
-	release, err := s.loginSlot()
+	q, err := s.approveAs(r.Context(), r.PathValue("id"), req.Manager, req.Password, c.remote, gateway.NewSessionID())
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, q)
+	return nil
+}
+
+// approveAs records manager's approval of restore request id, signed
+// with the manager's password from remote (session names the check in
+// the audit trail), for the API and the console alike. Every refusal of
+// the manager is errApprovalRefused, its cause audited; a request that
+// is not there or not waiting is answered so whatever the password.
+func (s *Server) approveAs(ctx context.Context, id, manager, password string, remote netip.Addr, session string) (store.RestoreRequest, error) {
+	release, err := s.loginSlot()
+	if err != nil {
+		return store.RestoreRequest{}, err
+	}
 	defer release()
-	id := r.PathValue("id")
-	q, qerr := s.o.Store.RestoreRequestByID(r.Context(), id)
-	u, err := s.o.Core.Confirm(r.Context(), gateway.Credentials{Username: req.Manager, Password: req.Password,
-		Remote: c.remote, Protocol: protocol, Session: gateway.NewSessionID(), Confirm: "backup.restore.approve"}) // runs the hash whoever is named
+	q, qerr := s.o.Store.RestoreRequestByID(ctx, id)
+	u, err := s.o.Core.Confirm(ctx, gateway.Credentials{Username: manager, Password: password,
+		Remote: remote, Protocol: protocol, Session: session, Confirm: "backup.restore.approve"}) // runs the hash whoever is named
 	// A request that is not there or not waiting is answered so whatever
 	// the password, so that this answer does not tell it either.
 	switch {
 	case qerr != nil:
-		return restoreError(qerr)
+		return q, restoreError(qerr)
 	case q.Status != store.RestoreRequested:
-		return fail(http.StatusConflict, "", "restore request %s is %s, not waiting for approval", id, q.Status)
+		return q, fail(http.StatusConflict, "", "restore request %s is %s, not waiting for approval", id, q.Status)
 	}
 	if err != nil {
 		cause := "the manager's login failed"
 		if le := (*gateway.LoginError)(nil); errors.As(err, &le) {
 			cause += ": " + le.Reason
 		}
-		if aerr := s.o.Store.Audit(context.WithoutCancel(r.Context()), store.AuditEntry{User: req.Manager, Protocol: protocol,
-			Remote: c.remote.String(), Action: "backup.restore.approve", VPath: id, SPath: q.Path, Target: q.BackupID,
+		if aerr := s.o.Store.Audit(context.WithoutCancel(ctx), store.AuditEntry{User: manager, Protocol: protocol,
+			Remote: remote.String(), Action: "backup.restore.approve", VPath: id, SPath: q.Path, Target: q.BackupID,
 			Result: store.ResultDenied, Reason: cause}); aerr != nil {
-			s.log.Error("refused approval not audited", "user", req.Manager, "err", aerr)
+			s.log.Error("refused approval not audited", "user", manager, "err", aerr)
 		}
-		return errApprovalRefused
+		return q, errApprovalRefused
 	}
-	q, err = s.o.Backups.Approve(r.Context(), id, u) // audits the approval or its refusal, with the cause
+	q, err = s.o.Backups.Approve(ctx, id, u) // audits the approval or its refusal, with the cause
 	if errors.Is(err, store.ErrRestoreRefused) {
-		return errApprovalRefused
+		return q, errApprovalRefused
 	}
 	if err != nil {
-		return restoreError(err)
+		return q, restoreError(err)
 	}
-	writeJSON(w, http.StatusOK, q)
-	return nil
+	return q, nil
 }
 
 type closeBody struct {
@@ -169,13 +182,24 @@ func (s *Server) closeRestore(w http.ResponseWriter, r *http.Request, c *caller,
 			return err
 		}
 	}
-	q, err := step(r.Context(), r.PathValue("id"), store.RestoreActor{Name: c.name(), User: c.user}, req.Note)
+	q, err := s.closeAs(r, c, action, step, r.PathValue("id"), req.Note)
 	if err != nil {
-		return restoreError(err)
+		return err
 	}
-	s.audit(r, c, action, "/api/v1/restores/"+q.ID, nil, q)
 	writeJSON(w, http.StatusOK, q)
 	return nil
+}
+
+// closeAs takes a restore request a step (reject or cancel) as the
+// calling admin, and audits it, for the API and the console alike.
+func (s *Server) closeAs(r *http.Request, c *caller, action string,
+	step func(context.Context, string, store.RestoreActor, string) (store.RestoreRequest, error), id, note string) (store.RestoreRequest, error) {
+	q, err := step(r.Context(), id, store.RestoreActor{Name: c.name(), User: c.user}, note)
+	if err != nil {
+		return q, restoreError(err)
+	}
+	s.audit(r, c, action, "/api/v1/restores/"+q.ID, nil, q)
+	return q, nil
 }
 
 // restoreError answers the errors of restore requests.

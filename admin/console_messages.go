@@ -7,7 +7,7 @@ import "github.com/oaq/custodia/web/ui"
 // the section's name, e.g. "users.") and adds it here; a key may appear
 // in one part only (ui.Merge refuses to start otherwise), and every key
 // in both languages (TestConsoleCatalogueSpeaksBothLanguages).
-var consoleMessages = ui.Merge(consoleBaseMessages, dashboardMessages, clientsMessages, policiesMessages, usersMessages, auditMessages, sessionsMessages)
+var consoleMessages = ui.Merge(consoleBaseMessages, dashboardMessages, clientsMessages, policiesMessages, usersMessages, auditMessages, sessionsMessages, backupsMessages)
 
 // consoleBaseMessages are the texts of the layout, the login and the
 // message pages.

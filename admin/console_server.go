@@ -30,7 +30,7 @@ var consoleFiles embed.FS
 const ConsolePrefix = "/admin/"
 
 // consolePages are the console's templates: console/templates/NAME.html.
-var consolePages = []string{"login", "message", "dashboard", "clients", "client", "policies", "users", "users_new", "users_user", "users_delete", "audit", "sessions"}
+var consolePages = []string{"login", "message", "dashboard", "clients", "client", "policies", "users", "users_new", "users_user", "users_delete", "audit", "sessions", "backups"}
 
 // consoleSection is an entry of the navigation bar: Key names it in the
 // catalogue; Href is its page.
@@ -45,6 +45,7 @@ var consoleNav = []consoleSection{
 	{"nav.policies", "/admin/policies"},
 	{"nav.audit", "/admin/audit"},
 	{"nav.sessions", "/admin/sessions"},
+	{"nav.backups", "/admin/backups"},
 }
 
 // consoleRoutes are the pages of logged-in admins (method and pattern
@@ -87,6 +88,13 @@ func (c *console) consoleRoutes() map[string]consoleHandler {
 		"GET /admin/sessions":        c.sessionsList,
 		"POST /admin/sessions/kick":  c.kick,
 		"POST /admin/bans/lift":      c.lift,
+
+		// backups and restores: console_backups.go
+		"GET /admin/backups":                c.backups,
+		"POST /admin/backups/run":           c.runBackup,
+		"POST /admin/backups/verify":        c.verifyBackup,
+		"POST /admin/restores/{id}/approve": c.approveRestore,
+		"POST /admin/restores/{id}/reject":  c.rejectRestore,
 	}
 }
 

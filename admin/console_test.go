@@ -14,7 +14,7 @@ import (
 
 // consolePaths are the console's pages and paths where no page is: a
 // request without an admin's session gets the same answer for all.
-var consolePaths = []string{"/admin/", "/admin/sessions", "/admin/users", "/admin/clients", "/admin/clients/ACME", "/admin/clients/ACME/contacts", "/admin/policies", "/admin/policies/explain", "/admin/no-such-page", "/admin/logout", "/admin/assets", "/admin/assets/", "/admin/users/new", "/admin/user/juan", "/admin/user/juan/letter", "/admin/user/juan/delete", "/admin/user/nobody", "/admin/sessions/kick", "/admin/bans/lift", "/admin/audit", "/admin/audit.csv", "/admin/audit/downloads"}
+var consolePaths = []string{"/admin/", "/admin/sessions", "/admin/users", "/admin/clients", "/admin/clients/ACME", "/admin/clients/ACME/contacts", "/admin/policies", "/admin/policies/explain", "/admin/no-such-page", "/admin/logout", "/admin/assets", "/admin/assets/", "/admin/users/new", "/admin/user/juan", "/admin/user/juan/letter", "/admin/user/juan/delete", "/admin/user/nobody", "/admin/sessions/kick", "/admin/bans/lift", "/admin/audit", "/admin/audit.csv", "/admin/audit/downloads", "/admin/backups", "/admin/backups/run", "/admin/backups/verify", "/admin/restores/r-x/approve", "/admin/restores/r-x/reject"}
 
 // An account that is not an admin never gets a console session, with the
 // right password or not, and then every console path answers exactly as

@@ -15,6 +15,8 @@ import (
 	"net/netip"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/oaq/custodia/account"
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/gateway"
@@ -51,13 +53,38 @@ type Options struct {
 	Logger                  *slog.Logger
 }
 
-// Backups records restore requests and managers' approvals
-// (backup.Runner).
+// Backups is the backup runner as the API and the console use it
+// (backup.Runner, adapted by the server): restore requests and managers'
+// approvals, the jobs, a run started now, a verification.
 type Backups interface {
 	Request(ctx context.Context, id, prefix, reason, requester, filedBy string) (store.RestoreRequest, error)
 	Approve(ctx context.Context, id string, approver *store.User) (store.RestoreRequest, error)
 	Reject(ctx context.Context, id string, by store.RestoreActor, note string) (store.RestoreRequest, error)
 	Cancel(ctx context.Context, id string, by store.RestoreActor, note string) (store.RestoreRequest, error)
+	// Jobs are the configured jobs, in the configuration's order.
+	Jobs() []BackupJob
+	// Start begins a run of job (kind "full" or "incremental") and returns
+	// its backup, running, without waiting for the run; while the job runs
+	// it fails with store.ErrBackupBusy, without recipients with
+	// store.ErrBackupsOff.
+	Start(ctx context.Context, job, kind string) (store.Backup, error)
+	// Verify decrypts backup id with ids and checks its checksum and every
+	// file against its manifest; the runner audits the outcome.
+	Verify(ctx context.Context, id string, ids []age.Identity) (Verified, error)
+}
+
+// BackupJob is a configured backup job.
+type BackupJob struct {
+	Name, Source                       string
+	Full, Incremental                  string // cron expressions; "" for none
+	KeepDaily, KeepMonthly, KeepYearly int    // retention
+}
+
+// Verified is what a verification read: the archive's files and their
+// bytes, and how many paths an incremental deletes.
+type Verified struct {
+	Files, Bytes int64
+	Deleted      int
 }
 
 // Server is the admin API.

@@ -14,6 +14,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/oaq/custodia/store"
 )
 
 // An archive is a tar stream, compressed with zstd and encrypted with age:
@@ -71,8 +73,8 @@ func newArchiveWriter(w io.Writer, recipients []age.Recipient, m Manifest) (*arc
 }
 
 // errNoRecipients: nobody could ever decrypt such an archive.
-var errNoRecipients = errors.New("backup: no recipients: run custodia backup keygen, keep the identity away " +
-	"from this machine, and put its public key in backup.recipients (CUSTODIA_BACKUP_RECIPIENTS)")
+var errNoRecipients = fmt.Errorf("%w: no recipients: run custodia backup keygen, keep the identity away "+
+	"from this machine, and put its public key in backup.recipients (CUSTODIA_BACKUP_RECIPIENTS)", store.ErrBackupsOff)
 
 // addDir records a folder.
 func (a *archiveWriter) addDir(storagePath string, mtime time.Time) error {

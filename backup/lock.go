@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/oaq/custodia/store"
 )
 
 // errBusy: another run (in this process or another, such as the CLI
 // beside the server) holds the job.
-var errBusy = errors.New("is already running (here or in another custodia process); try again when it ends")
+var errBusy = fmt.Errorf("is %w (here or in another custodia process); try again when it ends", store.ErrBackupBusy)
 
 // lockJob locks the job's folder in the local target (flock), so that two
 // runs or a run and a prune of one job never overlap: an incremental's

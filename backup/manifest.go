@@ -70,3 +70,14 @@ func checkStoragePath(p string) error {
 func under(p, prefix string) bool {
 	return prefix == "/" || p == prefix || strings.HasPrefix(p, prefix+"/")
 }
+
+// Totals counts the manifest's files and their bytes.
+func (m Manifest) Totals() (files, bytes int64) {
+	for _, e := range m.Entries {
+		if !e.Dir {
+			files++
+			bytes += e.Size
+		}
+	}
+	return files, bytes
+}

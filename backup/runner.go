@@ -50,6 +50,7 @@ type Runner struct {
 	log     *slog.Logger
 	jobs    map[string]Job
 	metrics *metrics
+	bg      *background // the runs Start began
 }
 
 // New returns a runner.
@@ -66,7 +67,7 @@ func New(o Options) *Runner {
 	if o.GrantTTL <= 0 {
 		o.GrantTTL = DefaultGrantTTL
 	}
-	r := &Runner{o: o, log: o.Logger, jobs: map[string]Job{}, metrics: newMetrics(o.Metrics)}
+	r := &Runner{o: o, log: o.Logger, jobs: map[string]Job{}, metrics: newMetrics(o.Metrics), bg: newBackground()}
 	for _, j := range o.Jobs {
 		r.jobs[j.Name] = j
 	}
@@ -87,6 +88,9 @@ func (r *Runner) Job(name string) (Job, error) {
 	return j, nil
 }
 
+// Jobs returns the jobs, in the order of the options.
+func (r *Runner) Jobs() []Job { return append([]Job(nil), r.o.Jobs...) }
+
 // newID is a backup's id: job, UTC start time and a random suffix.
 func newID(job string, t time.Time) string {
 	return job + "-" + t.UTC().Format("20060102T150405Z") + "-" + newSuffix()
@@ -103,37 +107,52 @@ func newSuffix() string {
 // The backup counts (status ok) only once its archive is whole on every
 // target; then retention is applied to the job.
 func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, error) {
+	b, finish, err := r.begin(ctx, name, kind)
+	if err != nil {
+		return b, err
+	}
+	return finish(ctx)
+}
+
+// begin starts a run: it takes the job's lock and records the backup as
+// running. finish writes it, records its outcome and lets the job go;
+// it must be called once when begin succeeded.
+func (r *Runner) begin(ctx context.Context, name, kind string) (b store.Backup, finish func(context.Context) (store.Backup, error), err error) {
 	j, err := r.Job(name)
 	if err != nil {
-		return store.Backup{}, err
+		return b, nil, err
 	}
 	if kind != Full && kind != Incremental {
-		return store.Backup{}, fmt.Errorf("backup kind %q: want %s or %s", kind, Full, Incremental)
+		return b, nil, fmt.Errorf("backup kind %q: want %s or %s", kind, Full, Incremental)
 	}
 	if len(r.o.Recipients) == 0 {
-		return store.Backup{}, errNoRecipients
+		return b, nil, errNoRecipients
 	}
 	unlock, err := r.lockJob(j.Name)
 	if err != nil {
-		return store.Backup{}, err
+		return b, nil, err
 	}
-	defer unlock()
-	b := store.Backup{Job: j.Name, Kind: kind, StartedAt: r.o.Now()}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
+	b = store.Backup{Job: j.Name, Kind: kind, StartedAt: r.o.Now(), Status: store.BackupRunning}
 	b.ID = newID(j.Name, b.StartedAt)
 	if b.ThroughSeq, err = r.o.Store.LastEventSeq(ctx); err != nil {
-		return b, err
+		return b, nil, err
 	}
 	var ch changes
 	if kind == Incremental {
 		base, err := r.latest(ctx, j.Name)
 		switch {
 		case err != nil:
-			return b, err
+			return b, nil, err
 		case base == nil || j.Source == DatabaseSource:
 			b.Kind = Full
 		default:
 			if ch, err = journal(ctx, r.o.Store, j.Source, base.ThroughSeq, b.ThroughSeq); err != nil {
-				return b, err
+				return b, nil, err
 			}
 			if ch.needFull {
 				b.Kind = Full
@@ -143,9 +162,17 @@ func (r *Runner) Run(ctx context.Context, name, kind string) (store.Backup, erro
 		}
 	}
 	if err := r.o.Store.StartBackup(ctx, b); err != nil {
-		return b, err
+		return b, nil, err
 	}
-	err = r.write(ctx, j, &b, ch)
+	return b, func(ctx context.Context) (store.Backup, error) {
+		defer unlock()
+		return r.finish(ctx, j, b, ch)
+	}, nil
+}
+
+// finish writes a begun backup and records its outcome.
+func (r *Runner) finish(ctx context.Context, j Job, b store.Backup, ch changes) (store.Backup, error) {
+	err := r.write(ctx, j, &b, ch)
 	b.FinishedAt = r.o.Now()
 	b.Status = store.BackupOK
 	if err != nil {

@@ -51,7 +51,7 @@ func (s *Server) startAdmin(ctx context.Context, backups *backup.Runner) error {
 		Ready:            s.ready,
 		Metrics:          promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}),
 		AddClientFolders: s.state.Files.AddClient,
-		Backups:          backups,
+		Backups:          adminBackups{backups},
 		Organization:     s.cfg.Organization,
 		Letters:          s.LetterEndpointsFor,
 		// The console's sessions last as the portal's.

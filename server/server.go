@@ -293,6 +293,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.backups != nil {
 		<-s.backups // a running backup is abandoned, never counted
 	}
+	s.runner.Close() // so is one started from the console
 	if s.grants != nil {
 		<-s.grants
 	}

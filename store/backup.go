@@ -41,6 +41,13 @@ type Backup struct {
 	FinishedAt time.Time `db:"-" json:"finished_at,omitzero"`
 }
 
+// Errors of backup runs. They live here, with Backup, so that a caller
+// need not import the runner to tell them apart.
+var (
+	ErrBackupBusy = errors.New("already running") // the job runs now, here or in another process
+	ErrBackupsOff = errors.New("backups are off") // no recipients: nothing could decrypt an archive
+)
+
 func (b *Backup) parseTimes() {
 	b.StartedAt, _ = parseTime(b.Started)
 	b.FinishedAt, _ = parseTime(b.Finished)

@@ -166,13 +166,7 @@ func (a *app) backupVerifyCmd() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("backup %s does not verify: %w", args[0], err)
 				}
-				var files, bytes int64
-				for _, e := range m.Entries {
-					if !e.Dir {
-						files++
-						bytes += e.Size
-					}
-				}
+				files, bytes := m.Totals()
 				a.printRow(map[string]any{"id": m.ID, "ok": true, "files": files, "bytes": bytes, "deleted": len(m.Deleted)},
 					m.ID, "ok", files, bytes)
 				return nil

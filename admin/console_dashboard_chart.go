@@ -26,6 +26,7 @@ const (
 	chartHalf   = 80
 	chartBottom = 24 // the day labels
 	chartRight  = 8
+	chartLabelW = 64 // a day's label
 )
 
 // chartView is one chart and its data, ready for the page.
@@ -176,7 +177,11 @@ func drawChart(L ui.Text, id string, start time.Time, pts map[chartIndex]*chartP
 		hour := start.Add(time.Duration(i) * time.Hour)
 		x := chartLeft + i*chartStep
 		if t := hour.Local(); t.Hour() == 0 || i == 0 {
-			c.Days = append(c.Days, chartTick{X: x, Label: t.Format("2006-01-02")})
+			tick := chartTick{X: x, Label: t.Format("2006-01-02")}
+			if x > c.Right-chartLabelW {
+				tick.Label = "" // no room left for it
+			}
+			c.Days = append(c.Days, tick)
 		}
 		var above, below int
 		for _, p := range protocols {

@@ -27,7 +27,8 @@ func step(t *testing.T, tg *testkit.Gateway, ctx context.Context, what string, a
 
 // An admin in a real browser over the plain-HTTP loopback listener: the
 // session cookie works there, the dashboard counts ana's live SFTP
-// session, and logging out ends the console session.
+// session and draws a week of audit rows, and logging out ends the
+// console session.
 func TestBrowserConsoleDashboard(t *testing.T) {
 	t.Parallel()
 	tg := testkit.Start(t)
@@ -36,6 +37,7 @@ func TestBrowserConsoleDashboard(t *testing.T) {
 	if _, err := ana.Getwd(); err != nil {
 		t.Fatalf("ana's SFTP session: %v", err)
 	}
+	fillAudit(t, tg, 3000) // a week of activity for the charts
 	ctx := testkit.Browser(t)
 	step(t, tg, ctx, "an anonymous visit goes to the login form",
 		chromedp.Navigate(tg.ConsoleURL()),
@@ -55,6 +57,19 @@ func TestBrowserConsoleDashboard(t *testing.T) {
 	nav, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`header nav`)))
 	if !strings.Contains(nav, "Tablero") {
 		t.Errorf("the navigation bar reads %q, want Tablero in it", nav)
+	}
+	step(t, tg, ctx, "the dashboard draws the week's charts",
+		chromedp.WaitVisible(chromedp.CSS(`#volume svg rect`)),
+		chromedp.WaitVisible(chromedp.CSS(`#logins svg rect`)),
+		chromedp.WaitVisible(chromedp.CSS(`#today tbody tr`)),
+	)
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#volume svg rect").length`))
+	if err != nil || bars < 100 {
+		t.Errorf("the volume chart draws %d bars (err %v), want one or more for most of the week's hours", bars, err)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector("#volume svg").getBoundingClientRect().width`))
+	if err != nil || width < 300 {
+		t.Errorf("the volume chart is %v px wide (err %v): the style sheet does not size it", width, err)
 	}
 	testkit.Screenshot(t, ctx, "console-dashboard")
 	step(t, tg, ctx, "log out",

@@ -13,9 +13,9 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
-// section is the HTML of the element with id="id" up to the next
+// sectionOf is the HTML of the element with id="id" up to the next
 // </section>.
-func section(page, id string) string {
+func sectionOf(page, id string) string {
 	i := strings.Index(page, `id="`+id+`"`)
 	if i < 0 {
 		return ""
@@ -88,7 +88,7 @@ func TestConsoleClients(t *testing.T) {
 		{"no name", "OTRO", "", "Escriba el nombre del cliente."},
 	} {
 		r, page = c.Post("/admin/clients", url.Values{"csrf": {tok}, "id": {m.id}, "name": {m.name}})
-		form := section(page, "new-client")
+		form := sectionOf(page, "new-client")
 		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(form, html.EscapeString(m.says)) {
 			t.Errorf("%s: %d, want 422 saying %q:\n%s", m.what, r.StatusCode, m.says, form)
 		}
@@ -105,7 +105,7 @@ func TestConsoleClients(t *testing.T) {
 	if r.StatusCode != http.StatusOK {
 		t.Fatalf("ACME's page: %d\n%s", r.StatusCode, page)
 	}
-	holders, serve := section(page, "holders"), section(page, "serve")
+	holders, serve := sectionOf(page, "holders"), sectionOf(page, "serve")
 	if !strings.Contains(holders, `data-user="carla"`) || strings.Contains(holders, `data-user="juan"`) || strings.Contains(holders, `data-user="bea"`) {
 		t.Errorf("ACME's holders are not carla alone:\n%s", holders)
 	}
@@ -122,7 +122,7 @@ func TestConsoleClients(t *testing.T) {
 		t.Fatalf("adding a contact: %d", r.StatusCode)
 	}
 	if _, page = c.Get("/admin/clients/ACME"); !strings.Contains(page, `data-contact="cuentas@acme.mx"`) {
-		t.Errorf("the contact is not on ACME's page:\n%s", section(page, "contacts"))
+		t.Errorf("the contact is not on ACME's page:\n%s", sectionOf(page, "contacts"))
 	}
 	if !audited(tg, "admin.client.contact.add", "/api/v1/clients/ACME") {
 		t.Errorf("adding a contact is not audited:\n%s", tg.AuditLog("sys", 10))
@@ -131,8 +131,8 @@ func TestConsoleClients(t *testing.T) {
 		"Cuentas <x@acme.mx>": "Escriba una sola dirección de correo"} {
 		r, page = c.Post("/admin/clients/ACME/contacts", url.Values{"csrf": {tok}, "contact": {contact}})
 		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, html.EscapeString(says)) ||
-			!strings.Contains(section(page, "contacts"), `value="`+html.EscapeString(contact)+`"`) {
-			t.Errorf("adding %q: %d, want 422 saying %q with the value kept:\n%s", contact, r.StatusCode, says, section(page, "contacts"))
+			!strings.Contains(sectionOf(page, "contacts"), `value="`+html.EscapeString(contact)+`"`) {
+			t.Errorf("adding %q: %d, want 422 saying %q with the value kept:\n%s", contact, r.StatusCode, says, sectionOf(page, "contacts"))
 		}
 	}
 	_, page = c.Get("/admin/clients")
@@ -141,7 +141,7 @@ func TestConsoleClients(t *testing.T) {
 	}
 	r, _ = c.Post("/admin/clients/ACME/contacts/remove", url.Values{"csrf": {tok}, "contact": {"cuentas@acme.mx"}})
 	if _, page = c.Get("/admin/clients/ACME"); r.StatusCode != http.StatusSeeOther || strings.Contains(page, `data-contact=`) {
-		t.Errorf("removing the contact: %d\n%s", r.StatusCode, section(page, "contacts"))
+		t.Errorf("removing the contact: %d\n%s", r.StatusCode, sectionOf(page, "contacts"))
 	}
 	if !audited(tg, "admin.client.contact.remove", "/api/v1/clients/ACME") {
 		t.Errorf("removing a contact is not audited:\n%s", tg.AuditLog("sys", 10))

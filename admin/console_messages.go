@@ -35,15 +35,3 @@ var consoleBaseMessages = ui.Catalogue{
 		"nav.dashboard": "Dashboard",
 	},
 }
-
-// dashboardMessages are the dashboard's texts.
-var dashboardMessages = ui.Catalogue{
-	ui.Spanish: {
-		"dashboard.live": "Sesiones activas", "dashboard.protocol": "Protocolo", "dashboard.sessions": "Sesiones",
-		"dashboard.total": "Total", "dashboard.none": "No hay sesiones activas.",
-	},
-	ui.English: {
-		"dashboard.live": "Live sessions", "dashboard.protocol": "Protocol", "dashboard.sessions": "Sessions",
-		"dashboard.total": "Total", "dashboard.none": "No live sessions.",
-	},
-}

@@ -37,7 +37,7 @@ func TestConsolePolicies(t *testing.T) {
 	explain := func(user, action, path string) (int, string) {
 		t.Helper()
 		r, page := c.Get("/admin/policies/explain?" + url.Values{"user": {user}, "action": {action}, "path": {path}}.Encode())
-		return r.StatusCode, section(page, "explain")
+		return r.StatusCode, sectionOf(page, "explain")
 	}
 	verdict := func(what, user, action, path, result, rule string) {
 		t.Helper()
@@ -74,7 +74,7 @@ func TestConsolePolicies(t *testing.T) {
 	}
 	r, page = c.Post("/admin/policies", form(rule))
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Esa regla ya existe.") {
-		t.Errorf("adding the rule twice: %d\n%s", r.StatusCode, section(page, "new-rule"))
+		t.Errorf("adding the rule twice: %d\n%s", r.StatusCode, sectionOf(page, "new-rule"))
 	}
 	if r, _ := c.Post("/admin/policies/remove", form(rule)); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("removing %s: %d", line, r.StatusCode)
@@ -84,7 +84,7 @@ func TestConsolePolicies(t *testing.T) {
 		t.Errorf("removing a rule is not audited as the API's:\n%s", tg.AuditLog("sys", 10))
 	}
 	if r, page = c.Post("/admin/policies/remove", form(rule)); r.StatusCode != http.StatusNotFound || !strings.Contains(page, "Esa regla no existe.") {
-		t.Errorf("removing a missing rule: %d\n%s", r.StatusCode, section(page, "new-rule"))
+		t.Errorf("removing a missing rule: %d\n%s", r.StatusCode, sectionOf(page, "new-rule"))
 	}
 
 	// Mistakes in the explain form: told, the values kept.
@@ -105,7 +105,7 @@ func TestConsolePolicies(t *testing.T) {
 	// and in the rule form
 	bad := url.Values{"subject": {"user:carla"}, "object": {"/clients/**"}, "actions": {"read|fly"}, "effect": {"allow"}}
 	r, page = c.Post("/admin/policies", form(bad))
-	got := section(page, "new-rule")
+	got := sectionOf(page, "new-rule")
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(got, "La regla no es válida.") || !strings.Contains(got, "fly") {
 		t.Errorf("adding a rule with an unknown action: %d\n%s", r.StatusCode, got)
 	}

@@ -29,8 +29,9 @@ type SessionInfo struct {
 }
 
 // LiveSession is a front end's handle on a session in the registry: it
-// counts the session's bytes (Core.View hands it to the storage view) and
-// End takes the session off the list.
+// counts the session's bytes and lists its transfers in flight (Core.View
+// hands it to the storage view as its storage.Counter) and End takes the
+// session off the list.
 type LiveSession struct {
 	reg      *registry
 	id, user string
@@ -39,6 +40,9 @@ type LiveSession struct {
 	started  time.Time
 	kill     func()
 	in, out  atomic.Int64
+	// the transfers in flight (transfers.go), under tmu
+	tmu       sync.Mutex
+	transfers map[*flow]struct{}
 	// the metrics' byte counters of the protocol; nil without metrics
 	inTotal, outTotal prometheus.Counter
 }
@@ -147,7 +151,7 @@ func (s *LiveSession) End() {
 	}
 }
 
-// CountIn adds bytes received from the client (storage.Counter).
+// CountIn adds bytes received from the client.
 func (s *LiveSession) CountIn(n int64) {
 	s.in.Add(n)
 	if s.inTotal != nil {
@@ -155,7 +159,7 @@ func (s *LiveSession) CountIn(n int64) {
 	}
 }
 
-// CountOut adds bytes sent to the client (storage.Counter).
+// CountOut adds bytes sent to the client.
 func (s *LiveSession) CountOut(n int64) {
 	s.out.Add(n)
 	if s.outTotal != nil {

@@ -71,9 +71,13 @@ type DiskSpace struct {
 // Space reports the free and used bytes of the filesystem that holds the
 // files (WebDAV's quota properties, which Windows shows for a mapped
 // drive).
-func (v *View) Space() (DiskSpace, error) {
+func (v *View) Space() (DiskSpace, error) { return v.files.Space() }
+
+// Space reports the free and used bytes of the filesystem that holds the
+// files (the admin console's dashboard).
+func (f *Files) Space() (DiskSpace, error) {
 	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(v.files.inDir.Fd()), &st); err != nil {
+	if err := unix.Fstatfs(int(f.inDir.Fd()), &st); err != nil {
 		return DiskSpace{}, fmt.Errorf("storage: statfs: %w", err)
 	}
 	bs := uint64(st.Bsize)

@@ -12,11 +12,35 @@ import (
 )
 
 // byteCount is a storage.Counter: the gateway's live session does the
-// same with its own atomics.
-type byteCount struct{ in, out atomic.Int64 }
+// same with its own atomics, and lists the transfers in flight.
+type byteCount struct {
+	in, out atomic.Int64
+	open    atomic.Int64 // transfers begun and not ended
+	begun   atomic.Int64
+}
 
-func (c *byteCount) CountIn(n int64)  { c.in.Add(n) }
-func (c *byteCount) CountOut(n int64) { c.out.Add(n) }
+func (c *byteCount) Begin(vpath string, in bool) storage.Flow {
+	c.open.Add(1)
+	c.begun.Add(1)
+	if in {
+		return &countFlow{c: c, n: &c.in}
+	}
+	return &countFlow{c: c, n: &c.out}
+}
+
+type countFlow struct {
+	c     *byteCount
+	n     *atomic.Int64
+	ended atomic.Bool
+}
+
+func (f *countFlow) Count(n int64) { f.n.Add(n) }
+func (f *countFlow) End() {
+	if f.ended.Swap(true) {
+		panic("a transfer ended twice")
+	}
+	f.c.open.Add(-1)
+}
 
 // countedView is u's view with its bytes counted into c.
 func countedView(t *testing.T, e *env, u *store.User, c storage.Counter) *storage.View {
@@ -52,6 +76,9 @@ func TestViewCountsTheBytesItMoves(t *testing.T) {
 	if got := up.in.Load(); got != 1000 {
 		t.Errorf("an upload in progress counted %d bytes in, want 1000.", got)
 	}
+	if n := up.open.Load(); n != 1 {
+		t.Errorf("an upload in progress is %d transfers in flight, want 1.", n)
+	}
 	if err := u.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +86,9 @@ func TestViewCountsTheBytesItMoves(t *testing.T) {
 	u.Write(make([]byte, 10))
 	if got, out := up.in.Load(), up.out.Load(); got != 1000 || out != 0 {
 		t.Errorf("after the upload the counter holds %d in, %d out; want 1000 in, 0 out.", got, out)
+	}
+	if n := up.open.Load(); n != 0 {
+		t.Errorf("after the upload closed %d transfers are in flight, want 0.", n)
 	}
 
 	var down byteCount
@@ -73,7 +103,14 @@ func TestViewCountsTheBytesItMoves(t *testing.T) {
 	if _, err := io.ReadAll(d); err != nil {
 		t.Fatal(err)
 	}
+	if n := down.open.Load(); n != 1 {
+		t.Errorf("a download in progress is %d transfers in flight, want 1.", n)
+	}
 	d.Close()
+	d.Close() // twice: the transfer ends once
+	if n, b := down.open.Load(), down.begun.Load(); n != 0 || b != 1 {
+		t.Errorf("after the download closed %d of %d transfers are in flight, want 0 of 1.", n, b)
+	}
 	if got := down.out.Load(); got != 1100 {
 		t.Errorf("a download of 100 bytes at 900 and then the whole file counted %d bytes out, want 1100.", got)
 	}

@@ -15,6 +15,7 @@ type Download struct {
 	v      *View
 	t      target
 	file   *os.File
+	flow   Flow // counts the bytes read
 	served atomic.Int64
 	failed atomic.Bool
 	closed atomic.Bool
@@ -52,14 +53,16 @@ func (v *View) Open(ctx context.Context, name string) (*Download, error) {
 	if err != nil {
 		return nil, v.done(ctx, "open", authz.Read, t, nil, err)
 	}
-	return &Download{v: v, t: t, file: f}, nil
+	return &Download{v: v, t: t, file: f, flow: v.begin(t, false)}, nil
 }
 
 // ReadAt reads at an offset.
 func (d *Download) ReadAt(p []byte, off int64) (int, error) {
 	n, err := d.file.ReadAt(p, off)
 	d.served.Add(int64(n))
-	d.v.countOut(n)
+	if n > 0 {
+		d.flow.Count(int64(n))
+	}
 	if err != nil && err != io.EOF {
 		return n, pathErr("read", d.t.vpath.String(), err)
 	}
@@ -70,7 +73,9 @@ func (d *Download) ReadAt(p []byte, off int64) (int, error) {
 func (d *Download) Read(p []byte) (int, error) {
 	n, err := d.file.Read(p)
 	d.served.Add(int64(n))
-	d.v.countOut(n)
+	if n > 0 {
+		d.flow.Count(int64(n))
+	}
 	if err != nil && err != io.EOF {
 		return n, pathErr("read", d.t.vpath.String(), err)
 	}
@@ -85,6 +90,7 @@ func (d *Download) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
+	d.flow.End()
 	err := d.file.Close()
 	res, reason := store.ResultOK, ""
 	if d.failed.Load() {

@@ -31,6 +31,7 @@ type Upload struct {
 	t       target
 	act     authz.Action // Write (new file) or Overwrite
 	file    *os.File
+	flow    Flow   // counts the bytes written
 	name    string // in .incoming
 	mu      sync.Mutex
 	sum     hash.Hash
@@ -109,7 +110,7 @@ func (v *View) upload(ctx context.Context, t target, act authz.Action, c *TreeCo
 	if err != nil {
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
-	return &Upload{v: v, t: t, act: act, file: f, name: tmp, sum: sha256.New(),
+	return &Upload{v: v, t: t, act: act, file: f, flow: v.begin(t, true), name: tmp, sum: sha256.New(),
 		limit: limit, limitErr: why, nextFree: freeCheckEvery, stage: c}, nil
 }
 
@@ -118,7 +119,9 @@ func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 	u.mu.Lock()
 	n, err := u.writeAt(p, off)
 	u.mu.Unlock()
-	u.v.countIn(n)
+	if n > 0 {
+		u.flow.Count(int64(n))
+	}
 	return n, err
 }
 
@@ -127,7 +130,9 @@ func (u *Upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	n, err := u.writeAt(p, u.size)
 	u.mu.Unlock()
-	u.v.countIn(n)
+	if n > 0 {
+		u.flow.Count(int64(n))
+	}
 	return n, err
 }
 
@@ -227,6 +232,7 @@ func (u *Upload) Close() error {
 		return nil
 	}
 	u.closed = true
+	u.flow.End()
 	ctx := context.Background()
 	vpath := u.t.vpath.String()
 	if u.failed != nil {

@@ -32,12 +32,28 @@ type Auditor interface {
 	CommitUpload(ctx context.Context, id int64, e store.AuditEntry) (int64, error)
 }
 
-// Counter counts the bytes a session moves (the gateway's live-session
-// registry). It is called on the data path, so it must not block.
+// Counter counts what a session moves (the gateway's live-session
+// registry): the view tells it of every upload and download it opens, and
+// feeds each one's bytes to the Flow it returned.
 type Counter interface {
-	CountIn(n int64)  // bytes written by the session's uploads
-	CountOut(n int64) // bytes read by the session's downloads
+	// Begin is told that a transfer of vpath starts: an upload (in) or a
+	// download (!in).
+	Begin(vpath string, in bool) Flow
 }
+
+// Flow is one transfer in flight as a Counter tracks it. Count is called
+// on the data path with the bytes written (upload) or read (download), so
+// it must not block; End is called once, when the file is closed.
+type Flow interface {
+	Count(n int64)
+	End()
+}
+
+// noFlow is the flow of a view without a counter.
+type noFlow struct{}
+
+func (noFlow) Count(int64) {}
+func (noFlow) End()        {}
 
 // Session identifies the connection a view serves, for the audit log.
 type Session struct {
@@ -54,8 +70,8 @@ type ViewOptions struct {
 	Decider    Decider
 	Auditor    Auditor
 	Session    Session
-	// Counter, when set, is told the bytes every Upload writes and every
-	// Download reads through this view.
+	// Counter, when set, is told of every Upload and Download opened
+	// through this view and the bytes each one moves.
 	Counter Counter
 }
 
@@ -103,16 +119,13 @@ func NewView(ctx context.Context, o ViewOptions) (*View, error) {
 // User returns the view's user.
 func (v *View) User() *store.User { return v.user }
 
-func (v *View) countIn(n int) {
-	if v.counter != nil && n > 0 {
-		v.counter.CountIn(int64(n))
+// begin returns the flow that counts a transfer of t: an upload (in) or
+// a download.
+func (v *View) begin(t target, in bool) Flow {
+	if v.counter == nil {
+		return noFlow{}
 	}
-}
-
-func (v *View) countOut(n int) {
-	if v.counter != nil && n > 0 {
-		v.counter.CountOut(int64(n))
-	}
+	return v.counter.Begin(t.vpath.String(), in)
 }
 
 // target is a resolved virtual path.

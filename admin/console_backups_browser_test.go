@@ -56,4 +56,11 @@ func TestBrowserConsoleRunBackup(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#restores tr[data-request="`+req.ID+`"][data-status="requested"] + tr[data-decide="`+req.ID+`"] form.approve input[type="password"]`)),
 	)
 	testkit.Screenshot(t, ctx, "console-backups")
+	// The dashboard shows the run as the job's last, and a configured
+	// job that never ran as such.
+	step(t, tg, ctx, "the dashboard shows the database job's run",
+		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`header nav a[href="/admin/"]`))),
+		chromedp.WaitVisible(chromedp.CSS(`#backups tr[data-job="database"][data-status="ok"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#backups tr[data-job="dossiers"][data-status=""]`)),
+	)
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/oaq/custodia/store"
 )
 
-// backupSection is the last run of every backup job that has run (the
-// store's runs, as GET /api/v1/backups?all=true lists them).
+// backupSection is every configured backup job (a job that never ran
+// says so) and every job that has run, with its last run (the store's
+// runs, as GET /api/v1/backups?all=true lists them).
 type backupSection struct {
 	Jobs []backupRow
 }
@@ -54,6 +55,13 @@ func (c *console) backupSection(ctx context.Context, now time.Time) (backupSecti
 			r.GoodAt, r.SinceGood = localTime(at), durationText(now.Sub(at))
 		}
 		s.Jobs = append(s.Jobs, r)
+	}
+	if c.s.o.Backups != nil {
+		for _, j := range c.s.o.Backups.Jobs() {
+			if _, ran := last[j.Name]; !ran {
+				s.Jobs = append(s.Jobs, backupRow{Job: j.Name})
+			}
+		}
 	}
 	slices.SortFunc(s.Jobs, func(a, b backupRow) int { return cmp.Compare(a.Job, b.Job) })
 	return s, nil

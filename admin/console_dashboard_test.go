@@ -69,8 +69,9 @@ func TestConsoleDashboardCounts(t *testing.T) {
 	// Before anything happened.
 	_, page := c.Get("/admin/")
 	for id, want := range map[string]string{
-		"transfers": "No hay transferencias en curso.", "backups": "Todavía no se ha ejecutado ningún respaldo.",
-		"volume": "No hubo subidas ni descargas en los últimos 7 días.",
+		"transfers": "No hay transferencias en curso.",
+		"backups":   `<tr data-job="database" data-status=""><th scope="row">database</th><td></td><td></td><td class="alert">nunca se ha ejecutado</td>`,
+		"volume":    "No hubo subidas ni descargas en los últimos 7 días.",
 	} {
 		if s := section(t, page, id); !strings.Contains(s, want) {
 			t.Errorf("with nothing to show, the section %s does not say %q:\n%s", id, want, s)

@@ -122,9 +122,9 @@ func dialAll(b *testing.B, s *perf.Server, proto string, first, n int) []perf.Se
 	return out
 }
 
-func memory(b *testing.B, s *perf.Server) perf.Memory {
+func memory(b *testing.B, s *perf.Server) soak.Usage {
 	b.Helper()
-	m, err := perf.ReadMemory(s.Pid())
+	m, err := soak.ReadUsage(s.Pid())
 	if err != nil {
 		b.Fatal(err)
 	}

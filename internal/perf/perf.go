@@ -124,39 +124,6 @@ func (s *Server) Sessions(ctx context.Context) (int, error) {
 	return 0, fmt.Errorf("/metrics has no custodia_sessions_active")
 }
 
-// Memory is what /proc/<pid>/status says of a process's resident memory.
-type Memory struct {
-	RSSKiB int64 // VmRSS: now
-	HWMKiB int64 // VmHWM: the peak since the start or the last ResetPeak
-}
-
-// ReadMemory reads a process's resident memory.
-func ReadMemory(pid int) (Memory, error) {
-	var m Memory
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return m, err
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		n, _ := strconv.ParseInt(f[0], 10, 64)
-		switch k {
-		case "VmRSS":
-			m.RSSKiB = n
-		case "VmHWM":
-			m.HWMKiB = n
-		}
-	}
-	return m, nil
-}
-
 // ResetPeak sets a process's VmHWM back to its VmRSS (proc(5),
 // clear_refs: 5), so that the next peak is the one of what follows.
 func ResetPeak(pid int) error {

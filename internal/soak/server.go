@@ -191,12 +191,14 @@ func (s *Server) Stop() error {
 
 // Usage is what /proc says about a process at one moment.
 type Usage struct {
-	RSSKiB  int64 // VmRSS
+	RSSKiB  int64 // VmRSS: now
+	HWMKiB  int64 // VmHWM: the peak since the start, or since the peak was reset (clear_refs 5)
 	FDs     int   // entries of /proc/<pid>/fd
 	Threads int
 }
 
-// ReadUsage reads a process's resident memory, open descriptors and threads.
+// ReadUsage reads a process's resident memory (now and its peak), open
+// descriptors and threads.
 func ReadUsage(pid int) (Usage, error) {
 	var u Usage
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -216,6 +218,8 @@ func ReadUsage(pid int) (Usage, error) {
 		switch k {
 		case "VmRSS":
 			u.RSSKiB = n
+		case "VmHWM":
+			u.HWMKiB = n
 		case "Threads":
 			u.Threads = int(n)
 		}

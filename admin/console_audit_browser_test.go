@@ -56,13 +56,13 @@ func TestBrowserConsoleKickAndLift(t *testing.T) {
 	if err := testkit.ConsoleLogin(ctx, tg, "sys", testkit.Password); err != nil {
 		t.Fatalf("sys logs in to the console: %v", err)
 	}
-	step(t, tg, ctx, "the sessions page lists ana's SFTP session and the ban",
+	testkit.Step(t, tg, ctx, "the sessions page lists ana's SFTP session and the ban",
 		chromedp.Navigate(tg.ConsoleURL()+"sessions"),
 		chromedp.WaitVisible(chromedp.CSS(`#live tr[data-user="ana"][data-protocol="sftp"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#bans tr[data-addr="127.0.0.2"] button`)),
 	)
 	testkit.Screenshot(t, ctx, "console-sessions")
-	step(t, tg, ctx, "end ana's session",
+	testkit.Step(t, tg, ctx, "end ana's session",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`#live tr[data-user="ana"][data-protocol="sftp"] button`))),
 		chromedp.WaitVisible(chromedp.CSS(`#done`)),
 	)
@@ -72,7 +72,7 @@ func TestBrowserConsoleKickAndLift(t *testing.T) {
 	if !testkit.Poll(10*time.Second, func() bool { _, err := ana.ReadDir("/operaciones"); return err != nil }) {
 		t.Error("ana's SFTP client still works after the kick")
 	}
-	step(t, tg, ctx, "lift the ban of 127.0.0.2",
+	testkit.Step(t, tg, ctx, "lift the ban of 127.0.0.2",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`#bans tr[data-addr="127.0.0.2"] button`))),
 		chromedp.WaitVisible(chromedp.CSS(`#done`)),
 	)
@@ -100,7 +100,7 @@ func TestBrowserConsoleAuditExports(t *testing.T) {
 	if err := testkit.ConsoleLogin(ctx, tg, "sys", testkit.Password); err != nil {
 		t.Fatalf("sys logs in to the console: %v", err)
 	}
-	step(t, tg, ctx, "filter the audit log to ACME's downloads",
+	testkit.Step(t, tg, ctx, "filter the audit log to ACME's downloads",
 		chromedp.Navigate(tg.ConsoleURL()+"audit"),
 		chromedp.WaitVisible(chromedp.CSS(`#f-client`)),
 		chromedp.SendKeys(chromedp.CSS(`#f-client`), "ACME"),
@@ -119,7 +119,7 @@ func TestBrowserConsoleAuditExports(t *testing.T) {
 		t.Errorf("the audit export's row is %q, want %q", got, carla)
 	}
 
-	step(t, tg, ctx, "fill in the download report's form",
+	testkit.Step(t, tg, ctx, "fill in the download report's form",
 		chromedp.SendKeys(chromedp.CSS(`#r-client`), "ACME"),
 		chromedp.SendKeys(chromedp.CSS(`#r-since`), "2020-01-01"),
 	)

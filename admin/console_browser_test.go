@@ -1,29 +1,13 @@
 package admin_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/oaq/custodia/internal/testkit"
 )
-
-// step runs a step in the browser, within 30s; when it fails, the test
-// fails with the page the browser shows and the audit trail.
-func step(t *testing.T, tg *testkit.Gateway, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err := chromedp.Do(sctx, actions...)
-	cancel()
-	if err != nil {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-		t.Fatalf("%s: %v\nthe browser shows %s:\n%s\naudit:\n%s", what, err, loc, html, tg.AuditLog("", 20))
-	}
-}
 
 // An admin in a real browser over the plain-HTTP loopback listener: the
 // session cookie works there, the dashboard counts ana's live SFTP
@@ -39,7 +23,7 @@ func TestBrowserConsoleDashboard(t *testing.T) {
 	}
 	fillAudit(t, tg, 3000) // a week of activity for the charts
 	ctx := testkit.Browser(t)
-	step(t, tg, ctx, "an anonymous visit goes to the login form",
+	testkit.Step(t, tg, ctx, "an anonymous visit goes to the login form",
 		chromedp.Navigate(tg.ConsoleURL()),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 	)
@@ -47,7 +31,7 @@ func TestBrowserConsoleDashboard(t *testing.T) {
 	if err := testkit.ConsoleLogin(ctx, tg, "sys", testkit.Password); err != nil {
 		t.Fatalf("sys logs in to the console: %v", err)
 	}
-	step(t, tg, ctx, "the dashboard counts ana's SFTP session",
+	testkit.Step(t, tg, ctx, "the dashboard counts ana's SFTP session",
 		chromedp.WaitVisible(chromedp.CSS(`#live tr[data-protocol="sftp"]`)),
 	)
 	sftp, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#live tr[data-protocol="sftp"] td.num`)))
@@ -58,7 +42,7 @@ func TestBrowserConsoleDashboard(t *testing.T) {
 	if !strings.Contains(nav, "Tablero") {
 		t.Errorf("the navigation bar reads %q, want Tablero in it", nav)
 	}
-	step(t, tg, ctx, "the dashboard draws the week's charts",
+	testkit.Step(t, tg, ctx, "the dashboard draws the week's charts",
 		chromedp.WaitVisible(chromedp.CSS(`#volume svg rect`)),
 		chromedp.WaitVisible(chromedp.CSS(`#logins svg rect`)),
 		chromedp.WaitVisible(chromedp.CSS(`#today tbody tr`)),
@@ -72,7 +56,7 @@ func TestBrowserConsoleDashboard(t *testing.T) {
 		t.Errorf("the volume chart is %v px wide (err %v): the style sheet does not size it", width, err)
 	}
 	testkit.Screenshot(t, ctx, "console-dashboard")
-	step(t, tg, ctx, "log out",
+	testkit.Step(t, tg, ctx, "log out",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`form.logout button`))),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
 	)
@@ -81,7 +65,7 @@ func TestBrowserConsoleDashboard(t *testing.T) {
 			t.Errorf("after logging out in the browser sys still has a session: %+v", s)
 		}
 	}
-	step(t, tg, ctx, "the dashboard after logging out is the login form",
+	testkit.Step(t, tg, ctx, "the dashboard after logging out is the login form",
 		chromedp.Navigate(tg.ConsoleURL()),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
 	)

@@ -23,7 +23,7 @@ func TestBrowserConsoleExplainDenial(t *testing.T) {
 	}
 	ask := func(user, action, path string) (result, rule string) {
 		t.Helper()
-		step(t, tg, ctx, "explain "+user+" "+action+" "+path,
+		testkit.Step(t, tg, ctx, "explain "+user+" "+action+" "+path,
 			chromedp.Navigate(tg.ConsoleURL()+"policies"),
 			chromedp.WaitVisible(chromedp.CSS(`#explain-user`)),
 			chromedp.SendKeys(chromedp.CSS(`#explain-user`), user),

@@ -25,13 +25,13 @@ func TestBrowserConsoleUsersCreateCorrespondent(t *testing.T) {
 	if err := testkit.ConsoleLogin(ctx, tg, "sys", testkit.Password); err != nil {
 		t.Fatalf("sys logs in to the console: %v", err)
 	}
-	step(t, tg, ctx, "open the users' list and the new-user form",
+	testkit.Step(t, tg, ctx, "open the users' list and the new-user form",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`header nav a[href="/admin/users"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`#users tr[data-user="juan"]`)),
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/admin/users/new"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 	)
-	step(t, tg, ctx, "fill in a correspondent of ACME with a generated password and create it",
+	testkit.Step(t, tg, ctx, "fill in a correspondent of ACME with a generated password and create it",
 		chromedp.SendKeys(chromedp.CSS(`#username`), "corresponsal"),
 		chromedp.SetValue(chromedp.CSS(`#role`), "correspondent"),
 		chromedp.SendKeys(chromedp.CSS(`#clients`), "ACME"),
@@ -76,12 +76,12 @@ func TestBrowserConsoleUsersDisable(t *testing.T) {
 	if err := testkit.ConsoleLogin(ctx, tg, "sys", testkit.Password); err != nil {
 		t.Fatalf("sys logs in to the console: %v", err)
 	}
-	step(t, tg, ctx, "open ana's page from the list",
+	testkit.Step(t, tg, ctx, "open ana's page from the list",
 		chromedp.Navigate(tg.ConsoleURL()+"users"),
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`#users tr[data-user="ana"] a`))),
 		chromedp.WaitVisible(chromedp.CSS(`#status[data-status="active"]`)),
 	)
-	step(t, tg, ctx, "disable ana",
+	testkit.Step(t, tg, ctx, "disable ana",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`#access button[value="disabled"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`#status[data-status="disabled"]`)),
 	)
@@ -96,7 +96,7 @@ func TestBrowserConsoleUsersDisable(t *testing.T) {
 	if _, err := tg.Dial("ana", testkit.Password); err == nil {
 		t.Error("ana logs in again after she was disabled")
 	}
-	step(t, tg, ctx, "the list shows ana disabled",
+	testkit.Step(t, tg, ctx, "the list shows ana disabled",
 		chromedp.Navigate(tg.ConsoleURL()+"users?status=disabled"),
 		chromedp.WaitVisible(chromedp.CSS(`#users tr.disabled[data-user="ana"]`)),
 	)
@@ -104,7 +104,7 @@ func TestBrowserConsoleUsersDisable(t *testing.T) {
 	if strings.TrimSpace(status) != "Deshabilitado" {
 		t.Errorf("the list shows ana as %q, want Deshabilitado", status)
 	}
-	step(t, tg, ctx, "the whole list, for the picture",
+	testkit.Step(t, tg, ctx, "the whole list, for the picture",
 		chromedp.Navigate(tg.ConsoleURL()+"users"),
 		chromedp.WaitVisible(chromedp.CSS(`#users tr[data-user="ana"]`)),
 	)

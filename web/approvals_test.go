@@ -255,7 +255,7 @@ func TestBrowserManagerApprovesRestore(t *testing.T) {
 	tg := startBackups(t)
 	id := restoreRequest(t, tg, "/departments/trafico", "tomas")
 	ctx := testkit.Browser(t)
-	step(t, tg, ctx, "log in as mario",
+	testkit.Step(t, tg, ctx, "log in as mario",
 		chromedp.Navigate(tg.WebURL()+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "mario"),
@@ -263,7 +263,7 @@ func TestBrowserManagerApprovesRestore(t *testing.T) {
 		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/approvals"]`)),
 	)
-	step(t, tg, ctx, "open the approvals",
+	testkit.Step(t, tg, ctx, "open the approvals",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/approvals"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`article#`+id)),
 	)
@@ -274,11 +274,11 @@ func TestBrowserManagerApprovesRestore(t *testing.T) {
 			t.Errorf("the request in the browser does not show %q:\n%s", want, shown)
 		}
 	}
-	step(t, tg, ctx, "type the password",
+	testkit.Step(t, tg, ctx, "type the password",
 		chromedp.SendKeys(chromedp.CSS(`#pw-`+id), testkit.Password),
 	)
 	testkit.Screenshot(t, ctx, "approvals")
-	step(t, tg, ctx, "approve",
+	testkit.Step(t, tg, ctx, "approve",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`article#`+id+` button[value="approve"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`p.done`)),
 	)

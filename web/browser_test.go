@@ -2,30 +2,14 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/oaq/custodia/internal/testkit"
 )
-
-// step runs a step in the browser, within 30s; when it fails, the test
-// fails with the page the browser shows and the user's audit trail.
-func step(t *testing.T, tg *testkit.Gateway, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err := chromedp.Do(sctx, actions...)
-	cancel()
-	if err != nil {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-		t.Fatalf("%s: %v\nthe browser shows %s:\n%s\naudit:\n%s", what, err, loc, html, tg.AuditLog("", 20))
-	}
-}
 
 // browse fails the test when a read from the browser (what) failed.
 func browse(t *testing.T, what string, err error) {
@@ -68,7 +52,7 @@ func TestBrowserClientFindsAndDownloadsPDF(t *testing.T) {
 	put("/ACME/2025/12/factura A-1001.pdf", []byte("%PDF-1.4 factura"))
 
 	ctx := testkit.Browser(t)
-	step(t, tg, ctx, "open the login page",
+	testkit.Step(t, tg, ctx, "open the login page",
 		chromedp.Navigate(tg.WebURL()+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 	)
@@ -76,7 +60,7 @@ func TestBrowserClientFindsAndDownloadsPDF(t *testing.T) {
 		t.Errorf("the login page's language is %q, want es", lang.Value)
 	}
 	testkit.Screenshot(t, ctx, "login")
-	step(t, tg, ctx, "log in as carla",
+	testkit.Step(t, tg, ctx, "log in as carla",
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "carla"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testkit.Password),
 		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
@@ -90,7 +74,7 @@ func TestBrowserClientFindsAndDownloadsPDF(t *testing.T) {
 	)
 	testkit.Screenshot(t, ctx, "folder")
 
-	step(t, tg, ctx, "search the pedimento number",
+	testkit.Step(t, tg, ctx, "search the pedimento number",
 		chromedp.Navigate(tg.WebURL()+"/f/ACME/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="q"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), "6001234"),
@@ -115,7 +99,7 @@ func TestBrowserClientFindsAndDownloadsPDF(t *testing.T) {
 			tg.Server.Core().Kick(s.ID)
 		}
 	}
-	step(t, tg, ctx, "a page after the kick",
+	testkit.Step(t, tg, ctx, "a page after the kick",
 		chromedp.Navigate(tg.WebURL()+"/f/ACME/2026/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
 	)
@@ -124,17 +108,17 @@ func TestBrowserClientFindsAndDownloadsPDF(t *testing.T) {
 	}
 
 	// Log in again, and out with the button.
-	step(t, tg, ctx, "log in again",
+	testkit.Step(t, tg, ctx, "log in again",
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "carla"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testkit.Password),
 		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`form.logout button`)),
 	)
-	step(t, tg, ctx, "log out",
+	testkit.Step(t, tg, ctx, "log out",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`form.logout button`))),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
 	)
-	step(t, tg, ctx, "a page after logging out",
+	testkit.Step(t, tg, ctx, "a page after logging out",
 		chromedp.Navigate(tg.WebURL()+"/f/ACME/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
 	)
@@ -148,7 +132,7 @@ func TestBrowserEnglish(t *testing.T) {
 	t.Parallel()
 	tg := start(t)
 	ctx := testkit.Browser(t, chromedp.Flag("accept-lang", "en-US,en"))
-	step(t, tg, ctx, "open the login page",
+	testkit.Step(t, tg, ctx, "open the login page",
 		chromedp.Navigate(tg.WebURL()+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 	)

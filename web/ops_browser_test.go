@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"errors"
 	"io/fs"
@@ -13,19 +12,6 @@ import (
 	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/store"
 )
-
-// logIn logs a user in through the browser's login form.
-func logIn(t *testing.T, tg *testkit.Gateway, ctx context.Context, user string) {
-	t.Helper()
-	step(t, tg, ctx, "log in as "+user,
-		chromedp.Navigate(tg.WebURL()+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testkit.Password),
-		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
-		chromedp.WaitVisible(chromedp.CSS(`form.logout button`)),
-	)
-}
 
 // A client ticks three PDFs the publisher uploaded over SFTP and downloads
 // them as one zip: the bytes are the publisher's, and each file has its
@@ -56,7 +42,7 @@ func TestBrowserClientDownloadsZipOfThree(t *testing.T) {
 	delete(want, "no elegido.pdf")
 
 	ctx := testkit.Browser(t)
-	logIn(t, tg, ctx, "carla")
+	testkit.PortalLogin(t, tg, ctx, "carla")
 	actions := []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(tg.WebURL() + "/f/ACME/2026/06/"),
 		chromedp.WaitVisible(chromedp.CSS(`form#zip button`)),
@@ -64,7 +50,7 @@ func TestBrowserClientDownloadsZipOfThree(t *testing.T) {
 	for name := range want {
 		actions = append(actions, chromedp.Click(chromedp.CSS(`input[type="checkbox"][value="/ACME/2026/06/`+name+`"]`)))
 	}
-	step(t, tg, ctx, "tick three PDFs", actions...)
+	testkit.Step(t, tg, ctx, "tick three PDFs", actions...)
 	got := unzip(t, testkit.Download(t, ctx, chromedp.Click(chromedp.CSS(`form#zip button`))))
 	if len(got) != len(want) {
 		t.Errorf("the zip holds %d files, want the %d ticked", len(got), len(want))
@@ -93,8 +79,8 @@ func TestBrowserStaffFolderOperations(t *testing.T) {
 	tg.Put("departments/operaciones/2026/pedimentos.xlsx", "p")
 	tg.Put("departments/operaciones/borrador.docx", "b")
 	ctx := testkit.Browser(t)
-	logIn(t, tg, ctx, "ana")
-	step(t, tg, ctx, "make a folder",
+	testkit.PortalLogin(t, tg, ctx, "ana")
+	testkit.Step(t, tg, ctx, "make a folder",
 		chromedp.Navigate(tg.WebURL()+"/f/operaciones/"),
 		chromedp.WaitVisible(chromedp.CSS(`#mkdir-name`)),
 		chromedp.SendKeys(chromedp.CSS(`#mkdir-name`), "informes"),
@@ -103,14 +89,14 @@ func TestBrowserStaffFolderOperations(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/f/operaciones/informes/"]`)),
 	)
 	testkit.Screenshot(t, ctx, "staff")
-	step(t, tg, ctx, "rename it",
+	testkit.Step(t, tg, ctx, "rename it",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/rename/operaciones/informes"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`input#name`)),
 		chromedp.SetValue(chromedp.CSS(`input#name`), "informes 2026"),
 		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input#name`))),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/f/operaciones/informes%202026/"]`)),
 	)
-	step(t, tg, ctx, "delete a file after confirming",
+	testkit.Step(t, tg, ctx, "delete a file after confirming",
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a[href="/delete/operaciones/borrador.docx"]`))),
 		chromedp.WaitVisible(chromedp.CSS(`button.danger`)),
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`button.danger`))),

@@ -15,19 +15,6 @@ import (
 	"github.com/oaq/custodia/internal/testkit"
 )
 
-// browserLogin logs user in through the login form.
-func browserLogin(t *testing.T, tg *testkit.Gateway, ctx context.Context, user string) {
-	t.Helper()
-	step(t, tg, ctx, "log in as "+user,
-		chromedp.Navigate(tg.WebURL()+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testkit.Password),
-		testkit.Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
-		chromedp.WaitVisible(chromedp.CSS(`form.logout`)),
-	)
-}
-
 // dropFiles drops files on the upload page's drop zone as a person
 // dragging them from the desktop would: a DataTransfer holding the files,
 // and the dragenter, dragover and drop events on the zone.
@@ -64,15 +51,15 @@ func TestBrowserCorrespondentDropsTwoFiles(t *testing.T) {
 	pdftotext := testkit.NeedPdftotext(t)
 	tg := start(t)
 	ctx := testkit.Browser(t)
-	browserLogin(t, tg, ctx, "juan")
-	step(t, tg, ctx, "go to the upload page of a dossier folder",
+	testkit.PortalLogin(t, tg, ctx, "juan")
+	testkit.Step(t, tg, ctx, "go to the upload page of a dossier folder",
 		chromedp.Navigate(tg.WebURL()+"/f/ACME/2026/"),
 		chromedp.WaitVisible(chromedp.CSS(`a.upload`)),
 		testkit.Load(ctx, chromedp.Click(chromedp.CSS(`a.upload`))),
 		chromedp.WaitVisible(chromedp.CSS(`#drop .drop-hint`)),
 	)
 	files := []upload{{"pedimento 26-24-3173-6000123.pdf", randomBytes(700 << 10)}, {"factura A-1001.xml", []byte("<cfdi:Comprobante/>")}}
-	step(t, tg, ctx, "drop two files and wait for their receipt",
+	testkit.Step(t, tg, ctx, "drop two files and wait for their receipt",
 		dropFiles(files...),
 		chromedp.WaitVisible(chromedp.CSS(`#receipts section.receipt`)),
 	)
@@ -110,7 +97,7 @@ func TestBrowserCorrespondentDropsTwoFiles(t *testing.T) {
 
 	// The receipt as its own page: what the page's script asked for,
 	// posted by a form of the page.
-	step(t, tg, ctx, "open the receipt as a page",
+	testkit.Step(t, tg, ctx, "open the receipt as a page",
 		testkit.Load(ctx, run(`(() => {
 			const ids = new URLSearchParams(document.querySelector("#receipts a.pdf").getAttribute("href").split("?")[1]).getAll("id");
 			const f = document.createElement("form");
@@ -137,9 +124,9 @@ func TestBrowserRefusedFileShowsWhy(t *testing.T) {
 	t.Parallel()
 	tg := start(t)
 	ctx := testkit.Browser(t)
-	browserLogin(t, tg, ctx, "juan")
+	testkit.PortalLogin(t, tg, ctx, "juan")
 	good := upload{"certificado de origen.pdf", randomBytes(100 << 10)}
-	step(t, tg, ctx, "drop a refused and a good file",
+	testkit.Step(t, tg, ctx, "drop a refused and a good file",
 		chromedp.Navigate(tg.WebURL()+"/u/ACME/2026/"),
 		chromedp.WaitVisible(chromedp.CSS(`#drop .drop-hint`)),
 		dropFiles(upload{"instalador.exe", []byte("MZ not a document")}, good, upload{"pedimento.pdf", []byte("%PDF again")}),

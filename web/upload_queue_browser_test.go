@@ -20,8 +20,8 @@ func uploadPage(t *testing.T) (*testkit.Gateway, context.Context) {
 	t.Helper()
 	tg := start(t)
 	ctx := testkit.Browser(t)
-	browserLogin(t, tg, ctx, "juan")
-	step(t, tg, ctx, "open the upload page",
+	testkit.PortalLogin(t, tg, ctx, "juan")
+	testkit.Step(t, tg, ctx, "open the upload page",
 		chromedp.Navigate(tg.WebURL()+"/u/ACME/2026/"),
 		chromedp.WaitVisible(chromedp.CSS(`#drop .drop-hint`)),
 	)
@@ -48,7 +48,7 @@ func TestBrowserDropsTwentyFiles(t *testing.T) {
 	for i := range 20 {
 		files = append(files, upload{fmt.Sprintf("factura %02d.xml", i+1), randomBytes(2000 + i)})
 	}
-	step(t, tg, ctx, "drop twenty files and wait for their receipt",
+	testkit.Step(t, tg, ctx, "drop twenty files and wait for their receipt",
 		dropFiles(files...),
 		chromedp.WaitVisible(chromedp.CSS(`#receipts section.receipt`)),
 	)
@@ -87,7 +87,7 @@ func TestBrowserSameFileTwiceIsSentOnce(t *testing.T) {
 	t.Parallel()
 	tg, ctx := uploadPage(t)
 	f := upload{"pedimento 26-24-3173-6000999.pdf", randomBytes(600 << 10)}
-	step(t, tg, ctx, "drop the same file twice and wait for the receipt",
+	testkit.Step(t, tg, ctx, "drop the same file twice and wait for the receipt",
 		run(fmt.Sprintf(`(() => {
 			const file = new File([Uint8Array.from(atob(%q), c => c.charCodeAt(0))], %q);
 			const zone = document.getElementById("drop");
@@ -114,7 +114,7 @@ func TestBrowserSameFileTwiceIsSentOnce(t *testing.T) {
 func TestBrowserResumeKeptForTheTabOnly(t *testing.T) {
 	t.Parallel()
 	tg, ctx := uploadPage(t)
-	step(t, tg, ctx, "watch the storages, drop a file, wait for its receipt",
+	testkit.Step(t, tg, ctx, "watch the storages, drop a file, wait for its receipt",
 		run(`(() => {
 			window.kept = [];
 			const set = Storage.prototype.setItem;
@@ -163,7 +163,7 @@ func TestBrowserDropBesideTheZoneStays(t *testing.T) {
 		return `+asks+`;
 	})()`))
 	browse(t, "drop a file and try to leave while it is sent", err)
-	step(t, tg, ctx, "wait for the receipt", chromedp.WaitVisible(chromedp.CSS(`#receipts section.receipt`)))
+	testkit.Step(t, tg, ctx, "wait for the receipt", chromedp.WaitVisible(chromedp.CSS(`#receipts section.receipt`)))
 	after, err := chromedp.Run(ctx, chromedp.Evaluate[bool](asks))
 	browse(t, "try to leave after the batch", err)
 	if !during || after {
@@ -196,12 +196,12 @@ func TestBrowserWaitsForAPlace(t *testing.T) {
 		abandoned = append(abandoned, resp.Header.Get("Location"))
 	}
 	f := upload{"guia de embarque.pdf", randomBytes(50 << 10)}
-	step(t, tg, ctx, "drop a file while the places are taken", dropFiles(f), chromedp.Sleep(1500*time.Millisecond))
+	testkit.Step(t, tg, ctx, "drop a file while the places are taken", dropFiles(f), chromedp.Sleep(1500*time.Millisecond))
 	loc := abandoned[0][strings.Index(abandoned[0], "/uploads/"):]
 	if resp, body := c.Do("DELETE", loc, nil, http.Header{"Tus-Resumable": {"1.0.0"}, "Origin": {c.URL}, csrfHeader: {token}}); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("DELETE an abandoned upload: %d %s", resp.StatusCode, body)
 	}
-	step(t, tg, ctx, "wait for the file's end",
+	testkit.Step(t, tg, ctx, "wait for the file's end",
 		chromedp.WaitVisible(chromedp.CSS(`#receipts section.receipt, #progress li.refused`)))
 	if got, want := lines(t, ctx), []string{"ok|" + f.name + "|Recibido"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the lines show\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -217,7 +217,7 @@ func TestBrowserStoredWithoutReceiptIdIsFlagged(t *testing.T) {
 	t.Parallel()
 	tg, ctx := uploadPage(t)
 	f := upload{"constancia.pdf", randomBytes(20 << 10)}
-	step(t, tg, ctx, "drop a file whose answer names no audit row",
+	testkit.Step(t, tg, ctx, "drop a file whose answer names no audit row",
 		run(`(() => {
 			const get = XMLHttpRequest.prototype.getResponseHeader;
 			XMLHttpRequest.prototype.getResponseHeader = function (name) {
@@ -246,7 +246,7 @@ func TestBrowserUploadsWhenStorageCannotBeRead(t *testing.T) {
 	t.Parallel()
 	tg, ctx := uploadPage(t)
 	f := upload{"manifiesto.pdf", randomBytes(20 << 10)}
-	step(t, tg, ctx, "drop a file while the storage cannot be read",
+	testkit.Step(t, tg, ctx, "drop a file while the storage cannot be read",
 		run(`(() => {
 			const refuse = function () { throw new DOMException("storage is disabled", "SecurityError"); };
 			for (const m of ["getItem", "key"]) {
@@ -270,7 +270,7 @@ func TestBrowserOffsetMismatchIsRetried(t *testing.T) {
 	t.Parallel()
 	tg, ctx := uploadPage(t)
 	f := upload{"carta porte.pdf", randomBytes(40 << 10)}
-	step(t, tg, ctx, "drop a file whose first PATCH claims a wrong offset",
+	testkit.Step(t, tg, ctx, "drop a file whose first PATCH claims a wrong offset",
 		run(`(() => {
 			const set = XMLHttpRequest.prototype.setRequestHeader;
 			let once = true;

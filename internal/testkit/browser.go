@@ -168,3 +168,31 @@ func Screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 }
+
+// Step runs a step in the browser, within 30 s; when it fails, the test
+// fails with the page the browser shows and the last audit rows.
+func Step(t *testing.T, tg *Gateway, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := chromedp.Do(sctx, actions...)
+	cancel()
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+		t.Fatalf("%s: %v\nthe browser shows %s:\n%s\naudit:\n%s", what, err, loc, html, tg.AuditLog("", 20))
+	}
+}
+
+// PortalLogin logs user (with Password) in to the portal through its
+// login form, and waits for the first page.
+func PortalLogin(t *testing.T, tg *Gateway, ctx context.Context, user string) {
+	t.Helper()
+	Step(t, tg, ctx, "log in to the portal as "+user,
+		chromedp.Navigate(tg.WebURL()+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), Password),
+		Load(ctx, chromedp.Submit(chromedp.CSS(`input[name="password"]`))),
+		chromedp.WaitVisible(chromedp.CSS(`form.logout button`)),
+	)
+}

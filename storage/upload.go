@@ -38,6 +38,7 @@ type Upload struct {
 	hashed  int64            // bytes hashed so far, in order; -1 once Close must re-read
 	ahead   map[int64][]byte // copies of writes past hashed, until the gap fills
 	aheadN  int
+	spare   [][]byte // buffers of ahead copies already hashed, for the next ones
 	size    int64
 	failed  error // set by TransferError
 	closed  bool
@@ -178,7 +179,10 @@ const maxAhead = 16 << 20
 
 // hash feeds the sha256 in file order. Writes that arrive early are kept
 // until the gap before them fills; past maxAhead, or on a rewrite, Close
-// re-reads the file instead.
+// re-reads the file instead. Pipelined clients send writes of one size,
+// and a server's workers reorder them, so about half arrive early: their
+// copies go into buffers already hashed (spare), not new ones, and an
+// upload allocates only as many as it ever held at once.
 func (u *Upload) hash(p []byte, off int64) {
 	switch {
 	case u.hashed < 0 || len(p) == 0:
@@ -191,16 +195,29 @@ func (u *Upload) hash(p []byte, off int64) {
 			u.aheadN -= len(next)
 			u.sum.Write(next)
 			u.hashed += int64(len(next))
+			u.spare = append(u.spare, next)
 		}
 	case off > u.hashed && u.aheadN+len(p) <= maxAhead && u.ahead[off] == nil:
 		if u.ahead == nil {
 			u.ahead = make(map[int64][]byte)
 		}
-		u.ahead[off] = append([]byte(nil), p...)
+		u.ahead[off] = append(u.spareBuf(len(p)), p...)
 		u.aheadN += len(p)
 	default:
-		u.hashed, u.ahead, u.aheadN = -1, nil, 0
+		u.hashed, u.ahead, u.aheadN, u.spare = -1, nil, 0, nil
 	}
+}
+
+// spareBuf returns an empty buffer of at least n bytes: the last spare
+// one when it is large enough (writes have one size), else a new one.
+func (u *Upload) spareBuf(n int) []byte {
+	if last := len(u.spare) - 1; last >= 0 && cap(u.spare[last]) >= n {
+		b := u.spare[last]
+		u.spare[last] = nil
+		u.spare = u.spare[:last]
+		return b[:0]
+	}
+	return make([]byte, 0, n)
 }
 
 // TransferError tells the upload that its transfer failed (pkg/sftp calls
@@ -346,6 +363,7 @@ func (u *Upload) finish() (string, error) {
 			return "", fmt.Errorf("hash: %w", err)
 		}
 	}
+	u.ahead, u.spare = nil, nil // a closed upload holds no copies
 	if err := u.file.Close(); err != nil {
 		return "", err
 	}

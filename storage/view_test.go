@@ -30,7 +30,7 @@ type env struct {
 }
 
 // newStore opens a real SQLite store in t.TempDir() with the default rules.
-func newStore(t *testing.T) (*store.Store, *authz.Enforcer) {
+func newStore(t testing.TB) (*store.Store, *authz.Enforcer) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custodia.db"))
@@ -46,7 +46,7 @@ func newStore(t *testing.T) (*store.Store, *authz.Enforcer) {
 }
 
 // openFiles opens dir as the files tree with the folders of the clients.
-func openFiles(t *testing.T, dir string, clients ...string) *storage.Files {
+func openFiles(t testing.TB, dir string, clients ...string) *storage.Files {
 	t.Helper()
 	files, err := storage.OpenFiles(dir, []string{"operaciones"})
 	if err != nil {
@@ -63,7 +63,7 @@ func openFiles(t *testing.T, dir string, clients ...string) *storage.Files {
 
 // newEnv builds a store with the given client accounts and a files tree
 // holding their folders.
-func newEnv(t *testing.T, clients ...string) *env {
+func newEnv(t testing.TB, clients ...string) *env {
 	t.Helper()
 	st, rules := newStore(t)
 	for _, c := range clients {
@@ -76,7 +76,7 @@ func newEnv(t *testing.T, clients ...string) *env {
 }
 
 // addUser creates a user in the store.
-func addUser(t *testing.T, st *store.Store, name string, role store.Role, clients ...string) *store.User {
+func addUser(t testing.TB, st *store.Store, name string, role store.Role, clients ...string) *store.User {
 	t.Helper()
 	u, err := st.CreateUser(context.Background(), store.NewUser{Name: name, Role: role, Clients: clients})
 	if err != nil {
@@ -86,7 +86,7 @@ func addUser(t *testing.T, st *store.Store, name string, role store.Role, client
 }
 
 // newView builds u's view of files, audited into st.
-func newView(t *testing.T, st *store.Store, rules *authz.Enforcer, files *storage.Files, u *store.User) *storage.View {
+func newView(t testing.TB, st *store.Store, rules *authz.Enforcer, files *storage.Files, u *store.User) *storage.View {
 	t.Helper()
 	v, err := storage.NewView(context.Background(), storage.ViewOptions{
 		User: u, Files: files, Decider: rules, Auditor: st,
@@ -99,7 +99,7 @@ func newView(t *testing.T, st *store.Store, rules *authz.Enforcer, files *storag
 }
 
 // view creates a user and returns its view of the env's tree.
-func (e *env) view(t *testing.T, name string, role store.Role, clients ...string) *storage.View {
+func (e *env) view(t testing.TB, name string, role store.Role, clients ...string) *storage.View {
 	t.Helper()
 	return newView(t, e.st, e.rules, e.files, addUser(t, e.st, name, role, clients...))
 }

@@ -27,7 +27,8 @@ type Options struct {
 	IdleTimeout  time.Duration // a connection with no traffic this long is closed
 	LoginTimeout time.Duration // the SSH handshake and login must finish within it
 	MaxAuthTries int           // authentication attempts per connection
-	// LegacyClients also offers AES-CTR with SHA-2 MACs, for libssh2 < 1.11.
+	// LegacyClients also offers AES-CTR with SHA-2 MACs, for libssh2 < 1.11,
+	// and ChaCha20-Poly1305 where AES-GCM is the fast cipher (ciphers.go).
 	LegacyClients bool
 	Logger        *slog.Logger
 }
@@ -61,7 +62,7 @@ func New(o Options) (*Server, error) {
 	s.config = &ssh.ServerConfig{
 		Config: ssh.Config{
 			KeyExchanges: []string{"mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org"},
-			Ciphers:      []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com"},
+			Ciphers:      ciphers(o.LegacyClients), // ciphers.go
 			MACs:         []string{"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"},
 		},
 		PublicKeyAuthAlgorithms: []string{
@@ -73,7 +74,6 @@ func New(o Options) (*Server, error) {
 	}
 	if o.LegacyClients {
 		c := &s.config.Config
-		c.Ciphers = append(c.Ciphers, "aes128-ctr", "aes256-ctr")
 		c.MACs = append(c.MACs, "hmac-sha2-256", "hmac-sha2-512")
 	}
 	hostKey := o.HostKey

@@ -57,7 +57,16 @@ type Enforcer struct {
 	mu       sync.RWMutex
 	ce       *casbin.Enforcer
 	revision int64
-	cache    map[string]Decision
+	cache    map[cacheKey]Decision
+}
+
+// cacheKey identifies a cached decision. A struct of the request's own
+// strings, not one string built from them, so that looking a decision up
+// allocates nothing; its fields cannot run into each other either.
+type cacheKey struct {
+	subject string // Subject.key: every fact about the user a rule may use
+	action  Action
+	object  string
 }
 
 // New loads the rules from the store, seeding the defaults on a new store.
@@ -116,7 +125,7 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 		return actionMatch(act, acts), nil
 	})
 	e.mu.Lock()
-	e.ce, e.revision, e.cache = ce, rev, make(map[string]Decision)
+	e.ce, e.revision, e.cache = ce, rev, make(map[cacheKey]Decision)
 	e.mu.Unlock()
 	return nil
 }
@@ -157,7 +166,7 @@ func (e *Enforcer) Decide(ctx context.Context, req Request) (Decision, error) {
 	if !strings.HasPrefix(req.Object, "/") {
 		return Decision{}, fmt.Errorf("authz: object %q is not a storage path", req.Object)
 	}
-	key := req.Subject.key + "\x00" + string(req.Action) + "\x00" + req.Object
+	key := cacheKey{subject: req.Subject.key, action: req.Action, object: req.Object}
 	e.mu.RLock()
 	d, ok := e.cache[key]
 	ce := e.ce

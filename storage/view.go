@@ -362,9 +362,11 @@ func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) 
 		if err != nil {
 			return nil, v.done(ctx, "list", authz.List, t, nil, err)
 		}
+		out = make([]fs.FileInfo, 0, len(entries))
 		for _, e := range entries {
-			ct := target{vpath: Path{s: path.Join(t.vpath.String(), e.Name())}, mount: t.mount,
-				rel: path.Join(t.rel, e.Name()), spath: path.Join(t.spath, e.Name())}
+			// Only the storage path is asked about: the entry's virtual
+			// and relative paths are not built for each of a large folder.
+			ct := target{mount: t.mount, spath: path.Join(t.spath, e.Name())}
 			if d, err := v.allowed(ctx, authz.List, ct, e.IsDir()); err == nil && d.Allow {
 				out = append(out, e)
 			}

@@ -112,13 +112,15 @@ func (s *packetManager) close() {
 // maximizing throughput of file transfers.
 func (s *packetManager) workerChan(runWorker func(chan orderedRequest),
 ) chan orderedRequest {
-	// multiple workers for faster read/writes
+	// multiple workers for faster read/writes, started on demand (below):
+	// an idle session holds none of them, a busy one up to
+	// SftpServerWorkerCount.
 	rwChan := make(chan orderedRequest, SftpServerWorkerCount)
-	for i := 0; i < SftpServerWorkerCount; i++ {
-		runWorker(rwChan)
-	}
+	rwWorkers := 0
 
-	// single worker to enforce sequential processing of everything else
+	// single worker to enforce sequential processing of everything else;
+	// it runs until the end, so that the callers' WaitGroup never drops
+	// to zero while read/write workers may still be started.
 	cmdChan := make(chan orderedRequest)
 	runWorker(cmdChan)
 
@@ -129,6 +131,12 @@ func (s *packetManager) workerChan(runWorker func(chan orderedRequest),
 			case *sshFxpReadPacket, *sshFxpWritePacket:
 				s.incomingPacket(pkt)
 				rwChan <- pkt
+				// A packet left in the buffer found no worker waiting
+				// for one: start another, up to the limit.
+				if len(rwChan) > 0 && rwWorkers < SftpServerWorkerCount {
+					runWorker(rwChan)
+					rwWorkers++
+				}
 				continue
 			case *sshFxpClosePacket:
 				// wait for reads/writes to finish when file is closed

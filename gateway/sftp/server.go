@@ -176,12 +176,28 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	}
 	log.Info("session started")
 	defer log.Info("session ended")
-	go ssh.DiscardRequests(reqs) // refuses tcpip-forward and every other global request
-
 	files := s.o.Core.OpenFiles(u.Name) // one count for every channel of the connection
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for nc := range chans {
+	for {
+		// Global requests (tcpip-forward and every other) are refused
+		// here rather than by a goroutine of their own: an idle session
+		// holds as few goroutines as it can.
+		var nc ssh.NewChannel
+		select {
+		case req, ok := <-reqs:
+			if !ok {
+				reqs = nil
+			} else if req.WantReply {
+				req.Reply(false, nil)
+			}
+			continue
+		case c, ok := <-chans:
+			if !ok {
+				return
+			}
+			nc = c
+		}
 		if nc.ChannelType() != "session" {
 			nc.Reject(ssh.Prohibited, "only the sftp subsystem is available")
 			continue

@@ -1,0 +1,105 @@
+package sftp_test
+
+import (
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	gosftp "github.com/pkg/sftp"
+
+	"github.com/oaq/custodia/internal/testkit"
+)
+
+// maxIdleGoroutines is what one idle logged-in SFTP session may hold on
+// the server: the connection's (1), x/crypto/ssh's transport and mux (3),
+// the sftp channel's request drain (1) and serve loop (1), and pkg/sftp's
+// packet controller, dispatcher and command worker (3). Read/write
+// workers start only when packets wait for one (third_party/sftp).
+const maxIdleGoroutines = 9
+
+// TestIdleSessionGoroutines holds idle logged-in SFTP sessions and
+// counts the server goroutines each one keeps: every goroutine started,
+// directly or not, by a connection's handler. Not parallel: it reads
+// every goroutine of the process, and other tests' sessions would count.
+func TestIdleSessionGoroutines(t *testing.T) {
+	tg := testkit.Start(t)
+	tg.Fixture()
+	const n = 10
+	for range n {
+		c := tg.SFTP("ana")
+		if _, err := c.ReadDir("/"); err != nil { // a command: the session is in use, then idle
+			t.Fatal(err)
+		}
+	}
+	got := serverGoroutines(t, n)
+	t.Logf("%d server goroutines for %d idle SFTP sessions", got, n)
+	if got > n*maxIdleGoroutines {
+		t.Errorf("%d idle SFTP sessions hold %d server goroutines, %.1f each; want at most %d each",
+			n, got, float64(got)/n, maxIdleGoroutines)
+	}
+	// A session that moved data ramps its workers up and still works.
+	c := tg.SFTP("ana")
+	put(t, c, "/operaciones/idle.bin", 1<<20)
+}
+
+func put(t *testing.T, c *gosftp.Client, name string, size int) {
+	t.Helper()
+	f, err := c.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadFrom(strings.NewReader(strings.Repeat("x", size))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Stat(name); err != nil || st.Size() != int64(size) {
+		t.Fatalf("after the upload %s is %v, %v; want %d bytes", name, st, err, size)
+	}
+}
+
+var (
+	goroutineHead = regexp.MustCompile(`^goroutine (\d+) `)
+	createdBy     = regexp.MustCompile(`created by .* in goroutine (\d+)`)
+)
+
+// serverGoroutines counts the goroutines of want SFTP connection
+// handlers and of everything they started, once want handlers run.
+func serverGoroutines(t *testing.T, want int) int {
+	t.Helper()
+	buf := make([]byte, 8<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	parent := map[string]string{}
+	var roots []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		m := goroutineHead.FindStringSubmatch(g)
+		if m == nil {
+			continue
+		}
+		if p := createdBy.FindStringSubmatch(g); p != nil {
+			parent[m[1]] = p[1]
+		}
+		if strings.Contains(g, "gateway/sftp.(*Server).handle(") {
+			roots = append(roots, m[1])
+		}
+	}
+	if len(roots) != want {
+		t.Fatalf("%d SFTP connection handlers run; want %d", len(roots), want)
+	}
+	isRoot := map[string]bool{}
+	for _, r := range roots {
+		isRoot[r] = true
+	}
+	count := 0
+	for g := range parent {
+		for a, hops := g, 0; a != "" && hops < 100; a, hops = parent[a], hops+1 {
+			if isRoot[a] {
+				count++
+				break
+			}
+		}
+	}
+	return count
+}

@@ -78,6 +78,21 @@ func (s *Store) FinishBackup(ctx context.Context, b Backup) error {
 	return nil
 }
 
+// FailRunningBackup records a run as failed only if it is still running,
+// and reports whether it was: a run that ended meanwhile keeps its outcome.
+func (s *Store) FailRunningBackup(ctx context.Context, b Backup) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE backups SET status = $1, finished_at = $2, error = $3
+		WHERE id = $4 AND status = $5`, BackupFailed, formatTime(b.FinishedAt), b.Error, b.ID, BackupRunning)
+	if err != nil {
+		return false, fmt.Errorf("store: fail backup %s: %w", b.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: fail backup %s: %w", b.ID, err)
+	}
+	return n == 1, nil
+}
+
 // PruneBackup marks a backup whose archives retention removed.
 func (s *Store) PruneBackup(ctx context.Context, id string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE backups SET status = $1 WHERE id = $2`, BackupPruned, id)

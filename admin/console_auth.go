@@ -32,9 +32,9 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 		c.forbidden(w, r)
 		return
 	}
-	name, remote, id := r.PostForm.Get("username"), ui.RemoteOf(r), gateway.NewSessionID()
+	name, remote, id := r.PostFormValue("username"), ui.RemoteOf(r), gateway.NewSessionID()
 	u, err := c.s.checkLogin(r.Context(), gateway.Credentials{
-		Username: name, Password: r.PostForm.Get("password"), Remote: remote, Protocol: protocol, Session: id,
+		Username: name, Password: r.PostFormValue("password"), Remote: remote, Protocol: protocol, Session: id,
 	})
 	if err != nil {
 		msg := l.T("login.failed")

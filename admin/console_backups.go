@@ -209,7 +209,7 @@ func (c *console) runBackup(w http.ResponseWriter, r *http.Request, q *consoleRe
 		c.notFound(w, r, q)
 		return
 	}
-	job, kind := r.PostForm.Get("job"), r.PostForm.Get("kind")
+	job, kind := r.PostFormValue("job"), r.PostFormValue("kind")
 	known := slices.ContainsFunc(c.s.o.Backups.Jobs(), func(j BackupJob) bool { return j.Name == job })
 	if !known || (kind != "full" && kind != "incremental") {
 		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.no_job", Alert: true, About: job})
@@ -242,7 +242,7 @@ func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consol
 		c.notFound(w, r, q)
 		return
 	}
-	id, text := r.PostForm.Get("backup"), r.PostForm.Get("identity")
+	id, text := r.PostFormValue("backup"), r.PostFormValue("identity")
 	if id == "" {
 		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.verify_which", Alert: true})
 		return
@@ -283,12 +283,12 @@ func (c *console) approveRestore(w http.ResponseWriter, r *http.Request, q *cons
 		c.notFound(w, r, q)
 		return
 	}
-	id, manager := r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("manager"))
+	id, manager := r.PathValue("id"), strings.TrimSpace(r.PostFormValue("manager"))
 	if manager == "" {
 		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.manager_required", Alert: true, About: id})
 		return
 	}
-	_, err := c.s.approveAs(r.Context(), id, manager, r.PostForm.Get("password"), q.remote, q.s.ID)
+	_, err := c.s.approveAs(r.Context(), id, manager, r.PostFormValue("password"), q.remote, q.s.ID)
 	c.restoreOutcome(w, r, q, id, "backups.approved", err)
 }
 
@@ -299,7 +299,7 @@ func (c *console) rejectRestore(w http.ResponseWriter, r *http.Request, q *conso
 		c.notFound(w, r, q)
 		return
 	}
-	id, note := r.PathValue("id"), []rune(r.PostForm.Get("note"))
+	id, note := r.PathValue("id"), []rune(r.PostFormValue("note"))
 	if len(note) > backupMaxNote {
 		note = note[:backupMaxNote]
 	}

@@ -93,37 +93,42 @@ func (c *console) renderBackups(w http.ResponseWriter, r *http.Request, q *conso
 		c.notFound(w, r, q)
 		return
 	}
-	bs, err := c.s.o.Store.Backups(r.Context(), "")
+	jbs, err := c.s.o.Store.LastBackups(r.Context(), store.BackupOK, store.BackupPruned)
 	if err != nil {
 		c.serverError(w, r, q, err)
 		return
 	}
+	last := make(map[string]store.JobBackups, len(jbs))
+	for _, jb := range jbs {
+		last[jb.Last.Job] = jb
+	}
 	now := time.Now()
 	for _, j := range c.s.o.Backups.Jobs() {
 		row := backupJobRow{BackupJob: j, Retention: backupRetention(q.L, j)}
-		for i := len(bs) - 1; i >= 0 && (row.Last == nil || row.LastOK == nil); i-- {
-			b := bs[i]
-			if b.Job != j.Name {
-				continue
-			}
-			if row.Last == nil {
-				row.Last = backupRun(b)
-			}
-			if row.LastOK == nil && (b.Status == store.BackupOK || b.Status == store.BackupPruned) {
-				row.LastOK = backupRun(b)
-				row.Since = backupSince(now.Sub(b.FinishedAt))
+		if jb, ok := last[j.Name]; ok {
+			row.Last = backupRun(jb.Last)
+			if jb.Good != nil {
+				row.LastOK = backupRun(*jb.Good)
+				row.Since = backupSince(now.Sub(jb.Good.FinishedAt))
 			}
 		}
 		p.Jobs = append(p.Jobs, row)
 	}
-	for i := len(bs) - 1; i >= 0; i-- {
-		b := bs[i]
-		if (p.Job == "" || b.Job == p.Job) && len(p.Runs) < backupRunsShown {
-			p.Runs = append(p.Runs, *backupRun(b))
-		}
-		if b.Status == store.BackupOK && len(p.Verifiable) < backupVerifiable {
-			p.Verifiable = append(p.Verifiable, *backupRun(b))
-		}
+	runs, err := c.s.o.Store.RecentBackups(r.Context(), p.Job, "", backupRunsShown)
+	if err != nil {
+		c.serverError(w, r, q, err)
+		return
+	}
+	for _, b := range runs {
+		p.Runs = append(p.Runs, *backupRun(b))
+	}
+	ok, err := c.s.o.Store.RecentBackups(r.Context(), "", store.BackupOK, backupVerifiable)
+	if err != nil {
+		c.serverError(w, r, q, err)
+		return
+	}
+	for _, b := range ok {
+		p.Verifiable = append(p.Verifiable, *backupRun(b))
 	}
 	qs, err := c.s.o.Store.RestoreRequests(r.Context())
 	if err != nil {

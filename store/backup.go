@@ -44,8 +44,9 @@ type Backup struct {
 // Errors of backup runs. They live here, with Backup, so that a caller
 // need not import the runner to tell them apart.
 var (
-	ErrBackupBusy = errors.New("already running") // the job runs now, here or in another process
-	ErrBackupsOff = errors.New("backups are off") // no recipients: nothing could decrypt an archive
+	ErrBackupBusy = errors.New("already running")                                   // the job runs now, here or in another process
+	ErrBackupsOff = errors.New("backups are off")                                   // no recipients: nothing could decrypt an archive
+	ErrVerifyBusy = errors.New("a verification is running; try again when it ends") // one at a time
 )
 
 func (b *Backup) parseTimes() {

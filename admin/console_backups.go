@@ -83,6 +83,7 @@ func (c *console) backups(w http.ResponseWriter, r *http.Request, q *consoleRequ
 	if id := r.URL.Query().Get("started"); id != "" {
 		p.Message, p.About = "backups.started", id
 	}
+	backupOutcome(r.URL.Query(), &p)
 	c.renderBackups(w, r, q, http.StatusOK, p)
 }
 
@@ -241,7 +242,8 @@ func (c *console) runBackup(w http.ResponseWriter, r *http.Request, q *consoleRe
 // verifyBackup decrypts a backup with the age identity pasted into the
 // form and checks it as `custodia backup verify --identity` does. The
 // identity is used for this one check: it is not kept, logged or
-// written anywhere, and the page never shows it back.
+// written anywhere, and the page never shows it back. The answer is a
+// redirect to the page with the outcome (seeBackupOutcome).
 func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
 	if c.s.o.Backups == nil || !backupForm(w, r) {
 		c.notFound(w, r, q)
@@ -249,7 +251,7 @@ func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consol
 	}
 	id, text := r.PostFormValue("backup"), r.PostFormValue("identity")
 	if id == "" {
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.verify_which", Alert: true})
+		seeBackupOutcome(w, r, "backups.verify_which", "", nil)
 		return
 	}
 	var ids []age.Identity
@@ -258,23 +260,26 @@ func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consol
 		ids, err = age.ParseIdentities(strings.NewReader(text))
 	}
 	if len(text) > backupMaxIdentity || err != nil {
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.bad_identity", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.bad_identity", id, nil)
 		return
 	}
 	v, err := c.s.o.Backups.Verify(r.Context(), id, ids)
+	if errors.Is(err, store.ErrVerifyBusy) { // nothing was verified
+		seeBackupOutcome(w, r, "backups.verify_busy", id, nil)
+		return
+	}
 	c.s.audit(r, q.caller(), "admin.backup.verify", id, nil, map[string]any{"verified": err == nil})
 	var nomatch *age.NoIdentityMatchError
 	switch {
 	case err == nil:
-		c.renderBackups(w, r, q, http.StatusOK, backupsPage{Message: "backups.verified", About: id, Verified: &v,
-			VerifiedBytes: backupBytes(v.Bytes)})
+		seeBackupOutcome(w, r, "backups.verified", id, &v)
 	case errors.Is(err, store.ErrNotFound):
-		c.renderBackups(w, r, q, http.StatusNotFound, backupsPage{Message: "backups.no_backup", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.no_backup", id, nil)
 	case errors.As(err, &nomatch):
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.wrong_identity", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.wrong_identity", id, nil)
 	default: // the cause is in the runner's audit row and the log, never on the page
 		c.s.log.Warn("console verify: backup does not verify", "user", q.user.Name, "session", q.s.ID, "backup", id, "err", err)
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.not_verified", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.not_verified", id, nil)
 	}
 }
 
@@ -290,7 +295,7 @@ func (c *console) approveRestore(w http.ResponseWriter, r *http.Request, q *cons
 	}
 	id, manager := r.PathValue("id"), strings.TrimSpace(r.PostFormValue("manager"))
 	if manager == "" {
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.manager_required", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.manager_required", id, nil)
 		return
 	}
 	_, err := c.s.approveAs(r.Context(), id, manager, r.PostFormValue("password"), q.remote, q.s.ID)
@@ -312,11 +317,12 @@ func (c *console) rejectRestore(w http.ResponseWriter, r *http.Request, q *conso
 	c.restoreOutcome(w, r, q, id, "backups.rejected", err)
 }
 
-// restoreOutcome renders the page after an approval or a rejection: done
-// says it was taken; an API error is told by its status, never its text.
+// restoreOutcome answers an approval or a rejection with a redirect to
+// the page (seeBackupOutcome): done says it was taken; an API error is
+// told by its status, never its text.
 func (c *console) restoreOutcome(w http.ResponseWriter, r *http.Request, q *consoleRequest, id, done string, err error) {
 	if err == nil {
-		c.renderBackups(w, r, q, http.StatusOK, backupsPage{Message: done, About: id})
+		seeBackupOutcome(w, r, done, id, nil)
 		return
 	}
 	ae := (*apiError)(nil)
@@ -335,5 +341,5 @@ func (c *console) restoreOutcome(w http.ResponseWriter, r *http.Request, q *cons
 		c.serverError(w, r, q, fmt.Errorf("restore %s: %w", id, err))
 		return
 	}
-	c.renderBackups(w, r, q, ae.status, backupsPage{Message: key, Alert: true, About: id})
+	seeBackupOutcome(w, r, key, id, nil)
 }

@@ -57,9 +57,11 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout ends the session (the gate checked the form's token).
+// It is audited as the API's logout is (admin.logout).
 func (c *console) logout(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
 	q.unbind() // ending the session must not cut this request's own answer
 	c.sessions.End(q.s)
+	c.s.audit(r, q.caller(), "admin.logout", ConsolePrefix+"logout", map[string]any{"session": q.s.ID}, nil)
 	c.sessions.ClearCookie(w)
 	http.Redirect(w, r, ConsolePrefix+"login", http.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,7 +32,10 @@ type plan struct {
 
 // Schedule runs the jobs on their cron schedules until ctx ends, one run
 // at a time. A run the server missed (it was stopped) runs at start; a
-// full run due at the same time as an incremental one replaces it.
+// full run due at the same time as an incremental one replaces it. A run
+// refused because the job is running (from the console or the command
+// line) is logged at WARN and audited (a failed backup.run on the job's
+// name: there is no backup), and retried as a failed run is.
 func (r *Runner) Schedule(ctx context.Context) error {
 	if err := r.recoverInterrupted(ctx); err != nil {
 		return err
@@ -60,6 +64,10 @@ func (r *Runner) Schedule(ctx context.Context) error {
 			return nil
 		}
 		b, err := r.Run(ctx, due.job, due.kind)
+		if errors.Is(err, store.ErrBackupBusy) { // a console or command-line run holds the job; it retries as a failed run does
+			r.log.Warn("scheduled backup not run: the job is running", "job", due.job, "kind", due.kind, "err", err)
+			r.audit(ctx, "backup.run", due.job, 0, "", err)
+		}
 		now := r.o.Now()
 		for _, p := range plans { // a full run covers the job's incremental runs due now
 			if p.job == due.job && p.kind == Incremental && b.Kind == Full && b.Status == store.BackupOK && !p.next.After(now) {

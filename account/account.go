@@ -23,6 +23,7 @@ type Actor struct {
 	Name     string // the admin's user name, or "os:NAME"
 	Protocol string // "admin" (the API) or "cli"
 	Remote   string // the API caller's address; "" for the command line
+	Session  string // ties the change to its login: a console session's id, "token:ID" for an API token; "" for the command line
 }
 
 // Sessions ends a user's live sessions (gateway.Core). Nil when no
@@ -57,7 +58,7 @@ func (s *Service) change(a Actor, action, path string, before, after any) *store
 func entry(a Actor, action, path string, before, after any) store.AuditEntry {
 	reason, _ := json.Marshal(map[string]any{"before": before, "after": after}) // plain values: cannot fail
 	return store.AuditEntry{
-		User: a.Name, Role: store.RoleAdmin, Protocol: a.Protocol, Remote: a.Remote,
+		User: a.Name, Role: store.RoleAdmin, Protocol: a.Protocol, Remote: a.Remote, Session: a.Session,
 		Action: action, VPath: path, Result: store.ResultOK, Reason: string(reason),
 	}
 }

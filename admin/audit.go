@@ -13,7 +13,7 @@ import (
 func (s *Server) audit(r *http.Request, c *caller, action, resource string, before, after any) {
 	change, _ := json.Marshal(map[string]any{"before": before, "after": after})
 	e := store.AuditEntry{
-		User: c.name(), Role: store.RoleAdmin, Protocol: protocol, Remote: c.remote.String(),
+		User: c.name(), Role: store.RoleAdmin, Protocol: protocol, Remote: c.remote.String(), Session: c.session(),
 		Action: action, VPath: resource, Result: store.ResultOK, Reason: string(change),
 	}
 	if err := s.o.Store.Audit(context.WithoutCancel(r.Context()), e); err != nil {

@@ -21,14 +21,28 @@ const maxLogins = 4
 
 // caller is who makes a request: an admin with a token, or nobody yet.
 type caller struct {
-	user   *store.User
-	token  *store.Token
-	remote netip.Addr
+	user    *store.User
+	token   *store.Token
+	remote  netip.Addr
+	console string // the console session's id (its login row's session)
 }
 
 // actor is the caller as the account service's audit rows name it.
 func (c *caller) actor() account.Actor {
-	return account.Actor{Name: c.name(), Protocol: protocol, Remote: c.remote.String()}
+	return account.Actor{Name: c.name(), Protocol: protocol, Remote: c.remote.String(), Session: c.session()}
+}
+
+// session ties the caller's audit rows to its login: the console
+// session's id, which its login row carries, or "token:ID" for an API
+// token (a login's or an API key's).
+func (c *caller) session() string {
+	switch {
+	case c.console != "":
+		return c.console
+	case c.token != nil:
+		return "token:" + strconv.FormatInt(c.token.ID, 10)
+	}
+	return ""
 }
 
 func (c *caller) name() string {

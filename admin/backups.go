@@ -107,7 +107,7 @@ func (s *Server) approveRestore(w http.ResponseWriter, r *http.Request, c *calle
 	if req.Manager == "" {
 		return badField("manager", "manager: the approving manager's user name is required")
 	}
-	q, err := s.approveAs(r.Context(), r.PathValue("id"), req.Manager, req.Password, c.remote, gateway.NewSessionID())
+	q, err := s.approveAs(r.Context(), r.PathValue("id"), req.Manager, req.Password, c.remote, c.session())
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (s *Server) approveAs(ctx context.Context, id, manager, password string, re
 		if le := (*gateway.LoginError)(nil); errors.As(err, &le) {
 			cause += ": " + le.Reason
 		}
-		if aerr := s.o.Store.Audit(context.WithoutCancel(ctx), store.AuditEntry{User: manager, Protocol: protocol,
+		if aerr := s.o.Store.Audit(context.WithoutCancel(ctx), store.AuditEntry{User: manager, Protocol: protocol, Session: session,
 			Remote: remote.String(), Action: "backup.restore.approve", VPath: id, SPath: q.Path, Target: q.BackupID,
 			Result: store.ResultDenied, Reason: cause}); aerr != nil {
 			s.log.Error("refused approval not audited", "user", manager, "err", aerr)

@@ -32,9 +32,9 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 		c.forbidden(w, r)
 		return
 	}
-	name, remote, id := r.PostForm.Get("username"), ui.RemoteOf(r), gateway.NewSessionID()
+	name, remote, id := r.PostFormValue("username"), ui.RemoteOf(r), gateway.NewSessionID()
 	u, err := c.s.checkLogin(r.Context(), gateway.Credentials{
-		Username: name, Password: r.PostForm.Get("password"), Remote: remote, Protocol: protocol, Session: id,
+		Username: name, Password: r.PostFormValue("password"), Remote: remote, Protocol: protocol, Session: id,
 	})
 	if err != nil {
 		msg := l.T("login.failed")
@@ -57,9 +57,11 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout ends the session (the gate checked the form's token).
+// It is audited as the API's logout is (admin.logout).
 func (c *console) logout(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
 	q.unbind() // ending the session must not cut this request's own answer
 	c.sessions.End(q.s)
+	c.s.audit(r, q.caller(), "admin.logout", ConsolePrefix+"logout", map[string]any{"session": q.s.ID}, nil)
 	c.sessions.ClearCookie(w)
 	http.Redirect(w, r, ConsolePrefix+"login", http.StatusSeeOther)
 }

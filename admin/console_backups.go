@@ -83,6 +83,7 @@ func (c *console) backups(w http.ResponseWriter, r *http.Request, q *consoleRequ
 	if id := r.URL.Query().Get("started"); id != "" {
 		p.Message, p.About = "backups.started", id
 	}
+	backupOutcome(r.URL.Query(), &p)
 	c.renderBackups(w, r, q, http.StatusOK, p)
 }
 
@@ -93,37 +94,42 @@ func (c *console) renderBackups(w http.ResponseWriter, r *http.Request, q *conso
 		c.notFound(w, r, q)
 		return
 	}
-	bs, err := c.s.o.Store.Backups(r.Context(), "")
+	jbs, err := c.s.o.Store.LastBackups(r.Context(), store.BackupOK, store.BackupPruned)
 	if err != nil {
 		c.serverError(w, r, q, err)
 		return
 	}
+	last := make(map[string]store.JobBackups, len(jbs))
+	for _, jb := range jbs {
+		last[jb.Last.Job] = jb
+	}
 	now := time.Now()
 	for _, j := range c.s.o.Backups.Jobs() {
 		row := backupJobRow{BackupJob: j, Retention: backupRetention(q.L, j)}
-		for i := len(bs) - 1; i >= 0 && (row.Last == nil || row.LastOK == nil); i-- {
-			b := bs[i]
-			if b.Job != j.Name {
-				continue
-			}
-			if row.Last == nil {
-				row.Last = backupRun(b)
-			}
-			if row.LastOK == nil && (b.Status == store.BackupOK || b.Status == store.BackupPruned) {
-				row.LastOK = backupRun(b)
-				row.Since = backupSince(now.Sub(b.FinishedAt))
+		if jb, ok := last[j.Name]; ok {
+			row.Last = backupRun(jb.Last)
+			if jb.Good != nil {
+				row.LastOK = backupRun(*jb.Good)
+				row.Since = backupSince(now.Sub(jb.Good.FinishedAt))
 			}
 		}
 		p.Jobs = append(p.Jobs, row)
 	}
-	for i := len(bs) - 1; i >= 0; i-- {
-		b := bs[i]
-		if (p.Job == "" || b.Job == p.Job) && len(p.Runs) < backupRunsShown {
-			p.Runs = append(p.Runs, *backupRun(b))
-		}
-		if b.Status == store.BackupOK && len(p.Verifiable) < backupVerifiable {
-			p.Verifiable = append(p.Verifiable, *backupRun(b))
-		}
+	runs, err := c.s.o.Store.RecentBackups(r.Context(), p.Job, "", backupRunsShown)
+	if err != nil {
+		c.serverError(w, r, q, err)
+		return
+	}
+	for _, b := range runs {
+		p.Runs = append(p.Runs, *backupRun(b))
+	}
+	ok, err := c.s.o.Store.RecentBackups(r.Context(), "", store.BackupOK, backupVerifiable)
+	if err != nil {
+		c.serverError(w, r, q, err)
+		return
+	}
+	for _, b := range ok {
+		p.Verifiable = append(p.Verifiable, *backupRun(b))
 	}
 	qs, err := c.s.o.Store.RestoreRequests(r.Context())
 	if err != nil {
@@ -209,7 +215,7 @@ func (c *console) runBackup(w http.ResponseWriter, r *http.Request, q *consoleRe
 		c.notFound(w, r, q)
 		return
 	}
-	job, kind := r.PostForm.Get("job"), r.PostForm.Get("kind")
+	job, kind := r.PostFormValue("job"), r.PostFormValue("kind")
 	known := slices.ContainsFunc(c.s.o.Backups.Jobs(), func(j BackupJob) bool { return j.Name == job })
 	if !known || (kind != "full" && kind != "incremental") {
 		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.no_job", Alert: true, About: job})
@@ -236,15 +242,16 @@ func (c *console) runBackup(w http.ResponseWriter, r *http.Request, q *consoleRe
 // verifyBackup decrypts a backup with the age identity pasted into the
 // form and checks it as `custodia backup verify --identity` does. The
 // identity is used for this one check: it is not kept, logged or
-// written anywhere, and the page never shows it back.
+// written anywhere, and the page never shows it back. The answer is a
+// redirect to the page with the outcome (seeBackupOutcome).
 func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
 	if c.s.o.Backups == nil || !backupForm(w, r) {
 		c.notFound(w, r, q)
 		return
 	}
-	id, text := r.PostForm.Get("backup"), r.PostForm.Get("identity")
+	id, text := r.PostFormValue("backup"), r.PostFormValue("identity")
 	if id == "" {
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.verify_which", Alert: true})
+		seeBackupOutcome(w, r, "backups.verify_which", "", nil)
 		return
 	}
 	var ids []age.Identity
@@ -253,23 +260,26 @@ func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consol
 		ids, err = age.ParseIdentities(strings.NewReader(text))
 	}
 	if len(text) > backupMaxIdentity || err != nil {
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.bad_identity", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.bad_identity", id, nil)
 		return
 	}
 	v, err := c.s.o.Backups.Verify(r.Context(), id, ids)
+	if errors.Is(err, store.ErrVerifyBusy) { // nothing was verified
+		seeBackupOutcome(w, r, "backups.verify_busy", id, nil)
+		return
+	}
 	c.s.audit(r, q.caller(), "admin.backup.verify", id, nil, map[string]any{"verified": err == nil})
 	var nomatch *age.NoIdentityMatchError
 	switch {
 	case err == nil:
-		c.renderBackups(w, r, q, http.StatusOK, backupsPage{Message: "backups.verified", About: id, Verified: &v,
-			VerifiedBytes: backupBytes(v.Bytes)})
+		seeBackupOutcome(w, r, "backups.verified", id, &v)
 	case errors.Is(err, store.ErrNotFound):
-		c.renderBackups(w, r, q, http.StatusNotFound, backupsPage{Message: "backups.no_backup", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.no_backup", id, nil)
 	case errors.As(err, &nomatch):
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.wrong_identity", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.wrong_identity", id, nil)
 	default: // the cause is in the runner's audit row and the log, never on the page
 		c.s.log.Warn("console verify: backup does not verify", "user", q.user.Name, "session", q.s.ID, "backup", id, "err", err)
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.not_verified", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.not_verified", id, nil)
 	}
 }
 
@@ -283,12 +293,12 @@ func (c *console) approveRestore(w http.ResponseWriter, r *http.Request, q *cons
 		c.notFound(w, r, q)
 		return
 	}
-	id, manager := r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("manager"))
+	id, manager := r.PathValue("id"), strings.TrimSpace(r.PostFormValue("manager"))
 	if manager == "" {
-		c.renderBackups(w, r, q, http.StatusUnprocessableEntity, backupsPage{Message: "backups.manager_required", Alert: true, About: id})
+		seeBackupOutcome(w, r, "backups.manager_required", id, nil)
 		return
 	}
-	_, err := c.s.approveAs(r.Context(), id, manager, r.PostForm.Get("password"), q.remote, q.s.ID)
+	_, err := c.s.approveAs(r.Context(), id, manager, r.PostFormValue("password"), q.remote, q.s.ID)
 	c.restoreOutcome(w, r, q, id, "backups.approved", err)
 }
 
@@ -299,7 +309,7 @@ func (c *console) rejectRestore(w http.ResponseWriter, r *http.Request, q *conso
 		c.notFound(w, r, q)
 		return
 	}
-	id, note := r.PathValue("id"), []rune(r.PostForm.Get("note"))
+	id, note := r.PathValue("id"), []rune(r.PostFormValue("note"))
 	if len(note) > backupMaxNote {
 		note = note[:backupMaxNote]
 	}
@@ -307,11 +317,12 @@ func (c *console) rejectRestore(w http.ResponseWriter, r *http.Request, q *conso
 	c.restoreOutcome(w, r, q, id, "backups.rejected", err)
 }
 
-// restoreOutcome renders the page after an approval or a rejection: done
-// says it was taken; an API error is told by its status, never its text.
+// restoreOutcome answers an approval or a rejection with a redirect to
+// the page (seeBackupOutcome): done says it was taken; an API error is
+// told by its status, never its text.
 func (c *console) restoreOutcome(w http.ResponseWriter, r *http.Request, q *consoleRequest, id, done string, err error) {
 	if err == nil {
-		c.renderBackups(w, r, q, http.StatusOK, backupsPage{Message: done, About: id})
+		seeBackupOutcome(w, r, done, id, nil)
 		return
 	}
 	ae := (*apiError)(nil)
@@ -330,5 +341,5 @@ func (c *console) restoreOutcome(w http.ResponseWriter, r *http.Request, q *cons
 		c.serverError(w, r, q, fmt.Errorf("restore %s: %w", id, err))
 		return
 	}
-	c.renderBackups(w, r, q, ae.status, backupsPage{Message: key, Alert: true, About: id})
+	seeBackupOutcome(w, r, key, id, nil)
 }

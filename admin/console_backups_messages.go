@@ -49,6 +49,7 @@ var backupsMessages = ui.Catalogue{
 		"backups.no_request":       "No existe esa solicitud:",
 		"backups.not_waiting":      "Esa solicitud ya no espera aprobación:",
 		"backups.invalid":          "La solicitud no es válida:",
+		"backups.verify_busy":      "Ya hay una verificación en curso; inténtelo cuando termine. Respaldo:",
 	},
 	ui.English: {
 		"nav.backups":  "Backups",
@@ -95,5 +96,6 @@ var backupsMessages = ui.Catalogue{
 		"backups.no_request":       "No such request:",
 		"backups.not_waiting":      "That request no longer waits for approval:",
 		"backups.invalid":          "The request is not valid:",
+		"backups.verify_busy":      "A verification is already running; try again when it ends. Backup:",
 	},
 }

@@ -28,26 +28,21 @@ type backupRow struct {
 }
 
 func (c *console) backupSection(ctx context.Context, now time.Time) (backupSection, error) {
-	bs, err := c.s.o.Store.Backups(ctx, "")
+	jbs, err := c.s.o.Store.LastBackups(ctx, store.BackupOK)
 	if err != nil {
 		return backupSection{}, err
 	}
-	last := map[string]store.Backup{}
-	good := map[string]store.Backup{}
-	for _, b := range bs { // oldest first
-		last[b.Job] = b
-		if b.Status == store.BackupOK {
-			good[b.Job] = b
-		}
-	}
 	var s backupSection
-	for job, b := range last {
-		r := backupRow{Job: job, LastStatus: b.Status, LastKind: b.Kind, LastStarted: localTime(b.StartedAt),
+	ran := map[string]bool{}
+	for _, jb := range jbs {
+		b := jb.Last
+		ran[b.Job] = true
+		r := backupRow{Job: b.Job, LastStatus: b.Status, LastKind: b.Kind, LastStarted: localTime(b.StartedAt),
 			LastError: b.Error, OK: b.Status == store.BackupOK, Running: b.Status == store.BackupRunning}
 		if b.Status == store.BackupOK {
 			r.LastSize = bytesText(b.Size)
 		}
-		if g, ok := good[job]; ok {
+		if g := jb.Good; g != nil {
 			at := g.FinishedAt
 			if at.IsZero() {
 				at = g.StartedAt
@@ -58,7 +53,7 @@ func (c *console) backupSection(ctx context.Context, now time.Time) (backupSecti
 	}
 	if c.s.o.Backups != nil {
 		for _, j := range c.s.o.Backups.Jobs() {
-			if _, ran := last[j.Name]; !ran {
+			if !ran[j.Name] {
 				s.Jobs = append(s.Jobs, backupRow{Job: j.Name})
 			}
 		}
@@ -88,13 +83,9 @@ func (c *console) hookSection(ctx context.Context) (hookSection, error) {
 	if err != nil {
 		return hookSection{}, err
 	}
-	ds, err := c.s.o.Store.DeadLetters(ctx, "")
+	dead, err := c.s.o.Store.DeadLetterCounts(ctx)
 	if err != nil {
 		return hookSection{}, err
-	}
-	dead := map[string]int{}
-	for _, d := range ds {
-		dead[d.Hook]++
 	}
 	s := hookSection{Known: len(cs)}
 	for _, h := range cs {

@@ -21,7 +21,9 @@ var consoleBaseMessages = ui.Catalogue{
 		"notfound.title": "No encontrado", "notfound": "Esta página no existe.",
 		"forbidden.title": "Solicitud rechazada", "forbidden": "La solicitud no vino de un formulario de esta consola. Vuelva a cargar la página e inténtelo de nuevo.",
 		"error.title": "Error", "error": "Ocurrió un error. Inténtelo de nuevo más tarde.", "back": "Volver al tablero",
-		"nav.dashboard": "Tablero",
+		"nav.dashboard":  "Tablero",
+		"toolarge.title": "Solicitud demasiado grande", "toolarge": "El formulario enviado es demasiado grande.",
+		"badrequest.title": "Solicitud no válida", "badrequest": "El formulario enviado no se pudo leer. Vuelva a cargar la página e inténtelo de nuevo.",
 	},
 	ui.English: {
 		"console": "Admin console", "login.title": "Log in", "username": "User name", "password": "Password",
@@ -32,6 +34,8 @@ var consoleBaseMessages = ui.Catalogue{
 		"notfound.title": "Not found", "notfound": "This page does not exist.",
 		"forbidden.title": "Request refused", "forbidden": "The request did not come from a form of this console. Reload the page and try again.",
 		"error.title": "Error", "error": "Something went wrong. Please try again later.", "back": "Back to the dashboard",
-		"nav.dashboard": "Dashboard",
+		"nav.dashboard":  "Dashboard",
+		"toolarge.title": "Request too large", "toolarge": "The form sent is too large.",
+		"badrequest.title": "Bad request", "badrequest": "The form sent could not be read. Reload the page and try again.",
 	},
 }

@@ -23,7 +23,7 @@ type consoleRequest struct {
 // actor, s.audit), so that a change from the console is the same audit
 // row as from the API (protocol "admin", the admin's name and address).
 func (q *consoleRequest) caller() *caller {
-	return &caller{user: q.user, remote: q.remote}
+	return &caller{user: q.user, remote: q.remote, console: q.s.ID}
 }
 
 // consoleView is what every console template gets.

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"embed"
+	"errors"
 	"io/fs"
 	"net/http"
 	"time"
@@ -177,10 +178,14 @@ func (c *console) gate(w http.ResponseWriter, r *http.Request) {
 		c.toLogin(w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead &&
-		!ui.ValidToken(r.Header.Get(ui.CSRFHeader), sess.CSRF) && !ui.CheckForm(w, r, sess.CSRF) {
-		c.forbidden(w, r)
-		return
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !c.parseBody(w, r) {
+			return
+		}
+		if !ui.ValidToken(r.Header.Get(ui.CSRFHeader), sess.CSRF) && !ui.ValidToken(r.PostForm.Get(ui.CSRFField), sess.CSRF) {
+			c.forbidden(w, r)
+			return
+		}
 	}
 	if !ui.SameOrigin(r) {
 		c.forbidden(w, r)
@@ -190,6 +195,29 @@ func (c *console) gate(w http.ResponseWriter, r *http.Request) {
 	defer unbind()
 	q := &consoleRequest{s: sess, user: u, remote: remote, L: consoleText(r), unbind: unbind}
 	c.authed.ServeHTTP(w, r.WithContext(context.WithValue(ctx, consoleKey{}, q)))
+}
+
+// parseBody bounds a state-changing request's body (ui.MaxFormBody),
+// whichever way its token comes, and parses its form, so that a handler's
+// PostFormValue reads the form the gate read and never parses more. A
+// body over the bound is refused (413), a form that does not parse 400.
+func (c *console) parseBody(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, ui.MaxFormBody)
+	err := r.ParseForm() // ParseMultipartForm would hide its error behind ErrNotMultipart
+	if err == nil {
+		if err = r.ParseMultipartForm(ui.MaxFormBody); errors.Is(err, http.ErrNotMultipart) {
+			err = nil
+		}
+	}
+	if err == nil {
+		return true
+	}
+	l, status, title, body := consoleText(r), http.StatusBadRequest, "badrequest.title", "badrequest"
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		status, title, body = http.StatusRequestEntityTooLarge, "toolarge.title", "toolarge"
+	}
+	c.pages.Render(w, status, "message", consoleView{L: l, Title: l.T(title), Body: l.T(body)})
+	return false
 }
 
 // serveConsole runs the console's sweeper until ctx ends or Shutdown.

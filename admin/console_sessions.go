@@ -40,7 +40,7 @@ func (c *console) renderSessions(w http.ResponseWriter, q *consoleRequest, statu
 // kick ends a live session through the API's own kick (the same audit
 // row, admin.session.kick, as DELETE /api/v1/sessions/{id}).
 func (c *console) kick(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
-	id := r.PostForm.Get("id")
+	id := r.PostFormValue("id")
 	if id == q.s.ID {
 		q.unbind() // ending its own session must not cut this answer
 	}
@@ -50,7 +50,7 @@ func (c *console) kick(w http.ResponseWriter, r *http.Request, q *consoleRequest
 // lift lifts a ban through the API's own lift (the same audit row,
 // admin.ban.lift, as DELETE /api/v1/bans/{addr}).
 func (c *console) lift(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
-	c.changed(w, r, q, "lift", c.s.lift(r, q.caller(), r.PostForm.Get("addr")))
+	c.changed(w, r, q, "lift", c.s.lift(r, q.caller(), r.PostFormValue("addr")))
 }
 
 // changed answers a kick or a lift: back to the list, saying so, or the

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -152,8 +153,9 @@ type visitor struct {
 // and checks every entry against the manifest: same set of paths, sizes
 // and sha256 digests, and the same deletions. It returns the manifest;
 // any mismatch is an error.
-func readArchive(r io.Reader, ids []age.Identity, v visitor) (Manifest, error) {
-	dr, err := age.Decrypt(r, ids...)
+// It stops, with ctx's error, when ctx ends.
+func readArchive(ctx context.Context, r io.Reader, ids []age.Identity, v visitor) (Manifest, error) {
+	dr, err := age.Decrypt(ctxReader{ctx, r}, ids...)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup: decrypt: %w", err)
 	}
@@ -176,6 +178,19 @@ func readArchive(r io.Reader, ids []age.Identity, v visitor) (Manifest, error) {
 		}
 	}
 	return a.m, a.check()
+}
+
+// ctxReader reads r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // archiveReader is what readArchive knows of an archive as it reads it.

@@ -123,7 +123,15 @@ func (r *Runner) open(ctx context.Context, b store.Backup) (io.ReadCloser, error
 
 // Verify decrypts a backup with the identities and checks the archive's
 // checksum and every file's size and sha256 against its manifest.
+// One verification runs at a time (another is refused with
+// store.ErrVerifyBusy); it stops when ctx ends or at Close, which waits
+// for it.
 func (r *Runner) Verify(ctx context.Context, id string, ids []age.Identity) (Manifest, error) {
+	ctx, done, err := r.bg.beginVerify(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer done()
 	b, err := r.o.Store.BackupByID(ctx, id)
 	if err != nil {
 		return Manifest{}, err
@@ -142,12 +150,15 @@ func (r *Runner) verify(ctx context.Context, b store.Backup, ids []age.Identity,
 	if err != nil {
 		return Manifest{}, err
 	}
-	m, err := readArchive(rc, ids, v)
+	m, err := readArchive(ctx, rc, ids, v)
 	if err == nil {
-		_, err = io.Copy(io.Discard, rc) // the checksum covers every byte
+		_, err = io.Copy(io.Discard, ctxReader{ctx, rc}) // the checksum covers every byte
 	}
 	if cerr := rc.Close(); err == nil {
 		err = cerr
+	}
+	if err != nil && ctx.Err() != nil { // the decoders need not wrap their reader's error
+		err = fmt.Errorf("backup %s: reading stopped: %w", b.ID, ctx.Err())
 	}
 	if err == nil && (m.ID != b.ID || m.Job != b.Job) {
 		err = fmt.Errorf("backup %s: the archive's manifest names %s of job %s", b.ID, m.ID, m.Job)

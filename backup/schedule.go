@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,7 +32,10 @@ type plan struct {
 
 // Schedule runs the jobs on their cron schedules until ctx ends, one run
 // at a time. A run the server missed (it was stopped) runs at start; a
-// full run due at the same time as an incremental one replaces it.
+// full run due at the same time as an incremental one replaces it. A run
+// refused because the job is running (from the console or the command
+// line) is logged at WARN and audited (a failed backup.run on the job's
+// name: there is no backup), and retried as a failed run is.
 func (r *Runner) Schedule(ctx context.Context) error {
 	if err := r.recoverInterrupted(ctx); err != nil {
 		return err
@@ -60,6 +64,10 @@ func (r *Runner) Schedule(ctx context.Context) error {
 			return nil
 		}
 		b, err := r.Run(ctx, due.job, due.kind)
+		if errors.Is(err, store.ErrBackupBusy) { // a console or command-line run holds the job; it retries as a failed run does
+			r.log.Warn("scheduled backup not run: the job is running", "job", due.job, "kind", due.kind, "err", err)
+			r.audit(ctx, "backup.run", due.job, 0, "", err)
+		}
 		now := r.o.Now()
 		for _, p := range plans { // a full run covers the job's incremental runs due now
 			if p.job == due.job && p.kind == Incremental && b.Kind == Full && b.Status == store.BackupOK && !p.next.After(now) {
@@ -121,43 +129,59 @@ func lastStart(bs []store.Backup, kind string) (time.Time, bool) {
 // recoverInterrupted marks the runs a stopped process left running as
 // failed and removes what they wrote, on every target: they never count.
 // A job another process is running now (its lock is held) is left alone.
+// The job's runs are read only once its lock is held: a run that ended
+// while recovery handled another job (the console's "run now", the CLI
+// through the management socket) is never taken for an interrupted one.
 func (r *Runner) recoverInterrupted(ctx context.Context) error {
-	bs, err := r.o.Store.Backups(ctx, "")
-	if err != nil {
-		return err
-	}
 	for _, j := range r.o.Jobs {
 		unlock, err := r.lockJob(j.Name)
 		if err != nil {
 			continue // running elsewhere
 		}
-		for _, b := range bs {
-			if b.Job != j.Name || b.Status != store.BackupRunning {
-				continue
-			}
-			b.Status, b.Error, b.FinishedAt = store.BackupFailed, "interrupted: the process stopped during the run", r.o.Now()
-			all := r.o.Local.Name()
-			for _, t := range r.o.Remotes {
-				all += "," + t.Name()
-			}
-			if err := r.removeCopies(ctx, archiveName(b.Job, b.ID), all); err != nil {
-				r.log.Warn("an interrupted backup's copies could not all be removed", "id", b.ID, "err", err)
-			}
-			if err := r.o.Store.FinishBackup(ctx, b); err != nil {
-				unlock()
-				return err
-			}
-			r.log.Warn("backup interrupted by a stop; it does not count", "job", b.Job, "id", b.ID)
-		}
-		leftovers, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, j.Name, ".*.part"))
-		if j.Source == DatabaseSource {
-			snaps, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, ".snapshot-"+j.Name+"-*.db"))
-			leftovers = append(leftovers, snaps...)
-		}
-		for _, f := range leftovers {
-			os.Remove(f)
-		}
+		err = r.recoverJob(ctx, j)
 		unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverJob fails a locked job's runs left running and removes their
+// copies and temporary files.
+func (r *Runner) recoverJob(ctx context.Context, j Job) error {
+	bs, err := r.o.Store.Backups(ctx, j.Name)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.Status != store.BackupRunning {
+			continue
+		}
+		b.Status, b.Error, b.FinishedAt = store.BackupFailed, "interrupted: the process stopped during the run", r.o.Now()
+		failed, err := r.o.Store.FailRunningBackup(ctx, b)
+		if err != nil {
+			return err
+		}
+		if !failed {
+			continue // it ended after all
+		}
+		all := r.o.Local.Name()
+		for _, t := range r.o.Remotes {
+			all += "," + t.Name()
+		}
+		if err := r.removeCopies(ctx, archiveName(b.Job, b.ID), all); err != nil {
+			r.log.Warn("an interrupted backup's copies could not all be removed", "id", b.ID, "err", err)
+		}
+		r.log.Warn("backup interrupted by a stop; it does not count", "job", b.Job, "id", b.ID)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, j.Name, ".*.part"))
+	if j.Source == DatabaseSource {
+		snaps, _ := filepath.Glob(filepath.Join(r.o.Local.Dir, ".snapshot-"+j.Name+"-*.db"))
+		leftovers = append(leftovers, snaps...)
+	}
+	for _, f := range leftovers {
+		os.Remove(f)
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package backup
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,5 +106,70 @@ func TestSchedulePlansRefuseTimeZones(t *testing.T) {
 			!strings.Contains(err.Error(), "time zone") {
 			t.Errorf("schedule %q: plans returned %v, want an error naming the job and the time zone", expr, err)
 		}
+	}
+}
+
+// syncBuffer is a log's destination that goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A scheduled run refused because the job is running (a console run, the
+// command line) leaves a WARN line naming the job and a failed backup.run
+// audit row.
+func TestScheduledRunRefusedAsBusyIsLogged(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	local := t.TempDir()
+	var log syncBuffer
+	r := scheduleRunner(t, st, time.Now, local)
+	r.log = slog.New(slog.NewTextHandler(&log, nil))
+	old := time.Now().Add(-72 * time.Hour)
+	b := store.Backup{ID: newID("database", old), Job: "database", Kind: Full, StartedAt: old}
+	if err := st.StartBackup(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	b.Status, b.FinishedAt = store.BackupOK, old.Add(time.Minute)
+	if err := st.FinishBackup(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := r.lockJob("database") // another run holds the job
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Schedule(ctx) }()
+	refused := func() bool {
+		rows, err := st.QueryAudit(t.Context(), store.AuditQuery{Action: "backup.run"})
+		return err == nil && len(rows) > 0 && strings.Contains(log.String(), "job=database")
+	}
+	for deadline := time.Now().Add(20 * time.Second); !refused() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if l := log.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "job=database") || !strings.Contains(l, "already running") {
+		t.Errorf("the refused run is not logged at WARN with its job:\n%s", l)
+	}
+	rows, err := st.QueryAudit(t.Context(), store.AuditQuery{Action: "backup.run"})
+	if err != nil || len(rows) != 1 || rows[0].Result != store.ResultFailed || rows[0].VPath != "database" || !strings.Contains(rows[0].Reason, "already running") {
+		t.Errorf("the refused run's audit rows: %+v %v", rows, err)
 	}
 }

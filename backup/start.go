@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/oaq/custodia/store"
@@ -18,7 +19,8 @@ type background struct {
 	life   context.Context // ends at Close
 	stop   context.CancelFunc
 	closed bool
-	runs   sync.WaitGroup
+	verify bool           // a verification runs
+	runs   sync.WaitGroup // the runs Start began and the verification
 }
 
 func newBackground() *background {
@@ -52,8 +54,8 @@ func (r *Runner) Start(ctx context.Context, name, kind string) (store.Backup, er
 }
 
 // Close ends the runs Start began (each is recorded as failed, as a
-// scheduled run a stop interrupts) and waits for them; Start then starts
-// no more.
+// scheduled run a stop interrupts) and a verification in flight, and
+// waits for them; Start and Verify then start no more.
 func (r *Runner) Close() {
 	bg := r.bg
 	bg.mu.Lock()
@@ -61,4 +63,31 @@ func (r *Runner) Close() {
 	bg.mu.Unlock()
 	bg.stop()
 	bg.runs.Wait()
+}
+
+// beginVerify admits one verification at a time: it returns ctx, ended
+// also by Close, and done, to call when the verification ends, which
+// Close waits for. Another verification meanwhile is refused at once
+// (store.ErrVerifyBusy): each decrypts a whole archive.
+func (bg *background) beginVerify(ctx context.Context) (context.Context, func(), error) {
+	bg.mu.Lock()
+	defer bg.mu.Unlock()
+	if bg.closed {
+		return nil, nil, errClosed
+	}
+	if bg.verify {
+		return nil, nil, fmt.Errorf("backup: %w", store.ErrVerifyBusy)
+	}
+	bg.verify = true
+	bg.runs.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(bg.life, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+		bg.mu.Lock()
+		bg.verify = false
+		bg.mu.Unlock()
+		bg.runs.Done()
+	}, nil
 }

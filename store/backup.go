@@ -44,8 +44,9 @@ type Backup struct {
 // Errors of backup runs. They live here, with Backup, so that a caller
 // need not import the runner to tell them apart.
 var (
-	ErrBackupBusy = errors.New("already running") // the job runs now, here or in another process
-	ErrBackupsOff = errors.New("backups are off") // no recipients: nothing could decrypt an archive
+	ErrBackupBusy = errors.New("already running")                                   // the job runs now, here or in another process
+	ErrBackupsOff = errors.New("backups are off")                                   // no recipients: nothing could decrypt an archive
+	ErrVerifyBusy = errors.New("a verification is running; try again when it ends") // one at a time
 )
 
 func (b *Backup) parseTimes() {
@@ -76,6 +77,21 @@ func (s *Store) FinishBackup(ctx context.Context, b Backup) error {
 		return fmt.Errorf("store: finish backup %s: %w", b.ID, err)
 	}
 	return nil
+}
+
+// FailRunningBackup records a run as failed only if it is still running,
+// and reports whether it was: a run that ended meanwhile keeps its outcome.
+func (s *Store) FailRunningBackup(ctx context.Context, b Backup) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE backups SET status = $1, finished_at = $2, error = $3
+		WHERE id = $4 AND status = $5`, BackupFailed, formatTime(b.FinishedAt), b.Error, b.ID, BackupRunning)
+	if err != nil {
+		return false, fmt.Errorf("store: fail backup %s: %w", b.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: fail backup %s: %w", b.ID, err)
+	}
+	return n == 1, nil
 }
 
 // PruneBackup marks a backup whose archives retention removed.

@@ -141,3 +141,20 @@ func (s *Store) DeadLetterRetried(ctx context.Context, hook string, seq int64, f
 	}
 	return nil
 }
+
+// DeadLetterCounts is how many dead letters each hook has (hooks with
+// none are absent).
+func (s *Store) DeadLetterCounts(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Hook string `db:"hook"`
+		N    int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT hook, COUNT(*) AS n FROM hook_dead_letters GROUP BY hook`); err != nil {
+		return nil, fmt.Errorf("store: dead letter counts: %w", err)
+	}
+	n := make(map[string]int, len(rows))
+	for _, r := range rows {
+		n[r.Hook] = r.N
+	}
+	return n, nil
+}

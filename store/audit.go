@@ -159,6 +159,25 @@ type AuditQuery struct {
 
 // QueryAudit returns matching rows, oldest first.
 func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	query, args := auditSQL(q)
+	var rows []auditRow
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("store: query audit: %w", err)
+	}
+	out := make([]AuditEntry, len(rows))
+	for i, r := range rows {
+		e, err := r.entry()
+		if err != nil {
+			return nil, err
+		}
+		out[len(rows)-1-i] = e
+	}
+	return out, nil
+}
+
+// auditSQL is QueryAudit's statement and its arguments: the filters, the
+// newest rows first (by id, which follows time), at most the limit.
+func auditSQL(q AuditQuery) (string, []any) {
 	var where []string
 	var args []any
 	if q.User != "" {
@@ -219,19 +238,7 @@ func (s *Store) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, err
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
-	var rows []auditRow
-	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
-		return nil, fmt.Errorf("store: query audit: %w", err)
-	}
-	out := make([]AuditEntry, len(rows))
-	for i, r := range rows {
-		e, err := r.entry()
-		if err != nil {
-			return nil, err
-		}
-		out[len(rows)-1-i] = e
-	}
-	return out, nil
+	return query, args
 }
 
 func (r auditRow) entry() (AuditEntry, error) {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/oaq/custodia/gateway"
-	"github.com/oaq/custodia/web/ui"
 )
 
 // consoleLoginForm is the login page's data.
@@ -32,7 +31,7 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 		c.forbidden(w, r)
 		return
 	}
-	name, remote, id := r.PostFormValue("username"), ui.RemoteOf(r), gateway.NewSessionID()
+	name, remote, id := r.PostFormValue("username"), gateway.RemoteOf(r), gateway.NewSessionID()
 	u, err := c.s.checkLogin(r.Context(), gateway.Credentials{
 		Username: name, Password: r.PostFormValue("password"), Remote: remote, Protocol: protocol, Session: id,
 	})

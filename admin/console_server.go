@@ -162,7 +162,7 @@ func (h consoleHandler) serve() http.Handler {
 // is refused (403). So a stranger, or an account that is not an admin
 // (which never gets a session), learns nothing of which pages exist.
 func (c *console) gate(w http.ResponseWriter, r *http.Request) {
-	remote := ui.RemoteOf(r)
+	remote := gateway.RemoteOf(r)
 	sess := c.sessions.Lookup(r, remote, time.Now())
 	if sess == nil {
 		c.toLogin(w, r)

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"filippo.io/age"
@@ -201,7 +200,7 @@ func (s *Server) handle(rt route) http.Handler {
 		// A banned address cannot log in (the gateway's login refuses it),
 		// but a valid token still works from it: an admin behind the same
 		// NAT as an attacker must be able to lift the ban.
-		remote := remoteOf(r)
+		remote := gateway.RemoteOf(r)
 		c := &caller{remote: remote}
 		// Beyond loopback the metrics are for authenticated scrapers (an
 		// API key as bearer token); on loopback a token sent is checked
@@ -255,11 +254,3 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Addr returns the listening address, once Serve runs.
 func (s *Server) Addr() net.Addr { return s.http.Addr() }
-
-func remoteOf(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -96,4 +97,15 @@ func (s *HTTPServer) Addr() net.Addr {
 		return nil
 	}
 	return s.ln.Addr()
+}
+
+// RemoteOf is the address an HTTP request came from (IPv4-mapped
+// addresses unmapped), or the zero Addr when RemoteAddr is not an
+// address (never so for a request this package's servers accept).
+func RemoteOf(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }

@@ -117,7 +117,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, q *request) {
 		return
 	}
 	u, err := s.o.Core.Confirm(r.Context(), gateway.Credentials{Username: q.user.Name, Password: r.PostForm.Get("password"),
-		Remote: ui.RemoteOf(r), Protocol: protocol, Session: q.s.ID, Confirm: action})
+		Remote: gateway.RemoteOf(r), Protocol: protocol, Session: q.s.ID, Confirm: action})
 	if err != nil {
 		if !errors.Is(err, gateway.ErrLoginFailed) {
 			s.log.Error("web approval", "user", q.user.Name, "session", q.s.ID, "action", action, "err", err)

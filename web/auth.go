@@ -50,7 +50,7 @@ func UserOf(ctx context.Context) *store.User { u, _ := ctx.Value(userKey).(*stor
 // the session is kicked or logged out, which cuts a download short.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		remote := ui.RemoteOf(r)
+		remote := gateway.RemoteOf(r)
 		sess := s.sessions.Lookup(r, remote, time.Now())
 		if sess == nil {
 			s.toLogin(w, r)
@@ -112,7 +112,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostForm.Get("username")
-	remote := ui.RemoteOf(r)
+	remote := gateway.RemoteOf(r)
 	id := gateway.NewSessionID()
 	u, err := s.o.Core.Login(r.Context(), gateway.Credentials{
 		Username: name, Password: r.PostForm.Get("password"), Remote: remote, Protocol: protocol, Session: id,

@@ -3,7 +3,6 @@ package webdav
 import (
 	"context"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 
@@ -31,7 +30,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		options(w)
 		return
 	}
-	remote := remoteOf(r)
+	remote := gateway.RemoteOf(r)
 	u, cr := s.login(w, r, remote)
 	if cr == nil {
 		return
@@ -305,12 +304,3 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// remoteOf is the client's address.
-func remoteOf(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}

@@ -200,18 +200,11 @@ func backupSince(d time.Duration) string {
 	return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 }
 
-// backupForm parses a POST's form (bounded); the gate has checked its
-// token, from the header or the form.
-func backupForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, ui.MaxFormBody)
-	return r.ParseForm() == nil
-}
-
 // runBackup starts a run of a job now and sends the browser back to the
 // page, which shows the run; the run goes on in the background (one run
 // per job at a time: the runner's lock).
 func (c *console) runBackup(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
-	if c.s.o.Backups == nil || !backupForm(w, r) {
+	if c.s.o.Backups == nil {
 		c.notFound(w, r, q)
 		return
 	}
@@ -245,7 +238,7 @@ func (c *console) runBackup(w http.ResponseWriter, r *http.Request, q *consoleRe
 // written anywhere, and the page never shows it back. The answer is a
 // redirect to the page with the outcome (seeBackupOutcome).
 func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
-	if c.s.o.Backups == nil || !backupForm(w, r) {
+	if c.s.o.Backups == nil {
 		c.notFound(w, r, q)
 		return
 	}
@@ -289,7 +282,7 @@ func (c *console) verifyBackup(w http.ResponseWriter, r *http.Request, q *consol
 // the runner's rules of who may approve what) decides. Every refusal
 // reads the same; the audit trail says why.
 func (c *console) approveRestore(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
-	if c.s.o.Backups == nil || !backupForm(w, r) {
+	if c.s.o.Backups == nil {
 		c.notFound(w, r, q)
 		return
 	}
@@ -305,7 +298,7 @@ func (c *console) approveRestore(w http.ResponseWriter, r *http.Request, q *cons
 // rejectRestore refuses a request waiting for approval, as the admin
 // (the API's reject).
 func (c *console) rejectRestore(w http.ResponseWriter, r *http.Request, q *consoleRequest) {
-	if c.s.o.Backups == nil || !backupForm(w, r) {
+	if c.s.o.Backups == nil {
 		c.notFound(w, r, q)
 		return
 	}

@@ -11,6 +11,7 @@ type metrics struct {
 	runs        *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 	lastSize    *prometheus.GaugeVec
+	lockedKept  *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,9 +25,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		lastSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "custodia_backup_last_archive_bytes", Help: "Size of each job's last complete archive.",
 		}, []string{"job"}),
+		lockedKept: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "custodia_backup_locked_kept",
+			Help: "Backups the last prune of each job kept past their retention because a target's object lock still holds them.",
+		}, []string{"job"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.runs, m.lastSuccess, m.lastSize)
+		reg.MustRegister(m.runs, m.lastSuccess, m.lastSize, m.lockedKept)
 	}
 	return m
 }

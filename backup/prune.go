@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"filippo.io/age"
 
@@ -54,11 +55,25 @@ func (r *Runner) prune(ctx context.Context, j Job) ([]store.Backup, error) {
 	}
 	var removed []store.Backup
 	var errs []error
+	locked := 0
 	for _, b := range ok {
 		if keep[b.ID] {
 			continue
 		}
-		err := r.removeCopies(ctx, archiveName(b.Job, b.ID), b.Targets)
+		// A copy still under object lock cannot go: the backup stays
+		// whole, everywhere, until the lock ends; then a prune takes it.
+		until, err := r.lockedUntil(ctx, archiveName(b.Job, b.ID), b.Targets, r.o.Now())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("prune %s: %w", b.ID, err))
+			continue
+		}
+		if !until.IsZero() {
+			locked++
+			r.log.Info("backup kept past its retention: its copy is locked", "job", b.Job, "id", b.ID,
+				"until", until.UTC().Format(time.RFC3339))
+			continue
+		}
+		err = r.removeCopies(ctx, archiveName(b.Job, b.ID), b.Targets)
 		if err == nil {
 			err = r.o.Store.PruneBackup(ctx, b.ID)
 		}
@@ -69,6 +84,7 @@ func (r *Runner) prune(ctx context.Context, j Job) ([]store.Backup, error) {
 		}
 		removed = append(removed, b)
 	}
+	r.metrics.lockedKept.WithLabelValues(j.Name).Set(float64(locked))
 	return removed, errors.Join(errs...)
 }
 

@@ -259,7 +259,7 @@ func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) 
 	}
 	done := []string{r.o.Local.Name()}
 	for _, t := range r.o.Remotes {
-		err = r.put(ctx, t, name, b)
+		err = r.put(ctx, t, name, b, j.Keep.end(b.StartedAt))
 		done = append(done, t.Name()) // even when it failed: what it got is removed
 		if err != nil {
 			break
@@ -273,12 +273,17 @@ func (r *Runner) write(ctx context.Context, j Job, b *store.Backup, ch changes) 
 	return nil
 }
 
-func (r *Runner) put(ctx context.Context, t Remote, name string, b *store.Backup) error {
+// put copies an archive to a remote target; one that locks keeps it
+// until until.
+func (r *Runner) put(ctx context.Context, t Remote, name string, b *store.Backup, until time.Time) error {
 	f, err := r.o.Local.Open(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if l, ok := t.(retainer); ok {
+		return l.PutRetained(ctx, name, f, b.Size, b.SHA256, until)
+	}
 	return t.Put(ctx, name, f, b.Size, b.SHA256)
 }
 

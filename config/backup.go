@@ -32,6 +32,7 @@ type Backup struct {
 	// occasion). Default 168h (7 days); 0 turns the rule off.
 	ApproverMinAge Duration                  `toml:"approver_min_age"`
 	SFTP           BackupSFTP                `toml:"sftp"`
+	S3             BackupS3                  `toml:"s3"`
 	Jobs           map[string]Job            `toml:"-"`    // the defaults, merged with the file's [backup.jobs.NAME]
 	JobTables      map[string]toml.Primitive `toml:"jobs"` // as read, before merging
 }
@@ -138,6 +139,7 @@ func (c Config) validateBackup() Problems {
 			"put the backups elsewhere", c.BackupDir(), c.FilesDir())
 	}
 	ps = append(ps, c.validateBackupSFTP()...)
+	ps = append(ps, c.validateBackupS3()...)
 	for _, name := range c.Backup.JobNames() {
 		ps = append(ps, validateJob(name, c.Backup.Jobs[name])...)
 	}

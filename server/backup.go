@@ -38,7 +38,7 @@ func (s *Server) startBackups(ctx context.Context, r *backup.Runner) {
 		}
 	}()
 	s.log.Info("backups scheduled", "jobs", strings.Join(s.cfg.Backup.JobNames(), ","), "dir", s.cfg.BackupDir(),
-		"offsite", s.cfg.Backup.SFTP.Address != "")
+		"offsite", s.cfg.Backup.SFTP.Address != "", "s3", s.cfg.Backup.S3.Endpoint != "")
 }
 
 // BackupRunner builds the runner of the configuration's jobs and targets.
@@ -55,6 +55,14 @@ func BackupRunner(cfg config.Config, st *store.Store, rules backup.Rules, reg pr
 	var remotes []backup.Remote
 	if s := b.SFTP; s.Address != "" {
 		t, err := backup.NewSFTP(s.Address, s.User, s.Key, s.HostKey, s.Dir)
+		if err != nil {
+			return nil, err
+		}
+		remotes = append(remotes, t)
+	}
+	if s := b.S3; s.Endpoint != "" {
+		t, err := backup.NewS3(backup.S3Options{Endpoint: s.Endpoint, Bucket: s.Bucket, Prefix: s.Prefix, Region: s.Region,
+			AccessKey: s.AccessKey, SecretKey: s.SecretKey, Insecure: s.Insecure, ObjectLock: s.ObjectLock})
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,7 @@ import (
 
 // s3Admin is a client of the test's S3 server with its root keys: the
 // test's own eyes on the bucket.
-func s3Admin(t *testing.T, s *testkit.S3) *minio.Core {
+func s3Admin(t testing.TB, s *testkit.S3) *minio.Core {
 	t.Helper()
 	c, err := minio.NewCore(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Region: "us-east-1"})
 	if err != nil {

@@ -258,11 +258,24 @@ func (s *S3) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return o, nil
 }
 
-// Remove deletes an archive and its checksum, every version of them; one
-// already gone is fine. A version still locked is not deleted, and the
-// error says until when.
+// Remove deletes an archive and its checksum, every version of them,
+// and aborts an upload of the archive that a stopped process left
+// pending; one already gone is fine. A version still locked is not
+// deleted, and the server's refusal is returned.
 func (s *S3) Remove(ctx context.Context, name string) error {
 	var errs []error
+	ups, err := s.c.ListMultipartUploads(ctx, s.bucket, s.key(name), "", "", "", 1000)
+	if err != nil {
+		errs = append(errs, s.wrap("list the pending uploads of "+name, err))
+	}
+	for _, u := range ups.Uploads {
+		if u.Key != s.key(name) {
+			continue
+		}
+		if err := s.c.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID); err != nil {
+			errs = append(errs, s.wrap("abort the upload of "+name, err))
+		}
+	}
 	for _, key := range []string{s.key(name), s.key(name) + ".sha256"} {
 		for o := range s.c.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 			if o.Err != nil {

@@ -413,3 +413,36 @@ func TestS3InsecureOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+// Remove, as the recovery after a crash calls it for a run left
+// running, also aborts the archive's multipart upload that the stopped
+// process left pending (and no other).
+func TestS3RemoveAbortsPendingUpload(t *testing.T) {
+	t.Parallel()
+	s3 := testkit.StartS3(t)
+	admin := s3Admin(t, s3)
+	makeBucket(t, admin, "respaldos", false)
+	tg := newS3Target(t, s3, s3.Endpoint, "respaldos", s3.SecretKey, "")
+	ctx := t.Context()
+	name := backup.ArchiveName("departments", "departments-20261202T080000Z-0badcafe")
+	for _, key := range []string{"custodia/" + name, "custodia/departments/other.age"} {
+		id, err := admin.NewMultipartUpload(ctx, "respaldos", key, minio.PutObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		part := bytes.Repeat([]byte("x"), 1<<20)
+		if _, err := admin.PutObjectPart(ctx, "respaldos", key, id, 1, bytes.NewReader(part), int64(len(part)), minio.PutObjectPartOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tg.Remove(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	res, err := admin.ListMultipartUploads(ctx, "respaldos", "", "", "", "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Uploads) != 1 || res.Uploads[0].Key != "custodia/departments/other.age" {
+		t.Errorf("pending uploads after Remove: %+v, want only another archive's", res.Uploads)
+	}
+}

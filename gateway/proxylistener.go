@@ -120,6 +120,9 @@ func (p *proxyListener) fromProxy(raw net.Conn) {
 			raw.Close()
 			return
 		}
+		if pc.isLocal {
+			p.core.log.Debug("proxy connection with a LOCAL header (a health check): served as the proxy's own, no login", "remote", raw.RemoteAddr().String())
+		}
 		if c := p.admit(pc); c != nil {
 			p.hand(c)
 		}

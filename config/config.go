@@ -41,6 +41,8 @@ type Config struct {
 	Backup       Backup   `toml:"backup"`
 	Notify       Notify   `toml:"notify"`
 
+	ProxyProtocol ProxyProtocol `toml:"proxy_protocol"` // several gateways behind one load balancer
+
 	Antivirus Antivirus `toml:"antivirus"` // clamd scans every upload before it is visible
 }
 
@@ -170,6 +172,8 @@ func Default() Config {
 		Storage: defaultStorage(),
 		Notify:  Notify{Interval: Duration{15 * time.Minute}},
 
+		ProxyProtocol: defaultProxyProtocol(),
+
 		Antivirus: defaultAntivirus(),
 	}
 }
@@ -245,6 +249,7 @@ func (c Config) Validate() Problems {
 	ps = append(ps, c.validatePublicHost()...)
 	ps = append(ps, c.validateAntivirus()...)
 	ps = append(ps, c.validateNotify()...)
+	ps = append(ps, c.ProxyProtocol.validate()...)
 	sortProblems(ps)
 	return ps
 }

@@ -23,8 +23,15 @@ const (
 // An accept error never ends the listener: out of file descriptors
 // (EMFILE, ENFILE) or any other failure, Accept backs off and tries
 // again, logging once per burst, until the listener is closed.
+//
+// With the PROXY protocol on (Options.Proxy), a connection from a trusted
+// proxy is admitted by the address its header names (proxyListener).
 func (c *Core) Listener(ln net.Listener, refuse func(conn net.Conn, reason string)) net.Listener {
-	return &limitListener{Listener: ln, core: c, refuse: refuse, closed: make(chan struct{})}
+	l := &limitListener{Listener: ln, core: c, refuse: refuse, closed: make(chan struct{})}
+	if c.proxy.on() {
+		return newProxyListener(l)
+	}
+	return l
 }
 
 type limitListener struct {
@@ -42,6 +49,20 @@ func (l *limitListener) Close() error {
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		conn, err := l.acceptRaw()
+		if err != nil {
+			return nil, err
+		}
+		if lc := l.admit(conn); lc != nil {
+			return lc, nil
+		}
+	}
+}
+
+// acceptRaw accepts the next connection, backing off on errors until the
+// listener is closed.
+func (l *limitListener) acceptRaw() (net.Conn, error) {
 	var delay time.Duration
 	var failures int
 	for {
@@ -67,11 +88,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		if failures > 0 {
 			l.core.log.Warn("accepting again", "addr", l.Addr().String(), "failed_accepts", failures)
-			delay, failures = 0, 0
 		}
-		if lc := l.admit(conn); lc != nil {
-			return lc, nil
-		}
+		return conn, nil
 	}
 }
 

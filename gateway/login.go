@@ -76,6 +76,7 @@ type Options struct {
 	Limits    Limits
 	Hashes    HashPoolOptions // the bound on concurrent password checks
 	OpenFiles OpenFileLimits  // open files per session and per user
+	Proxy     ProxyProtocol   // PROXY protocol headers from trusted proxies; zero: off
 	Logger    *slog.Logger
 	Metrics   prometheus.Registerer // nil: no metrics
 }
@@ -92,6 +93,7 @@ type Core struct {
 	opens    *openFiles
 	sessions *registry
 	metrics  *metrics
+	proxy    ProxyProtocol
 	log      *slog.Logger
 	now      func() time.Time
 	dummy    string // hash checked for unknown users, so timing tells nothing
@@ -103,7 +105,7 @@ func New(o Options) (*Core, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
-		limits: newLimiter(o.Limits), sessions: newRegistry(), log: o.Logger, now: time.Now, dummy: dummyHash()}
+		limits: newLimiter(o.Limits), sessions: newRegistry(), proxy: o.Proxy.withDefaults(), log: o.Logger, now: time.Now, dummy: dummyHash()}
 	c.hashes = newHashPool(o.Hashes, nil)
 	c.opens = newOpenFiles(o.OpenFiles)
 	c.metrics = newMetrics(o.Metrics, c)
@@ -120,6 +122,9 @@ func New(o Options) (*Core, error) {
 // for a newcomer: its client is waiting for the answer.
 func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, error) {
 	defer checkingCtx(ctx)()
+	if proxyLocalCtx(ctx) {
+		return nil, errProxyLocal
+	}
 	if c.defender.Banned(cr.Remote) {
 		return nil, failed("address banned by the defender")
 	}
@@ -165,6 +170,9 @@ func (c *Core) Authenticate(ctx context.Context, cr Credentials) (*store.User, e
 // banned, the account is no longer admitted, or the password changed since
 // (hash is the stored hash the earlier check succeeded against).
 func (c *Core) Reverify(ctx context.Context, name, hash string, remote netip.Addr) (*store.User, error) {
+	if proxyLocalCtx(ctx) {
+		return nil, errProxyLocal
+	}
 	if c.defender.Banned(remote) {
 		return nil, failed("address banned by the defender")
 	}

@@ -20,6 +20,7 @@ func coreOptions(cfg config.Config, state *State, d *gateway.Defender, log *slog
 			UnauthPerAddr: unauthPerIP, LoginTimeout: l.LoginTimeout.Duration},
 		Hashes:    gateway.HashPoolOptions{Size: l.PasswordChecks, Wait: l.PasswordWait.Duration},
 		OpenFiles: gateway.OpenFileLimits{PerSession: l.MaxOpenFilesPerSession, PerUser: l.MaxOpenFilesPerUser},
+		Proxy:     gateway.ProxyProtocol{Trusted: cfg.ProxyProtocol.Prefixes(), HeaderTimeout: cfg.ProxyProtocol.HeaderTimeout.Duration},
 	}
 }
 

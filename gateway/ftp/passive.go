@@ -28,9 +28,12 @@ const passivePace = time.Millisecond
 // WrapPassiveListener runs for every PASV and EPSV before the reply is
 // written: it paces the reply, acknowledges data at once on the data
 // connections it accepts and notes how their peer ended them (peerEnder).
+// Behind a proxy (PROXY protocol), each data connection is seen as the
+// client its header names (Core.DataListener), so ftpserverlib's check
+// that it comes from the control connection's client compares clients.
 func (d *driver) WrapPassiveListener(l net.Listener) (net.Listener, error) {
 	time.Sleep(passivePace)
-	return quickAckListener{l}, nil
+	return d.s.o.Core.DataListener(quickAckListener{l}), nil
 }
 
 // quickAckListener accepts data connections that acknowledge every read at

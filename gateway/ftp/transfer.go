@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 
@@ -60,6 +61,22 @@ func (t *upload) ReadFrom(r io.Reader) (int64, error) {
 	return n, nil
 }
 
+// peerEnderOf finds the peerEnder under c (a PROXY protocol connection
+// wraps it), if any.
+func peerEnderOf(c net.Conn) (peerEnder, bool) {
+	for c != nil {
+		if pe, ok := c.(peerEnder); ok {
+			return pe, true
+		}
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = u.NetConn()
+	}
+	return nil, false
+}
+
 // endOf says whether the data connection r, which has just returned EOF,
 // ended the way a finished transfer ends.
 func (t *upload) endOf(r io.Reader) error {
@@ -70,7 +87,7 @@ func (t *upload) endOf(r io.Reader) error {
 	case !ok:
 		return nil // clear text: stream mode ends with the FIN
 	}
-	dc, ok := tc.NetConn().(peerEnder)
+	dc, ok := peerEnderOf(tc.NetConn())
 	switch {
 	case !ok:
 		return errActiveTLS // a connection ftpserverlib dialed (PORT/EPRT): not observable

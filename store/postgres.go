@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"strings"
@@ -72,7 +73,7 @@ func openPostgres(ctx context.Context, dbURL string) (*Store, error) {
 		// pgx redacts the password in its parse errors; ours says which URL.
 		return nil, fmt.Errorf("store: database URL %s: %w", info.redacted, err)
 	}
-	db := sqlx.NewDb(stdlib.OpenDB(*cfg), "pgx")
+	db := sqlx.NewDb(sql.OpenDB(pgTextConnector{stdlib.GetConnector(*cfg)}), "pgx")
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {

@@ -43,3 +43,7 @@ func withTestDatabase(t testing.TB, extra []string) []string {
 	}
 	return append(slices.Clip(extra), PostgresEnv(t))
 }
+
+// OnSQLite keeps a gateway on SQLite whatever CUSTODIA_TEST_DATABASE
+// says: for tests that open the data dir's custodia.db themselves.
+const OnSQLite = "CUSTODIA_DATABASE_URL="

@@ -47,3 +47,13 @@ func TestOpenURLErrorsHideThePassword(t *testing.T) {
 		t.Errorf("a MySQL URL: %v, want a clear error without the password", err)
 	}
 }
+
+// A database without the C collation compares and lower-cases text
+// otherwise than SQLite: the store refuses it, saying how to make one.
+func TestDatabaseWithoutCCollationRefused(t *testing.T) {
+	t.Parallel()
+	_, err := OpenURL(context.Background(), testpg.URLWithLocale(t, "C.UTF-8"), "")
+	if err == nil || !strings.Contains(err.Error(), "LC_COLLATE 'C'") {
+		t.Errorf("a store on a C.UTF-8 database: %v, want a refusal that says how to create one", err)
+	}
+}

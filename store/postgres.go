@@ -80,12 +80,33 @@ func openPostgres(ctx context.Context, dbURL string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", info.redacted, err)
 	}
+	if err := checkCollation(ctx, db, info); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s := &Store{db: db, pg: info, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkCollation refuses a database whose text does not compare and
+// change case as SQLite's does (bytewise; lower() of ASCII only): the C
+// (or POSIX) collation and character classes.
+func checkCollation(ctx context.Context, db *sqlx.DB, info *pgInfo) error {
+	var collate, ctype string
+	if err := db.QueryRowContext(ctx, `SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()`).
+		Scan(&collate, &ctype); err != nil {
+		return fmt.Errorf("store: open %s: %w", info.redacted, err)
+	}
+	isC := func(l string) bool { return l == "C" || l == "POSIX" }
+	if !isC(collate) || !isC(ctype) {
+		return fmt.Errorf("store: database %s has LC_COLLATE %q and LC_CTYPE %q: custodia needs C; create it with "+
+			"CREATE DATABASE name TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'", info.redacted, collate, ctype)
+	}
+	return nil
 }
 
 // lockWrites takes the store's write lock for the rest of tx on

@@ -50,6 +50,17 @@ var (
 // root). Without PostgreSQL the test is skipped, or fails when CI is set.
 func URL(t testing.TB) string {
 	t.Helper()
+	return URLWithLocale(t, "C")
+}
+
+// URLWithLocale is URL with the database's LC_COLLATE and LC_CTYPE set to
+// locale (e.g. C.UTF-8): for tests of what custodia does on a database
+// that does not have the C collation.
+func URLWithLocale(t testing.TB, locale string) string {
+	t.Helper()
+	if strings.ContainsAny(locale, "'\\") {
+		t.Fatalf("postgres: bad locale %q", locale)
+	}
 	if os.Getenv("CUSTODIA_TEST_POSTGRES") == "" {
 		pgBinDir(t) // skip (or fail on CI) before starting anything
 	}
@@ -61,7 +72,7 @@ func URL(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := pgShared.admin.ExecContext(ctx, `CREATE DATABASE `+name+
-		` TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
+		` TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE '`+locale+`' LC_CTYPE '`+locale+`'`); err != nil {
 		t.Fatalf("postgres: create database: %v", err)
 	}
 	t.Cleanup(func() {

@@ -127,3 +127,18 @@ func TestConflictsAreRecognisedByCode(t *testing.T) {
 }
 
 func errorsIsConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// A transaction waits for the write lock at most lock_timeout (10 s, as
+// SQLite's busy_timeout), then fails: a store never hangs on it.
+func TestWriteLockWaitIsBounded(t *testing.T) {
+	t.Parallel()
+	s := testDB{url: testpg.URL(t)}.open(t)
+	ctx := context.Background()
+	var timeout string
+	if err := s.db.GetContext(ctx, &timeout, `SHOW lock_timeout`); err != nil {
+		t.Fatal(err)
+	}
+	if timeout != "10s" {
+		t.Errorf("lock_timeout is %q, want 10s", timeout)
+	}
+}

@@ -73,6 +73,11 @@ func openPostgres(ctx context.Context, dbURL string) (*Store, error) {
 		// pgx redacts the password in its parse errors; ours says which URL.
 		return nil, fmt.Errorf("store: database URL %s: %w", info.redacted, err)
 	}
+	// As SQLite's busy_timeout: a transaction waits at most this long for
+	// the write lock (or any other), then fails instead of hanging.
+	if _, set := cfg.RuntimeParams["lock_timeout"]; !set {
+		cfg.RuntimeParams["lock_timeout"] = "10s"
+	}
 	db := sqlx.NewDb(sql.OpenDB(pgTextConnector{stdlib.GetConnector(*cfg)}), "pgx")
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)

@@ -15,7 +15,7 @@ import (
 // console session.
 func TestBrowserConsoleDashboard(t *testing.T) {
 	t.Parallel()
-	tg := testkit.Start(t)
+	tg := testkit.Start(t, testkit.OnSQLite) // fillAudit writes custodia.db
 	tg.Fixture()
 	ana := tg.SFTP("ana")
 	if _, err := ana.Getwd(); err != nil {

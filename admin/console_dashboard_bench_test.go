@@ -74,7 +74,7 @@ func fillAudit(tb testing.TB, tg *testkit.Gateway, n int) {
 // hourly counts spare each render, straight on the audit table, for
 // comparison.
 func BenchmarkConsoleDashboard1M(b *testing.B) {
-	tg := testkit.Start(b, "CUSTODIA_LOG_LEVEL=warn")
+	tg := testkit.Start(b, "CUSTODIA_LOG_LEVEL=warn", testkit.OnSQLite) // fillAudit writes custodia.db
 	tg.Fixture()
 	t0 := time.Now()
 	fillAudit(b, tg, 1_000_000)

@@ -7,13 +7,41 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oaq/custodia/internal/testpg"
 	"github.com/oaq/custodia/store"
 )
 
 func newEnforcer(t testing.TB) (*Enforcer, *store.Store) {
 	t.Helper()
+	return newEnforcerOn(t, "sqlite")
+}
+
+// eachDB runs test as parallel subtests on each database a store can be
+// on: "sqlite" and "postgres".
+func eachDB(t *testing.T, test func(t *testing.T, db string)) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			test(t, db)
+		})
+	}
+}
+
+// openStoreOn opens a fresh store: SQLite in dir, or a fresh database
+// of the test binary's PostgreSQL.
+func openStoreOn(t testing.TB, db, dir string) (*store.Store, error) {
+	t.Helper()
+	url := ""
+	if db == "postgres" {
+		url = testpg.URL(t)
+	}
+	return store.OpenURL(context.Background(), url, filepath.Join(dir, "custodia.db"))
+}
+
+func newEnforcerOn(t testing.TB, db string) (*Enforcer, *store.Store) {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custodia.db"))
+	st, err := openStoreOn(t, db, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,80 +59,84 @@ func subject(role store.Role, dept string, clients ...string) *Subject {
 
 func TestDefaultRules(t *testing.T) {
 	t.Parallel()
-	e, _ := newEnforcer(t)
-	client := subject(store.RoleClient, "", "ACME")
-	corr := subject(store.RoleCorrespondent, "", "ACME", "BETA")
-	ops := subject(store.RoleStaff, "operaciones")
-	traf := subject(store.RoleManager, "trafico")
-	pub := subject(store.RolePublisher, "")
-	admin := subject(store.RoleAdmin, "")
-	cases := []struct {
-		who    *Subject
-		act    Action
-		obj    string
-		allow  bool
-		ruleIn string
-	}{
-		{client, List, "/clients/ACME/", true, "/clients/{client}/**/"},
-		{client, Read, "/clients/ACME/2026/FACTURA.PDF", true, "*.pdf"},
-		{client, List, "/clients/ACME/notas.txt", false, ""},
-		{client, Read, "/clients/BETA/x.pdf", false, ""},
-		{client, Write, "/clients/ACME/x.pdf", false, ""},
-		{client, Read, "/dossiers/ACME/x.pdf", false, ""},
-		{corr, Write, "/dossiers/BETA/2026/pedimento.pdf", true, "/dossiers/{client}/**"},
-		{corr, Overwrite, "/dossiers/BETA/2026/pedimento.pdf", false, ""},
-		{corr, Read, "/dossiers/ACME/a.pdf", false, ""},
-		{corr, Write, "/dossiers/GAMMA/a.pdf", false, ""},
-		{ops, Read, "/dossiers/GAMMA/a.pdf", true, "department:operaciones"},
-		{ops, Write, "/departments/operaciones/reporte.xlsx", true, ""},
-		{ops, Write, "/departments/operaciones/setup.EXE", false, "deny"},
-		{ops, Write, "/departments/trafico/a.txt", false, ""},
-		{traf, Delete, "/departments/trafico/a.txt", true, "staff"},
-		{traf, Read, "/dossiers/GAMMA/a.pdf", false, ""},
-		{pub, Write, "/clients/GAMMA/2026/a.pdf", true, ""},
-		{pub, Write, "/clients/GAMMA/2026/a.txt", false, ""},
-		{pub, Delete, "/clients/GAMMA/2026/a.pdf", false, ""},
-		{admin, Delete, "/departments/trafico/x.exe", true, "admin"},
-	}
-	for _, c := range cases {
-		d, err := e.Decide(context.Background(), Request{Subject: c.who, Action: c.act, Object: c.obj})
-		if err != nil {
-			t.Fatalf("%s %s %s: %v", c.who.Role, c.act, c.obj, err)
+	eachDB(t, func(t *testing.T, db string) {
+		e, _ := newEnforcerOn(t, db)
+		client := subject(store.RoleClient, "", "ACME")
+		corr := subject(store.RoleCorrespondent, "", "ACME", "BETA")
+		ops := subject(store.RoleStaff, "operaciones")
+		traf := subject(store.RoleManager, "trafico")
+		pub := subject(store.RolePublisher, "")
+		admin := subject(store.RoleAdmin, "")
+		cases := []struct {
+			who    *Subject
+			act    Action
+			obj    string
+			allow  bool
+			ruleIn string
+		}{
+			{client, List, "/clients/ACME/", true, "/clients/{client}/**/"},
+			{client, Read, "/clients/ACME/2026/FACTURA.PDF", true, "*.pdf"},
+			{client, List, "/clients/ACME/notas.txt", false, ""},
+			{client, Read, "/clients/BETA/x.pdf", false, ""},
+			{client, Write, "/clients/ACME/x.pdf", false, ""},
+			{client, Read, "/dossiers/ACME/x.pdf", false, ""},
+			{corr, Write, "/dossiers/BETA/2026/pedimento.pdf", true, "/dossiers/{client}/**"},
+			{corr, Overwrite, "/dossiers/BETA/2026/pedimento.pdf", false, ""},
+			{corr, Read, "/dossiers/ACME/a.pdf", false, ""},
+			{corr, Write, "/dossiers/GAMMA/a.pdf", false, ""},
+			{ops, Read, "/dossiers/GAMMA/a.pdf", true, "department:operaciones"},
+			{ops, Write, "/departments/operaciones/reporte.xlsx", true, ""},
+			{ops, Write, "/departments/operaciones/setup.EXE", false, "deny"},
+			{ops, Write, "/departments/trafico/a.txt", false, ""},
+			{traf, Delete, "/departments/trafico/a.txt", true, "staff"},
+			{traf, Read, "/dossiers/GAMMA/a.pdf", false, ""},
+			{pub, Write, "/clients/GAMMA/2026/a.pdf", true, ""},
+			{pub, Write, "/clients/GAMMA/2026/a.txt", false, ""},
+			{pub, Delete, "/clients/GAMMA/2026/a.pdf", false, ""},
+			{admin, Delete, "/departments/trafico/x.exe", true, "admin"},
 		}
-		if d.Allow != c.allow || !strings.Contains(d.Rule, c.ruleIn) {
-			t.Errorf("%s %s %s = %v (%s), want allow=%v by a rule containing %q",
-				c.who.Role, c.act, c.obj, d.Allow, d.Reason(), c.allow, c.ruleIn)
+		for _, c := range cases {
+			d, err := e.Decide(context.Background(), Request{Subject: c.who, Action: c.act, Object: c.obj})
+			if err != nil {
+				t.Fatalf("%s %s %s: %v", c.who.Role, c.act, c.obj, err)
+			}
+			if d.Allow != c.allow || !strings.Contains(d.Rule, c.ruleIn) {
+				t.Errorf("%s %s %s = %v (%s), want allow=%v by a rule containing %q",
+					c.who.Role, c.act, c.obj, d.Allow, d.Reason(), c.allow, c.ruleIn)
+			}
 		}
-	}
+	})
 }
 
 func TestCacheDroppedWhenAnotherProcessChangesRules(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	e, st := newEnforcer(t)
-	corr := subject(store.RoleCorrespondent, "", "ACME")
-	req := Request{Subject: corr, Action: Read, Object: "/dossiers/ACME/a.pdf"}
-	if d, _ := e.Decide(ctx, req); d.Allow {
-		t.Fatal("correspondent may read before any grant")
-	}
-	// A second enforcer over the same store stands for the CLI process.
-	other, err := New(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := other.AddRule(ctx, Rule{"correspondent", "/dossiers/{client}/**", "read", Allow}); err != nil {
-		t.Fatal(err)
-	}
-	go e.Watch(ctx, 10*time.Millisecond, func(err error) { t.Error(err) })
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	eachDB(t, func(t *testing.T, db string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		e, st := newEnforcerOn(t, db)
+		corr := subject(store.RoleCorrespondent, "", "ACME")
+		req := Request{Subject: corr, Action: Read, Object: "/dossiers/ACME/a.pdf"}
 		if d, _ := e.Decide(ctx, req); d.Allow {
-			return
+			t.Fatal("correspondent may read before any grant")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("the running enforcer never saw the rule added by another process")
+		// A second enforcer over the same store stands for the CLI process.
+		other, err := New(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.AddRule(ctx, Rule{"correspondent", "/dossiers/{client}/**", "read", Allow}); err != nil {
+			t.Fatal(err)
+		}
+		go e.Watch(ctx, 10*time.Millisecond, func(err error) { t.Error(err) })
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if d, _ := e.Decide(ctx, req); d.Allow {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("the running enforcer never saw the rule added by another process")
+	})
 }
 
 func TestRuleValidation(t *testing.T) {

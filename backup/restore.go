@@ -108,7 +108,8 @@ func (r *Runner) Request(ctx context.Context, id, prefix, reason, requester, fil
 	switch {
 	case j.Source == DatabaseSource:
 		return q, invalid("backup %s is a database snapshot: it is not restored into the files; "+
-			"decrypt it with the identity (age -d -i FILE | zstd -d | tar x) and stop the server to put it back", id)
+			"decrypt it with the identity (age -d -i FILE | zstd -d | tar x) and stop the server to put it back "+
+			"(custodia.db into the data dir; custodia.pgdump with pg_restore, see README.md)", id)
 	case q.Reason == "":
 		return q, invalid("reason: say why the files are needed")
 	case checkStoragePath(prefix) != nil:

@@ -287,11 +287,12 @@ func (r *Runner) put(ctx context.Context, t Remote, name string, b *store.Backup
 	return t.Put(ctx, name, f, b.Size, b.SHA256)
 }
 
-// addDatabase adds a consistent snapshot of the store.
+// addDatabase adds a consistent snapshot of the store: /custodia.db on
+// SQLite, /custodia.pgdump (pg_dump's custom format) on PostgreSQL.
 func (r *Runner) addDatabase(ctx context.Context, aw *archiveWriter, id string) error {
 	// The snapshot holds password hashes: it is created empty and 0600
 	// first (VACUUM INTO fills an empty file), whatever the folder's mode.
-	snap := filepath.Join(r.o.Local.Dir, ".snapshot-"+id+".db")
+	snap := filepath.Join(r.o.Local.Dir, ".snapshot-"+id+filepath.Ext(r.o.Store.SnapshotName()))
 	sf, err := os.OpenFile(snap, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("backup: snapshot: %w", err)
@@ -310,7 +311,7 @@ func (r *Runner) addDatabase(ctx context.Context, aw *archiveWriter, id string) 
 	if err != nil {
 		return err
 	}
-	return aw.addFile("/custodia.db", f, fi.Size(), fi.ModTime())
+	return aw.addFile("/"+r.o.Store.SnapshotName(), f, fi.Size(), fi.ModTime())
 }
 
 // addTree adds a storage folder with everything below it: folders and

@@ -23,6 +23,7 @@ const Off = "off"
 // Config is the whole configuration.
 type Config struct {
 	DataDir      string   `toml:"data_dir"`     // where files, database and keys live
+	Database     Database `toml:"database"`     // PostgreSQL instead of SQLite in the data dir
 	Organization string   `toml:"organization"` // named in credential letters
 	PublicHost   string   `toml:"public_host"`  // the name or address clients connect to (letters; PASV when IPv4)
 	Departments  []string `toml:"departments"`  // department folders and valid departments
@@ -237,6 +238,7 @@ func Load(file string, environ []string) (Config, error) {
 func (c Config) Validate() Problems {
 	var ps Problems
 	ps = append(ps, c.validateBasics()...)
+	ps = append(ps, c.validateDatabase()...)
 	ps = append(ps, c.validateServers()...)
 	ps = append(ps, c.validateTLS()...)
 	ps = append(ps, c.validateFTP()...)

@@ -51,6 +51,9 @@ func Keys(c Config) [][2]string {
 		if (key == "notify.password" || key == "backup.s3.secret_key") && v != "" { // never printed
 			v = "(set)"
 		}
+		if key == "database.url" { // its password never printed
+			v = c.Database.RedactedURL()
+		}
 		if _, ok := v.(map[string]toml.Primitive); ok { // backup.jobs: listed one by one below
 			return
 		}

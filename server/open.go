@@ -36,12 +36,21 @@ func openStore(ctx context.Context, cfg config.Config, create bool) (*store.Stor
 	} else if err := CheckDataDir(cfg); err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, cfg.DBFile())
+	return store.OpenURL(ctx, cfg.Database.URL, cfg.DBFile())
 }
 
 // CheckDataDir says, wrapping ErrNoDataDir, when cfg's data dir has no
-// store, where it looked and how to point elsewhere.
+// store (on PostgreSQL: no files tree), where it looked and how to point
+// elsewhere.
 func CheckDataDir(cfg config.Config) error {
+	if cfg.Database.Postgres() {
+		if _, err := os.Stat(cfg.FilesDir()); errors.Is(err, fs.ErrNotExist) {
+			dir, _ := filepath.Abs(cfg.DataDir)
+			return fmt.Errorf("%w at %s (no %s there): start `custodia serve` or run `custodia init` to make one, "+
+				"or point --data, CUSTODIA_DATA_DIR or data_dir at the right one", ErrNoDataDir, dir, filepath.Base(cfg.FilesDir()))
+		}
+		return nil
+	}
 	if _, err := os.Stat(cfg.DBFile()); errors.Is(err, fs.ErrNotExist) {
 		dir, _ := filepath.Abs(cfg.DataDir)
 		return fmt.Errorf("%w at %s (no %s there): start `custodia serve` or run `custodia init` to make one, "+

@@ -99,7 +99,7 @@ func TestUploadLeftByCrashIsAuditedAtStart(t *testing.T) {
 // its event reaches the outbox exactly once.
 func TestSFTPUploadRefusedWhenItsAuditRowFails(t *testing.T) {
 	t.Parallel()
-	tg := testkit.Start(t)
+	tg := testkit.Start(t, testkit.OnSQLite) // the trigger goes into custodia.db
 	tg.Fixture()
 	db, err := sql.Open("sqlite", "file:"+tg.Config.DBFile()+"?_pragma=busy_timeout(10000)")
 	if err != nil {

@@ -141,11 +141,15 @@ func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Snapshot writes a consistent copy of the database to file (which must
-// not exist) while the store stays in use: SQLite's VACUUM INTO.
+// Snapshot writes a consistent copy of the database to file while the
+// store stays in use: SQLite's VACUUM INTO (file must be empty), or
+// pg_dump on PostgreSQL (see SnapshotName).
 func (s *Store) Snapshot(ctx context.Context, file string) error {
 	if strings.ContainsRune(file, 0) {
 		return fmt.Errorf("store: snapshot: bad file name")
+	}
+	if s.pg != nil {
+		return s.pgDump(ctx, file)
 	}
 	if _, err := s.db.ExecContext(ctx, `VACUUM INTO $1`, file); err != nil {
 		return fmt.Errorf("store: snapshot to %s: %w", file, err)

@@ -25,7 +25,7 @@ func (s *Store) LastBackups(ctx context.Context, good ...string) ([]JobBackups, 
 		args = append(args, g)
 		in[i] = "$" + strconv.Itoa(i+1)
 	}
-	goodCond := "0"
+	goodCond := "1 = 0"
 	if len(good) > 0 {
 		goodCond = "status IN (" + strings.Join(in, ", ") + ")"
 	}
@@ -35,7 +35,7 @@ func (s *Store) LastBackups(ctx context.Context, good ...string) ([]JobBackups, 
 		UNION ALL
 		SELECT 'good' AS which, b.* FROM jobs JOIN backups b ON b.id =
 			(SELECT id FROM backups WHERE job = jobs.job AND ` + goodCond + ` ORDER BY started_at DESC, id DESC LIMIT 1)`
-	q = `SELECT which, ` + backupCols + ` FROM (` + q + `) ORDER BY job, which DESC`
+	q = `SELECT which, ` + backupCols + ` FROM (` + q + `) AS latest ORDER BY job, which DESC`
 	var rows []struct {
 		Which string `db:"which"`
 		Backup

@@ -1,12 +1,12 @@
 // Package store keeps custodia's state in SQL: users, client accounts,
 // assignments, SSH keys, Casbin policy rules and the append-only audit log.
-// SQLite (modernc.org/sqlite, no cgo) is the embedded default; the SQL is
-// kept portable so that PostgreSQL can follow.
+// SQLite (modernc.org/sqlite, no cgo) is the embedded default; PostgreSQL
+// (pgx's stdlib driver) is chosen by a postgres:// URL. The SQL is the
+// same on both; the migrations' DDL is translated by dialect.go.
 package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -42,6 +42,7 @@ func parseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }
 // Store is the SQL state of one gateway. It is safe for concurrent use.
 type Store struct {
 	db    *sqlx.DB
+	pg    *pgInfo // nil on SQLite
 	now   func() time.Time
 	audit *AuditEntry // written in the transaction of every change (Audited)
 }
@@ -98,8 +99,13 @@ func Open(ctx context.Context, file string) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	// In a transaction: on PostgreSQL it takes the write lock, so that
+	// gateways starting at once on one database migrate one at a time.
+	if err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
@@ -124,7 +130,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			ddl := string(body)
+			if s.pg != nil {
+				if ddl, err = toPostgres(ddl); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, ddl); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
@@ -144,6 +156,10 @@ func (s *Store) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 	if err != nil {
 		return wrapDBError(err)
 	}
+	if err := s.lockWrites(ctx, tx); err != nil {
+		tx.Rollback()
+		return wrapDBError(err)
+	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return wrapDBError(err)
@@ -155,18 +171,4 @@ func (s *Store) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 		}
 	}
 	return wrapDBError(tx.Commit())
-}
-
-// wrapDBError folds driver-specific errors into the package sentinels.
-func wrapDBError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%w", ErrNotFound)
-	case strings.Contains(err.Error(), "UNIQUE constraint failed"),
-		strings.Contains(err.Error(), "duplicate key value"):
-		return fmt.Errorf("%w", ErrConflict)
-	}
-	return err
 }

@@ -46,7 +46,7 @@ func TestInteropAgeZstdTarDecrypt(t *testing.T) {
 		}
 		switch job {
 		case "database":
-			if fi, err := os.Stat(filepath.Join(dir, "custodia.db")); err != nil || fi.Size() == 0 {
+			if fi, err := os.Stat(filepath.Join(dir, tg.Store().SnapshotName())); err != nil || fi.Size() == 0 {
 				t.Errorf("the database snapshot is missing: %v", err)
 			}
 		case "clients":

@@ -34,7 +34,8 @@ var allowedImports = map[string][]string{
 	"server": {"config", "internal/clamd", "gateway/sftp", "gateway/ftp", "gateway/webdav", "web", "web/tus", "admin", "account", "backup", "events", "notify", "letter",
 		"gateway", "storage", "authz", "store"},
 	"cmd/custodia":      {"server", "config", "account", "backup", "letter", "gateway", "storage", "authz", "store"},
-	"internal/testkit":  {"server", "config", "gateway", "store"},
+	"internal/testkit":  {"server", "config", "gateway", "store", "internal/testpg"},
+	"internal/testpg":   {}, // a real PostgreSQL for tests (store's own tests use it)
 	"internal/schedule": {},
 	"internal/clamd":    {},
 	"internal/soak":     {}, // drives a custodia process from outside

@@ -18,7 +18,7 @@ import (
 // `quota user` and `quota client`.
 func TestQuotaScanFixesSkewedUsage(t *testing.T) {
 	t.Parallel()
-	tg := startGateway(t)
+	tg := startGateway(t, testkit.OnSQLite) // the test skews custodia.db itself
 	tg.Fixture()
 	must(tg, "", "quota", "user", "juan", "--bytes", "1MiB", "--files", "10")
 	must(tg, "", "quota", "client", "ACME", "--files", "5")

@@ -74,9 +74,10 @@ func Start(t testing.TB, extra ...string) *Gateway {
 
 // StartWith is Start with a server that runs management commands sent
 // over its socket with manage (the command line's tests pass its own).
+// With CUSTODIA_TEST_DATABASE=postgres its store is on PostgreSQL.
 func StartWith(t testing.TB, manage server.Manager, extra ...string) *Gateway {
 	t.Helper()
-	tg, _ := RestartableWith(t, manage, Env(t.TempDir(), extra...), true)
+	tg, _ := RestartableWith(t, manage, Env(t.TempDir(), withTestDatabase(t, extra)...), true)
 	return tg
 }
 

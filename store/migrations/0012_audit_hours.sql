@@ -20,5 +20,5 @@ CREATE TRIGGER audit_hours_count AFTER INSERT ON audit
 BEGIN
     INSERT INTO audit_hours (hour, protocol, action, result, n, bytes)
     VALUES (substr(NEW.at, 1, 13), NEW.protocol, NEW.action, NEW.result, 1, NEW.bytes)
-    ON CONFLICT (hour, protocol, action, result) DO UPDATE SET n = n + 1, bytes = bytes + excluded.bytes;
+    ON CONFLICT (hour, protocol, action, result) DO UPDATE SET n = audit_hours.n + 1, bytes = audit_hours.bytes + excluded.bytes;
 END;

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -32,6 +33,9 @@ type Files struct {
 	// the cleanup.
 	crashAt string
 	av      *antivirus // nil: uploads are not scanned (scan.go)
+	// objects is where the files live: the local disk (localBackend) or
+	// an object store. Uploads are received in .incoming either way.
+	objects backend
 }
 
 // errCrashed is what an upload stopped by crashAt returns.
@@ -70,21 +74,22 @@ func OpenFiles(dir string, departments []string) (*Files, error) {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	f := &Files{root: root}
-	if err := f.init(departments); err != nil {
+	f.objects = localBackend{f}
+	if err := f.init(context.Background(), departments); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return f, nil
 }
 
-func (f *Files) init(departments []string) error {
+func (f *Files) init(ctx context.Context, departments []string) error {
 	for _, a := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
-		if err := f.root.MkdirAll(rel(a), dirMode); err != nil {
+		if err := f.objects.mkdirAll(ctx, a); err != nil {
 			return fmt.Errorf("storage: create %s: %w", a, err)
 		}
 	}
 	for _, d := range departments {
-		if err := f.root.MkdirAll(rel(path.Join(store.AreaDepartments, d)), dirMode); err != nil {
+		if err := f.objects.mkdirAll(ctx, path.Join(store.AreaDepartments, d)); err != nil {
 			return fmt.Errorf("storage: create department %s: %w", d, err)
 		}
 	}
@@ -125,17 +130,11 @@ func (f *Files) Close() error {
 // AddClient creates the folders of a new client account.
 func (f *Files) AddClient(id string) error {
 	for _, a := range []string{store.AreaClients, store.AreaDossiers} {
-		if err := f.root.MkdirAll(rel(path.Join(a, id)), dirMode); err != nil {
+		if err := f.objects.mkdirAll(context.Background(), path.Join(a, id)); err != nil {
 			return fmt.Errorf("storage: create %s/%s: %w", a, id, err)
 		}
 	}
 	return nil
-}
-
-// openMount opens a mount's storage folder as its own root, so that
-// nothing on disk can lead out of the mount.
-func (f *Files) openMount(m *Mount) (*os.Root, error) {
-	return f.root.OpenRoot(rel(m.Storage))
 }
 
 // tempName is a new, random name for an upload file in .incoming.

@@ -65,6 +65,10 @@ func (v *View) BeginCopy(ctx context.Context, dst string, replace bool) (*TreeCo
 	if t.mount == nil || t.isMountRoot() {
 		return nil, &PathError{Op: "copy", Path: t.vpath.String(), Err: ErrExists}
 	}
+	if _, local := v.files.objects.(localBackend); !local {
+		// An object store has no folder to stage a copy in and rename.
+		return nil, &PathError{Op: "copy", Path: t.vpath.String(), Err: ErrUnsupported}
+	}
 	if err := v.folder(ctx, "copy", t); err != nil {
 		return nil, err
 	}

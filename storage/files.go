@@ -64,6 +64,12 @@ func (f *Files) fsync(file *os.File, step, name string) error {
 // given department folders. Leftovers of uploads interrupted by a crash are
 // removed from .incoming: they were never acknowledged.
 func OpenFiles(dir string, departments []string) (*Files, error) {
+	return openFiles(context.Background(), dir, departments, func(f *Files) backend { return localBackend{f} })
+}
+
+// openFiles opens dir for what is received, with the files on the
+// backend that objects returns for it.
+func openFiles(ctx context.Context, dir string, departments []string, objects func(*Files) backend) (*Files, error) {
 	for _, d := range []string{dir, filepath.Join(dir, incomingDir)} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
@@ -74,8 +80,8 @@ func OpenFiles(dir string, departments []string) (*Files, error) {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	f := &Files{root: root}
-	f.objects = localBackend{f}
-	if err := f.init(context.Background(), departments); err != nil {
+	f.objects = objects(f)
+	if err := f.init(ctx, departments); err != nil {
 		f.Close()
 		return nil, err
 	}

@@ -48,6 +48,9 @@ func Keys(c Config) [][2]string {
 			}
 			v = strings.Join(names, ",")
 		}
+		if key == "storage.s3.secret_key" && v != "" { // never printed
+			v = "(set)"
+		}
 		if key == "notify.password" && v != "" { // never printed
 			v = "(set)"
 		}

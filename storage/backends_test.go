@@ -402,3 +402,49 @@ func TestS3BigUploadIsMultipartAndNeverReplaces(t *testing.T) {
 		}
 	})
 }
+
+// TestBackendsReconcileAndWalk: an upload stopped by a crash after it
+// was put in place (its audit row not yet written) is recovered by
+// Reconcile from the backend, one stopped before is settled as failed;
+// Walk (quota scan) finds the files on either backend.
+func TestBackendsReconcileAndWalk(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, e backendEnv) {
+		ctx := context.Background()
+		corr := e.view(t, "corr", store.RoleCorrespondent, "ACME")
+		if err := putFile(ctx, corr, "/ACME/uno.pdf", "uno"); err != nil {
+			t.Fatal(err)
+		}
+		storage.SetCrash(e.files, "rename")
+		if err := putFile(ctx, corr, "/ACME/dos.pdf", "dos"); err == nil {
+			t.Fatal("an upload stopped by a simulated crash was acknowledged")
+		}
+		storage.SetCrash(e.files, "pending")
+		if err := putFile(ctx, corr, "/ACME/tres.pdf", "tres"); err == nil {
+			t.Fatal("an upload stopped by a simulated crash was acknowledged")
+		}
+		storage.SetCrash(e.files, "")
+		rows, err := e.files.Reconcile(ctx, e.st)
+		if err != nil {
+			t.Fatalf("Reconcile: %v", err)
+		}
+		got := map[string]store.Result{}
+		for _, r := range rows {
+			got[r.VPath] = r.Result
+		}
+		if got["/ACME/dos.pdf"] != store.ResultOK || got["/ACME/tres.pdf"] != store.ResultFailed || len(got) != 2 {
+			t.Errorf("Reconcile settled %v, want dos.pdf recovered (ok) and tres.pdf failed", got)
+		}
+		files, err := e.files.Walk()
+		if err != nil {
+			t.Fatalf("Walk: %v", err)
+		}
+		want := map[string]int64{"/dossiers/ACME/uno.pdf": 3, "/dossiers/ACME/dos.pdf": 3}
+		if len(files) != len(want) || files["/dossiers/ACME/uno.pdf"] != 3 || files["/dossiers/ACME/dos.pdf"] != 3 {
+			t.Errorf("Walk found %v, want %v", files, want)
+		}
+		if n, ok := e.files.FileSize("/dossiers/ACME/dos.pdf"); !ok || n != 3 {
+			t.Errorf("FileSize of dos.pdf = %d, %v", n, ok)
+		}
+	})
+}

@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/minio/minio-go/v7"
 	gosftp "github.com/pkg/sftp"
 
+	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/store"
 )
@@ -292,5 +294,70 @@ func TestS3FilesHostilePaths(t *testing.T) {
 		if !strings.HasPrefix(k, "clients/") && !strings.HasPrefix(k, "dossiers/") && !strings.HasPrefix(k, "departments/") && !strings.HasPrefix(k, "restores/") {
 			t.Errorf("a key outside the areas appeared: %s", k)
 		}
+	}
+}
+
+// TestS3FilesBackupReadsTheBucket: with the files on S3, the dossiers
+// backup (full, then incremental from the journal) archives the objects,
+// and Verify proves each one restores with its sha256; a restore is
+// refused, since it would write where the view does not serve.
+func TestS3FilesBackupReadsTheBucket(t *testing.T) {
+	t.Parallel()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3 := testkit.StartS3(t)
+	tg := testkit.Start(t, append(s3.StorageEnv("custodia-files", "gw"),
+		"CUSTODIA_BACKUP_RECIPIENTS="+id.Recipient().String(), "CUSTODIA_BACKUP_APPROVER_MIN_AGE=0", "CUSTODIA_BACKUP_CLIENT_APPROVERS=mario")...)
+	tg.AddClient("ACME", "Acme SA de CV")
+	tg.AddUser(store.NewUser{Name: "juan", Role: store.RoleCorrespondent, Clients: []string{"ACME"}})
+	tg.AddUser(store.NewUser{Name: "mario", Role: store.RoleManager, Department: "trafico"})
+	tg.AddUser(store.NewUser{Name: "sys", Role: store.RoleAdmin})
+	put := func(vpath, content string) {
+		t.Helper()
+		f, err := tg.SFTP("juan").Create(vpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte(content))
+		if err := f.Close(); err != nil {
+			t.Fatalf("juan's upload of %s: %v", vpath, err)
+		}
+	}
+	if err := tg.SFTP("juan").Mkdir("/ACME/2026"); err != nil {
+		t.Fatal(err)
+	}
+	put("/ACME/2026/pedimento.pdf", "%PDF-1.4 pedimento")
+	ctx := t.Context()
+	full, err := tg.Server.Backups().Run(ctx, "dossiers", backup.Full)
+	if err != nil {
+		t.Fatalf("the full dossiers backup on S3 failed: %v", err)
+	}
+	put("/ACME/2026/anexo.pdf", "%PDF-1.4 anexo")
+	inc, err := tg.Server.Backups().Run(ctx, "dossiers", backup.Incremental)
+	if err != nil {
+		t.Fatalf("the incremental dossiers backup on S3 failed: %v", err)
+	}
+	for _, c := range []struct {
+		id   string
+		want []string
+	}{{full.ID, []string{"/dossiers/ACME/2026/pedimento.pdf"}}, {inc.ID, []string{"/dossiers/ACME/2026/anexo.pdf"}}} {
+		m, err := tg.Server.Backups().Verify(ctx, c.id, []age.Identity{id})
+		if err != nil {
+			t.Fatalf("verifying backup %s: %v", c.id, err)
+		}
+		for _, w := range c.want {
+			if !slices.ContainsFunc(m.Entries, func(e backup.Entry) bool { return e.Path == w && e.Size > 0 && e.SHA256 != "" }) {
+				t.Errorf("backup %s does not hold %s read from the bucket: %+v", c.id, w, m.Entries)
+			}
+		}
+	}
+	q, err := tg.Server.Backups().Request(ctx, full.ID, "/dossiers/ACME", "prueba", "sys", "sys")
+	if err != nil {
+		t.Fatalf("filing a restore request: %v", err)
+	}
+	if _, err := tg.Server.Backups().Restore(ctx, q.ID, []age.Identity{id}); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("a restore with the files on S3 answered %v, want a refusal saying it is not supported", err)
 	}
 }

@@ -38,9 +38,9 @@ type backend interface {
 	place(ctx context.Context, u *Upload) (placement, error)
 	// mkdirAll makes a folder of the tree (storage path) and its parents.
 	mkdirAll(ctx context.Context, spath string) error
-	// walk calls fn with each regular file under an area (a storage path)
-	// and its size.
-	walk(ctx context.Context, area string, fn func(spath string, size int64)) error
+	// walk calls fn with each folder and regular file below the folder
+	// dir (a storage path), a folder before what it holds.
+	walk(ctx context.Context, dir string, fn func(spath string, fi fs.FileInfo) error) error
 	// fileAt opens the regular file at storage path spath, not following
 	// a symlink at that name (Reconcile, quota scans).
 	fileAt(ctx context.Context, spath string) (blob, fs.FileInfo, error)

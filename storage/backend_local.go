@@ -147,13 +147,16 @@ func (b localBackend) mkdirAll(_ context.Context, spath string) error {
 	return b.f.root.MkdirAll(rel(spath), dirMode)
 }
 
-func (b localBackend) walk(_ context.Context, area string, fn func(spath string, size int64)) error {
-	return b.walkDir(rel(area), fn)
+func (b localBackend) walk(ctx context.Context, dir string, fn func(spath string, fi fs.FileInfo) error) error {
+	return b.walkDir(ctx, rel(dir), fn)
 }
 
-// walkDir calls fn with the regular files under the folder name
-// (relative to the files tree).
-func (b localBackend) walkDir(name string, fn func(spath string, size int64)) error {
+// walkDir calls fn with the folders and regular files under the folder
+// name (relative to the files tree).
+func (b localBackend) walkDir(ctx context.Context, name string, fn func(spath string, fi fs.FileInfo) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	d, err := openDir(b.f.root, name)
 	if err != nil {
 		return err
@@ -167,7 +170,14 @@ func (b localBackend) walkDir(name string, fn func(spath string, size int64)) er
 		p := path.Join(name, e.Name())
 		switch {
 		case e.IsDir():
-			if err := b.walkDir(p, fn); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fi, err := e.Info()
+			if err != nil {
+				continue // gone since it was listed
+			}
+			if err := fn(path.Join("/", p), fi); err != nil {
+				return err
+			}
+			if err := b.walkDir(ctx, p, fn); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		case e.Type().IsRegular():
@@ -175,7 +185,9 @@ func (b localBackend) walkDir(name string, fn func(spath string, size int64)) er
 			if err != nil || !fi.Mode().IsRegular() {
 				continue // gone, or replaced, since it was listed
 			}
-			fn(path.Join("/", p), fi.Size())
+			if err := fn(path.Join("/", p), fi); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -337,20 +337,24 @@ func (b *s3Backend) mkdirAll(ctx context.Context, spath string) error {
 	return nil
 }
 
-// walk lists every key under an area, a page at a time.
-func (b *s3Backend) walk(ctx context.Context, area string, fn func(spath string, size int64)) error {
+// walk lists every key under a folder, a page at a time: the markers
+// are its folders (a folder only implied by the keys below it is not
+// reported), the other keys its files.
+func (b *s3Backend) walk(ctx context.Context, dir string, fn func(spath string, fi fs.FileInfo) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	prefix := b.key(locOf(area)) + "/"
+	prefix := b.key(locOf(dir)) + "/"
 	for oi := range b.c.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if oi.Err != nil {
 			return s3Err(oi.Err)
 		}
-		sp := "/" + strings.TrimPrefix(oi.Key, b.prefix)
-		if strings.HasSuffix(oi.Key, "/") || path.Clean(sp) != sp {
-			continue // a folder marker, or a key no path names
+		sp, isDir := strings.CutSuffix("/"+strings.TrimPrefix(oi.Key, b.prefix), "/")
+		if oi.Key == prefix || path.Clean(sp) != sp {
+			continue // the folder's own marker, or a key no path names
 		}
-		fn(sp, oi.Size)
+		if err := fn(sp, s3Info{name: path.Base(sp), dir: isDir, size: oi.Size, mod: oi.LastModified}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -269,7 +269,12 @@ func (u *Upload) recheck(ctx context.Context) error {
 func (f *Files) Walk() (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, area := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
-		err := f.objects.walk(context.Background(), area, func(spath string, size int64) { out[spath] = size })
+		err := f.objects.walk(context.Background(), area, func(spath string, fi fs.FileInfo) error {
+			if !fi.IsDir() {
+				out[spath] = fi.Size()
+			}
+			return nil
+		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, pathErr("walk", area, err)
 		}

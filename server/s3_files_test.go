@@ -239,8 +239,8 @@ func TestS3FilesFolderRenameRefused(t *testing.T) {
 	}
 	err = g.FTP("ana").Rename("/operaciones/carpeta", "/operaciones/otra")
 	var te *textproto.Error
-	if !errors.As(err, &te) || te.Code/100 != 5 {
-		t.Errorf("an FTPS RNFR/RNTO of a folder on S3 answered %v, want a 5xx refusal", err)
+	if !errors.As(err, &te) || te.Code != 550 || !strings.Contains(te.Msg, "not supported") {
+		t.Errorf("an FTPS RNFR/RNTO of a folder on S3 answered %v, want 550 \"not supported\"", err)
 	}
 	if got, err := g.object(t, "/departments/operaciones/carpeta/a.docx"); err != nil || got != "a" {
 		t.Errorf("the folder's file is no longer in place after the refused renames: %q, %v", got, err)
@@ -359,5 +359,38 @@ func TestS3FilesBackupReadsTheBucket(t *testing.T) {
 	}
 	if _, err := tg.Server.Backups().Restore(ctx, q.ID, []age.Identity{id}); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("a restore with the files on S3 answered %v, want a refusal saying it is not supported", err)
+	}
+}
+
+// TestS3FilesMetadataUnsupported: what S3 cannot keep is refused as
+// unsupported, not accepted and lost: SFTP setstat times, WebDAV
+// PROPPATCH and a WebDAV COPY of a folder.
+func TestS3FilesMetadataUnsupported(t *testing.T) {
+	t.Parallel()
+	g := startS3Gateway(t)
+	sc := g.SFTP("ana")
+	f, err := sc.Create("/operaciones/a.docx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("a"))
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var se *gosftp.StatusError
+	when := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := sc.Chtimes("/operaciones/a.docx", when, when); !errors.As(err, &se) || se.FxCode() != gosftp.ErrSSHFxOpUnsupported {
+		t.Errorf("an SFTP setstat of times on S3 answered %v, want SSH_FX_OP_UNSUPPORTED", err)
+	}
+	dav := g.DAV("ana")
+	r := dav.Do("PROPPATCH", "/operaciones/a.docx", `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:x"><D:set><D:prop><Z:color>red</Z:color></D:prop></D:set></D:propertyupdate>`)
+	if r.Code == 207 && strings.Contains(r.Body, "200 OK") {
+		t.Errorf("a WebDAV PROPPATCH on S3 was accepted (%d %s): the property would be lost", r.Code, r.Body)
+	}
+	if err := sc.Mkdir("/operaciones/carpeta"); err != nil {
+		t.Fatal(err)
+	}
+	if r := dav.Do("COPY", "/operaciones/carpeta/", "", "Destination", dav.URL("/operaciones/copia/")); r.Code != 501 {
+		t.Errorf("a WebDAV COPY of a folder on S3 answered %d %s, want 501", r.Code, r.Body)
 	}
 }

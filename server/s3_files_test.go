@@ -31,7 +31,7 @@ type s3Gateway struct {
 	prefix string // of the keys, with its slash
 }
 
-func startS3Gateway(t *testing.T) *s3Gateway {
+func startS3Gateway(t testing.TB) *s3Gateway {
 	t.Helper()
 	s3 := testkit.StartS3(t)
 	tg := testkit.Start(t, s3.StorageEnv("custodia-files", "gw")...)

@@ -208,39 +208,6 @@ func (b *s3Backend) open(ctx context.Context, l loc) (blob, error) {
 	return b.get(b.key(l))
 }
 
-// get opens an object for reading: ReadAt at another offset than the
-// last read asks the store again for a range from there, so memory stays
-// bounded whatever the size.
-func (b *s3Backend) get(k string) (*s3Blob, error) {
-	// The object outlives the request that opened it (a download is read
-	// over many): it has its own context, cancelled by Close.
-	ctx, cancel := context.WithCancel(context.Background())
-	obj, err := b.c.GetObject(ctx, b.bucket, k, minio.GetObjectOptions{})
-	if err == nil {
-		_, err = obj.Stat()
-	}
-	if err != nil {
-		if obj != nil {
-			obj.Close()
-		}
-		cancel()
-		return nil, s3Err(err)
-	}
-	return &s3Blob{Object: obj, cancel: cancel}, nil
-}
-
-// s3Blob is an object open for reading.
-type s3Blob struct {
-	*minio.Object
-	cancel context.CancelFunc
-}
-
-func (o *s3Blob) Close() error {
-	err := o.Object.Close()
-	o.cancel()
-	return err
-}
-
 func (b *s3Backend) mkdir(ctx context.Context, l loc) error {
 	if _, err := b.stat(ctx, l); err == nil {
 		return fs.ErrExist
@@ -360,17 +327,11 @@ func (b *s3Backend) walk(ctx context.Context, dir string, fn func(spath string, 
 }
 
 func (b *s3Backend) fileAt(ctx context.Context, spath string) (blob, fs.FileInfo, error) {
-	k := b.key(locOf(spath))
-	o, err := b.get(k)
+	o, err := b.get(b.key(locOf(spath)))
 	if err != nil {
 		return nil, nil, err
 	}
-	oi, err := o.Stat()
-	if err != nil {
-		o.Close()
-		return nil, nil, s3Err(err)
-	}
-	return o, s3Info{name: path.Base(spath), size: oi.Size, mod: oi.LastModified}, nil
+	return o, s3Info{name: path.Base(spath), size: o.size, mod: o.mod}, nil
 }
 
 // removeUnder removes every key under prefix.

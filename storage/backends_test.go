@@ -448,3 +448,48 @@ func TestBackendsReconcileAndWalk(t *testing.T) {
 		}
 	})
 }
+
+// TestBackendsReadAtOutOfOrder reads a 6 MiB file in 32 KiB pieces the
+// way a server's workers reorder a pipelined SFTP client's reads
+// (neighbours swapped, some far jumps back and forth), and with Read
+// after them: every piece has the file's bytes at its offset.
+func TestBackendsReadAtOutOfOrder(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, e backendEnv) {
+		ctx := context.Background()
+		staff := e.staff(t)
+		data := make([]byte, 6<<20)
+		for i := range data {
+			data[i] = byte(i*7 + i>>13)
+		}
+		if err := putFile(ctx, staff, "/operaciones/datos.bin", string(data)); err != nil {
+			t.Fatal(err)
+		}
+		d, err := staff.Open(ctx, "/operaciones/datos.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		const piece = 32 << 10
+		var offs []int64
+		for o := int64(0); o < int64(len(data)); o += 2 * piece {
+			offs = append(offs, o+piece, o) // each pair swapped
+		}
+		offs = append(offs, 5<<20, 100, 3<<20+7, int64(len(data))-10, 1<<20+1) // far jumps
+		buf := make([]byte, piece)
+		for _, o := range offs {
+			n, err := d.ReadAt(buf, o)
+			want := data[o:min(o+piece, int64(len(data)))]
+			if n != len(want) || !bytes.Equal(buf[:n], want) || (err != nil && !(err == io.EOF && n < piece)) {
+				t.Fatalf("ReadAt(%d) = %d bytes, %v; want the file's %d bytes there", o, n, err, len(want))
+			}
+		}
+		if n, err := d.ReadAt(buf, int64(len(data))); n != 0 || err != io.EOF {
+			t.Errorf("ReadAt at the end = %d, %v; want 0, io.EOF", n, err)
+		}
+		all, err := io.ReadAll(d)
+		if err != nil || !bytes.Equal(all, data) {
+			t.Errorf("Read after the ReadAts returned %d bytes (%v), want the whole file", len(all), err)
+		}
+	})
+}

@@ -290,6 +290,10 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (re
 		return res, err
 	}
 	q := res.Request
+	if r.o.Tree != nil {
+		return res, badState("restore %s: restores write into the files tree on local disk, and the files live in an object store "+
+			"(storage.backend = s3), where the restored files would not be served; restoring into S3 is not supported", id)
+	}
 	if q.Status != store.RestoreApproved {
 		return res, badState("restore request %s is %s: it runs only once a manager approved it", id, q.Status)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -23,8 +24,13 @@ import (
 
 // Options configure a Runner.
 type Options struct {
-	Store      *store.Store
-	FilesDir   string // the files/ tree
+	Store    *store.Store
+	FilesDir string // the files/ tree
+	// Tree, when set, is where the files are read from instead of
+	// FilesDir: the files live in an object store (storage.Files with
+	// storage.backend = "s3"). Restores are refused then: they write
+	// into FilesDir.
+	Tree       Tree
 	Local      Local
 	Remotes    []Remote
 	Recipients []age.Recipient
@@ -314,9 +320,20 @@ func (r *Runner) addDatabase(ctx context.Context, aw *archiveWriter, id string) 
 	return aw.addFile("/"+r.o.Store.SnapshotName(), f, fi.Size(), fi.ModTime())
 }
 
+// Tree is the files where they live (storage.Files), for files that are
+// not in FilesDir on local disk.
+type Tree interface {
+	// WalkTree calls fn with the folder or file at spath and everything
+	// below it; open reads a file.
+	WalkTree(ctx context.Context, spath string, fn func(spath string, fi fs.FileInfo, open func() (io.ReadCloser, error)) error) error
+}
+
 // addTree adds a storage folder with everything below it: folders and
 // regular files only, never following a symbolic link.
 func (r *Runner) addTree(ctx context.Context, aw *archiveWriter, dir string, seen map[string]bool) error {
+	if r.o.Tree != nil {
+		return r.addObjects(ctx, aw, dir, seen)
+	}
 	root, err := os.OpenRoot(r.o.FilesDir)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -368,6 +385,28 @@ func addRegular(root *os.Root, aw *archiveWriter, rel string) error {
 		return nil
 	}
 	return aw.addFile("/"+rel, f, fi.Size(), fi.ModTime())
+}
+
+// addObjects is addTree for files read through r.o.Tree.
+func (r *Runner) addObjects(ctx context.Context, aw *archiveWriter, dir string, seen map[string]bool) error {
+	return r.o.Tree.WalkTree(ctx, dir, func(sp string, fi fs.FileInfo, open func() (io.ReadCloser, error)) error {
+		if seen[sp] {
+			return nil
+		}
+		seen[sp] = true
+		if fi.IsDir() {
+			return aw.addDir(sp, fi.ModTime())
+		}
+		f, err := open()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed while the backup ran; the next run records it
+		}
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		defer f.Close()
+		return aw.addFile(sp, f, fi.Size(), fi.ModTime())
+	})
 }
 
 // addChanged adds what the journal names, as it is on disk now.

@@ -59,11 +59,3 @@ func (c Config) validateBackupS3() Problems {
 	}
 	return ps
 }
-
-func loopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

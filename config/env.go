@@ -48,7 +48,7 @@ func Keys(c Config) [][2]string {
 			}
 			v = strings.Join(names, ",")
 		}
-		if (key == "notify.password" || key == "backup.s3.secret_key") && v != "" { // never printed
+		if (key == "notify.password" || key == "backup.s3.secret_key" || key == "storage.s3.secret_key") && v != "" { // never printed
 			v = "(set)"
 		}
 		if key == "database.url" { // its password never printed

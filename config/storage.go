@@ -12,6 +12,11 @@ type Storage struct {
 	// may not take: a share ("5%") or a size ("2GiB"); "0" for none.
 	MinFree     string      `toml:"min_free"`
 	MaxFileSize MaxFileSize `toml:"max_file_size"`
+	// Backend is where the files live: "local" (the data dir) or "s3"
+	// (an S3-compatible bucket, S3); uploads are received in the data
+	// dir either way.
+	Backend string    `toml:"backend"`
+	S3      StorageS3 `toml:"s3"`
 }
 
 // MaxFileSize is the largest file each role may upload, as a size
@@ -30,7 +35,7 @@ type MaxFileSize struct {
 // publisher move PDFs and office files; staff and managers, who also keep
 // scans and archives, fall back to Default.
 func defaultStorage() Storage {
-	return Storage{MinFree: "5%", MaxFileSize: MaxFileSize{
+	return Storage{Backend: "local", MinFree: "5%", MaxFileSize: MaxFileSize{
 		Default: "4GiB", Client: "256MiB", Correspondent: "256MiB", Publisher: "256MiB",
 	}}
 }
@@ -112,5 +117,5 @@ func (c Config) validateStorage() Problems {
 			ps = append(ps, Problem{"storage.max_file_size." + role, err.Error() + ` ("" takes the default)`})
 		}
 	}
-	return ps
+	return append(ps, c.Storage.validateS3()...)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/oaq/custodia/authz"
 	"github.com/oaq/custodia/backup"
 	"github.com/oaq/custodia/config"
+	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
 
@@ -41,8 +42,9 @@ func (s *Server) startBackups(ctx context.Context, r *backup.Runner) {
 		"offsite", s.cfg.Backup.SFTP.Address != "", "s3", s.cfg.Backup.S3.Endpoint != "")
 }
 
-// BackupRunner builds the runner of the configuration's jobs and targets.
-func BackupRunner(cfg config.Config, st *store.Store, rules backup.Rules, reg prometheus.Registerer, log *slog.Logger) (*backup.Runner, error) {
+// BackupRunner builds the runner of the configuration's jobs and targets;
+// it reads the files through files when they live in an object store.
+func BackupRunner(cfg config.Config, st *store.Store, files *storage.Files, rules backup.Rules, reg prometheus.Registerer, log *slog.Logger) (*backup.Runner, error) {
 	b := cfg.Backup
 	var recips []age.Recipient
 	for _, r := range b.Recipients {
@@ -81,8 +83,12 @@ func BackupRunner(cfg config.Config, st *store.Store, rules backup.Rules, reg pr
 		}
 		jobs = append(jobs, bj)
 	}
+	var tree backup.Tree
+	if files != nil && files.Remote() {
+		tree = files
+	}
 	return backup.New(backup.Options{
-		Store: st, FilesDir: cfg.FilesDir(), Local: backup.Local{Dir: cfg.BackupDir()}, Remotes: remotes,
+		Store: st, FilesDir: cfg.FilesDir(), Tree: tree, Local: backup.Local{Dir: cfg.BackupDir()}, Remotes: remotes,
 		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, ApproverMinAge: b.ApproverMinAge.Duration, Rules: rules,
 		GrantTTL: b.RestoreGrantTTL.Duration, Logger: log, Metrics: reg,
 	}), nil

@@ -75,13 +75,25 @@ func open(ctx context.Context, cfg config.Config, create bool) (*State, error) {
 		st.Close()
 		return nil, err
 	}
-	files, err := storage.OpenFiles(cfg.FilesDir(), cfg.Departments)
+	files, err := openFiles(ctx, cfg)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	files.SetLimits(uploadLimits(cfg, st))
 	return &State{Store: st, Enforcer: enf, Files: files}, nil
+}
+
+// openFiles opens the files tree on the backend the configuration names.
+func openFiles(ctx context.Context, cfg config.Config) (*storage.Files, error) {
+	if cfg.Storage.Backend != "s3" {
+		return storage.OpenFiles(cfg.FilesDir(), cfg.Departments)
+	}
+	o := cfg.Storage.S3
+	return storage.OpenFilesS3(ctx, cfg.FilesDir(), cfg.Departments, storage.S3Options{
+		Endpoint: o.Endpoint, Bucket: o.Bucket, Prefix: o.Prefix, Region: o.Region,
+		AccessKey: o.AccessKey, SecretKey: o.SecretKey, Insecure: o.Insecure,
+	})
 }
 
 // Close closes the files tree and the store.

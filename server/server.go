@@ -174,7 +174,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if err != nil {
 		return nil, err
 	}
-	backups, err := BackupRunner(cfg, state.Store, state.Enforcer, reg, log) // its targets checked before anything listens
+	backups, err := BackupRunner(cfg, state.Store, state.Files, state.Enforcer, reg, log) // its targets checked before anything listens
 	if err != nil {
 		return nil, err
 	}

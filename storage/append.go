@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"io"
-	"os"
 
 	"github.com/oaq/custodia/authz"
 )
@@ -27,13 +26,8 @@ func (v *View) Append(ctx context.Context, name string, keep int64) (*Upload, er
 		}
 		return u, nil
 	}
-	err = v.withMount(u.t, func(r *RootFs) error {
-		f, err := r.OpenFile(u.t.rel, os.O_RDONLY, 0)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		fi, err := f.Stat()
+	err = func() error {
+		fi, err := v.files.objects.stat(ctx, u.t.loc())
 		if err != nil {
 			return err
 		}
@@ -43,10 +37,15 @@ func (v *View) Append(ctx context.Context, name string, keep int64) (*Upload, er
 		if keep > fi.Size() {
 			return ErrUnsupported // resuming past the end
 		}
+		f, err := v.files.objects.open(ctx, u.t.loc())
+		if err != nil {
+			return err
+		}
+		defer f.Close()
 		// The kept head is the server's own copy, not bytes the session sent.
 		_, err = io.CopyN(uncounted{u}, f, keep)
 		return err
-	})
+	}()
 	if err != nil {
 		u.TransferError(err)
 		u.Close()

@@ -35,7 +35,7 @@ func (v *View) Check(ctx context.Context, act authz.Action, name string) error {
 		return pathErr(op, name, err)
 	}
 	makes := act == authz.Write || act == authz.Mkdir
-	if _, lerr := v.lookup(t); lerr == nil && (!makes || v.visible(ctx, t)) {
+	if _, lerr := v.lookup(ctx, t); lerr == nil && (!makes || v.visible(ctx, t)) {
 		fi, err := v.existing(ctx, string(act), t)
 		if err != nil {
 			return err

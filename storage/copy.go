@@ -65,6 +65,10 @@ func (v *View) BeginCopy(ctx context.Context, dst string, replace bool) (*TreeCo
 	if t.mount == nil || t.isMountRoot() {
 		return nil, &PathError{Op: "copy", Path: t.vpath.String(), Err: ErrExists}
 	}
+	if _, local := v.files.objects.(localBackend); !local {
+		// An object store has no folder to stage a copy in and rename.
+		return nil, &PathError{Op: "copy", Path: t.vpath.String(), Err: ErrUnsupported}
+	}
 	if err := v.folder(ctx, "copy", t); err != nil {
 		return nil, err
 	}
@@ -106,20 +110,12 @@ func (v *View) replaceable(ctx context.Context, t target, depth int) error {
 		if depth >= maxCopyDepth {
 			return &PathError{Op: "copy", Path: t.vpath.String(), Err: ErrUnsupported}
 		}
-		var names []string
-		err := v.withMount(t, func(r *RootFs) error {
-			d, err := openDir(r.root, relName(t.rel))
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			names, err = d.Readdirnames(-1)
-			return err
-		})
+		entries, err := v.files.objects.readDir(ctx, t.loc())
 		if err != nil {
 			return pathErr("copy", t.vpath.String(), err)
 		}
-		for _, n := range names {
+		for _, e := range entries {
+			n := e.Name()
 			child, err := v.resolve(path.Join(t.vpath.String(), n))
 			if err != nil || !v.visible(ctx, child) {
 				return &PathError{Op: "copy", Path: t.vpath.String(), Err: ErrNotEmpty}

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"io"
-	"os"
 	"sync/atomic"
 
 	"github.com/oaq/custodia/authz"
@@ -14,7 +13,7 @@ import (
 type Download struct {
 	v      *View
 	t      target
-	file   *os.File
+	file   blob
 	flow   Flow // counts the bytes read
 	served atomic.Int64
 	failed atomic.Bool
@@ -37,19 +36,7 @@ func (v *View) Open(ctx context.Context, name string) (*Download, error) {
 	if err := v.authorize(ctx, "open", authz.Read, t, false); err != nil {
 		return nil, err
 	}
-	var f *os.File
-	err = v.withMount(t, func(r *RootFs) error {
-		af, err := r.OpenFile(t.rel, os.O_RDONLY, 0)
-		if err != nil {
-			return err
-		}
-		var ok bool
-		if f, ok = af.(*os.File); !ok {
-			af.Close()
-			return ErrIsDir
-		}
-		return nil
-	})
+	f, err := v.files.objects.open(ctx, t.loc())
 	if err != nil {
 		return nil, v.done(ctx, "open", authz.Read, t, nil, err)
 	}

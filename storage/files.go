@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -32,6 +33,9 @@ type Files struct {
 	// the cleanup.
 	crashAt string
 	av      *antivirus // nil: uploads are not scanned (scan.go)
+	// objects is where the files live: the local disk (localBackend) or
+	// an object store. Uploads are received in .incoming either way.
+	objects backend
 }
 
 // errCrashed is what an upload stopped by crashAt returns.
@@ -60,6 +64,12 @@ func (f *Files) fsync(file *os.File, step, name string) error {
 // given department folders. Leftovers of uploads interrupted by a crash are
 // removed from .incoming: they were never acknowledged.
 func OpenFiles(dir string, departments []string) (*Files, error) {
+	return openFiles(context.Background(), dir, departments, func(f *Files) backend { return localBackend{f} })
+}
+
+// openFiles opens dir for what is received, with the files on the
+// backend that objects returns for it.
+func openFiles(ctx context.Context, dir string, departments []string, objects func(*Files) backend) (*Files, error) {
 	for _, d := range []string{dir, filepath.Join(dir, incomingDir)} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
@@ -70,21 +80,22 @@ func OpenFiles(dir string, departments []string) (*Files, error) {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	f := &Files{root: root}
-	if err := f.init(departments); err != nil {
+	f.objects = objects(f)
+	if err := f.init(ctx, departments); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return f, nil
 }
 
-func (f *Files) init(departments []string) error {
+func (f *Files) init(ctx context.Context, departments []string) error {
 	for _, a := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
-		if err := f.root.MkdirAll(rel(a), dirMode); err != nil {
+		if err := f.objects.mkdirAll(ctx, a); err != nil {
 			return fmt.Errorf("storage: create %s: %w", a, err)
 		}
 	}
 	for _, d := range departments {
-		if err := f.root.MkdirAll(rel(path.Join(store.AreaDepartments, d)), dirMode); err != nil {
+		if err := f.objects.mkdirAll(ctx, path.Join(store.AreaDepartments, d)); err != nil {
 			return fmt.Errorf("storage: create department %s: %w", d, err)
 		}
 	}
@@ -125,17 +136,11 @@ func (f *Files) Close() error {
 // AddClient creates the folders of a new client account.
 func (f *Files) AddClient(id string) error {
 	for _, a := range []string{store.AreaClients, store.AreaDossiers} {
-		if err := f.root.MkdirAll(rel(path.Join(a, id)), dirMode); err != nil {
+		if err := f.objects.mkdirAll(context.Background(), path.Join(a, id)); err != nil {
 			return fmt.Errorf("storage: create %s/%s: %w", a, id, err)
 		}
 	}
 	return nil
-}
-
-// openMount opens a mount's storage folder as its own root, so that
-// nothing on disk can lead out of the mount.
-func (f *Files) openMount(m *Mount) (*os.Root, error) {
-	return f.root.OpenRoot(rel(m.Storage))
 }
 
 // tempName is a new, random name for an upload file in .incoming.

@@ -19,7 +19,7 @@ func (v *View) May(ctx context.Context, act authz.Action, name string) bool {
 	if err != nil {
 		return false
 	}
-	if fi, err := v.lookup(t); err == nil && v.permits(ctx, authz.List, t, fi.IsDir()) {
+	if fi, err := v.lookup(ctx, t); err == nil && v.permits(ctx, authz.List, t, fi.IsDir()) {
 		switch {
 		case act == authz.Mkdir:
 			return false // exists
@@ -33,7 +33,7 @@ func (v *View) May(ctx context.Context, act authz.Action, name string) bool {
 		return false
 	}
 	p := v.parent(t)
-	if fi, err := v.lookup(p); err != nil || !fi.IsDir() || !v.permits(ctx, authz.List, p, true) {
+	if fi, err := v.lookup(ctx, p); err != nil || !fi.IsDir() || !v.permits(ctx, authz.List, p, true) {
 		return false
 	}
 	return v.permits(ctx, act, t, act == authz.Mkdir)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -37,22 +36,10 @@ func (v *View) DeadProps(ctx context.Context, name string) (map[string][]byte, e
 	if t.mount == nil {
 		return props, nil
 	}
-	err = v.withMount(t, func(r *RootFs) error {
-		f, _, err := openServed(r.root, relName(t.rel), os.O_RDONLY, 0)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		buf := make([]byte, maxProps)
-		n, err := unix.Fgetxattr(int(f.Fd()), propsAttr, buf)
-		switch {
-		case errors.Is(err, unix.ENODATA), errors.Is(err, unix.ENOTSUP):
-			return nil
-		case err != nil:
-			return err
-		}
-		return json.Unmarshal(buf[:n], &props)
-	})
+	data, err := v.files.objects.props(ctx, t.loc())
+	if err == nil && len(data) > 0 {
+		err = json.Unmarshal(data, &props)
+	}
 	if err != nil {
 		return nil, pathErr("props", t.vpath.String(), err)
 	}
@@ -83,20 +70,10 @@ func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][
 	if len(data) > maxProps {
 		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrQuota}
 	}
-	err = v.withMount(t, func(r *RootFs) error {
-		f, _, err := openServed(r.root, relName(t.rel), os.O_RDONLY, 0)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if len(props) == 0 {
-			if err := unix.Fremovexattr(int(f.Fd()), propsAttr); err != nil && !errors.Is(err, unix.ENODATA) {
-				return err
-			}
-			return nil
-		}
-		return unix.Fsetxattr(int(f.Fd()), propsAttr, data, 0)
-	})
+	if len(props) == 0 {
+		data = nil
+	}
+	err = v.files.objects.setProps(ctx, t.loc(), data)
 	switch {
 	case errors.Is(err, unix.ENOTSUP):
 		return &PathError{Op: "props", Path: t.vpath.String(), Err: ErrUnsupported}

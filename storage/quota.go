@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"path"
 
 	"golang.org/x/sys/unix"
 
@@ -270,50 +269,27 @@ func (u *Upload) recheck(ctx context.Context) error {
 func (f *Files) Walk() (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, area := range []string{store.AreaClients, store.AreaDossiers, store.AreaDepartments, store.AreaRestores} {
-		if err := f.walk(rel(area), out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		err := f.objects.walk(context.Background(), area, func(spath string, fi fs.FileInfo) error {
+			if !fi.IsDir() {
+				out[spath] = fi.Size()
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, pathErr("walk", area, err)
 		}
 	}
 	return out, nil
 }
 
-// walk adds the regular files under the folder name (relative to the
-// files tree) to out.
-func (f *Files) walk(name string, out map[string]int64) error {
-	d, err := openDir(f.root, name)
-	if err != nil {
-		return err
-	}
-	entries, err := d.ReadDir(-1)
-	d.Close()
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		p := path.Join(name, e.Name())
-		switch {
-		case e.IsDir():
-			if err := f.walk(p, out); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-		case e.Type().IsRegular():
-			fi, err := f.root.Lstat(p)
-			if err != nil || !fi.Mode().IsRegular() {
-				continue // gone, or replaced, since it was listed
-			}
-			out[path.Join("/", p)] = fi.Size()
-		}
-	}
-	return nil
-}
-
 // FileSize is the size of the regular file at storage path spath, and
 // whether there is one.
 func (f *Files) FileSize(spath string) (int64, bool) {
-	fi, err := f.root.Lstat(rel(spath))
-	if err != nil || !fi.Mode().IsRegular() {
+	b, fi, err := f.objects.fileAt(context.Background(), spath)
+	if err != nil {
 		return 0, false
 	}
+	b.Close()
 	return fi.Size(), true
 }
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"syscall"
+	"io/fs"
 	"time"
 
 	"github.com/oaq/custodia/store"
@@ -29,7 +29,7 @@ func (f *Files) Reconcile(ctx context.Context, st *store.Store) ([]store.AuditEn
 	for _, p := range pending {
 		e := p.Entry
 		e.At = time.Time{} // now: when it is settled
-		if why := f.inPlace(e.SPath, e.Bytes, e.SHA256); why == "" {
+		if why := f.inPlace(ctx, e.SPath, e.Bytes, e.SHA256); why == "" {
 			e.Result, e.Reason = store.ResultOK, "recovered at start: in place after a crash before its audit row"
 		} else {
 			e.Result, e.Reason = store.ResultFailed, "never completed (found at start after a crash): "+why
@@ -45,23 +45,19 @@ func (f *Files) Reconcile(ctx context.Context, st *store.Store) ([]store.AuditEn
 
 // inPlace says why the regular file at storage path spath is not the one
 // with size n and sha256 sum, or "" when it is.
-func (f *Files) inPlace(spath string, n int64, sum string) string {
-	fi, err := f.root.Lstat(rel(spath))
+func (f *Files) inPlace(ctx context.Context, spath string, n int64, sum string) string {
+	file, fi, err := f.objects.fileAt(ctx, spath)
 	switch {
-	case err != nil:
+	case errors.Is(err, errNotRegular), errors.Is(err, errReplaced):
+		return err.Error()
+	case errors.Is(err, fs.ErrNotExist):
 		return "not in place"
-	case !fi.Mode().IsRegular():
-		return "not a regular file"
-	case fi.Size() != n:
-		return "in place with another size"
-	}
-	file, fi, err := openServed(f.root, rel(spath), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
+	case err != nil:
 		return "cannot be read: " + err.Error()
 	}
 	defer file.Close()
-	if !fi.Mode().IsRegular() || fi.Size() != n {
-		return "replaced since it was looked at"
+	if fi.Size() != n {
+		return "in place with another size"
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, file); err != nil {

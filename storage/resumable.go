@@ -93,7 +93,7 @@ func (v *View) newTarget(ctx context.Context, op, name string) (target, error) {
 		}
 		return target{}, err
 	}
-	if fi, err := v.lookup(t); err == nil && v.visible(ctx, t) {
+	if fi, err := v.lookup(ctx, t); err == nil && v.visible(ctx, t) {
 		why := ErrExists
 		if fi.IsDir() {
 			why = ErrIsDir

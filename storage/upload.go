@@ -86,7 +86,7 @@ func (v *View) Create(ctx context.Context, name string) (*Upload, error) {
 	act := authz.Write
 	// A name the user may not see is a new name, as in Mkdir: the answer
 	// must not tell it exists, and place never replaces it.
-	if fi, err := v.lookup(t); err == nil && v.visible(ctx, t) {
+	if fi, err := v.lookup(ctx, t); err == nil && v.visible(ctx, t) {
 		if fi.IsDir() {
 			return nil, &PathError{Op: "create", Path: t.vpath.String(), Err: ErrIsDir}
 		}
@@ -296,25 +296,18 @@ func (u *Upload) Close() error {
 		// pending note is settled at the next start.
 		u.v.auditor.CommitUpload(ctx, id, u.v.entry(string(u.act), u.t, nil, u.size, "", store.ResultFailed, reason))
 	}
-	dir, err := u.folder()
+	placed, err := u.v.files.objects.place(ctx, u)
 	if err != nil {
 		u.discard()
 		pe := pathErr("close", vpath, err).(*PathError)
 		failed(pe.Err.Error())
 		return pe
 	}
-	defer dir.Close()
-	exchanged, err := u.place(dir)
-	if err != nil {
-		u.discard()
-		pe := pathErr("close", vpath, err).(*PathError)
-		failed(pe.Err.Error())
-		return pe
-	}
+	defer placed.close()
 	if u.v.files.crashes("rename") {
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
 	}
-	err = u.v.files.fsync(dir, "fsync folder", path.Dir(u.t.spath))
+	err = placed.sync()
 	if err == nil && u.v.files.crashes("fsync folder") {
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
 	}
@@ -325,14 +318,14 @@ func (u *Upload) Close() error {
 	reason := "fsync folder"
 	if err == nil {
 		if u.auditID, err = u.v.auditor.CommitUpload(ctx, id, ok); err == nil {
-			u.v.files.removeTemp(u.name) // the file an overwrite replaced
+			placed.keep()
 			u.digest = sum
 			return nil
 		}
 		reason = "audit"
 	}
 	// Not acknowledged: nothing may stay in place that no event names.
-	if terr := u.takeBack(dir, exchanged); terr != nil {
+	if terr := placed.undo(); terr != nil {
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errors.Join(err, terr)}
 	}
 	failed(reason + " failed, upload taken back: " + err.Error())

@@ -178,26 +178,15 @@ func (v *View) parent(t target) target {
 	return target{vpath: p, mount: t.mount, rel: r, spath: path.Join(t.mount.Storage, r)}
 }
 
-// withMount runs fn with the mount's root open.
-func (v *View) withMount(t target, fn func(*RootFs) error) error {
-	root, err := v.files.openMount(t.mount)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	return fn(NewRootFs(root))
-}
+// loc is where t is on the backend.
+func (t target) loc() loc { return loc{mount: t.mount.Storage, rel: t.rel} }
 
 // lookup stats a target on disk. The root and mount folders always exist.
-func (v *View) lookup(t target) (fs.FileInfo, error) {
+func (v *View) lookup(ctx context.Context, t target) (fs.FileInfo, error) {
 	if t.mount == nil {
 		return dirInfo{name: "/"}, nil
 	}
-	var fi fs.FileInfo
-	err := v.withMount(t, func(r *RootFs) (err error) {
-		fi, err = r.Stat(relName(t.rel))
-		return err
-	})
+	fi, err := v.files.objects.stat(ctx, t.loc())
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +229,7 @@ func (v *View) authorize(ctx context.Context, op string, act authz.Action, t tar
 // existing looks a target up and hides it, as not existing, when the user
 // may not list it: nobody can probe for names outside their rights.
 func (v *View) existing(ctx context.Context, op string, t target) (fs.FileInfo, error) {
-	fi, err := v.lookup(t)
+	fi, err := v.lookup(ctx, t)
 	if err != nil {
 		return nil, pathErr(op, t.vpath.String(), err)
 	}
@@ -258,7 +247,7 @@ func (v *View) existing(ctx context.Context, op string, t target) (fs.FileInfo, 
 
 // visible reports whether t exists and the user may list it.
 func (v *View) visible(ctx context.Context, t target) bool {
-	fi, err := v.lookup(t)
+	fi, err := v.lookup(ctx, t)
 	if err != nil {
 		return false
 	}
@@ -344,21 +333,12 @@ func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) 
 	if t.mount == nil {
 		for _, m := range v.mounts {
 			mt, _ := v.resolve(m.Virtual)
-			if mfi, err := v.lookup(mt); err == nil {
+			if mfi, err := v.lookup(ctx, mt); err == nil {
 				out = append(out, mfi)
 			}
 		}
 	} else {
-		var entries []fs.FileInfo
-		err = v.withMount(t, func(r *RootFs) error {
-			d, err := r.Open(relName(t.rel))
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			entries, err = d.Readdir(-1)
-			return err
-		})
+		entries, err := v.files.objects.readDir(ctx, t.loc())
 		if err != nil {
 			return nil, v.done(ctx, "list", authz.List, t, nil, err)
 		}
@@ -396,12 +376,7 @@ func (v *View) Mkdir(ctx context.Context, name string) error {
 	if err := v.authorize(ctx, "mkdir", authz.Mkdir, t, true); err != nil {
 		return err
 	}
-	err = v.withMount(t, func(r *RootFs) error {
-		if err := r.Mkdir(t.rel, dirMode); err != nil {
-			return err
-		}
-		return syncDir(r, path.Dir(t.rel))
-	})
+	err = v.files.objects.mkdir(ctx, t.loc())
 	return v.done(ctx, "mkdir", authz.Mkdir, t, nil, err)
 }
 
@@ -436,12 +411,7 @@ func (v *View) remove(ctx context.Context, name string, dir bool) error {
 	if err := v.authorize(ctx, op, authz.Delete, t, dir); err != nil {
 		return err
 	}
-	err = v.withMount(t, func(r *RootFs) error {
-		if err := r.Remove(t.rel); err != nil {
-			return err
-		}
-		return syncDir(r, path.Dir(t.rel))
-	})
+	err = v.files.objects.remove(ctx, t.loc())
 	return v.done(ctx, op, authz.Delete, t, nil, err)
 }
 
@@ -471,7 +441,7 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	if strings.HasPrefix(dst.spath+"/", src.spath+"/") {
 		return &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrInvalidPath}
 	}
-	if dfi, err := v.lookup(dst); err == nil {
+	if dfi, err := v.lookup(ctx, dst); err == nil {
 		if !replace || dfi.IsDir() || fi.IsDir() {
 			if v.visible(ctx, dst) {
 				return v.refused(ctx, authz.Rename, src, &dst, &PathError{Op: "rename", Path: dst.vpath.String(), Err: ErrExists})
@@ -490,11 +460,7 @@ func (v *View) Rename(ctx context.Context, from, to string, replace bool) error 
 	if err := v.renameRoom(ctx, src, dst); err != nil {
 		return v.done(ctx, "rename", authz.Rename, src, &dst, err)
 	}
-	err = v.withMount(src, func(sr *RootFs) error {
-		return v.withMount(dst, func(dr *RootFs) error {
-			return moveBetween(sr, src.rel, dr, dst.rel, replace)
-		})
-	})
+	err = v.files.objects.rename(ctx, src.loc(), dst.loc(), replace)
 	return v.done(ctx, "rename", authz.Rename, src, &dst, err)
 }
 
@@ -516,7 +482,7 @@ func (v *View) Chtimes(ctx context.Context, name string, atime, mtime time.Time)
 	if err := v.modify(ctx, "chtimes", ActChtimes, t, fi); err != nil {
 		return err
 	}
-	err = v.withMount(t, func(r *RootFs) error { return r.Chtimes(relName(t.rel), atime, mtime) })
+	err = v.files.objects.chtimes(ctx, t.loc(), atime, mtime)
 	return v.done(ctx, "chtimes", authz.Action(ActChtimes), t, nil, err)
 }
 

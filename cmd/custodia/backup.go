@@ -29,7 +29,7 @@ func (a *app) withRunner(ctx context.Context, fn func(*backup.Runner, *store.Sto
 	if a.srv != nil { // the server's runner: its metrics, its one run per job
 		return fn(a.srv.Backups(), st)
 	}
-	r, err := server.BackupRunner(a.cfg, st, state.Enforcer, nil, server.Logger(a.cfg, a.err))
+	r, err := server.BackupRunner(a.cfg, st, state.Files, state.Enforcer, nil, server.Logger(a.cfg, a.err))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,62 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
+// StorageS3 is the bucket the files live in when storage.backend = "s3".
+type StorageS3 struct {
+	Endpoint  string `toml:"endpoint"`   // host:port of the S3 API, no scheme
+	Bucket    string `toml:"bucket"`     // created at start when missing
+	Prefix    string `toml:"prefix"`     // keys are <prefix>/clients/ACME/…
+	Region    string `toml:"region"`     // "" lets the client ask the server
+	AccessKey string `toml:"access_key"` // CUSTODIA_STORAGE_S3_ACCESS_KEY
+	SecretKey string `toml:"secret_key"` // CUSTODIA_STORAGE_S3_SECRET_KEY; check-config shows "(set)"
+	// Insecure speaks plain HTTP: allowed only to a loopback endpoint.
+	Insecure bool `toml:"insecure"`
+}
+
+// validateS3 checks the backend and, for "s3", the bucket's settings.
+func (s Storage) validateS3() Problems {
+	var ps Problems
+	switch s.Backend {
+	case "local":
+		return nil
+	case "s3":
+	default:
+		return Problems{{"storage.backend", fmt.Sprintf("%q: want local or s3", s.Backend)}}
+	}
+	o := s.S3
+	if o.Endpoint == "" {
+		ps = append(ps, Problem{"storage.s3.endpoint", "storage.backend is s3: want the S3 API's host:port"})
+	} else if strings.Contains(o.Endpoint, "://") || strings.Contains(o.Endpoint, "/") {
+		ps = append(ps, Problem{"storage.s3.endpoint", fmt.Sprintf("%q: want host:port, without a scheme or path (https unless insecure)", o.Endpoint)})
+	} else if o.Insecure && !loopbackHost(o.Endpoint) {
+		ps = append(ps, Problem{"storage.s3.insecure", fmt.Sprintf("plain http to %q: allowed only to a loopback endpoint (127.0.0.0/8, ::1, localhost); use https", o.Endpoint)})
+	}
+	if o.Bucket == "" {
+		ps = append(ps, Problem{"storage.s3.bucket", "storage.backend is s3: want a bucket name"})
+	}
+	if o.AccessKey == "" || o.SecretKey == "" {
+		ps = append(ps, Problem{"storage.s3.access_key", "storage.backend is s3: want access_key and secret_key (or CUSTODIA_STORAGE_S3_ACCESS_KEY and CUSTODIA_STORAGE_S3_SECRET_KEY)"})
+	}
+	if p := strings.Trim(o.Prefix, "/"); strings.Contains("/"+p+"/", "/../") || strings.Contains("/"+p+"/", "/./") || strings.Contains(p, "//") {
+		ps = append(ps, Problem{"storage.s3.prefix", fmt.Sprintf("%q: want names separated by /, without . or ..", o.Prefix)})
+	}
+	return ps
+}
+
+// loopbackHost reports whether host:port names this host.
+func loopbackHost(endpoint string) bool {
+	host, _, err := net.SplitHostPort(endpoint)
+	if err != nil {
+		host = endpoint
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

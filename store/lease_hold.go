@@ -8,9 +8,10 @@ import (
 
 // Hold takes the lease name for holder (ErrLeaseHeld when another process
 // holds it) and keeps it while the work runs: it renews it every quarter
-// of ttl. The returned context ends when the lease is lost (taken over,
-// or not renewed in time: then the work must stop, since another process
-// may take over) or when release is called. release stops the renewal and
+// of ttl. The returned context ends when the lease is lost: taken over,
+// or not renewed for three quarters of ttl (a stalled database), so that
+// the work stops a quarter of ttl before another process may take over.
+// It ends too when release is called; release stops the renewal and
 // gives the lease up; call it once.
 func (s *Store) Hold(ctx context.Context, name, holder string, ttl time.Duration) (held context.Context, release func(), err error) {
 	at := s.now()
@@ -18,12 +19,16 @@ func (s *Store) Hold(ctx context.Context, name, holder string, ttl time.Duration
 		return nil, nil, err
 	}
 	held, cancel := context.WithCancel(ctx)
+	margin := ttl / 4
+	// Work stops at the latest a margin before the lease's expiry, counted
+	// from the start of the last renewal that succeeded (a renewal that
+	// hangs past it does not extend the work).
+	expiry := time.AfterFunc(at.Add(ttl-margin).Sub(s.now()), cancel)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer cancel()
-		valid := at.Add(ttl) // the lease is ours at least until then
-		t := time.NewTicker(ttl / 4)
+		t := time.NewTicker(margin)
 		defer t.Stop()
 		for {
 			select {
@@ -33,20 +38,19 @@ func (s *Store) Hold(ctx context.Context, name, holder string, ttl time.Duration
 			}
 			at := s.now()
 			err := s.RenewLease(held, name, holder, ttl)
-			switch {
-			case err == nil:
-				valid = at.Add(ttl)
-			case errors.Is(err, ErrLeaseLost):
+			if errors.Is(err, ErrLeaseLost) {
 				return
-			case !s.now().Add(ttl / 4).Before(valid): // the next try would come after it expired
-				return
+			}
+			if err == nil && held.Err() == nil {
+				expiry.Reset(at.Add(ttl - margin).Sub(s.now()))
 			}
 		}
 	}()
 	release = func() {
 		cancel()
 		<-done
-		s.ReleaseLease(context.WithoutCancel(ctx), name, holder)
+		expiry.Stop()
+		s.ReleaseLease(context.WithoutCancel(ctx), name, holder) // if it fails, the lease expires
 	}
 	return held, release, nil
 }

@@ -112,3 +112,29 @@ func TestHoldRenewsAndEndsWhenLost(t *testing.T) {
 		t.Fatal("gw1's hold did not end when gw2 took its lease")
 	}
 }
+
+// TestBackupRunClaimedOnce: the first gateway to claim a job's run due at
+// a time gets it; another asking for the same run does not; the next
+// scheduled time is a new claim.
+func TestBackupRunClaimedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTest(t)
+	due := time.Date(2026, 3, 1, 1, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		holder, kind string
+		due          time.Time
+		want         bool
+	}{
+		{"gw1", "full", due, true},
+		{"gw2", "full", due, false},
+		{"gw1", "full", due, false},
+		{"gw2", "incremental", due, true},
+		{"gw2", "full", due.AddDate(0, 0, 1), true},
+	} {
+		got, err := s.ClaimBackupRun(ctx, "database", c.kind, c.due, c.holder)
+		if err != nil || got != c.want {
+			t.Errorf("%s claims database %s due %s: %v %v, want %v", c.holder, c.kind, c.due, got, err, c.want)
+		}
+	}
+}

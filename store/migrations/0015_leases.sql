@@ -19,3 +19,27 @@ CREATE TABLE backup_claims (
     claimed_at TEXT NOT NULL,
     PRIMARY KEY (job, kind, due_at)
 );
+
+-- WebDAV locks, honoured by every gateway: keyed by the storage path
+-- locked (root), bound to the user who took them. Lock writers first
+-- update the one row of webdav_lock_writer, which serialises them on
+-- PostgreSQL as SQLite's single writer does: the conflict check and the
+-- insert of a lock are then one step.
+CREATE TABLE webdav_locks (
+    token      TEXT PRIMARY KEY,
+    root       TEXT NOT NULL,            -- storage path
+    vroot      TEXT NOT NULL,            -- the virtual path the owner locked, for their replies
+    user_name  TEXT NOT NULL,
+    zero_depth INTEGER NOT NULL,         -- 1: the resource only; 0: and everything below it
+    owner_xml  TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX webdav_locks_root ON webdav_locks (root);
+CREATE INDEX webdav_locks_user ON webdav_locks (user_name);
+
+CREATE TABLE webdav_lock_writer (
+    id      INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+INSERT INTO webdav_lock_writer (id, version) VALUES (1, 0);

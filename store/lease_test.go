@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -136,5 +137,53 @@ func TestBackupRunClaimedOnce(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("%s claims database %s due %s: %v %v, want %v", c.holder, c.kind, c.due, got, err, c.want)
 		}
+	}
+}
+
+// TestPendingUploadsOfALiveGatewayAreLeftAlone: a gateway starting beside
+// another does not settle the uploads the other is putting in place; it
+// settles its own previous run's, the command line's, and those of a
+// gateway whose presence lease expired.
+func TestPendingUploadsOfALiveGatewayAreLeftAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := openTest(t)
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).UnixNano())
+	base.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	gw1, gw2 := base.ForGateway("host1:/srv/custodia"), base.ForGateway("host2:/srv/custodia")
+	if err := gw1.TryLease(ctx, PresenceLease("host1:/srv/custodia"), "host1:/srv/custodia", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	begin := func(s *Store, vpath string) {
+		t.Helper()
+		if _, err := s.BeginUpload(ctx, AuditEntry{User: "juan", Action: "write", VPath: vpath, SPath: "/dossiers" + vpath}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	begin(gw1, "/ACME/gw1.pdf")
+	begin(base, "/ACME/cli.pdf")
+	begin(gw2, "/ACME/gw2.pdf")
+	paths := func(s *Store) string {
+		t.Helper()
+		ps, err := s.PendingUploads(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Entry.VPath)
+		}
+		return strings.Join(out, " ")
+	}
+	if got, want := paths(gw2), "/ACME/cli.pdf /ACME/gw2.pdf"; got != want {
+		t.Errorf("gw2 beside a live gw1 would settle %q, want %q", got, want)
+	}
+	if got, want := paths(gw1), "/ACME/gw1.pdf /ACME/cli.pdf /ACME/gw2.pdf"; got != want { // gw2 holds no presence lease
+		t.Errorf("gw1 would settle %q, want %q", got, want)
+	}
+	clock.Add(int64(61 * time.Second)) // gw1 stopped renewing: gone
+	if got, want := paths(gw2), "/ACME/gw1.pdf /ACME/cli.pdf /ACME/gw2.pdf"; got != want {
+		t.Errorf("gw2 after gw1's presence expired would settle %q, want %q", got, want)
 	}
 }

@@ -43,3 +43,10 @@ CREATE TABLE webdav_lock_writer (
     version INTEGER NOT NULL
 );
 INSERT INTO webdav_lock_writer (id, version) VALUES (1, 0);
+
+-- The gateway an upload about to be put in place belongs to: a gateway
+-- settles at start only its own rows (left by its previous run) and those
+-- of gateways whose presence lease ("gateway:<id>") has expired, never an
+-- upload another live gateway is putting in place. '' is a row from before
+-- this migration, or from the command line.
+ALTER TABLE pending_uploads ADD COLUMN gateway TEXT NOT NULL DEFAULT '';

@@ -194,6 +194,9 @@ func lastStart(bs []store.Backup, kind string) (time.Time, bool) {
 // through the management socket) is never taken for an interrupted one.
 func (r *Runner) recoverInterrupted(ctx context.Context) error {
 	for _, j := range r.o.Jobs {
+		if !r.jobRunning(ctx, j.Name) {
+			continue // nothing to recover: the job is not held for nothing (a run now may come at once)
+		}
 		_, unlock, err := r.lockJob(ctx, j.Name)
 		if err != nil {
 			continue // running elsewhere

@@ -76,13 +76,13 @@ func TestHoldRenewsAndEndsWhenLost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := openTest(t)
-	const ttl = 200 * time.Millisecond
+	const ttl = 2 * time.Second // renewals every 500 ms; the hold ends if they stall for 1.5 s
 	held, release, err := s.Hold(ctx, "backup:db", "gw1", ttl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(4 * ttl)
-	for time.Now().Before(deadline) { // bounded: four TTLs of tries by gw2
+	deadline := time.Now().Add(2 * ttl)
+	for time.Now().Before(deadline) { // bounded: two TTLs of tries by gw2
 		if err := s.TryLease(ctx, "backup:db", "gw2", ttl); !errors.Is(err, ErrLeaseHeld) {
 			t.Fatalf("gw2 took a lease gw1 holds and renews: err = %v", err)
 		}

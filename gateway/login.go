@@ -78,6 +78,9 @@ type Options struct {
 	OpenFiles OpenFileLimits  // open files per session and per user
 	Logger    *slog.Logger
 	Metrics   prometheus.Registerer // nil: no metrics
+	// Shared configures the registry of live sessions over Store, which
+	// every gateway over the store lists and kicks (sessions_shared.go).
+	Shared SharedOptions
 }
 
 // Core is the login, view construction and session registry every front
@@ -95,6 +98,7 @@ type Core struct {
 	log      *slog.Logger
 	now      func() time.Time
 	dummy    string // hash checked for unknown users, so timing tells nothing
+	gw       gatewayID
 }
 
 // New returns the shared core.
@@ -104,6 +108,10 @@ func New(o Options) (*Core, error) {
 	}
 	c := &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
 		limits: newLimiter(o.Limits), sessions: newRegistry(), log: o.Logger, now: time.Now, dummy: dummyHash()}
+	c.sessions.core = c
+	if err := c.startShared(o.Shared); err != nil {
+		return nil, err
+	}
 	c.hashes = newHashPool(o.Hashes, nil)
 	c.opens = newOpenFiles(o.OpenFiles)
 	c.metrics = newMetrics(o.Metrics, c)

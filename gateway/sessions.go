@@ -105,7 +105,7 @@ func (c *Core) Sessions() []SessionInfo {
 		out = append(out, s.info())
 	}
 	c.sessions.mu.Unlock()
-	out = append(out, c.otherSessions()...)
+	out = append(out, c.otherSessions(out)...)
 	slices.SortFunc(out, func(a, b SessionInfo) int {
 		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
 	})

@@ -106,8 +106,10 @@ func (c *Core) unshare(id string) {
 	}
 }
 
-// otherSessions lists the live sessions of the other live gateways.
-func (c *Core) otherSessions() []SessionInfo {
+// otherSessions lists the live sessions of the other live gateways,
+// but for those listed here (local): a browser's session that this
+// gateway serves may be another gateway's row too.
+func (c *Core) otherSessions(local []SessionInfo) []SessionInfo {
 	if c.st == nil {
 		return nil
 	}
@@ -118,9 +120,13 @@ func (c *Core) otherSessions() []SessionInfo {
 		c.log.Warn("other gateways' sessions not listed", "err", err)
 		return nil
 	}
+	here := make(map[string]bool, len(local))
+	for _, l := range local {
+		here[l.ID] = true
+	}
 	var out []SessionInfo
 	for _, r := range rows {
-		if r.Gateway == c.gw.id {
+		if r.Gateway == c.gw.id || here[r.ID] {
 			continue // listed from memory, with its live counts
 		}
 		remote, _ := netip.ParseAddr(r.Remote)

@@ -72,7 +72,8 @@ func (c *Core) startShared(o SharedOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	return c.st.Heartbeat(ctx, c.gw.id, c.gw.started, c.now())
+	_, err := c.st.Heartbeat(ctx, c.gw.id, c.gw.started, c.now())
+	return err
 }
 
 // dead is the heartbeat time at or before which a gateway is dead.
@@ -184,9 +185,19 @@ func (c *Core) beat(parent context.Context, prune bool) {
 	ctx, cancel := context.WithTimeout(parent, storeTimeout)
 	defer cancel()
 	now := c.now()
-	if err := c.st.Heartbeat(ctx, c.gw.id, c.gw.started, now); err != nil {
+	revived, err := c.st.Heartbeat(ctx, c.gw.id, c.gw.started, now)
+	if err != nil {
 		c.log.Warn("heartbeat not recorded", "err", err)
 		return
+	}
+	if revived { // silent long enough to be cleaned: list the sessions again
+		c.log.Warn("gateway was taken for dead by the others; listing its sessions again", "sessions", len(c.local()))
+		for _, s := range c.local() {
+			c.share(s)
+			c.sessions.mu.Lock()
+			s.reportedIn, s.reportedOut = -1, -1 // and their counts at once
+			c.sessions.mu.Unlock()
+		}
 	}
 	if err := c.KickPoll(ctx); err != nil {
 		c.log.Warn("kicks not polled", "err", err)
@@ -217,6 +228,17 @@ func (c *Core) KickPoll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// local returns the sessions of this process.
+func (c *Core) local() []*LiveSession {
+	c.sessions.mu.Lock()
+	defer c.sessions.mu.Unlock()
+	out := make([]*LiveSession, 0, len(c.sessions.m))
+	for _, s := range c.sessions.m {
+		out = append(out, s)
+	}
+	return out
 }
 
 // activity returns the sessions whose counts moved since the last call

@@ -222,3 +222,28 @@ func TestSharedRegistryForgetsDeadGateway(t *testing.T) {
 		t.Error("a gateway that stopped still has its session listed")
 	}
 }
+
+// TestSharedRegistryGatewayBackFromSilence: a gateway taken for dead (its
+// rows cleaned after a silence, say a stalled database) lists its live
+// sessions again, with their counts, at its next heartbeat.
+func TestSharedRegistryGatewayBackFromSilence(t *testing.T) {
+	t.Parallel()
+	st := sharedStore(t)
+	a, b := twoCores(t, st)
+	s := a.Register("back1", "ana", "sftp", netip.MustParseAddr("192.0.2.3"), func() {})
+	defer s.End()
+	s.CountOut(99)
+	// Every gateway's heartbeat is older than an hour from now: both are
+	// cleaned, as a gateway that outlived a silence would find.
+	if err := st.CleanDeadGateways(context.Background(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := listed(b, "back1"); ok {
+		t.Fatal("a cleaned gateway's session is still listed")
+	}
+	run(t, a)
+	run(t, b)
+	if !pollFor(3*time.Second, func() bool { got, ok := listed(b, "back1"); return ok && got.BytesOut == 99 }) {
+		t.Error("the session of a gateway back from a silence is not listed again, with its 99 bytes out, by the other gateway")
+	}
+}

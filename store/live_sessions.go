@@ -33,14 +33,23 @@ func (l LiveSession) StartedAt() time.Time { t, _ := parseTime(l.Started); retur
 // gateway's heartbeat), or its start.
 func (l LiveSession) ActiveAt() time.Time { t, _ := parseTime(l.Active); return t }
 
-// Heartbeat records that gateway gw (started at started) is alive at now.
-func (s *Store) Heartbeat(ctx context.Context, gw string, started, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO gateways (id, started_at, heartbeat_at) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, gw, formatTime(started), formatTime(now))
+// Heartbeat records that gateway gw (started at started) is alive at
+// now. revived reports that the store did not know it (its first beat,
+// or its rows were cleaned after a silence): its sessions must be listed
+// again.
+func (s *Store) Heartbeat(ctx context.Context, gw string, started, now time.Time) (revived bool, err error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE gateways SET heartbeat_at = $2 WHERE id = $1`, gw, formatTime(now))
 	if err != nil {
-		return fmt.Errorf("store: heartbeat of gateway %s: %w", gw, err)
+		return false, fmt.Errorf("store: heartbeat of gateway %s: %w", gw, err)
 	}
-	return nil
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return false, err
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO gateways (id, started_at, heartbeat_at) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, gw, formatTime(started), formatTime(now)); err != nil {
+		return false, fmt.Errorf("store: heartbeat of gateway %s: %w", gw, err)
+	}
+	return true, nil
 }
 
 // GatewayGone removes a gateway that stops and its sessions.

@@ -11,8 +11,12 @@ import (
 // The defender over a store: failures and bans are rows, so a ban made
 // by one gateway refuses the address on every gateway over the store at
 // its next connection (no cache: the check is one lookup by primary key).
-// A store error fails closed: the address counts as banned (and the
-// login could not have been checked anyway).
+// When the ban cannot be read (the store failed, or the process ran out
+// of descriptors just as it accepted), the address counts as not banned
+// and the failure is logged: the login that follows reads the account
+// from the same store and fails closed there, so nobody gets in without
+// the store, and a passing fault refuses nobody. Attempts with no
+// address (the command line's signatures) count together, as in memory.
 
 // storeTimeout bounds each of the defender's and the registry's store
 // calls.
@@ -24,23 +28,17 @@ func (d *Defender) rule() store.DefenderRule {
 
 func (d *Defender) sharedBannedUntil(addr netip.Addr) (time.Time, bool) {
 	key := AddrKey(addr)
-	if !key.IsValid() {
-		return time.Time{}, false
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	until, banned, err := d.opts.Store.BannedUntil(ctx, key.String(), d.now())
 	if err != nil {
-		d.log.Warn("defender: ban not checked; refusing the address", "remote", addr.Unmap(), "err", err)
-		return d.now().Add(time.Second), true
+		d.log.Warn("defender: ban not checked", "remote", addr.Unmap(), "err", err)
+		return time.Time{}, false
 	}
 	return until, banned
 }
 
 func (d *Defender) sharedFail(key netip.Prefix, now time.Time) (banned, started bool, until time.Time) {
-	if !key.IsValid() {
-		return false, false, time.Time{}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	banned, started, until, err := d.opts.Store.FailLogin(ctx, key.String(), now, d.rule())
@@ -62,7 +60,7 @@ func (d *Defender) sharedBans() []Ban {
 	out := make([]Ban, 0, len(rows))
 	for _, r := range rows {
 		p, err := netip.ParsePrefix(r.Prefix)
-		if err != nil {
+		if err != nil && r.Prefix != (netip.Prefix{}).String() {
 			continue
 		}
 		out = append(out, Ban{Addr: p.Addr(), Prefix: p, Until: r.Until})
@@ -71,9 +69,6 @@ func (d *Defender) sharedBans() []Ban {
 }
 
 func (d *Defender) sharedLift(key netip.Prefix) bool {
-	if !key.IsValid() {
-		return false
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	lifted, err := d.opts.Store.LiftBan(ctx, key.String(), d.now())

@@ -102,7 +102,7 @@ func twoCores(t *testing.T, st *store.Store) (*Core, *Core) {
 	t.Helper()
 	var cs [2]*Core
 	for i := range cs {
-		c, err := New(Options{Store: st, Shared: SharedOptions{Heartbeat: 50 * time.Millisecond, DeadAfter: time.Second}})
+		c, err := New(Options{Store: st, Shared: SharedOptions{Heartbeat: 50 * time.Millisecond, DeadAfter: 5 * time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestSharedRegistryListsAndKicksAcrossGateways(t *testing.T) {
 	if !ok || got.Gateway != a.GatewayID() || got.User != "ana" || got.Protocol != "sftp" || got.Remote != remote {
 		t.Fatalf("gateway b lists %+v (found %v), want ana's sftp session from %s held by gateway %s", got, ok, remote, a.GatewayID())
 	}
-	if !pollFor(2*time.Second, func() bool { got, _ := listed(b, "s1"); return got.BytesIn == 1234 }) {
+	if !pollFor(10*time.Second, func() bool { got, _ := listed(b, "s1"); return got.BytesIn == 1234 }) {
 		t.Errorf("gateway b never saw the session's 1234 bytes in after the holder's heartbeats")
 	}
 
@@ -166,7 +166,7 @@ func TestSharedRegistryListsAndKicksAcrossGateways(t *testing.T) {
 	if b.Kick("s1") {
 		t.Error("a second kick of the same session reported true")
 	}
-	if !pollFor(2*time.Second, func() bool { return kills.Load() == 1 }) {
+	if !pollFor(10*time.Second, func() bool { return kills.Load() == 1 }) {
 		t.Fatalf("gateway a never ended its session kicked from gateway b (kill ran %d times)", kills.Load())
 	}
 	if _, ok := listed(a, "s1"); ok {
@@ -183,7 +183,7 @@ func TestSharedRegistryListsAndKicksAcrossGateways(t *testing.T) {
 	if n := b.KickUser("JUAN"); n != 1 {
 		t.Errorf("KickUser on gateway b kicked %d sessions, want juan's one on gateway a", n)
 	}
-	if !pollFor(2*time.Second, func() bool { return kills2.Load() == 1 }) {
+	if !pollFor(10*time.Second, func() bool { return kills2.Load() == 1 }) {
 		t.Error("a KickUser from gateway b never ended juan's session on gateway a")
 	}
 }
@@ -201,10 +201,10 @@ func TestSharedRegistryForgetsDeadGateway(t *testing.T) {
 	if _, ok := listed(b, "dead1"); !ok {
 		t.Fatal("gateway b does not list the session of gateway a while a's heartbeat is fresh")
 	}
-	if !pollFor(3*time.Second, func() bool { _, ok := listed(b, "dead1"); return !ok }) {
+	if !pollFor(15*time.Second, func() bool { _, ok := listed(b, "dead1"); return !ok }) {
 		t.Fatal("gateway b still lists the session of gateway a long after a's heartbeat stopped")
 	}
-	if !pollFor(3*time.Second, func() bool {
+	if !pollFor(15*time.Second, func() bool {
 		rows, err := st.LiveSessions(context.Background(), time.Time{})
 		return err == nil && len(rows) == 0
 	}) {
@@ -218,7 +218,7 @@ func TestSharedRegistryForgetsDeadGateway(t *testing.T) {
 	stop := run(t, c)
 	c.Register("live1", "ana", "sftp", netip.MustParseAddr("192.0.2.2"), func() {})
 	stop()
-	if !pollFor(2*time.Second, func() bool { _, ok := listed(b, "live1"); return !ok }) {
+	if !pollFor(10*time.Second, func() bool { _, ok := listed(b, "live1"); return !ok }) {
 		t.Error("a gateway that stopped still has its session listed")
 	}
 }
@@ -243,7 +243,7 @@ func TestSharedRegistryGatewayBackFromSilence(t *testing.T) {
 	}
 	run(t, a)
 	run(t, b)
-	if !pollFor(3*time.Second, func() bool { got, ok := listed(b, "back1"); return ok && got.BytesOut == 99 }) {
+	if !pollFor(15*time.Second, func() bool { got, ok := listed(b, "back1"); return ok && got.BytesOut == 99 }) {
 		t.Error("the session of a gateway back from a silence is not listed again, with its 99 bytes out, by the other gateway")
 	}
 }

@@ -17,13 +17,13 @@ import (
 // until then the others leave its uploads in progress alone.
 const presenceTTL = 15 * time.Second
 
-// gatewayID names this gateway among those sharing the database: its
+// GatewayID names this gateway among those sharing the database: its
 // host and a digest of its data dir's path (the path itself stays off
 // /healthz), the same across its restarts (it runs once per data dir:
 // the dir's lock), so that it settles its own previous run's uploads and
 // sessions at start. The session registry, the presence lease and the
 // uploads in progress all name the gateway by it.
-func gatewayID(cfg config.Config) string {
+func GatewayID(cfg config.Config) string {
 	host, _ := os.Hostname()
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {

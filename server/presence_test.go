@@ -2,12 +2,11 @@ package server_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/server"
 	"github.com/oaq/custodia/store"
 )
 
@@ -22,12 +21,7 @@ func TestStartLeavesALiveGatewaysUploadsAlone(t *testing.T) {
 	tg.Fixture()
 	stop()
 
-	host, _ := os.Hostname()
-	dir, err := filepath.Abs(tg.Config.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	self, other := host+":"+dir, "elsewhere:/srv/custodia"
+	self, other := server.GatewayID(tg.Config), "elsewhere-0badc0de"
 	st, err := store.Open(ctx, tg.Config.DBFile())
 	if err != nil {
 		t.Fatal(err)

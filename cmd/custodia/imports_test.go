@@ -39,7 +39,8 @@ var allowedImports = map[string][]string{
 	"internal/clamd":     {},
 	"internal/soak":      {}, // drives a custodia process from outside
 	"internal/perf":      {"internal/soak"},
-	"internal/yardstick": {}, // the servers custodia is measured against, run from outside
+	"internal/yardstick": {},                                                       // the servers custodia is measured against, run from outside
+	"bench":              {"internal/perf", "internal/soak", "internal/yardstick"}, // go run ./bench
 }
 
 func TestImportDirection(t *testing.T) {

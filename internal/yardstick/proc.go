@@ -15,7 +15,7 @@ const clockTicks = 100
 // stat is what the program reads from /proc/<pid>/stat.
 type stat struct {
 	ppid int
-	cpu  time.Duration // utime + stime + cutime + cstime
+	own  time.Duration // utime + stime
 }
 
 func readStat(pid int) (stat, error) {
@@ -38,11 +38,11 @@ func readStat(pid int) (stat, error) {
 	st := stat{}
 	st.ppid, _ = strconv.Atoi(f[1])
 	var ticks int64
-	for _, v := range f[11:15] {
+	for _, v := range f[11:13] {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		ticks += n
 	}
-	st.cpu = time.Duration(ticks) * time.Second / clockTicks
+	st.own = time.Duration(ticks) * time.Second / clockTicks
 	return st, nil
 }
 
@@ -66,36 +66,65 @@ func Tree(pid int) []int {
 	return out
 }
 
-// TreeCPU is the CPU time (user and system) a server's process tree has
-// used so far: the live processes' own, plus that of the children each
-// has reaped (a forked session that ended counts in its parent's). The
-// difference of two readings is what the tree used in between, once
-// the sessions that ended in between were reaped (see WaitTree).
-func TreeCPU(pid int) (time.Duration, error) {
-	var total time.Duration
-	for i, p := range Tree(pid) {
-		st, err := readStat(p)
-		if err != nil {
-			if i == 0 {
-				return 0, err
-			}
-			continue // ended meanwhile: its parent counts it once reaped
-		}
-		total += st.cpu
-	}
-	return total, nil
+// CPUMeter follows the CPU time (user and system) a server's process
+// tree uses while something runs. It reads every process of the tree
+// every 20 ms and adds up, per process, the time it used between the
+// first and the last reading: forked sessions that come and go count
+// (a parent's "reaped children" figure cannot be relied on: a forking
+// server's session may end after its parent, and then no one reaps it
+// but init). What a process uses in its last 20 ms before it ends is
+// lost; over a transfer of seconds that is noise.
+type CPUMeter struct {
+	stop chan struct{}
+	done chan time.Duration
 }
 
-// WaitTree waits, at most 10 s, until pid's tree has at most n
-// processes: the sessions a client ended are gone and reaped.
-func WaitTree(pid, n int) error {
-	for range 200 {
-		if len(Tree(pid)) <= n {
-			return nil
+// MeasureCPU starts following pid's tree.
+func MeasureCPU(pid int) *CPUMeter {
+	m := &CPUMeter{stop: make(chan struct{}), done: make(chan time.Duration, 1)}
+	type span struct{ first, last time.Duration }
+	seen := map[int]*span{}
+	read := func(initial bool) {
+		for _, p := range Tree(pid) {
+			st, err := readStat(p)
+			if err != nil {
+				continue // ended meanwhile
+			}
+			if s := seen[p]; s != nil {
+				s.last = st.own
+			} else if initial {
+				seen[p] = &span{st.own, st.own} // there before the start
+			} else {
+				seen[p] = &span{0, st.own} // started since: all its time counts
+			}
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("process %d still has %d processes after 10 s (want %d)", pid, len(Tree(pid)), n)
+	read(true)
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-m.stop:
+				read(false)
+				var total time.Duration
+				for _, s := range seen {
+					total += s.last - s.first
+				}
+				m.done <- total
+				return
+			case <-t.C:
+				read(false)
+			}
+		}
+	}()
+	return m
+}
+
+// Stop ends the measurement and returns the CPU time the tree used.
+func (m *CPUMeter) Stop() time.Duration {
+	close(m.stop)
+	return <-m.done
 }
 
 // Memory is a process's resident memory, in KiB.
@@ -128,22 +157,40 @@ func ReadMemory(pid int) (Memory, error) {
 	return m, nil
 }
 
-// TreeRSS is the sum of the resident memory of pid's tree, in KiB (pages
-// shared between the processes of a forking server count once per
-// process, as ps shows them).
-func TreeRSS(pid int) (int64, error) {
+// TreePSS is the memory of pid's tree in KiB: the sum of each process's
+// proportional set size (/proc/<pid>/smaps_rollup), so that the pages a
+// forking server's processes share (its binary, libraries, what a fork
+// did not copy) count once in all, not once per process as a sum of RSS
+// would count them. For one process it is about its RSS.
+func TreePSS(pid int) (int64, error) {
 	var total int64
 	for i, p := range Tree(pid) {
-		m, err := ReadMemory(p)
+		kib, err := pss(p)
 		if err != nil {
 			if i == 0 {
 				return 0, err
 			}
-			continue
+			continue // ended meanwhile
 		}
-		total += m.RSS
+		total += kib
 	}
 	return total, nil
+}
+
+func pss(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				return strconv.ParseInt(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/smaps_rollup: no Pss", pid)
 }
 
 // ResetPeak sets a process's VmHWM back to its VmRSS (proc(5),
@@ -152,10 +199,10 @@ func ResetPeak(pid int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 }
 
-// PeakSampler follows a server tree's resident memory while something
-// runs: the sum over the tree sampled every 20 ms (a forking server's
-// sessions come and go), and the root's VmHWM reset at the start (a
-// single process's true peak, which no sampling misses).
+// PeakSampler follows a server tree's memory while something runs: the
+// tree's PSS (TreePSS) sampled every 20 ms (a forking server's sessions
+// come and go), and the root's VmHWM reset at the start (a single
+// process's true peak, which no sampling misses).
 type PeakSampler struct {
 	pid  int
 	stop chan struct{}
@@ -171,7 +218,7 @@ func SamplePeak(pid int) *PeakSampler {
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if kib, err := TreeRSS(pid); err == nil {
+			if kib, err := TreePSS(pid); err == nil {
 				peak = max(peak, kib)
 			}
 			select {
@@ -186,7 +233,7 @@ func SamplePeak(pid int) *PeakSampler {
 }
 
 // Stop ends the sampling and returns the peak in KiB: the larger of the
-// sampled tree sum and the root process's VmHWM.
+// sampled tree PSS and the root process's VmHWM.
 func (s *PeakSampler) Stop() int64 {
 	close(s.stop)
 	peak := <-s.done
@@ -194,4 +241,16 @@ func (s *PeakSampler) Stop() int64 {
 		peak = max(peak, m.HWM)
 	}
 	return peak
+}
+
+// WaitTree waits, at most 10 s, until pid's tree has at most n
+// processes: the sessions a client ended are gone.
+func WaitTree(pid, n int) error {
+	for range 200 {
+		if len(Tree(pid)) <= n {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("process %d still has %d processes after 10 s (want %d)", pid, len(Tree(pid)), n)
 }

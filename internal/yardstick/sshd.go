@@ -43,7 +43,7 @@ func StartSSHD(dir string) (*SSHD, error) {
 	if err := os.MkdirAll(files, 0o755); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func StartSSHD(dir string) (*SSHD, error) {
 		return nil, err
 	}
 	os.MkdirAll("/run/sshd", 0o755) // its privilege separation directory
-	p, err := startProcess(exec.Command(sshd, "-D", "-e", "-f", conf), fmt.Sprintf("127.0.0.1:%d", port))
+	p, err := Run(exec.Command(sshd, "-D", "-e", "-f", conf), fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return nil, fmt.Errorf("sshd: %w", err)
 	}

@@ -58,7 +58,7 @@ func StartVsftpd(dir string) (*Vsftpd, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ rsa_private_key_file=%s
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	p, err := startProcess(exec.Command(vsftpd, conf), fmt.Sprintf("127.0.0.1:%d", port))
+	p, err := Run(exec.Command(vsftpd, conf), fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return nil, fmt.Errorf("vsftpd: %w", err)
 	}

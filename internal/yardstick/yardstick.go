@@ -79,18 +79,6 @@ func Look(name string) (string, error) {
 	return "", fmt.Errorf("%w: %s", ErrMissing, name)
 }
 
-// freePort is a loopback port nobody listens on now (the server started
-// next binds it; a race with another process is possible and shows as a
-// start failure).
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Process is a server started by this package. The kernel kills it when
 // the process that started it dies (PR_SET_PDEATHSIG), so nothing it
 // starts outlives a benchmark or the bench command.
@@ -101,32 +89,49 @@ type Process struct {
 	log    *strings.Builder
 }
 
-// startProcess runs cmd and waits until addr accepts connections, for at
-// most 15 s.
-func startProcess(cmd *exec.Cmd, addr string) (*Process, error) {
+// Run starts cmd as a server of this package's kind (killed with the
+// process that started it) and waits until each of addrs accepts
+// connections, for at most 30 s. Addr is the first.
+func Run(cmd *exec.Cmd, addrs ...string) (*Process, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
-	p := &Process{Addr: addr, cmd: cmd, exited: make(chan struct{}), log: &log}
+	p := &Process{Addr: addrs[0], cmd: cmd, exited: make(chan struct{}), log: &log}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	go func() { cmd.Wait(); close(p.exited) }()
-	for range 150 {
+	waiting := addrs
+	for range 300 {
 		select {
 		case <-p.exited:
 			return nil, fmt.Errorf("%s exited before listening: %s", cmd.Path, strings.TrimSpace(log.String()))
 		default:
 		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		c, err := net.DialTimeout("tcp", waiting[0], time.Second)
 		if err == nil {
 			c.Close()
-			return p, nil
+			if waiting = waiting[1:]; len(waiting) == 0 {
+				return p, nil
+			}
+			continue
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	p.Stop()
-	return nil, fmt.Errorf("%s did not listen on %s within 15 s", cmd.Path, addr)
+	return nil, fmt.Errorf("%s did not listen on %s within 30 s", cmd.Path, waiting[0])
+}
+
+// FreePort is a loopback port nobody listens on now (the server started
+// next binds it; a race with another process is possible and shows as a
+// start failure).
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Pid is the server's (listening) process id: the root of its tree.

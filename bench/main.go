@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -271,16 +272,26 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 		err = func() error {
 			defer srv.stop()
-			for _, c := range srv.columns {
-				if !cfg.columns[c.key] {
-					continue
+			// Idle sessions first, on a server no transfer has touched
+			// yet: memory a Go server hands back slowly after big
+			// transfers would otherwise skew the difference.
+			first, rest := cfg.options, cfg.options
+			first.rows, rest.rows = map[string]bool{"idle": cfg.rows["idle"]}, maps.Clone(cfg.rows)
+			delete(rest.rows, "idle")
+			var cols []columnResult
+			for _, o := range []options{first, rest} {
+				for i, c := range slices.DeleteFunc(slices.Clone(srv.columns), func(c *column) bool { return !cfg.columns[c.key] }) {
+					v, err := measure(ctx, c, f, o)
+					if err != nil {
+						return fmt.Errorf("%s: %w", c.key, err)
+					}
+					if i == len(cols) {
+						cols = append(cols, columnResult{Key: c.key, Title: c.title, Values: map[string]float64{}})
+					}
+					maps.Copy(cols[i].Values, v)
 				}
-				v, err := measure(ctx, c, f, cfg.options)
-				if err != nil {
-					return fmt.Errorf("%s: %w", c.key, err)
-				}
-				res.Columns = append(res.Columns, columnResult{Key: c.key, Title: c.title, Values: v})
 			}
+			res.Columns = append(res.Columns, cols...)
 			return nil
 		}()
 		os.RemoveAll(sd) // the next server gets the disk space

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +87,15 @@ func TestTableAgainstCustodia(t *testing.T) {
 	}
 	if strings.Contains(table, "–") {
 		t.Errorf("the table has a cell without a figure:\n%s", table)
+	}
+	var js bytes.Buffer
+	if err := res.json(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back result
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || len(back.Columns) != 3 ||
+		back.Columns[0].Values["up-aes"] != res.Columns[0].Values["up-aes"] || back.Small != 5 {
+		t.Errorf("-json: %v\n%s", err, js.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "0")); err == nil {
 		t.Errorf("the run left its scratch folder")

@@ -33,13 +33,15 @@ var allowedImports = map[string][]string{
 	"admin":          {"account", "gateway", "letter", "web/ui", "storage", "authz", "store"},
 	"server": {"config", "internal/clamd", "gateway/sftp", "gateway/ftp", "gateway/webdav", "web", "web/tus", "admin", "account", "backup", "events", "notify", "letter",
 		"gateway", "storage", "authz", "store"},
-	"cmd/custodia":      {"server", "config", "account", "backup", "letter", "gateway", "storage", "authz", "store"},
-	"internal/testkit":  {"server", "config", "gateway", "store", "internal/testpg"},
-	"internal/testpg":   {}, // a real PostgreSQL for tests (store's own tests use it)
-	"internal/schedule": {},
-	"internal/clamd":    {},
-	"internal/soak":     {}, // drives a custodia process from outside
-	"internal/perf":     {"internal/soak"},
+	"cmd/custodia":       {"server", "config", "account", "backup", "letter", "gateway", "storage", "authz", "store"},
+	"internal/testkit":   {"server", "config", "gateway", "store", "internal/testpg"},
+	"internal/testpg":    {}, // a real PostgreSQL for tests (store's own tests use it)
+	"internal/schedule":  {},
+	"internal/clamd":     {},
+	"internal/soak":      {}, // drives a custodia process from outside
+	"internal/perf":      {"internal/soak"},
+	"internal/yardstick": {},                                                       // the servers custodia is measured against, run from outside
+	"bench":              {"internal/perf", "internal/soak", "internal/yardstick"}, // go run ./bench
 }
 
 func TestImportDirection(t *testing.T) {

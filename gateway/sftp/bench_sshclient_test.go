@@ -1,15 +1,17 @@
 package sftp_test
 
 import (
+	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/internal/yardstick"
 	"github.com/oaq/custodia/store"
 )
 
@@ -18,50 +20,42 @@ import (
 // reports is the server's: profile it with -cpuprofile / -memprofile.
 // The cipher is OpenSSH's default unless CUSTODIA_BENCH_CIPHER names one.
 type sshClientBench struct {
-	tg    *testkit.Gateway
-	args  []string
-	batch string
+	tg     *testkit.Gateway
+	client *yardstick.SFTPClient
 }
 
 func newSSHClientBench(b *testing.B) *sshClientBench {
-	sftpBin, err := exec.LookPath("sftp")
-	if err != nil {
-		b.Skip("skipping: needs OpenSSH's sftp")
+	if err := yardstick.Need("sftp"); err != nil {
+		b.Skipf("skipping: %v", err)
 	}
 	tg := testkit.Start(b)
 	dir := b.TempDir()
-	key := filepath.Join(dir, "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
-		b.Fatalf("ssh-keygen: %v\n%s", err, out)
+	key, err := yardstick.NewSSHKey(filepath.Join(dir, "id_ed25519"))
+	if err != nil {
+		b.Fatal(err)
 	}
-	pub, _ := os.ReadFile(key + ".pub")
-	k, err := gateway.ParseKeyFile(pub)
+	k, err := gateway.ParseKeyFile(key.AuthorizedKey)
 	if err != nil {
 		b.Fatal(err)
 	}
 	tg.AddUser(store.NewUser{Name: "bench", Role: store.RoleAdmin, Keys: []store.NewKey{k}})
 	_, port, _ := net.SplitHostPort(tg.SFTPAddr)
-	args := []string{sftpBin, "-q", "-i", key, "-P", port, "-o", "StrictHostKeyChecking=no",
-		"-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"}
-	if c := os.Getenv("CUSTODIA_BENCH_CIPHER"); c != "" {
-		args = append(args, "-o", "Ciphers="+c)
-	}
-	return &sshClientBench{tg: tg, args: args, batch: filepath.Join(dir, "batch")}
+	p, _ := strconv.Atoi(port)
+	return &sshClientBench{tg: tg, client: &yardstick.SFTPClient{Port: p, User: "bench", Key: key.File,
+		Cipher: os.Getenv("CUSTODIA_BENCH_CIPHER"), Dir: dir}}
 }
 
 // run runs one batch command b.N times and reports the server's CPU time
 // per MB (getrusage of this process: the server's, the client is apart).
 func (s *sshClientBench) run(b *testing.B, cmd string) {
-	os.WriteFile(s.batch, []byte(cmd+"\n"), 0o600)
-	args := append(append([]string(nil), s.args...), "-b", s.batch, "bench@127.0.0.1")
 	b.SetBytes(testkit.BenchSize)
 	b.ReportAllocs()
 	var before, after syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	b.ResetTimer()
 	for b.Loop() {
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			b.Fatalf("sftp %s: %v\n%s", cmd, err, out)
+		if err := s.client.Batch(context.Background(), cmd); err != nil {
+			b.Fatal(err)
 		}
 	}
 	b.StopTimer()

@@ -22,7 +22,7 @@ func (r *Runner) Prune(ctx context.Context, job string) ([]store.Backup, error) 
 		if job != "" && j.Name != job {
 			continue
 		}
-		unlock, err := r.lockJob(j.Name)
+		_, unlock, err := r.lockJob(ctx, j.Name)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -247,7 +247,7 @@ func TestRestoreRequesterAndApproverAccounts(t *testing.T) {
 func TestRunRefusedWhileTheJobRuns(t *testing.T) {
 	t.Parallel()
 	f := newRestoreFixture(t)
-	unlock, err := f.r.lockJob("departments")
+	_, unlock, err := f.r.lockJob(t.Context(), "departments")
 	if err != nil {
 		t.Fatal(err)
 	}

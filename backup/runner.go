@@ -48,7 +48,16 @@ type Options struct {
 	Now            func() time.Time      // the clock; nil is time.Now
 	Location       *time.Location        // calendar of retention and schedules; nil is time.Local
 	Metrics        prometheus.Registerer // nil: no metrics
+	// Holder names this process among the gateways that share the store
+	// ("" is store.NewHolder()); LeaseTTL is how long a job's lease lasts
+	// unrenewed (0 is DefaultLeaseTTL).
+	Holder   string
+	LeaseTTL time.Duration
 }
+
+// DefaultLeaseTTL is Options.LeaseTTL when it is not set: how soon a job
+// a dead gateway held may run elsewhere.
+const DefaultLeaseTTL = 15 * time.Second
 
 // Runner runs backup jobs, prunes and verifies their archives.
 type Runner struct {
@@ -72,6 +81,12 @@ func New(o Options) *Runner {
 	}
 	if o.GrantTTL <= 0 {
 		o.GrantTTL = DefaultGrantTTL
+	}
+	if o.Holder == "" {
+		o.Holder = store.NewHolder()
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = DefaultLeaseTTL
 	}
 	r := &Runner{o: o, log: o.Logger, jobs: map[string]Job{}, metrics: newMetrics(o.Metrics), bg: newBackground()}
 	for _, j := range o.Jobs {
@@ -134,7 +149,7 @@ func (r *Runner) begin(ctx context.Context, name, kind string) (b store.Backup, 
 	if len(r.o.Recipients) == 0 {
 		return b, nil, errNoRecipients
 	}
-	unlock, err := r.lockJob(j.Name)
+	held, unlock, err := r.lockJob(ctx, j.Name)
 	if err != nil {
 		return b, nil, err
 	}
@@ -143,6 +158,11 @@ func (r *Runner) begin(ctx context.Context, name, kind string) (b store.Backup, 
 			unlock()
 		}
 	}()
+	// Holding the job, no run of it is going on anywhere: one left running
+	// is one a process (this one, or another gateway) stopped during.
+	if err := r.recoverJob(ctx, j); err != nil {
+		return b, nil, err
+	}
 	b = store.Backup{Job: j.Name, Kind: kind, StartedAt: r.o.Now(), Status: store.BackupRunning}
 	b.ID = newID(j.Name, b.StartedAt)
 	if b.ThroughSeq, err = r.o.Store.LastEventSeq(ctx); err != nil {
@@ -172,6 +192,9 @@ func (r *Runner) begin(ctx context.Context, name, kind string) (b store.Backup, 
 	}
 	return b, func(ctx context.Context) (store.Backup, error) {
 		defer unlock()
+		ctx, stop := context.WithCancel(ctx) // the run stops if the job's lease is lost
+		defer stop()
+		defer context.AfterFunc(held, stop)()
 		return r.finish(ctx, j, b, ch)
 	}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -27,7 +28,17 @@ type plan struct {
 	kind  string
 	sched cron.Schedule
 	next  time.Time
+	due   time.Time // the scheduled time this run is for, when it runs late (missed); zero: next
 	fails int
+}
+
+// claimKey is the scheduled time of the plan's next run, the same in
+// every gateway that shares the database.
+func (p *plan) claimKey() time.Time {
+	if p.due.IsZero() {
+		return p.next
+	}
+	return p.due
 }
 
 // Schedule runs the jobs on their cron schedules until ctx ends, one run
@@ -36,6 +47,10 @@ type plan struct {
 // refused because the job is running (from the console or the command
 // line) is logged at WARN and audited (a failed backup.run on the job's
 // name: there is no backup), and retried as a failed run is.
+//
+// Several gateways sharing the database each run a schedule: each run
+// (job, kind, scheduled time) is claimed in the store first, and only the
+// gateway whose claim came first runs it; the others go on to the next.
 func (r *Runner) Schedule(ctx context.Context) error {
 	if err := r.recoverInterrupted(ctx); err != nil {
 		return err
@@ -63,7 +78,25 @@ func (r *Runner) Schedule(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		b, err := r.Run(ctx, due.job, due.kind)
+		claimed, err := r.o.Store.ClaimBackupRun(ctx, due.job, due.kind, due.claimKey(), r.o.Holder)
+		if err != nil { // retried as a failed run is
+			r.log.Error("scheduled backup not run: its claim failed", "job", due.job, "kind", due.kind, "err", err)
+		}
+		if err == nil && !claimed {
+			r.log.Info("scheduled backup run by another gateway", "job", due.job, "kind", due.kind, "due", due.claimKey())
+			now := r.o.Now()
+			for _, p := range plans { // as a full run here would, one there covers the job's incremental runs due now
+				if p.job == due.job && p.kind == Incremental && due.kind == Full && !p.next.After(now) {
+					p.next, p.due = p.sched.Next(now), time.Time{}
+				}
+			}
+			due.next, due.due, due.fails = due.sched.Next(now), time.Time{}, 0
+			continue
+		}
+		var b store.Backup
+		if err == nil {
+			b, err = r.runScheduled(ctx, due.job, due.kind)
+		}
 		if errors.Is(err, store.ErrBackupBusy) { // a console or command-line run holds the job; it retries as a failed run does
 			r.log.Warn("scheduled backup not run: the job is running", "job", due.job, "kind", due.kind, "err", err)
 			r.audit(ctx, "backup.run", due.job, 0, "", err)
@@ -71,10 +104,10 @@ func (r *Runner) Schedule(ctx context.Context) error {
 		now := r.o.Now()
 		for _, p := range plans { // a full run covers the job's incremental runs due now
 			if p.job == due.job && p.kind == Incremental && b.Kind == Full && b.Status == store.BackupOK && !p.next.After(now) {
-				p.next = p.sched.Next(now)
+				p.next, p.due = p.sched.Next(now), time.Time{}
 			}
 		}
-		due.next = due.sched.Next(now)
+		due.next, due.due = due.sched.Next(now), time.Time{}
 		failed := err != nil && b.Status != store.BackupOK // not a retention error after a complete backup
 		if failed && ctx.Err() == nil && due.fails < maxRetries {
 			due.fails++
@@ -85,6 +118,33 @@ func (r *Runner) Schedule(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// runScheduled runs a claimed run. A job held by no run (a recovery or a
+// prune holds it briefly, here or in another gateway: all gateways
+// recover at start) is tried again for up to a lease TTL before the run
+// counts as refused.
+func (r *Runner) runScheduled(ctx context.Context, job, kind string) (store.Backup, error) {
+	for deadline := r.o.Now().Add(r.o.LeaseTTL); ; {
+		b, err := r.Run(ctx, job, kind)
+		if !errors.Is(err, store.ErrBackupBusy) || !r.o.Now().Before(deadline) || r.jobRunning(ctx, job) {
+			return b, err
+		}
+		t := time.NewTimer(r.o.LeaseTTL / 20)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return b, err
+		case <-t.C:
+		}
+	}
+}
+
+// jobRunning tells whether a run of the job is recorded as running (an
+// error counts as running: the refusal stands).
+func (r *Runner) jobRunning(ctx context.Context, job string) bool {
+	bs, err := r.o.Store.Backups(ctx, job)
+	return err != nil || slices.ContainsFunc(bs, func(b store.Backup) bool { return b.Status == store.BackupRunning })
 }
 
 // plans reads each job's schedules; a run missed since the job's last
@@ -107,7 +167,7 @@ func (r *Runner) plans(ctx context.Context) ([]*plan, error) {
 			}
 			p := &plan{job: j.Name, kind: x.kind, sched: s, next: s.Next(now)}
 			if last, ok := lastStart(bs, x.kind); ok && !s.Next(last.In(r.o.Location)).After(now) {
-				p.next = now
+				p.next, p.due = now, s.Next(last.In(r.o.Location))
 			}
 			plans = append(plans, p)
 		}
@@ -134,7 +194,10 @@ func lastStart(bs []store.Backup, kind string) (time.Time, bool) {
 // through the management socket) is never taken for an interrupted one.
 func (r *Runner) recoverInterrupted(ctx context.Context) error {
 	for _, j := range r.o.Jobs {
-		unlock, err := r.lockJob(j.Name)
+		if !r.jobRunning(ctx, j.Name) {
+			continue // nothing to recover: the job is not held for nothing (a run now may come at once)
+		}
+		_, unlock, err := r.lockJob(ctx, j.Name)
 		if err != nil {
 			continue // running elsewhere
 		}

@@ -137,6 +137,7 @@ func TestScheduledRunRefusedAsBusyIsLogged(t *testing.T) {
 	var log syncBuffer
 	r := scheduleRunner(t, st, time.Now, local)
 	r.log = slog.New(slog.NewTextHandler(&log, nil))
+	r.o.LeaseTTL = time.Second // a job held with no run recorded (as here) is tried again for a lease TTL first
 	old := time.Now().Add(-72 * time.Hour)
 	b := store.Backup{ID: newID("database", old), Job: "database", Kind: Full, StartedAt: old}
 	if err := st.StartBackup(t.Context(), b); err != nil {
@@ -146,7 +147,7 @@ func TestScheduledRunRefusedAsBusyIsLogged(t *testing.T) {
 	if err := st.FinishBackup(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err := r.lockJob("database") // another run holds the job
+	_, unlock, err := r.lockJob(t.Context(), "database") // another run holds the job
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"strings"
 )
 
@@ -34,15 +33,7 @@ func (c Config) validateBackupS3() Problems {
 		}
 		return ps
 	}
-	host, port, err := net.SplitHostPort(s.Endpoint)
-	switch {
-	case strings.Contains(s.Endpoint, "://") || strings.ContainsAny(s.Endpoint, "/?# "):
-		add("backup.s3.endpoint", "%q: want host:port, without a scheme or path (HTTPS is used unless insecure)", s.Endpoint)
-	case err != nil || host == "" || port == "":
-		add("backup.s3.endpoint", "%q: want host:port", s.Endpoint)
-	case s.Insecure && !loopbackHost(host):
-		add("backup.s3.insecure", "plain HTTP is allowed only for a loopback endpoint (127.0.0.1, ::1, localhost), not %q: use HTTPS", s.Endpoint)
-	}
+	ps = append(ps, checkS3Endpoint("backup.s3", s.Endpoint, s.Insecure)...)
 	if s.Bucket == "" {
 		add("backup.s3.bucket", "the S3 target needs a bucket")
 	}

@@ -31,10 +31,8 @@ func (s Storage) validateS3() Problems {
 	o := s.S3
 	if o.Endpoint == "" {
 		ps = append(ps, Problem{"storage.s3.endpoint", "storage.backend is s3: want the S3 API's host:port"})
-	} else if strings.Contains(o.Endpoint, "://") || strings.Contains(o.Endpoint, "/") {
-		ps = append(ps, Problem{"storage.s3.endpoint", fmt.Sprintf("%q: want host:port, without a scheme or path (https unless insecure)", o.Endpoint)})
-	} else if o.Insecure && !loopbackHost(o.Endpoint) {
-		ps = append(ps, Problem{"storage.s3.insecure", fmt.Sprintf("plain http to %q: allowed only to a loopback endpoint (127.0.0.0/8, ::1, localhost); use https", o.Endpoint)})
+	} else {
+		ps = append(ps, checkS3Endpoint("storage.s3", o.Endpoint, o.Insecure)...)
 	}
 	if o.Bucket == "" {
 		ps = append(ps, Problem{"storage.s3.bucket", "storage.backend is s3: want a bucket name"})
@@ -48,12 +46,24 @@ func (s Storage) validateS3() Problems {
 	return ps
 }
 
-// loopbackHost reports whether host:port names this host.
-func loopbackHost(endpoint string) bool {
-	host, _, err := net.SplitHostPort(endpoint)
-	if err != nil {
-		host = endpoint
+// checkS3Endpoint checks an S3 endpoint (section is "storage.s3" or
+// "backup.s3"): host:port without a scheme or path, and plain HTTP only to
+// this host.
+func checkS3Endpoint(section, endpoint string, insecure bool) Problems {
+	host, port, err := net.SplitHostPort(endpoint)
+	switch {
+	case strings.Contains(endpoint, "://") || strings.ContainsAny(endpoint, "/?# "):
+		return Problems{{section + ".endpoint", fmt.Sprintf("%q: want host:port, without a scheme or path (HTTPS is used unless insecure)", endpoint)}}
+	case err != nil || host == "" || port == "":
+		return Problems{{section + ".endpoint", fmt.Sprintf("%q: want host:port", endpoint)}}
+	case insecure && !loopbackHost(host):
+		return Problems{{section + ".insecure", fmt.Sprintf("plain HTTP to %q is allowed only to a loopback endpoint (127.0.0.0/8, ::1, localhost): use HTTPS", endpoint)}}
 	}
+	return nil
+}
+
+// loopbackHost reports whether host names this host.
+func loopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -19,7 +19,16 @@ type Options struct {
 	Poll    time.Duration // how often an idle hook looks for new events; 0 means 200 ms
 	Logger  *slog.Logger
 	Metrics prometheus.Registerer // nil: no metrics
+	// Holder names this process among the gateways that share the store;
+	// "" is store.NewHolder(). LeaseTTL is how long a hook's lease lasts
+	// unrenewed, so how soon another gateway takes a dead one's hooks
+	// over; 0 is DefaultLeaseTTL.
+	Holder   string
+	LeaseTTL time.Duration
 }
+
+// DefaultLeaseTTL is Options.LeaseTTL when it is not set.
+const DefaultLeaseTTL = 15 * time.Second
 
 // Dispatcher delivers the outbox to every hook. Each hook has its own
 // cursor in the store and its own goroutine: a slow or failing hook holds
@@ -29,6 +38,7 @@ type Dispatcher struct {
 	log        *slog.Logger
 	deliveries *prometheus.CounterVec
 	dead       *prometheus.CounterVec
+	held       *prometheus.GaugeVec
 }
 
 // New returns a dispatcher; Run starts it.
@@ -39,6 +49,12 @@ func New(o Options) *Dispatcher {
 	if o.Poll <= 0 {
 		o.Poll = 200 * time.Millisecond
 	}
+	if o.Holder == "" {
+		o.Holder = store.NewHolder()
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
 	d := &Dispatcher{o: o, log: o.Logger}
 	d.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "custodia_hook_deliveries_total", Help: "Tries to deliver an event to a hook, by hook and result (ok, failed).",
@@ -46,8 +62,11 @@ func New(o Options) *Dispatcher {
 	d.dead = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "custodia_hook_dead_letters_total", Help: "Events a hook gave up on (too many failed tries, or skipped by an administrator), by hook.",
 	}, []string{"hook"})
+	d.held = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "custodia_hook_lease_held", Help: "1 while this gateway holds the hook's lease (delivers its events), by hook.",
+	}, []string{"hook"})
 	if o.Metrics != nil {
-		o.Metrics.MustRegister(d.deliveries, d.dead)
+		o.Metrics.MustRegister(d.deliveries, d.dead, d.held)
 	}
 	return d
 }
@@ -61,14 +80,42 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// serve walks the outbox for one hook: each event is delivered (or
+// serve delivers one hook's events while this gateway holds the hook's
+// lease ("hook:<name>"), so that of several gateways sharing the store
+// exactly one delivers a hook's events at a time; the others try for the
+// lease every quarter of its TTL and take it over when its holder stops
+// renewing it (it died, or lost the database). A takeover starts from the
+// cursor in the store: the event the dead holder was delivering (it may
+// have reached the hook) is delivered again: at least once stays the
+// contract, and Event.ID tells a receiver it has seen one.
+func (d *Dispatcher) serve(ctx context.Context, h *Hook) {
+	log := d.log.With("hook", h.Name)
+	for ctx.Err() == nil {
+		held, release, err := d.o.Store.Hold(ctx, "hook:"+h.Name, d.o.Holder, d.o.LeaseTTL)
+		if err != nil {
+			if !errors.Is(err, store.ErrLeaseHeld) {
+				log.Error("hook lease", "err", err)
+			}
+			sleep(ctx, d.o.LeaseTTL/4)
+			continue
+		}
+		d.held.WithLabelValues(h.Name).Set(1)
+		d.walk(held, h, log)
+		d.held.WithLabelValues(h.Name).Set(0)
+		release()
+		if ctx.Err() == nil {
+			log.Warn("hook lease lost: another gateway may deliver its events")
+		}
+	}
+}
+
+// walk walks the outbox for one hook until ctx ends: each event is delivered (or
 // skipped by the filters) before the next, and the cursor moves only after
 // the hook took it, so an event is delivered at least once, in order.
 // The cursor is read once and then kept in memory (one goroutine per
-// hook): polling the outbox is a read, and the store is written only when
+// hook, in the one gateway holding its lease): polling the outbox is a read, and the store is written only when
 // an event is delivered, fails, or a run of filtered-out events is passed.
-func (d *Dispatcher) serve(ctx context.Context, h *Hook) {
-	log := d.log.With("hook", h.Name)
+func (d *Dispatcher) walk(ctx context.Context, h *Hook, log *slog.Logger) {
 	var cur store.HookCursor
 	for {
 		var err error

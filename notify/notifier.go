@@ -42,7 +42,15 @@ type Options struct {
 	Timeout      time.Duration  // one SMTP conversation; 0 is 30 s
 	Logger       *slog.Logger
 	Metrics      prometheus.Registerer // nil: no metrics
+	// Holder names this process among the gateways sharing the store (""
+	// is store.NewHolder()); LeaseTTL is how long the sender's lease lasts
+	// unrenewed (0 is 15 s).
+	Holder   string
+	LeaseTTL time.Duration
 }
+
+// senderLease is the lease of the one gateway that sends the digests.
+const senderLease = "notify:digests"
 
 // Notifier queues publications and sends the digests.
 type Notifier struct {
@@ -62,6 +70,12 @@ func New(o Options) *Notifier {
 	}
 	if o.Hostname == "" {
 		o.Hostname = "localhost"
+	}
+	if o.Holder == "" {
+		o.Holder = store.NewHolder()
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 15 * time.Second
 	}
 	n := &Notifier{o: o, log: o.Logger.With("hook", HookName)}
 	n.digests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -115,8 +129,32 @@ func publication(e events.Event) (client, name string, ok bool) {
 // what was published meanwhile, and the next one waits for a new
 // publication's interval; one that failed is tried again an interval
 // later. What is queued when ctx ends waits in the store for the next
-// start.
+// start. Of several gateways sharing the store, the one holding the
+// sender's lease sends, so each digest goes out once; another takes over
+// when it stops renewing the lease (a digest in flight then may go out
+// twice, with the same Message-ID).
 func (n *Notifier) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		held, release, err := n.o.Store.Hold(ctx, senderLease, n.o.Holder, n.o.LeaseTTL)
+		if err != nil {
+			if !errors.Is(err, store.ErrLeaseHeld) {
+				n.log.Error("digest sender lease", "err", err)
+			}
+			t := time.NewTimer(n.o.LeaseTTL / 4)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			continue
+		}
+		n.sendDigests(held)
+		release()
+	}
+}
+
+// sendDigests sends the digests until ctx ends.
+func (n *Notifier) sendDigests(ctx context.Context) {
 	t := time.NewTicker(min(max(n.o.Interval/10, 100*time.Millisecond), 30*time.Second))
 	defer t.Stop()
 	retryAt := map[string]time.Time{} // clients whose last try failed

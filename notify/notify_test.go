@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/oaq/custodia/internal/testkit"
+	"github.com/oaq/custodia/server"
 	"github.com/oaq/custodia/store"
 )
 
@@ -230,5 +233,34 @@ func TestContactAddressRefusesHeaderInjection(t *testing.T) {
 	}
 	if got, err := store.NormalizeContact(" compras@acme.test "); err != nil || got != "compras@acme.test" {
 		t.Errorf("a plain address: %q, %v", got, err)
+	}
+}
+
+// Two gateways on one store (the server's notifier and a second one built
+// from the same configuration) send each client's digest once: the one
+// holding the sender's lease sends.
+func TestTwoGatewaysSendEachDigestOnce(t *testing.T) {
+	t.Parallel()
+	r := newRelay(t)
+	tg, _ := testkit.Restartable(t, gatewayEnv(t, r, "1s"), true)
+	setUp(t, tg)
+	second, err := server.Notifier(tg.Config, tg.Store(), prometheus.NewRegistry(), nil)
+	if err != nil || second == nil {
+		t.Fatalf("the second gateway's notifier: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { second.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	r.mu.Lock()
+	r.slow = 500 * time.Millisecond // a slow relay: both senders' ticks (every 100 ms) would fall within one send
+	r.mu.Unlock()
+	publish(t, tg)
+	testkit.WaitFor(t, 20*time.Second, "both digests", func() bool { return len(r.messages()) >= 2 })
+	testkit.WaitFor(t, 20*time.Second, "the queue emptied", func() bool { return pending(t, tg) == 0 })
+	time.Sleep(3 * time.Second) // two intervals and more, as TestDigestRetriedWhileRelayIsDown: a second sender's copies would be in
+	got := byClient(t, r.messages())
+	if len(r.messages()) != 2 || len(got["ACME"]) != 1 || len(got["PENA"]) != 1 {
+		t.Fatalf("two gateways sent %d messages, want one digest each for ACME and PENA", len(r.messages()))
 	}
 }

@@ -34,6 +34,7 @@ type relay struct {
 	mu   sync.Mutex
 	srv  *smtp.Server
 	msgs []mailed
+	slow time.Duration // each message takes this long to be accepted
 }
 
 // mailed is one message the relay took.
@@ -141,6 +142,10 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	_, s.m.TLS = s.c.TLSConnectionState()
 	s.m.Data, s.m.User = b, s.user
+	s.r.mu.Lock()
+	slow := s.r.slow
+	s.r.mu.Unlock()
+	time.Sleep(slow)
 	s.r.mu.Lock()
 	s.r.msgs = append(s.r.msgs, s.m)
 	s.r.mu.Unlock()

@@ -48,6 +48,7 @@ type Server struct {
 	runner    *backup.Runner
 	grants    chan struct{} // closed when the sweep of expired restore grants has stopped
 	watched   chan struct{} // closed when the policy reloads have stopped
+	presence  chan struct{} // closed when the gateway's presence lease is given up
 	firstPass string        // the first admin's generated password, when Start created it
 }
 
@@ -140,10 +141,16 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 			state.Close()
 		}
 	}()
+	// This gateway's uploads are its own among the gateways sharing the
+	// database: it settles its previous run's at start, and the others
+	// leave them alone while its presence lease lives.
+	id := gatewayID(cfg)
+	state.Store = state.Store.ForGateway(id)
 	if err := reconcile(parent, state, log); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	presence := holdPresence(ctx, state.Store, id, log)
 	watched := make(chan struct{}) // closed when the policy reloads have stopped
 	go func() {
 		defer close(watched)
@@ -153,6 +160,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 		if err != nil {
 			cancel()
 			<-watched // before the store closes
+			<-presence
 		}
 	}()
 
@@ -181,7 +189,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	// s, not srv: a failed start returns a nil srv, and must still stop
 	// what it started.
 	s := &Server{cfg: cfg, lock: lock, state: state, cancel: cancel, done: make(chan error, 7), log: log, core: core, metrics: reg,
-		watched: watched}
+		watched: watched, presence: presence}
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
@@ -298,6 +306,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.grants
 	}
 	<-s.watched
+	<-s.presence
 	errs = append(errs, s.state.Close(), s.lock.Unlock())
 	s.log.Info("stopped")
 	return errors.Join(errs...)

@@ -23,7 +23,7 @@ func (s *Server) startWebDAV(ctx context.Context) error {
 		}
 	}
 	srv := webdav.New(webdav.Options{
-		Core: s.core, TLS: tlsConf, DesktopFiles: webdav.DesktopPolicy(c.DesktopFiles), ReadTimeout: c.ReadTimeout.Duration,
+		Core: s.core, Store: s.state.Store, TLS: tlsConf, DesktopFiles: webdav.DesktopPolicy(c.DesktopFiles), ReadTimeout: c.ReadTimeout.Duration,
 		Logger: s.log,
 	})
 	ln, err := listen("webdav.listen", c.Listen)

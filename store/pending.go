@@ -26,10 +26,10 @@ func (s *Store) BeginUpload(ctx context.Context, e AuditEntry) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		return tx.GetContext(ctx, &id, `INSERT INTO pending_uploads
-			(begun_at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			(begun_at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256, gateway)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			formatTime(e.At), e.Session, e.User, string(e.Role), e.Protocol, e.Remote, e.Action,
-			e.VPath, e.SPath, e.Bytes, e.SHA256)
+			e.VPath, e.SPath, e.Bytes, e.SHA256, s.gateway)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: begin upload %s: %w", e.VPath, err)
@@ -66,8 +66,11 @@ func (s *Store) CommitUpload(ctx context.Context, id int64, e AuditEntry) (int64
 	return row, nil
 }
 
-// PendingUploads returns the uploads begun and never committed, oldest
-// first.
+// PendingUploads returns the uploads begun and never committed that are
+// this gateway's to settle, oldest first: its own (this store's gateway:
+// a previous run of it, since a gateway runs once per data dir), those of
+// no gateway, and those of gateways that are gone (no live presence lease,
+// PresenceLease): never one a live gateway is putting in place.
 func (s *Store) PendingUploads(ctx context.Context) ([]PendingUpload, error) {
 	var rows []struct {
 		ID       int64  `db:"id"`
@@ -84,7 +87,10 @@ func (s *Store) PendingUploads(ctx context.Context) ([]PendingUpload, error) {
 		SHA256   string `db:"sha256"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, `SELECT id, begun_at, session, user_name, role, protocol, remote,
-		action, vpath, spath, bytes, sha256 FROM pending_uploads ORDER BY id`); err != nil {
+		action, vpath, spath, bytes, sha256 FROM pending_uploads p
+		WHERE gateway = '' OR gateway = $1 OR NOT EXISTS (SELECT 1 FROM leases l
+			WHERE l.name = 'gateway:' || p.gateway AND l.expires_at > $2) -- presencePrefix
+		ORDER BY id`, s.gateway, formatTime(s.now())); err != nil {
 		return nil, fmt.Errorf("store: pending uploads: %w", err)
 	}
 	out := make([]PendingUpload, len(rows))

@@ -45,6 +45,9 @@ type Store struct {
 	pg    *pgInfo // nil on SQLite
 	now   func() time.Time
 	audit *AuditEntry // written in the transaction of every change (Audited)
+	// gateway names the gateway this store serves among those sharing the
+	// database (ForGateway); "" for the command line.
+	gateway string
 }
 
 // Audited is the store whose changes each write e (and its event, if it

@@ -84,7 +84,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	src, dst := paths.locked(r.Method)
 	q.method, q.src, q.dst = r.Method, paths.src, paths.dst // the lock system gets src: a COPY does not lock its source
-	h := &webdav.Handler{FileSystem: fileSystem{q: q}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst), Logger: func(r *http.Request, err error) {
+	h := &webdav.Handler{FileSystem: fileSystem{q: q}, LockSystem: s.locks.forRequest(ctx, u.Name, view, src, dst, r.Method == "LOCK"), Logger: func(r *http.Request, err error) {
 		if err != nil {
 			s.log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "user", u.Name, "err", err)
 		}

@@ -2,12 +2,15 @@ package webdav
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/net/webdav"
 
 	"github.com/oaq/custodia/storage"
+	"github.com/oaq/custodia/store"
 )
 
 const (
@@ -17,88 +20,33 @@ const (
 	maxLockTime = time.Hour
 	// maxLocksPerUser bounds what one user can put in the shared table.
 	maxLocksPerUser = 1000
-	// pruneEvery is how often expired tokens are swept from the owners.
-	pruneEvery = time.Minute
 )
 
-// locks is the one lock table of the server, shared by every user, so
-// colleagues who open the same document through their mapped drives see
-// each other's locks. It is keyed by storage path: the same virtual path
-// names different folders for different roles, and the same folder has
-// different virtual paths (an admin's /departments/operaciones is a
-// staff member's /operaciones). A token is bound to the user who took the
-// lock: x/net/webdav's tokens are a counter, easy to guess, so a token
-// alone must not let another user write or unlock.
+// locks is the one lock table of all the gateways that share the store,
+// shared by every user, so colleagues who open the same document through
+// their mapped drives (through any gateway) see each other's locks. It is
+// keyed by storage path: the same virtual path names different folders
+// for different roles, and the same folder has different virtual paths
+// (an admin's /departments/operaciones is a staff member's /operaciones).
+// A token is random and bound to the user who took the lock, so a token
+// alone does not let another user write or unlock.
+//
+// A request that changes a resource and names no lock (no If header)
+// takes a lock of its own for its duration, as x/net/webdav does: that
+// one is held in this gateway only (temp), after checking the store for a
+// conflicting lock; a LOCK holds one there too while it writes its lock
+// to the store, so the two never pass each other here. (Between gateways
+// a LOCK may begin while such a request, begun before it, still writes.)
 type locks struct {
-	ls webdav.LockSystem
+	st   *store.Store
+	temp webdav.LockSystem
 
-	mu        sync.Mutex
-	owners    map[string]lockOwner // token → who holds it
-	perUser   map[string]int       // live tokens per user
-	nextPrune time.Time
+	mu   sync.Mutex
+	held map[string]bool // store tokens a request here is confirmed under, for its duration
 }
 
-type lockOwner struct {
-	user    string
-	root    string // the virtual path the user locked, for their replies
-	expires time.Time
-}
-
-func newLocks() *locks {
-	return &locks{ls: webdav.NewMemLS(), owners: map[string]lockOwner{}, perUser: map[string]int{}}
-}
-
-// owner returns who holds a live token.
-func (l *locks) owner(token string, now time.Time) (lockOwner, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	o, ok := l.owners[token]
-	if ok && now.After(o.expires) {
-		l.forgetLocked(token)
-		return lockOwner{}, false
-	}
-	return o, ok
-}
-
-// admit reports whether user may take one more lock.
-func (l *locks) admit(user string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.After(l.nextPrune) {
-		for t, o := range l.owners {
-			if now.After(o.expires) {
-				l.forgetLocked(t)
-			}
-		}
-		l.nextPrune = now.Add(pruneEvery)
-	}
-	return l.perUser[user] < maxLocksPerUser
-}
-
-func (l *locks) record(token string, o lockOwner) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.owners[token]; !ok {
-		l.perUser[o.user]++
-	}
-	l.owners[token] = o
-}
-
-func (l *locks) forget(token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.forgetLocked(token)
-}
-
-func (l *locks) forgetLocked(token string) {
-	o, ok := l.owners[token]
-	if !ok {
-		return
-	}
-	delete(l.owners, token)
-	if l.perUser[o.user]--; l.perUser[o.user] <= 0 {
-		delete(l.perUser, o.user)
-	}
+func newLocks(st *store.Store) *locks {
+	return &locks{st: st, temp: webdav.NewMemLS(), held: map[string]bool{}}
 }
 
 func capDuration(d time.Duration) time.Duration {
@@ -110,9 +58,10 @@ func capDuration(d time.Duration) time.Duration {
 
 // forRequest is the lock system of one request by user: src and dst are
 // the virtual paths the request changes ("" for none; COPY does not lock
-// its source).
-func (l *locks) forRequest(ctx context.Context, user string, v *storage.View, src, dst string) webdav.LockSystem {
-	return userLocks{l: l, user: user, ctx: ctx, view: v, src: src, dst: dst}
+// its source); lock is true for a LOCK request, whose Create takes a lock
+// for the client.
+func (l *locks) forRequest(ctx context.Context, user string, v *storage.View, src, dst string, lock bool) webdav.LockSystem {
+	return &userLocks{l: l, user: user, ctx: ctx, view: v, src: src, dst: dst, lock: lock, temps: map[string]bool{}}
 }
 
 type userLocks struct {
@@ -121,10 +70,12 @@ type userLocks struct {
 	ctx      context.Context
 	view     *storage.View
 	src, dst string
+	lock     bool
+	temps    map[string]bool // the request's own locks (in temp); one request is one goroutine
 }
 
 // key is the lock table's key for a virtual path: its storage path.
-func (u userLocks) key(vpath string) string {
+func (u *userLocks) key(vpath string) string {
 	if vpath == "" {
 		return ""
 	}
@@ -137,15 +88,17 @@ func (u userLocks) key(vpath string) string {
 
 // Confirm checks the request's own resources, whatever resource an If
 // header's tagged list names (x/net/webdav would confirm the tag's path
-// instead). A token condition must name a lock the user holds; negated
-// token conditions grant nothing; ETag conditions, which x/net/webdav's
-// table ignores, are evaluated here.
-func (u userLocks) Confirm(now time.Time, _, _ string, conditions ...webdav.Condition) (func(), error) {
+// instead). A token condition must name a live lock the user holds;
+// negated token conditions grant nothing; ETag conditions, which
+// x/net/webdav's table ignores, are evaluated here. Each resource must be
+// covered by one of the claimed locks (the lock's root, or below a
+// depth-infinity lock), not one another request here is confirmed under.
+func (u *userLocks) Confirm(now time.Time, _, _ string, conditions ...webdav.Condition) (func(), error) {
 	name := u.src
 	if name == "" {
 		name = u.dst
 	}
-	var claims []webdav.Condition
+	var claims []store.DAVLock
 	for _, c := range conditions {
 		switch {
 		case c.ETag != "":
@@ -155,17 +108,59 @@ func (u userLocks) Confirm(now time.Time, _, _ string, conditions ...webdav.Cond
 		case c.Not:
 			// (Not <token>) may hold, but never claims a lock.
 		default:
-			if o, ok := u.l.owner(c.Token, now); !ok || o.user != u.user {
+			l, err := u.l.st.DAVLockByToken(u.ctx, c.Token, now)
+			if errors.Is(err, store.ErrNotFound) || err == nil && l.User != u.user {
 				return nil, webdav.ErrConfirmationFailed
 			}
-			claims = append(claims, c)
+			if err != nil {
+				return nil, err
+			}
+			claims = append(claims, l)
 		}
 	}
-	return u.l.ls.Confirm(now, u.key(u.src), u.key(u.dst), claims...)
+	u.l.mu.Lock()
+	defer u.l.mu.Unlock()
+	var hold []string
+	for _, vpath := range []string{u.src, u.dst} {
+		if vpath == "" {
+			continue
+		}
+		tok := coveredBy(u.key(vpath), claims, u.l.held)
+		if tok == "" {
+			return nil, webdav.ErrConfirmationFailed
+		}
+		if len(hold) == 0 || hold[0] != tok {
+			hold = append(hold, tok)
+		}
+	}
+	for _, t := range hold {
+		u.l.held[t] = true
+	}
+	return func() {
+		u.l.mu.Lock()
+		defer u.l.mu.Unlock()
+		for _, t := range hold {
+			delete(u.l.held, t)
+		}
+	}, nil
+}
+
+// coveredBy is the token of the first claimed lock not held that covers
+// key, "" for none.
+func coveredBy(key string, claims []store.DAVLock, held map[string]bool) string {
+	for _, l := range claims {
+		if held[l.Token] {
+			continue
+		}
+		if key == l.Root || !l.ZeroDepth && (l.Root == "/" || strings.HasPrefix(key, l.Root+"/")) {
+			return l.Token
+		}
+	}
+	return ""
 }
 
 // etag is the resource's current ETag, "" when it does not exist.
-func (u userLocks) etag(name string) string {
+func (u *userLocks) etag(name string) string {
 	fi, err := u.view.Stat(u.ctx, name)
 	if err != nil {
 		return ""
@@ -174,46 +169,65 @@ func (u userLocks) etag(name string) string {
 	return tag
 }
 
-func (u userLocks) Create(now time.Time, details webdav.LockDetails) (string, error) {
-	if !u.l.admit(u.user, now) {
-		return "", webdav.ErrLocked
-	}
+// Create takes a LOCK's lock in the store, or a request's own lock here.
+func (u *userLocks) Create(now time.Time, details webdav.LockDetails) (string, error) {
 	root := details.Root
 	details.Root = u.key(root)
 	details.Duration = capDuration(details.Duration)
-	token, err := u.l.ls.Create(now, details)
-	if err == nil {
-		u.l.record(token, lockOwner{user: u.user, root: root, expires: now.Add(details.Duration)})
+	tok, err := u.l.temp.Create(now, details)
+	if err != nil {
+		return "", err
 	}
-	return token, err
+	if !u.lock {
+		busy, err := u.l.st.DAVLockConflicts(u.ctx, details.Root, details.ZeroDepth, now)
+		if err != nil || busy {
+			u.l.temp.Unlock(now, tok)
+			if err != nil {
+				return "", err
+			}
+			return "", webdav.ErrLocked
+		}
+		u.temps[tok] = true
+		return tok, nil
+	}
+	defer u.l.temp.Unlock(now, tok)
+	l, err := u.l.st.CreateDAVLock(u.ctx, store.DAVLock{Root: details.Root, VRoot: root, User: u.user,
+		ZeroDepth: details.ZeroDepth, OwnerXML: details.OwnerXML}, now, details.Duration, maxLocksPerUser)
+	if errors.Is(err, store.ErrDAVLocked) {
+		return "", webdav.ErrLocked
+	}
+	if err != nil {
+		return "", err
+	}
+	return l.Token, nil
 }
 
-func (u userLocks) Refresh(now time.Time, token string, duration time.Duration) (webdav.LockDetails, error) {
-	o, ok := u.l.owner(token, now)
-	if !ok || o.user != u.user {
+func (u *userLocks) Refresh(now time.Time, token string, duration time.Duration) (webdav.LockDetails, error) {
+	duration = capDuration(duration)
+	l, err := u.l.st.RefreshDAVLock(u.ctx, token, u.user, now, duration)
+	if errors.Is(err, store.ErrNotFound) {
 		return webdav.LockDetails{}, webdav.ErrNoSuchLock
 	}
-	duration = capDuration(duration)
-	ld, err := u.l.ls.Refresh(now, token, duration)
-	if err == nil {
-		o.expires = now.Add(duration)
-		u.l.record(token, o)
-		ld.Root = o.root
+	if err != nil {
+		return webdav.LockDetails{}, err
 	}
-	return ld, err
+	return webdav.LockDetails{Root: l.VRoot, Duration: duration, OwnerXML: l.OwnerXML, ZeroDepth: l.ZeroDepth}, nil
 }
 
-func (u userLocks) Unlock(now time.Time, token string) error {
-	o, ok := u.l.owner(token, now)
-	if !ok {
+func (u *userLocks) Unlock(now time.Time, token string) error {
+	if u.temps[token] {
+		delete(u.temps, token)
+		return u.l.temp.Unlock(now, token)
+	}
+	l, err := u.l.st.DAVLockByToken(u.ctx, token, now)
+	if errors.Is(err, store.ErrNotFound) {
 		return webdav.ErrNoSuchLock
 	}
-	if o.user != u.user {
+	if err != nil {
+		return err
+	}
+	if l.User != u.user {
 		return webdav.ErrForbidden
 	}
-	err := u.l.ls.Unlock(now, token)
-	if err == nil {
-		u.l.forget(token)
-	}
-	return err
+	return u.l.st.DeleteDAVLock(u.ctx, token)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/oaq/custodia/gateway"
+	"github.com/oaq/custodia/store"
 )
 
 // protocol names WebDAV in audit rows and logins.
@@ -20,7 +21,9 @@ const protocol = "webdav"
 
 // Options configure a Server.
 type Options struct {
-	Core         *gateway.Core
+	Core *gateway.Core
+	// Store holds the lock table, which every gateway sharing it honours.
+	Store        *store.Store
 	TLS          *tls.Config // nil: plain HTTP, for a TLS-terminating reverse proxy
 	DesktopFiles DesktopPolicy
 	IdleTimeout  time.Duration // keep-alive connections idle this long are closed
@@ -57,7 +60,7 @@ func New(o Options) *Server {
 	if o.ReadTimeout <= 0 {
 		o.ReadTimeout = 30 * time.Second
 	}
-	s := &Server{o: o, log: o.Logger, creds: newCredCache(), locks: newLocks()}
+	s := &Server{o: o, log: o.Logger, creds: newCredCache(), locks: newLocks(o.Store)}
 	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
 		Handler:           secureHeaders(s),
 		TLS:               o.TLS,

@@ -311,7 +311,7 @@ func (c *Cluster) Restart(n int) error {
 	}
 	if testkit.Poll(30*time.Second, func() bool {
 		fi, err := os.Stat(sock)
-		return err == nil && (old == nil || !os.SameFile(old, fi))
+		return err == nil && (old == nil || !os.SameFile(old, fi) || !fi.ModTime().Equal(old.ModTime())) // the inode may be reused
 	}) {
 		return nil
 	}

@@ -130,6 +130,10 @@ func newConsole(s *Server) (*console, error) {
 	}
 	c := &console{s: s, sessions: ui.NewSessions(cookie, s.o.ConsoleIdle, s.o.ConsoleMax), pages: pg,
 		public: http.NewServeMux(), authed: http.NewServeMux()}
+	if s.o.Store != nil { // every gateway over the store knows the console's sessions
+		c.sessions = ui.NewSharedSessions(cookie, s.o.Store, s.o.Core, protocol, s.o.ConsoleIdle, s.o.ConsoleMax,
+			func(msg string, err error) { s.log.Warn(msg, "proto", protocol, "err", err) })
+	}
 	assets, _ := fs.Sub(consoleFiles, "console/assets") // a directory embedded above: no error
 	c.public.Handle("GET /admin/assets/{file}", ui.Assets("/admin/assets/", assets))
 	c.public.HandleFunc("GET /admin/login", c.loginPage)

@@ -8,9 +8,14 @@ import (
 //go:embed openapi.json
 var openapiDoc []byte
 
-// healthz answers while the process serves requests.
+// healthz answers while the process serves requests, with the id of
+// its gateway (the one the session list names each session's holder by).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, c *caller) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	body := map[string]string{"status": "ok"}
+	if s.o.Core != nil {
+		body["gateway"] = s.o.Core.GatewayID()
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oaq/custodia/authz"
+	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
 	"github.com/oaq/custodia/store"
 )
@@ -288,12 +289,18 @@ type sessionJSON struct {
 	Started  time.Time `json:"started"`
 	BytesIn  int64     `json:"bytes_in"`
 	BytesOut int64     `json:"bytes_out"`
+	Gateway  string    `json:"gateway"`
+	Active   time.Time `json:"active"`
+}
+
+func sessionOf(si gateway.SessionInfo) sessionJSON {
+	return sessionJSON{si.ID, si.User, si.Protocol, si.Remote.String(), si.Started, si.BytesIn, si.BytesOut, si.Gateway, si.Active}
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
 	out := []sessionJSON{}
 	for _, si := range s.o.Core.Sessions() {
-		out = append(out, sessionJSON{si.ID, si.User, si.Protocol, si.Remote.String(), si.Started, si.BytesIn, si.BytesOut})
+		out = append(out, sessionOf(si))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 	return nil

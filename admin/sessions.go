@@ -12,7 +12,8 @@ func (s *Server) kick(r *http.Request, c *caller, id string) error {
 	var before *sessionJSON
 	for _, si := range s.o.Core.Sessions() {
 		if si.ID == id {
-			before = &sessionJSON{si.ID, si.User, si.Protocol, si.Remote.String(), si.Started, si.BytesIn, si.BytesOut}
+			j := sessionOf(si)
+			before = &j
 		}
 	}
 	if before == nil || !s.o.Core.Kick(id) {

@@ -19,6 +19,9 @@ func (d *Defender) Bans() []Ban {
 	if !d.enabled() {
 		return nil
 	}
+	if d.opts.Store != nil {
+		return d.sharedBans()
+	}
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -44,6 +47,9 @@ func (d *Defender) Lift(addr netip.Addr) bool {
 		return false
 	}
 	key := AddrKey(addr)
+	if d.opts.Store != nil {
+		return d.sharedLift(key)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.peers[key]

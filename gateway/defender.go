@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/oaq/custodia/store"
 )
 
 // DefenderOptions configure the defender. MaxFailures 0 disables it.
@@ -13,13 +15,18 @@ type DefenderOptions struct {
 	Window      time.Duration // how long a failure counts
 	BanTime     time.Duration // how long a ban lasts
 	Logger      *slog.Logger  // one WARN line per ban; nil: none
+	// Store, when set, holds the failures and bans, so that every
+	// gateway over it shares them (defender_shared.go); nil: this
+	// process's memory.
+	Store *store.Store
 }
 
 // maxTracked bounds the addresses the defender remembers.
 const maxTracked = 100_000
 
 // Defender bans an address after repeated failed logins, across every
-// protocol that shares it. An IPv6 address counts as its /64 (AddrKey).
+// protocol that shares it, and with a Store across every gateway over
+// that store. An IPv6 address counts as its /64 (AddrKey).
 type Defender struct {
 	opts DefenderOptions
 	now  func() time.Time
@@ -56,6 +63,9 @@ func (d *Defender) BannedUntil(addr netip.Addr) (time.Time, bool) {
 	if !d.enabled() {
 		return time.Time{}, false
 	}
+	if d.opts.Store != nil {
+		return d.sharedBannedUntil(addr)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.peers[AddrKey(addr)]
@@ -72,7 +82,13 @@ func (d *Defender) Fail(addr netip.Addr) bool {
 		return false
 	}
 	key := AddrKey(addr)
-	banned, started, until := d.fail(key, d.now())
+	var banned, started bool
+	var until time.Time
+	if d.opts.Store != nil {
+		banned, started, until = d.sharedFail(key, d.now())
+	} else {
+		banned, started, until = d.fail(key, d.now())
+	}
 	if started {
 		d.log.Warn("address banned after failed logins", "remote", addr.Unmap(), "banned", key.String(), "failures", d.opts.MaxFailures,
 			"until", until.UTC().Format(time.RFC3339))

@@ -79,6 +79,9 @@ type Options struct {
 	Proxy     ProxyProtocol   // PROXY protocol headers from trusted proxies; zero: off
 	Logger    *slog.Logger
 	Metrics   prometheus.Registerer // nil: no metrics
+	// Shared configures the registry of live sessions over Store, which
+	// every gateway over the store lists and kicks (sessions_shared.go).
+	Shared SharedOptions
 }
 
 // Core is the login, view construction and session registry every front
@@ -97,6 +100,7 @@ type Core struct {
 	log      *slog.Logger
 	now      func() time.Time
 	dummy    string // hash checked for unknown users, so timing tells nothing
+	gw       gatewayID
 }
 
 // New returns the shared core.
@@ -106,6 +110,10 @@ func New(o Options) (*Core, error) {
 	}
 	c := &Core{st: o.Store, files: o.Files, decider: o.Decider, defender: o.Defender,
 		limits: newLimiter(o.Limits), sessions: newRegistry(), proxy: o.Proxy.withDefaults(), log: o.Logger, now: time.Now, dummy: dummyHash()}
+	c.sessions.core = c
+	if err := c.startShared(o.Shared); err != nil {
+		return nil, err
+	}
 	c.hashes = newHashPool(o.Hashes, nil)
 	c.opens = newOpenFiles(o.OpenFiles)
 	c.metrics = newMetrics(o.Metrics, c)

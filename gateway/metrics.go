@@ -42,8 +42,8 @@ func newMetrics(reg prometheus.Registerer, c *Core) *metrics {
 	}
 	reg.MustRegister(m.logins, m.ops, m.bytes, m.decide,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "custodia_sessions_active", Help: "Live sessions, every protocol.",
-		}, func() float64 { return float64(len(c.Sessions())) }),
+			Name: "custodia_sessions_active", Help: "Live sessions of this gateway, every protocol.",
+		}, func() float64 { return float64(len(c.local())) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "custodia_defender_bans", Help: "Addresses the defender bans now.",
 		}, func() float64 { return float64(len(c.Bans())) }),

@@ -21,11 +21,17 @@ import (
 // it crossing the network: FTP's HASH reads the file, WebDAV's COPY reads
 // the source and writes the copy, and a resumed upload (SFTP reput, FTP
 // REST+STOR and APPE) counts the kept head it copies from the old file.
+//
+// Over a store, the list holds every live gateway's sessions: Gateway
+// names the one that holds the session, and another gateway's byte
+// counts and Active are as of its last heartbeat (about a second).
 type SessionInfo struct {
 	ID, User, Protocol string
 	Remote             netip.Addr
 	Started            time.Time
 	BytesIn, BytesOut  int64
+	Gateway            string    // the id of the gateway that holds it
+	Active             time.Time // last seen moving bytes, or Started
 }
 
 // LiveSession is a front end's handle on a session in the registry: it
@@ -40,6 +46,10 @@ type LiveSession struct {
 	started  time.Time
 	kill     func()
 	in, out  atomic.Int64
+	// what the heartbeat last reported of in and out, and the heartbeat
+	// that last saw them move (its start until then; sessions_shared.go)
+	reportedIn, reportedOut int64
+	active                  atomic.Int64 // unix nanoseconds
 	// the transfers in flight (transfers.go), under tmu
 	tmu       sync.Mutex
 	transfers map[*flow]struct{}
@@ -49,8 +59,9 @@ type LiveSession struct {
 
 // registry is the Core's table of live sessions, across protocols.
 type registry struct {
-	mu sync.Mutex
-	m  map[string]*LiveSession
+	mu   sync.Mutex
+	m    map[string]*LiveSession
+	core *Core // whose store lists the sessions too
 }
 
 func newRegistry() *registry { return &registry{m: make(map[string]*LiveSession)} }
@@ -69,9 +80,11 @@ func (c *Core) Register(id, user, protocol string, remote netip.Addr, kill func(
 	s := &LiveSession{reg: c.sessions, id: id, user: user, protocol: protocol, remote: remote.Unmap(),
 		started: c.now(), kill: kill}
 	s.inTotal, s.outTotal = c.metrics.sessionBytes(protocol)
+	s.active.Store(s.started.UnixNano())
 	c.sessions.mu.Lock()
 	c.sessions.m[id] = s
 	c.sessions.mu.Unlock()
+	c.share(s)
 	if c.st != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -83,7 +96,8 @@ func (c *Core) Register(id, user, protocol string, remote netip.Addr, kill func(
 	return s
 }
 
-// Sessions lists the live sessions, oldest first (then by id).
+// Sessions lists the live sessions, oldest first (then by id): this
+// process's, and over a store those of every other live gateway.
 func (c *Core) Sessions() []SessionInfo {
 	c.sessions.mu.Lock()
 	out := make([]SessionInfo, 0, len(c.sessions.m))
@@ -91,6 +105,7 @@ func (c *Core) Sessions() []SessionInfo {
 		out = append(out, s.info())
 	}
 	c.sessions.mu.Unlock()
+	out = append(out, c.otherSessions(out)...)
 	slices.SortFunc(out, func(a, b SessionInfo) int {
 		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
 	})
@@ -105,14 +120,19 @@ func (c *Core) Sessions() []SessionInfo {
 // and their connections cut (a PUT in flight is discarded), and the
 // client's next request logs in again, as a new session. Kick reports
 // false when no live session has that id.
+//
+// A session another gateway over the store holds leaves the list at
+// once too; that gateway ends it at its next poll (KickPoll, about a
+// second) the way it ends its own.
 func (c *Core) Kick(id string) bool {
 	c.sessions.mu.Lock()
 	s := c.sessions.m[id]
 	delete(c.sessions.m, id)
 	c.sessions.mu.Unlock()
 	if s == nil {
-		return false
+		return c.kickElsewhere(id)
 	}
+	c.unshare(id)
 	if s.kill != nil {
 		s.kill()
 	}
@@ -145,9 +165,13 @@ func (s *LiveSession) ID() string { return s.id }
 // be called more than once.
 func (s *LiveSession) End() {
 	s.reg.mu.Lock()
-	defer s.reg.mu.Unlock()
-	if s.reg.m[s.id] == s {
+	mine := s.reg.m[s.id] == s
+	if mine {
 		delete(s.reg.m, s.id)
+	}
+	s.reg.mu.Unlock()
+	if mine && s.reg.core != nil {
+		s.reg.core.unshare(s.id)
 	}
 }
 
@@ -169,5 +193,5 @@ func (s *LiveSession) CountOut(n int64) {
 
 func (s *LiveSession) info() SessionInfo {
 	return SessionInfo{ID: s.id, User: s.user, Protocol: s.protocol, Remote: s.remote, Started: s.started,
-		BytesIn: s.in.Load(), BytesOut: s.out.Load()}
+		BytesIn: s.in.Load(), BytesOut: s.out.Load(), Gateway: s.reg.gateway(), Active: time.Unix(0, s.active.Load()).UTC()}
 }

@@ -16,6 +16,7 @@ func coreOptions(cfg config.Config, state *State, d *gateway.Defender, log *slog
 	unauth, unauthPerIP := l.Unauthenticated()
 	return gateway.Options{
 		Store: state.Store, Files: state.Files, Decider: state.Enforcer, Defender: d, Logger: log, Metrics: reg,
+		Shared: gateway.SharedOptions{ID: state.Store.Gateway()},
 		Limits: gateway.Limits{Total: l.MaxConnections, PerAddr: l.MaxConnectionsPerIP, Unauth: unauth,
 			UnauthPerAddr: unauthPerIP, LoginTimeout: l.LoginTimeout.Duration},
 		Hashes:    gateway.HashPoolOptions{Size: l.PasswordChecks, Wait: l.PasswordWait.Duration},

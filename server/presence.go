@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,16 +18,19 @@ import (
 const presenceTTL = 15 * time.Second
 
 // gatewayID names this gateway among those sharing the database: its
-// host and data dir, the same across its restarts (it runs once per data
-// dir: the dir's lock), so that it settles its own previous run's uploads
-// at start.
+// host and a digest of its data dir's path (the path itself stays off
+// /healthz), the same across its restarts (it runs once per data dir:
+// the dir's lock), so that it settles its own previous run's uploads and
+// sessions at start. The session registry, the presence lease and the
+// uploads in progress all name the gateway by it.
 func gatewayID(cfg config.Config) string {
 	host, _ := os.Hostname()
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		dir = cfg.DataDir
 	}
-	return host + ":" + dir
+	sum := sha256.Sum256([]byte(dir))
+	return host + "-" + hex.EncodeToString(sum[:4])
 }
 
 // holdPresence holds the gateway's presence lease until ctx ends, taking

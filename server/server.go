@@ -49,6 +49,7 @@ type Server struct {
 	grants    chan struct{} // closed when the sweep of expired restore grants has stopped
 	watched   chan struct{} // closed when the policy reloads have stopped
 	presence  chan struct{} // closed when the gateway's presence lease is given up
+	beats     chan struct{} // closed when the core's heartbeat has stopped
 	firstPass string        // the first admin's generated password, when Start created it
 }
 
@@ -170,7 +171,7 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if err := startAntivirus(ctx, cfg, state.Files, reg, log); err != nil {
 		return nil, err
 	}
-	core, err := gateway.New(coreOptions(cfg, state, defender(cfg, log), log, reg))
+	core, err := gateway.New(coreOptions(cfg, state, defender(cfg, state.Store, log), log, reg))
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +205,11 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	if s.firstPass, err = firstAdmin(ctx, state.Store); err != nil {
 		return nil, err
 	}
+	s.beats = make(chan struct{})
+	go func() {
+		defer close(s.beats)
+		core.Run(ctx) // the shared registry's heartbeat and kick poll
+	}()
 	s.startEvents(ctx, hooks, mailer)
 	s.startBackups(ctx, backups)
 	if len(s.listeners) == 0 {
@@ -278,14 +284,15 @@ func (s *Server) startListeners(ctx context.Context, manage Manager) error {
 	return s.startManage(ctx, manage)
 }
 
-// defender is the configuration's defender, or nil when it is off.
-func defender(cfg config.Config, log *slog.Logger) *gateway.Defender {
+// defender is the configuration's defender over the store (which every
+// gateway over it shares), or nil when it is off.
+func defender(cfg config.Config, st *store.Store, log *slog.Logger) *gateway.Defender {
 	if !cfg.Defender.Enabled {
 		return nil
 	}
 	return gateway.NewDefender(gateway.DefenderOptions{
 		MaxFailures: cfg.Defender.MaxFailures, Window: cfg.Defender.Window.Duration,
-		BanTime: cfg.Defender.BanTime.Duration, Logger: log,
+		BanTime: cfg.Defender.BanTime.Duration, Logger: log, Store: st,
 	})
 }
 
@@ -295,6 +302,9 @@ func defender(cfg config.Config, log *slog.Logger) *gateway.Defender {
 func (s *Server) Shutdown(ctx context.Context) error {
 	errs := s.stopListeners(ctx)
 	s.cancel()
+	if s.beats != nil {
+		<-s.beats // it takes this gateway's rows out of the store
+	}
 	if s.events != nil {
 		<-s.events // the dispatcher stops between deliveries
 	}

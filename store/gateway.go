@@ -13,6 +13,9 @@ func (s *Store) ForGateway(id string) *Store {
 	return &c
 }
 
+// Gateway is the id ForGateway gave this store ("" for none).
+func (s *Store) Gateway() string { return s.gateway }
+
 // PresenceLease is the name of the lease the gateway id holds while it
 // runs, so that the others leave its uploads in progress alone.
 func PresenceLease(id string) string { return presencePrefix + id }

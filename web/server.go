@@ -84,6 +84,10 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, log: o.Logger, sessions: ui.NewSessions(portalCookie, o.IdleTimeout, o.MaxSession), pages: pg}
+	if o.Store != nil { // every gateway over the store knows the portal's sessions
+		s.sessions = ui.NewSharedSessions(portalCookie, o.Store, o.Core, protocol, o.IdleTimeout, o.MaxSession,
+			func(msg string, err error) { o.Logger.Warn(msg, "proto", protocol, "err", err) })
+	}
 	s.http = gateway.NewHTTPServer(gateway.HTTPOptions{
 		Handler:           ui.SecureHeaders(s.routes()),
 		TLS:               o.TLS,

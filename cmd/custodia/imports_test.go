@@ -28,7 +28,7 @@ var allowedImports = map[string][]string{
 	"gateway/ftp":    {"gateway", "storage", "authz", "store"},
 	"gateway/webdav": {"gateway", "storage", "authz", "store"},
 	"web/tus":        {"storage", "authz", "store"},
-	"web/ui":         {"gateway"},
+	"web/ui":         {"gateway", "store"},
 	"web":            {"gateway", "letter", "web/tus", "web/ui", "storage", "authz", "store"},
 	"admin":          {"account", "gateway", "letter", "web/ui", "storage", "authz", "store"},
 	"server": {"config", "internal/clamd", "gateway/sftp", "gateway/ftp", "gateway/webdav", "web", "web/tus", "admin", "account", "backup", "events", "notify", "letter",

@@ -13,17 +13,22 @@ import (
 	"github.com/oaq/custodia/gateway"
 )
 
-// Sessions live in this process's memory: a restart logs every browser
-// out, and several gateways behind one name need a sticky load balancer.
-// The browser holds only a random secret (the cookie); the table is
-// keyed by its sha256, so a lookup compares no secret byte by byte. A
-// session is bound to the address it logged in from: a request with its
-// cookie from elsewhere finds no session and logs in again.
+// Sessions live in the store (NewSharedSessions, sessions_shared.go), so
+// that every gateway over it knows them and a restart logs no browser
+// out; or, without a store, in this process's memory. The browser holds
+// only a random secret (the cookie); the table is keyed by its sha256,
+// so a lookup compares no secret byte by byte, and the store keeps only
+// the sha256. A session is bound to the address it logged in from: a
+// request with its cookie from elsewhere finds no session and logs in
+// again.
 const (
 	maxSessions = 10000
 	// SweepInterval is how often Sweep ends expired sessions, so that
 	// they leave the registry even when no request comes.
 	SweepInterval = 30 * time.Second
+	// SharedSweepInterval is how often Sweep looks, over a store, for
+	// the sessions ended on other gateways.
+	SharedSweepInterval = 2 * time.Second
 )
 
 // Cookie names a front end's session cookie. The login form's token
@@ -72,6 +77,7 @@ type Sessions struct {
 	idle, max time.Duration
 	mu        sync.Mutex
 	m         map[[32]byte]*Session
+	shared    *shared // nil: the sessions live in this process's memory only
 }
 
 // NewSessions returns an empty table whose sessions end after idle
@@ -101,6 +107,7 @@ func (t *Sessions) expired(s *Session, now time.Time) bool {
 // sessions go first, then the least recently used one.
 func (t *Sessions) Open(w http.ResponseWriter, core *gateway.Core, id, protocol, user, hash string, remote netip.Addr) *Session {
 	s, cookie := t.create(id, user, hash, remote, time.Now())
+	t.store(s)
 	live := core.Register(id, user, protocol, remote, func() { t.End(s) })
 	t.setLive(s, live)
 	t.cookie.set(w, t.cookie.Name, cookie, 0)
@@ -137,6 +144,9 @@ func (t *Sessions) Lookup(r *http.Request, remote netip.Addr, now time.Time) *Se
 	if err != nil || c.Value == "" {
 		return nil
 	}
+	if t.shared != nil {
+		return t.lookupShared(keyOf(c.Value), remote, now)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.m[keyOf(c.Value)]
@@ -154,8 +164,10 @@ func (t *Sessions) Lookup(r *http.Request, remote netip.Addr, now time.Time) *Se
 	return s
 }
 
-// End ends a session: logout, kick, a failed re-check.
+// End ends a session: logout, kick, a failed re-check (on every
+// gateway, when they share a store).
 func (t *Sessions) End(s *Session) {
+	t.unstore(s)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.endLocked(s)
@@ -192,12 +204,23 @@ func (t *Sessions) sweepLocked(now time.Time) {
 
 // Sweep ends expired sessions every d, so that they leave the registry
 // even when no request comes, until stop closes or ctx ends.
+//
+// Over a store it sweeps every SharedSweepInterval (or d, when shorter),
+// so that a session ended on another gateway ends here soon, with its
+// requests in flight, even when no request comes.
 func (t *Sessions) Sweep(ctx context.Context, stop <-chan struct{}, d time.Duration) {
+	if t.shared != nil {
+		d = min(d, SharedSweepInterval)
+	}
 	tk := time.NewTicker(d)
 	defer tk.Stop()
 	for {
 		select {
 		case now := <-tk.C:
+			if t.shared != nil {
+				t.sweepShared(ctx, now)
+				continue
+			}
 			t.mu.Lock()
 			t.sweepLocked(now)
 			t.mu.Unlock()
@@ -209,7 +232,8 @@ func (t *Sessions) Sweep(ctx context.Context, stop <-chan struct{}, d time.Durat
 	}
 }
 
-// EndAll ends every session, at shutdown.
+// EndAll ends every session, at shutdown: in this process (over a store,
+// the other gateways go on serving them).
 func (t *Sessions) EndAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()

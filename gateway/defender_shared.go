@@ -1,0 +1,90 @@
+package gateway
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/oaq/custodia/store"
+)
+
+// The defender over a store: failures and bans are rows, so a ban made
+// by one gateway refuses the address on every gateway over the store at
+// its next connection (no cache: the check is one lookup by primary key).
+// When the ban cannot be read (the store failed, or the process ran out
+// of descriptors just as it accepted), the address counts as not banned
+// and the failure is logged: the login that follows reads the account
+// from the same store and fails closed there, so nobody gets in without
+// the store, and a passing fault refuses nobody. Attempts with no
+// address (the command line's signatures) count together, as in memory.
+
+// storeTimeout bounds each of the defender's and the registry's store
+// calls.
+const storeTimeout = 5 * time.Second
+
+func (d *Defender) rule() store.DefenderRule {
+	return store.DefenderRule{Max: d.opts.MaxFailures, Window: d.opts.Window, BanTime: d.opts.BanTime}
+}
+
+func (d *Defender) sharedBannedUntil(addr netip.Addr) (time.Time, bool) {
+	key := AddrKey(addr)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	until, banned, err := d.opts.Store.BannedUntil(ctx, key.String(), d.now())
+	if err != nil {
+		d.log.Warn("defender: ban not checked", "remote", addr.Unmap(), "err", err)
+		return time.Time{}, false
+	}
+	return until, banned
+}
+
+func (d *Defender) sharedFail(key netip.Prefix, now time.Time) (banned, started bool, until time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	banned, started, until, err := d.opts.Store.FailLogin(ctx, key.String(), now, d.rule())
+	if err != nil {
+		d.log.Warn("defender: failed login not counted", "banned", key.String(), "err", err)
+		return false, false, time.Time{}
+	}
+	return banned, started, until
+}
+
+func (d *Defender) sharedBans() []Ban {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	rows, err := d.opts.Store.Bans(ctx, d.now())
+	if err != nil {
+		d.log.Warn("defender: bans not listed", "err", err)
+		return nil
+	}
+	out := make([]Ban, 0, len(rows))
+	for _, r := range rows {
+		p, err := netip.ParsePrefix(r.Prefix)
+		if err != nil && r.Prefix != (netip.Prefix{}).String() {
+			continue
+		}
+		out = append(out, Ban{Addr: p.Addr(), Prefix: p, Until: r.Until})
+	}
+	return out
+}
+
+func (d *Defender) sharedLift(key netip.Prefix) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	lifted, err := d.opts.Store.LiftBan(ctx, key.String(), d.now())
+	if err != nil {
+		d.log.Warn("defender: ban not lifted", "banned", key.String(), "err", err)
+		return false
+	}
+	return lifted
+}
+
+// Prune forgets, in the store, failures older than the window and bans
+// that ended; the core's heartbeat calls it. Nothing to do in memory,
+// where the table prunes itself when full.
+func (d *Defender) Prune(ctx context.Context) error {
+	if !d.enabled() || d.opts.Store == nil {
+		return nil
+	}
+	return d.opts.Store.PruneDefender(ctx, d.now(), d.opts.Window)
+}

@@ -84,9 +84,13 @@ var bin struct {
 	err  error
 }
 
-// Binary builds custodia once per test binary and returns its path.
+// Binary builds custodia once per test binary and returns its path; with
+// CUSTODIA_CLUSTER_BIN set, it is that binary (e.g. another version's).
 func Binary(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv("CUSTODIA_CLUSTER_BIN"); p != "" {
+		return p
+	}
 	bin.once.Do(func() {
 		bin.dir, bin.err = os.MkdirTemp("", "custodia-cluster-bin-")
 		if bin.err == nil {

@@ -73,7 +73,11 @@ func OpenFilesS3(ctx context.Context, dir string, departments []string, o S3Opti
 	}
 	if !ok {
 		if err := c.MakeBucket(ctx, o.Bucket, minio.MakeBucketOptions{Region: o.Region}); err != nil {
-			return nil, fmt.Errorf("storage: s3 create bucket %q: %w", o.Bucket, err)
+			// Another gateway on the same bucket may have made it meanwhile
+			// (they start together): then it is there, and ours.
+			if ok, _ := c.BucketExists(ctx, o.Bucket); !ok {
+				return nil, fmt.Errorf("storage: s3 create bucket %q: %w", o.Bucket, err)
+			}
 		}
 	}
 	// Replaced objects kept aside by overwrites a crash interrupted: the

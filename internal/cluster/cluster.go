@@ -43,6 +43,11 @@ type Options struct {
 	Users int
 	// Env are more CUSTODIA_* settings for every gateway.
 	Env []string
+	// Together starts every gateway at once on the empty database, each
+	// with keys of its own (TLS then trusts the first one's certificate
+	// only); by default the first starts alone, and the others on copies
+	// of its keys.
+	Together bool
 }
 
 // Cluster is the running deployment.
@@ -134,17 +139,29 @@ func Start(t testing.TB, o Options) *Cluster {
 	root := t.TempDir()
 	ctx := context.Background()
 
-	// The first gateway makes the schema, the policies, the first admin
-	// and the keys; the others start together once it serves, on copies
-	// of its keys (one name, one host key, one certificate).
-	first, err := c.startGateway(ctx, path, root, 1, shared)
-	if err != nil {
-		t.Fatal(err)
+	if o.Together {
+		c.Gateways = c.startGateways(ctx, path, root, 1, o.Gateways, shared, "")
+	} else {
+		// The first gateway makes the schema, the policies, the first
+		// admin and the keys; the others start together once it serves,
+		// on copies of its keys (one name, one host key, one certificate).
+		c.Gateways = c.startGateways(ctx, path, root, 1, 1, shared, "")
+		first := c.Gateways[0]
+		c.Gateways = append(c.Gateways, c.startGateways(ctx, path, root, 2, o.Gateways, shared, filepath.Join(first.DataDir, "keys"))...)
 	}
-	c.AdminPassword = firstAdminPassword(first.InitOutput)
+	// Exactly one gateway's `custodia init` made the first admin.
+	for _, g := range c.Gateways {
+		if pw := firstAdminPassword(g.InitOutput); pw != "" {
+			if c.AdminPassword != "" {
+				t.Fatalf("cluster: two gateways created a first admin on the shared database")
+			}
+			c.AdminPassword = pw
+		}
+	}
 	if c.AdminPassword == "" {
-		t.Fatalf("cluster: the first gateway's init printed no admin password:\n%s", first.InitOutput)
+		t.Fatalf("cluster: no gateway's init printed the first admin's password")
 	}
+	first := c.Gateways[0]
 	if err := waitSocket(first.Server); err != nil {
 		t.Fatal(err)
 	}
@@ -161,33 +178,37 @@ func Start(t testing.TB, o Options) *Cluster {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	c.TLS = &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(256)}
+	c.startLB()
+	return c
+}
 
-	rest := make([]*Gateway, o.Gateways-1)
-	errs := make([]error, len(rest))
+// startGateways starts gateways from to last (numbers) at once, each on
+// a copy of the keys in keys ("": its own, generated), and fails the test
+// when one does not start.
+func (c *Cluster) startGateways(ctx context.Context, path, root string, from, last int, shared []string, keys string) []*Gateway {
+	gws := make([]*Gateway, last-from+1)
+	errs := make([]error, len(gws))
 	var wg sync.WaitGroup
-	for i := range rest {
-		n := i + 2
-		if err := copyDir(filepath.Join(first.DataDir, "keys"), filepath.Join(root, fmt.Sprintf("gw%d", n), "data", "keys")); err != nil {
-			t.Fatal(err)
+	for i := range gws {
+		n := from + i
+		if keys != "" {
+			if err := copyDir(keys, filepath.Join(root, fmt.Sprintf("gw%d", n), "data", "keys")); err != nil {
+				c.t.Fatal(err)
+			}
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rest[i], errs[i] = c.startGateway(ctx, path, root, n, shared)
+			gws[i], errs[i] = c.startGateway(ctx, path, root, n, shared)
 		}()
 	}
 	wg.Wait()
-	c.Gateways = append([]*Gateway{first}, rest...)
-	for i, err := range errs {
+	for _, err := range errs {
 		if err != nil {
-			t.Fatal(err)
-		}
-		if pw := firstAdminPassword(rest[i].InitOutput); pw != "" {
-			t.Fatalf("cluster: gateway %d created a first admin of its own on the shared database", i+2)
+			c.t.Fatal(err)
 		}
 	}
-	c.startLB()
-	return c
+	return gws
 }
 
 // startGateway runs `custodia init` and `custodia serve` for gateway n

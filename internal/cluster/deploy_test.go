@@ -41,3 +41,17 @@ func TestDeploySystemdUnit(t *testing.T) {
 		t.Errorf("systemd-analyze verify deploy/custodia@.service: %v\n%s", err, out)
 	}
 }
+
+// TestClusterGatewaysStartTogetherOnAnEmptyDatabase: three gateways
+// started at the same moment on an empty database all start (`custodia
+// init`, then `serve`); exactly one creates the first admin and prints its
+// password (Start checks both), and that admin logs in on each.
+func TestClusterGatewaysStartTogetherOnAnEmptyDatabase(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t, cluster.Options{Gateways: 3, Together: true})
+	for g := 1; g <= 3; g++ {
+		if _, err := c.AdminToken(g); err != nil {
+			t.Errorf("the first admin cannot log in on gateway %d: %v", g, err)
+		}
+	}
+}

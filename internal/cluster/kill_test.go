@@ -154,7 +154,7 @@ func TestClusterKillOneGatewayMidUploads(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		acked []ack
-		fails = map[string]int{} // errors per protocol, after the kill
+		fails = map[string]int{} // failed attempts per protocol: sessions the kill ended, and their retries
 	)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

@@ -63,13 +63,17 @@ const (
 
 // FTP configures the FTPS front end.
 type FTP struct {
-	Listen         string   `toml:"listen"`          // explicit FTPS (AUTH TLS): host:port or "off"
-	ImplicitListen string   `toml:"implicit_listen"` // implicit FTPS (TLS from the first byte): host:port or "off"
-	TLS            string   `toml:"tls"`             // required, optional or off
-	PassivePorts   string   `toml:"passive_ports"`   // e.g. 30000-30099; empty: any free port
-	PublicHost     string   `toml:"public_host"`     // IPv4 address announced in PASV replies (NAT); empty: the top-level public_host if IPv4, else the one the client reached
-	ActiveMode     bool     `toml:"active_mode"`     // allow PORT/EPRT, only towards the client's own address
-	IdleTimeout    Duration `toml:"idle_timeout"`    // close a control connection idle this long
+	Listen         string `toml:"listen"`          // explicit FTPS (AUTH TLS): host:port or "off"
+	ImplicitListen string `toml:"implicit_listen"` // implicit FTPS (TLS from the first byte): host:port or "off"
+	TLS            string `toml:"tls"`             // required, optional or off
+	PassivePorts   string `toml:"passive_ports"`   // e.g. 30000-30099; empty: any free port
+	// PublicPassivePorts are the ports PASV and EPSV announce for
+	// passive_ports, in order and as many: for a balancer that forwards
+	// other ports to them; empty: passive_ports themselves.
+	PublicPassivePorts string   `toml:"public_passive_ports"`
+	PublicHost         string   `toml:"public_host"`  // IPv4 address announced in PASV replies (NAT); empty: the top-level public_host if IPv4, else the one the client reached
+	ActiveMode         bool     `toml:"active_mode"`  // allow PORT/EPRT, only towards the client's own address
+	IdleTimeout        Duration `toml:"idle_timeout"` // close a control connection idle this long
 }
 
 // WebDAV configures the WebDAV front end (mapped drives).

@@ -251,3 +251,27 @@ func TestBackupScheduleWithTimeZoneIsAProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicPassivePorts: ftp.public_passive_ports loads with as many
+// ports as ftp.passive_ports, and is refused without them or with another
+// count.
+func TestPublicPassivePorts(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load("", []string{"CUSTODIA_FTP_PASSIVE_PORTS=31000-31099", "CUSTODIA_FTP_PUBLIC_PASSIVE_PORTS=41000-41099"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.FTP.PublicPassiveRange(); err != nil || r != [2]int{41000, 41099} {
+		t.Errorf("ftp.public_passive_ports 41000-41099 parses as %v, %v.", r, err)
+	}
+	for _, env := range [][]string{
+		{"CUSTODIA_FTP_PUBLIC_PASSIVE_PORTS=41000-41099"},
+		{"CUSTODIA_FTP_PASSIVE_PORTS=31000-31099", "CUSTODIA_FTP_PUBLIC_PASSIVE_PORTS=41000-41009"},
+		{"CUSTODIA_FTP_PASSIVE_PORTS=31000-31099", "CUSTODIA_FTP_PUBLIC_PASSIVE_PORTS=80-179"},
+	} {
+		_, err := config.Load("", env)
+		if keys := problemKeys(t, err); !slices.Contains(keys, "ftp.public_passive_ports") {
+			t.Errorf("%q loads without a problem in ftp.public_passive_ports (%q).", env, keys)
+		}
+	}
+}

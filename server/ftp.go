@@ -28,8 +28,9 @@ func (s *Server) startFTP(ctx context.Context) error {
 		s.log.Warn("ftp.tls is off: FTP passwords and files cross the network in clear text")
 	}
 	ports, _ := c.PassiveRange() // config.Load refuses a bad range
+	public, _ := c.PublicPassiveRange()
 	opts := ftp.Options{
-		Core: s.core, TLS: tlsConf, TLSRequired: c.TLS == config.TLSRequired, PassivePorts: ports,
+		Core: s.core, TLS: tlsConf, TLSRequired: c.TLS == config.TLSRequired, PassivePorts: ports, PublicPassivePorts: public,
 		PublicHost: s.cfg.PassiveHost(), ActiveMode: c.ActiveMode, IdleTimeout: c.IdleTimeout.Duration, Logger: s.log,
 	}
 	for _, l := range []struct {
@@ -52,7 +53,7 @@ func (s *Server) startFTP(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.log.Info(l.name+" listening", "addr", ln.Addr().String(), "tls", c.TLS, "passive_ports", c.PassivePorts)
+		s.log.Info(l.name+" listening", "addr", ln.Addr().String(), "tls", c.TLS, "passive_ports", c.PassivePorts, "public_passive_ports", c.PublicPassivePorts)
 		s.serve(ctx, l.name, ln, srv.Serve, srv.Shutdown)
 	}
 	return nil

@@ -338,7 +338,9 @@ func (s *Server) stopListeners(ctx context.Context) []error {
 }
 
 // firstAdmin creates user "admin" on an empty store and returns its
-// generated password; "" when the store has users.
+// generated password; "" when the store has users, or when another
+// gateway sharing the database created the first admin at the same time
+// (only that one prints the password).
 func firstAdmin(ctx context.Context, st *store.Store) (string, error) {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
@@ -350,6 +352,9 @@ func firstAdmin(ctx context.Context, st *store.Store) (string, error) {
 		return "", err
 	}
 	if _, err := st.CreateUser(ctx, store.NewUser{Name: "admin", Role: store.RoleAdmin, PasswordHash: hash}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return "", nil // another gateway on the same database made it meanwhile
+		}
 		return "", err
 	}
 	return pw, nil

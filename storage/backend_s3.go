@@ -27,6 +27,11 @@ type S3Options struct {
 	SecretKey string // never logged, never in an error
 	// Insecure speaks plain HTTP; only to a loopback endpoint.
 	Insecure bool
+	// Gateway names this gateway among those sharing the bucket (the
+	// same across its restarts): the objects its overwrites keep aside
+	// live under <Prefix>/.incoming/<Gateway>/, and only those are
+	// cleaned when it opens the bucket. "" keeps them under .incoming/.
+	Gateway string
 }
 
 // s3PartSize is the part of a multipart put: an upload larger than this
@@ -66,19 +71,31 @@ func OpenFilesS3(ctx context.Context, dir string, departments []string, o S3Opti
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3 endpoint %q: %w", o.Endpoint, err)
 	}
-	b := &s3Backend{c: c, bucket: o.Bucket, prefix: keyPrefix(o.Prefix)}
+	if strings.ContainsAny(o.Gateway, "/\\") || o.Gateway == "." || o.Gateway == ".." {
+		return nil, fmt.Errorf("storage: s3 gateway name %q: no slashes", o.Gateway)
+	}
+	b := &s3Backend{c: c, bucket: o.Bucket, prefix: keyPrefix(o.Prefix), aside: keyPrefix(o.Prefix) + incomingDir + "/"}
+	if o.Gateway != "" {
+		b.aside += o.Gateway + "/"
+	}
 	ok, err := c.BucketExists(ctx, o.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3 bucket %q at %s: %w", o.Bucket, o.Endpoint, err)
 	}
 	if !ok {
 		if err := c.MakeBucket(ctx, o.Bucket, minio.MakeBucketOptions{Region: o.Region}); err != nil {
-			return nil, fmt.Errorf("storage: s3 create bucket %q: %w", o.Bucket, err)
+			// Another gateway on the same bucket may have made it meanwhile
+			// (they start together): then it is there, and ours.
+			if ok, _ := c.BucketExists(ctx, o.Bucket); !ok {
+				return nil, fmt.Errorf("storage: s3 create bucket %q: %w", o.Bucket, err)
+			}
 		}
 	}
-	// Replaced objects kept aside by overwrites a crash interrupted: the
-	// pending notes (Reconcile) say whether the overwrite completed.
-	if err := b.removeUnder(ctx, b.prefix+incomingDir+"/"); err != nil {
+	// Replaced objects kept aside by this gateway's overwrites that a
+	// crash interrupted: the pending notes (Reconcile) say whether the
+	// overwrite completed. Other gateways' are theirs: an overwrite of
+	// theirs in flight puts its object back from there if it fails.
+	if err := b.removeUnder(ctx, b.aside); err != nil {
 		return nil, fmt.Errorf("storage: s3 clean %s: %w", incomingDir, err)
 	}
 	return openFiles(ctx, dir, departments, func(f *Files) backend { b.f = f; return b })
@@ -103,6 +120,7 @@ type s3Backend struct {
 	c      *minio.Client
 	bucket string
 	prefix string
+	aside  string // where this gateway's overwrites keep the objects they replace: <prefix>.incoming/[<gateway>/]
 }
 
 var _ backend = (*s3Backend)(nil)
@@ -364,7 +382,7 @@ func (b *s3Backend) place(ctx context.Context, u *Upload) (placement, error) {
 	defer f.Close()
 	p := &s3Placement{b: b, u: u, key: b.key(u.t.loc())}
 	if u.act == authz.Overwrite {
-		aside := b.prefix + incomingDir + "/" + u.name
+		aside := b.aside + u.name
 		switch err := b.copy(ctx, p.key, aside); {
 		case err == nil:
 			p.aside = aside

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -492,4 +493,36 @@ func TestBackendsReadAtOutOfOrder(t *testing.T) {
 			t.Errorf("Read after the ReadAts returned %d bytes (%v), want the whole file", len(all), err)
 		}
 	})
+}
+
+// TestS3OpenCleansOnlyItsOwnAsideObjects: gateways sharing a bucket each
+// keep the objects their overwrites replace under .incoming/<gateway>/;
+// opening the bucket removes this gateway's leftovers (a crash's) and
+// leaves another gateway's alone, which may be an overwrite of its in
+// flight that puts the object back from there if it fails.
+func TestS3OpenCleansOnlyItsOwnAsideObjects(t *testing.T) {
+	t.Parallel()
+	s3 := startS3(t)
+	dir := filepath.Join(t.TempDir(), "data", "files")
+	o := s3.options()
+	o.Gateway = "host-1234abcd"
+	files, err := storage.OpenFilesS3(context.Background(), dir, []string{"operaciones"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files.Close()
+	s3.put(t, "/.incoming/host-1234abcd/stale", "left by this gateway's crash")
+	s3.put(t, "/.incoming/host-99999999/inflight", "another gateway's overwrite in flight")
+	files, err = storage.OpenFilesS3(context.Background(), dir, []string{"operaciones"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	got := s3.keys(t, ".incoming/")
+	if !slices.Contains(got, ".incoming/host-99999999/inflight") {
+		t.Errorf("opening the bucket removed another gateway's object kept aside: %q left", got)
+	}
+	if slices.Contains(got, ".incoming/host-1234abcd/stale") {
+		t.Errorf("opening the bucket left this gateway's own leftover: %q", got)
+	}
 }

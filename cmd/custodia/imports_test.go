@@ -42,6 +42,9 @@ var allowedImports = map[string][]string{
 	"internal/perf":      {"internal/soak"},
 	"internal/yardstick": {},                                                       // the servers custodia is measured against, run from outside
 	"bench":              {"internal/perf", "internal/soak", "internal/yardstick"}, // go run ./bench
+	// several custodia processes behind HAProxy, as deploy/ describes
+	// (for tests and benchmarks); config only to check deploy/'s settings
+	"internal/cluster": {"internal/soak", "internal/perf", "internal/testkit", "config"},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -2,6 +2,7 @@ package ftp_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"os"
@@ -159,6 +160,47 @@ func TestFTPPassivePortsStayInRange(t *testing.T) {
 	p2, _ := strconv.Atoi(f[5])
 	if port := p1*256 + p2; port < lo || port > hi {
 		t.Errorf("PASV port %d is outside %d-%d", port, lo, hi)
+	}
+}
+
+// TestFTPPublicPassivePortsAnnounced: with ftp.public_passive_ports,
+// EPSV and PASV announce the public port in the place of the passive port
+// the gateway listens on (a balancer on the same host forwards one to the
+// other), and a data connection to that passive port transfers.
+// Not parallel, as TestFTPPassivePortsStayInRange.
+func TestFTPPublicPassivePortsAnnounced(t *testing.T) {
+	lo, hi := freePortRange(t, 5)
+	const pub = 61000 // announced only: nothing listens there
+	tg := testkit.Start(t, "CUSTODIA_FTP_PASSIVE_PORTS="+strconv.Itoa(lo)+"-"+strconv.Itoa(hi),
+		"CUSTODIA_FTP_PUBLIC_PASSIVE_PORTS="+strconv.Itoa(pub)+"-"+strconv.Itoa(pub+hi-lo))
+	tg.Fixture()
+	r := tg.RawFTPConn(tg.FTPAddr, false)
+	r.Login("ana")
+	for i := range 6 {
+		msg := r.Expect(229, "EPSV")
+		port, err := strconv.Atoi(msg[strings.Index(msg, "|||")+3 : strings.LastIndex(msg, "|")])
+		if err != nil || port < pub || port > pub+hi-lo {
+			t.Fatalf("EPSV announces %q, want a port within %d-%d", msg, pub, pub+hi-lo)
+		}
+		host, _, _ := net.SplitHostPort(tg.FTPAddr)
+		dc, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port-pub+lo)), 5*time.Second)
+		if err != nil {
+			t.Fatalf("EPSV announced %d: nothing listens on passive port %d: %v", port, port-pub+lo, err)
+		}
+		dc.SetDeadline(time.Now().Add(20 * time.Second))
+		r.Expect(150, "NLST /operaciones")
+		io.ReadAll(tls.Client(dc, tg.ClientTLS()))
+		dc.Close()
+		if code, msg := r.Reply(); code != 226 {
+			t.Fatalf("transfer %d: got %d %s, want 226", i, code, msg)
+		}
+	}
+	msg := r.Expect(227, "PASV")
+	f := strings.Split(strings.Trim(msg[strings.Index(msg, "("):], "()."), ",")
+	p1, _ := strconv.Atoi(f[4])
+	p2, _ := strconv.Atoi(f[5])
+	if port := p1*256 + p2; port < pub || port > pub+hi-lo {
+		t.Errorf("PASV announces port %d, want one within %d-%d", port, pub, pub+hi-lo)
 	}
 }
 

@@ -32,6 +32,9 @@ type Options struct {
 	// PassivePorts is the inclusive range of passive data ports; zero
 	// values let the system pick any free port.
 	PassivePorts [2]int
+	// PublicPassivePorts, when set, are the ports PASV and EPSV announce
+	// for PassivePorts, in order (as many): a balancer forwards them.
+	PublicPassivePorts [2]int
 	// PublicHost is the IPv4 address announced in PASV replies, for NAT;
 	// empty announces the address the client reached.
 	PublicHost string
@@ -92,8 +95,11 @@ func (s *Server) settings(ln net.Listener) *ftpserver.Settings {
 		DefaultTransferType:     ftpserver.TransferTypeBinary,
 		DisableASCIIConversion:  true,
 	}
-	if s.o.PassivePorts[1] > 0 {
-		st.PassiveTransferPortRange = ftpserver.PortRange{Start: s.o.PassivePorts[0], End: s.o.PassivePorts[1]}
+	if p := s.o.PassivePorts; p[1] > 0 {
+		st.PassiveTransferPortRange = ftpserver.PortRange{Start: p[0], End: p[1]}
+		if pub := s.o.PublicPassivePorts; pub[1] > 0 {
+			st.PassiveTransferPortRange = ftpserver.PortMappingRange{ExposedStart: pub[0], ListenedStart: p[0], Count: p[1] - p[0] + 1}
+		}
 	}
 	switch {
 	case s.o.Implicit:

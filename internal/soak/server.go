@@ -29,9 +29,14 @@ type Server struct {
 	DAV          string
 	// Admin is the admin API's base URL ("https://127.0.0.1:port") when
 	// the settings turn it on (CUSTODIA_ADMIN_LISTEN), else "".
-	Admin  string
-	cmd    *exec.Cmd
-	exited chan error
+	Admin string
+	Web   string // the portal's address, when the settings turn it on (CUSTODIA_WEB_LISTEN)
+	// InitOutput is what `custodia init` printed (the first admin's
+	// password, on an empty store).
+	InitOutput string
+	log        string // the server's log file
+	cmd        *exec.Cmd
+	exited     chan error // receives Wait's result, then is closed
 }
 
 // Build compiles custodia into dir and returns the binary's path.
@@ -47,14 +52,14 @@ func Build(ctx context.Context, dir string) (string, error) {
 }
 
 // listening matches the start lines that name a listener's address.
-var listening = regexp.MustCompile(`msg="(sftp|ftp|webdav|admin api) listening" addr=(\S+)(?: scheme=(\S+))?`)
+var listening = regexp.MustCompile(`msg="(sftp|ftp|webdav|web portal|admin api) listening" addr=(\S+)(?: scheme=(\S+))?`)
 
 // Start runs `custodia init` and then `custodia serve` on dir with every
 // listener on 127.0.0.1 (admin API off) and the given settings, and
 // waits until SFTP, FTPS and WebDAV listen. The server's log goes to
 // dir/server.log.
 func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, error) {
-	s := &Server{Bin: bin, DataDir: filepath.Join(dir, "data"), exited: make(chan error, 1)}
+	s := &Server{Bin: bin, DataDir: filepath.Join(dir, "data"), log: filepath.Join(dir, "server.log")}
 	for _, kv := range os.Environ() { // the developer's own CUSTODIA_* settings stay out
 		if !strings.HasPrefix(kv, "CUSTODIA_") {
 			s.Env = append(s.Env, kv)
@@ -64,33 +69,60 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 		"CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_FTP_LISTEN=127.0.0.1:0", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0",
 		"CUSTODIA_ADMIN_LISTEN=off", "CUSTODIA_LOG_LEVEL=info")
 	s.Env = append(s.Env, settings...)
-	if _, err := s.CLI(ctx, "", "init"); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	out, err := s.CLI(ctx, "", "init")
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve")
+	s.InitOutput = out
+	if err := s.serve(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Restart runs `custodia serve` again on the data dir, with the same
+// settings, after Stop or Kill; the log is appended to.
+func (s *Server) Restart() error {
+	select {
+	case <-s.exited:
+	default:
+		return errors.New("custodia serve is still running")
+	}
+	s.SFTP, s.FTP, s.DAV, s.Web, s.Admin = "", "", "", "", ""
+	return s.serve()
+}
+
+// serve starts `custodia serve` and waits until its listeners listen.
+func (s *Server) serve() error {
+	s.exited = make(chan error, 1)
+	logf, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	s.cmd = exec.Command(s.Bin, "serve")
 	s.cmd.Env = s.Env
 	s.cmd.SysProcAttr = orphanless()
 	s.cmd.Stdout = logf
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		logf.Close()
-		return nil, err
+		return err
 	}
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()
-		return nil, err
+		return err
 	}
-	admin := false // whether to wait for the admin API too
+	admin, web := false, false // whether to wait for the admin API and the portal too
 	for _, kv := range s.Env {
 		if v, ok := strings.CutPrefix(kv, "CUSTODIA_ADMIN_LISTEN="); ok {
 			admin = v != "off" && v != ""
 		}
+		if v, ok := strings.CutPrefix(kv, "CUSTODIA_WEB_LISTEN="); ok {
+			web = v != "off" && v != ""
+		}
 	}
 	addrs := make(chan [3]string, 8)
+	exited := s.exited
 	go func() {
 		// Reads the log to its end (the pipe must be drained), copying it
 		// to the file and passing on the listeners' addresses.
@@ -106,16 +138,18 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 		io.Copy(logf, stderr)
 		close(addrs)
 	}()
+	cmd := s.cmd
 	go func() {
-		s.exited <- s.cmd.Wait()
+		exited <- cmd.Wait()
+		close(exited)
 		logf.Close()
 	}()
 	timeout := time.After(30 * time.Second)
-	for s.SFTP == "" || s.FTP == "" || s.DAV == "" || admin && s.Admin == "" {
+	for s.SFTP == "" || s.FTP == "" || s.DAV == "" || admin && s.Admin == "" || web && s.Web == "" {
 		select {
 		case a, ok := <-addrs:
 			if !ok {
-				return nil, fmt.Errorf("custodia serve ended before listening; see %s", logf.Name())
+				return fmt.Errorf("custodia serve ended before listening; see %s", logf.Name())
 			}
 			switch a[0] {
 			case "sftp":
@@ -124,19 +158,21 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 				s.FTP = a[1]
 			case "webdav":
 				s.DAV = a[1]
+			case "web portal":
+				s.Web = a[1]
 			case "admin api":
 				s.Admin = a[2] + "://" + a[1]
 			}
 		case <-timeout:
 			s.Stop()
-			return nil, fmt.Errorf("custodia serve did not listen within 30 s; see %s", logf.Name())
+			return fmt.Errorf("custodia serve did not listen within 30 s; see %s", logf.Name())
 		}
 	}
 	go func() {
 		for range addrs { // drain: no more addresses are expected
 		}
 	}()
-	return s, nil
+	return nil
 }
 
 // Pid is the server process's id.
@@ -178,6 +214,11 @@ func (s *Server) Stop() error {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return nil
 	}
+	select {
+	case <-s.exited: // already ended
+		return nil
+	default:
+	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-s.exited:
@@ -187,6 +228,16 @@ func (s *Server) Stop() error {
 		<-s.exited
 		return errors.New("custodia serve did not stop within 30 s of SIGTERM; killed")
 	}
+}
+
+// Kill ends the server with SIGKILL, as a crash would: nothing of it
+// runs after the signal. It waits until the process is gone.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.exited
 }
 
 // Usage is what /proc says about a process at one moment.

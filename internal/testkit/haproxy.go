@@ -93,22 +93,57 @@ func StartHAProxy(t testing.TB, fronts ...Frontend) *HAProxy {
 		if err := os.WriteFile(cfg, []byte(h.Config), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		h.cmd = exec.Command(bin, "-f", cfg, "-db")
-		h.cmd.Stdout, h.cmd.Stderr = h.out, h.out
-		h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := h.cmd.Start(); err != nil {
-			t.Fatalf("haproxy: %v", err)
-		}
-		go func() { h.cmd.Wait(); close(h.exited) }()
-		if h.waitListening(10 * time.Second) {
+		if h.run(bin, cfg, nil) {
 			t.Cleanup(h.Stop)
 			return h
 		}
-		h.Stop() // lost a port to another process, or failed: try again
 		t.Logf("haproxy did not start (attempt %d):\n%s", attempt+1, h.out.String())
 	}
 	t.Fatalf("haproxy did not start")
 	return nil
+}
+
+// StartHAProxyFile runs haproxy with the configuration file cfg (e.g. the
+// repository's deploy/haproxy.cfg) and env added to its environment (HAProxy
+// expands "${VAR}" in its configuration), waits until every address of
+// listen accepts, and stops haproxy when the test ends. Addrs names the
+// addresses by themselves.
+func StartHAProxyFile(t testing.TB, cfg string, env []string, listen ...string) *HAProxy {
+	t.Helper()
+	bin := haproxyPath(t)
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &HAProxy{Addrs: map[string]string{}, Config: string(text), out: &syncBuffer{}, exited: make(chan struct{})}
+	for _, a := range listen {
+		h.Addrs[a] = a
+	}
+	if !h.run(bin, cfg, env) {
+		t.Fatalf("haproxy -f %s did not start:\n%s", cfg, h.out.String())
+	}
+	t.Cleanup(h.Stop)
+	return h
+}
+
+// run starts haproxy in the foreground on cfg and reports whether every
+// frontend listens within 10 s; when not, haproxy is stopped.
+func (h *HAProxy) run(bin, cfg string, env []string) bool {
+	h.cmd = exec.Command(bin, "-f", cfg, "-db")
+	h.cmd.Env = append(os.Environ(), env...)
+	h.cmd.Stdout, h.cmd.Stderr = h.out, h.out
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := h.cmd.Start(); err != nil {
+		fmt.Fprintf(h.out, "haproxy: %v\n", err)
+		close(h.exited)
+		return false
+	}
+	go func() { h.cmd.Wait(); close(h.exited) }()
+	if h.waitListening(10 * time.Second) {
+		return true
+	}
+	h.Stop() // lost a port to another process, or failed
+	return false
 }
 
 // waitListening waits until haproxy has bound every frontend: it is
@@ -141,6 +176,9 @@ func (h *HAProxy) waitListening(limit time.Duration) bool {
 // Stop stops haproxy (SIGTERM, then SIGKILL after 10 s) and waits for it.
 func (h *HAProxy) Stop() {
 	h.once.Do(func() {
+		if h.cmd.Process == nil {
+			return
+		}
 		h.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-h.exited:

@@ -90,7 +90,7 @@ func (s *Store) PutLiveSession(ctx context.Context, l LiveSession) error {
 		VALUES (:id, :gateway, :user_name, :protocol, :remote, :started_at, :active_at, :bytes_in, :bytes_out, NULL)
 		ON CONFLICT (id) DO UPDATE SET gateway = excluded.gateway, user_name = excluded.user_name,
 		protocol = excluded.protocol, remote = excluded.remote, started_at = excluded.started_at,
-		active_at = excluded.active_at, bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out, kick_at = NULL`, l)
+		active_at = excluded.active_at, bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out`, l)
 	if err != nil {
 		return fmt.Errorf("store: list session %s: %w", l.ID, err)
 	}

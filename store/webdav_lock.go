@@ -66,8 +66,10 @@ func davConflict(root string, zeroDepth bool, args []any) (string, []any) {
 	}
 	if !zeroDepth {
 		prefix := strings.TrimSuffix(root, "/") + "/"
-		args = append(args, len(prefix), prefix)
-		cond += fmt.Sprintf(` OR substr(root, 1, $%d) = $%d`, len(args)-1, len(args))
+		// length() counts characters as substr does (len counts bytes:
+		// a folder named Año would never match).
+		args = append(args, prefix)
+		cond += fmt.Sprintf(` OR substr(root, 1, length($%d)) = $%d`, len(args), len(args))
 	}
 	return "(" + cond + ")", args
 }

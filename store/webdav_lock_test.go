@@ -74,3 +74,25 @@ func TestDAVLockConflicts(t *testing.T) {
 		}
 	})
 }
+
+// TestDAVLockConflictsBelowAccentedFolder: a lock on a file inside a
+// folder whose name is not ASCII (Año: more bytes than characters) is
+// seen by a depth-infinity lock or change of the folder.
+func TestDAVLockConflictsBelowAccentedFolder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	eachDB(t, func(t *testing.T, s *Store) {
+		now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		if _, err := s.CreateDAVLock(ctx, DAVLock{Root: "/departments/ops/Año/x.docx", VRoot: "/ops/Año/x.docx", User: "ana", ZeroDepth: true},
+			now, time.Minute, 3); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.DAVLockConflicts(ctx, "/departments/ops/Año", false, now); err != nil || !got {
+			t.Errorf("a change of /departments/ops/Año beside ana's lock on a file in it: conflicts %v %v, want true", got, err)
+		}
+		if _, err := s.CreateDAVLock(ctx, DAVLock{Root: "/departments/ops/Año", VRoot: "/ops/Año", User: "bob"},
+			now, time.Minute, 3); !errors.Is(err, ErrDAVLocked) {
+			t.Errorf("bob took a depth-infinity lock over ana's locked file: %v", err)
+		}
+	})
+}

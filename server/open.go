@@ -90,9 +90,13 @@ func openFiles(ctx context.Context, cfg config.Config) (*storage.Files, error) {
 		return storage.OpenFiles(cfg.FilesDir(), cfg.Departments)
 	}
 	o := cfg.Storage.S3
+	id, err := GatewayID(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return storage.OpenFilesS3(ctx, cfg.FilesDir(), cfg.Departments, storage.S3Options{
 		Endpoint: o.Endpoint, Bucket: o.Bucket, Prefix: o.Prefix, Region: o.Region,
-		AccessKey: o.AccessKey, SecretKey: o.SecretKey, Insecure: o.Insecure, Gateway: GatewayID(cfg),
+		AccessKey: o.AccessKey, SecretKey: o.SecretKey, Insecure: o.Insecure, Gateway: id,
 	})
 }
 

@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/oaq/custodia/config"
@@ -17,20 +21,57 @@ import (
 // until then the others leave its uploads in progress alone.
 const presenceTTL = 15 * time.Second
 
-// GatewayID names this gateway among those sharing the database: its
-// host and a digest of its data dir's path (the path itself stays off
-// /healthz), the same across its restarts (it runs once per data dir:
-// the dir's lock), so that it settles its own previous run's uploads and
-// sessions at start. The session registry, the presence lease and the
-// uploads in progress all name the gateway by it.
-func GatewayID(cfg config.Config) string {
+// gatewayIDFile holds the random half of the gateway's id, made once per
+// data dir. Copying it to another gateway's data dir makes the two one
+// gateway to the others: copy keys/ only.
+const gatewayIDFile = "gateway-id"
+
+// GatewayID names this gateway among those sharing the database: its host
+// name and a random value kept in its data dir, the same across restarts
+// (one process per data dir: the dir's lock), so that it settles its own
+// previous run's uploads and sessions at start, and different for every
+// data dir even where containers share a host name and a path. The session
+// registry, the presence lease, the uploads in progress and the S3 staging
+// objects all name the gateway by it; /healthz shows it.
+func GatewayID(cfg config.Config) (string, error) {
 	host, _ := os.Hostname()
-	dir, err := filepath.Abs(cfg.DataDir)
-	if err != nil {
-		dir = cfg.DataDir
+	p := filepath.Join(cfg.DataDir, gatewayIDFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		var r [6]byte
+		rand.Read(r[:])
+		if err := writeNew(p, []byte(hex.EncodeToString(r[:])+"\n")); err != nil && !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("gateway id %s: %w", p, err)
+		}
+		b, err = os.ReadFile(p)
 	}
-	sum := sha256.Sum256([]byte(dir))
-	return host + "-" + hex.EncodeToString(sum[:4])
+	if err != nil {
+		return "", fmt.Errorf("gateway id: %w", err)
+	}
+	id := strings.TrimSpace(string(b))
+	if _, err := hex.DecodeString(id); err != nil || len(id) != 12 {
+		return "", fmt.Errorf("gateway id %s: want 12 hex digits, found %q: remove the file to make a new id", p, id)
+	}
+	return host + "-" + id, nil
+}
+
+// writeNew writes a file that must not exist yet, durably.
+func writeNew(p string, b []byte) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(p)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(p)
+		return err
+	}
+	return f.Close()
 }
 
 // holdPresence holds the gateway's presence lease until ctx ends, taking

@@ -21,7 +21,11 @@ func TestStartLeavesALiveGatewaysUploadsAlone(t *testing.T) {
 	tg.Fixture()
 	stop()
 
-	self, other := server.GatewayID(tg.Config), "elsewhere-0badc0de"
+	self, err := server.GatewayID(tg.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "elsewhere-0badc0de0bad"
 	st, err := store.Open(ctx, tg.Config.DBFile())
 	if err != nil {
 		t.Fatal(err)

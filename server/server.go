@@ -145,7 +145,10 @@ func Start(parent context.Context, cfg config.Config, o Options) (srv *Server, e
 	// This gateway's uploads are its own among the gateways sharing the
 	// database: it settles its previous run's at start, and the others
 	// leave them alone while its presence lease lives.
-	id := GatewayID(cfg)
+	id, err := GatewayID(cfg)
+	if err != nil {
+		return nil, err
+	}
 	state.Store = state.Store.ForGateway(id)
 	if err := reconcile(parent, state, log); err != nil {
 		return nil, err

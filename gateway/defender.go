@@ -66,6 +66,11 @@ func (d *Defender) BannedUntil(addr netip.Addr) (time.Time, bool) {
 	if d.opts.Store != nil {
 		return d.sharedBannedUntil(addr)
 	}
+	return d.localBannedUntil(addr)
+}
+
+// localBannedUntil is BannedUntil from this process's own table.
+func (d *Defender) localBannedUntil(addr netip.Addr) (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.peers[AddrKey(addr)]

@@ -11,12 +11,17 @@ import (
 // The defender over a store: failures and bans are rows, so a ban made
 // by one gateway refuses the address on every gateway over the store at
 // its next connection (no cache: the check is one lookup by primary key).
-// When the ban cannot be read (the store failed, or the process ran out
-// of descriptors just as it accepted), the address counts as not banned
-// and the failure is logged: the login that follows reads the account
-// from the same store and fails closed there, so nobody gets in without
-// the store, and a passing fault refuses nobody. Attempts with no
-// address (the command line's signatures) count together, as in memory.
+// When the store cannot count a failure (it failed, or stalled past the
+// deadline under load, just when an attacker makes it busy), this
+// gateway counts it in its own table, as a defender without a store
+// does, and a ban there holds on this gateway beside the shared ones, so
+// a slow store never lets failures go uncounted. When the ban cannot be
+// read, the address counts as not banned unless this gateway's own table
+// bans it, and the fault is logged: the login that follows reads the
+// account from the same store and fails closed there, so nobody gets in
+// without the store, and a passing fault refuses nobody. Attempts with
+// no address (the command line's signatures) count together, as in
+// memory.
 
 // storeTimeout bounds each of the defender's and the registry's store
 // calls.
@@ -33,7 +38,9 @@ func (d *Defender) sharedBannedUntil(addr netip.Addr) (time.Time, bool) {
 	until, banned, err := d.opts.Store.BannedUntil(ctx, key.String(), d.now())
 	if err != nil {
 		d.log.Warn("defender: ban not checked", "remote", addr.Unmap(), "err", err)
-		return time.Time{}, false
+	}
+	if local, ok := d.localBannedUntil(addr); ok && (!banned || local.After(until)) {
+		return local, true
 	}
 	return until, banned
 }
@@ -43,8 +50,8 @@ func (d *Defender) sharedFail(key netip.Prefix, now time.Time) (banned, started 
 	defer cancel()
 	banned, started, until, err := d.opts.Store.FailLogin(ctx, key.String(), now, d.rule())
 	if err != nil {
-		d.log.Warn("defender: failed login not counted", "banned", key.String(), "err", err)
-		return false, false, time.Time{}
+		d.log.Warn("defender: failed login counted on this gateway only", "banned", key.String(), "err", err)
+		return d.fail(key, now)
 	}
 	return banned, started, until
 }
@@ -55,15 +62,24 @@ func (d *Defender) sharedBans() []Ban {
 	rows, err := d.opts.Store.Bans(ctx, d.now())
 	if err != nil {
 		d.log.Warn("defender: bans not listed", "err", err)
-		return nil
 	}
 	out := make([]Ban, 0, len(rows))
+	shared := map[netip.Prefix]bool{}
 	for _, r := range rows {
 		p, err := netip.ParsePrefix(r.Prefix)
 		if err != nil && r.Prefix != (netip.Prefix{}).String() {
 			continue
 		}
+		shared[p] = true
 		out = append(out, Ban{Addr: p.Addr(), Prefix: p, Until: r.Until})
+	}
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for key, p := range d.peers { // bans this gateway made while the store failed
+		if now.Before(p.bannedUntil) && !shared[key] {
+			out = append(out, Ban{Addr: key.Addr(), Prefix: key, Until: p.bannedUntil})
+		}
 	}
 	return out
 }
@@ -71,12 +87,17 @@ func (d *Defender) sharedBans() []Ban {
 func (d *Defender) sharedLift(key netip.Prefix) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
+	d.mu.Lock()
+	p := d.peers[key]
+	local := p != nil && d.now().Before(p.bannedUntil)
+	delete(d.peers, key)
+	d.mu.Unlock()
 	lifted, err := d.opts.Store.LiftBan(ctx, key.String(), d.now())
 	if err != nil {
 		d.log.Warn("defender: ban not lifted", "banned", key.String(), "err", err)
-		return false
+		return local
 	}
-	return lifted
+	return lifted || local
 }
 
 // Prune forgets, in the store, failures older than the window and bans

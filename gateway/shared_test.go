@@ -273,3 +273,27 @@ func TestSharedRegistryRestartForgetsEarlierRun(t *testing.T) {
 		t.Error("another gateway lists a session of gw-a's earlier run after gw-a started again")
 	}
 }
+
+// TestSharedDefenderCountsWhenTheStoreFails: failures the store cannot
+// count (it failed, or stalled under an attacker's load) are counted by
+// the gateway itself, which bans the address, lists the ban and lifts it.
+func TestSharedDefenderCountsWhenTheStoreFails(t *testing.T) {
+	t.Parallel()
+	st := sharedStore(t)
+	clock := &fakeClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	d := sharedDefender(st, clock)
+	st.Close() // every store call fails from here on
+	addr := netip.MustParseAddr("192.0.2.77")
+	for range 3 {
+		d.Fail(addr)
+	}
+	if !d.Banned(addr) {
+		t.Fatal("three failures the store could not count left the address unbanned")
+	}
+	if bans := d.Bans(); len(bans) != 1 || bans[0].Addr != addr {
+		t.Errorf("bans listed while the store fails: %+v, want the one this gateway made", bans)
+	}
+	if !d.Lift(addr) || d.Banned(addr) {
+		t.Error("the gateway's own ban was not lifted")
+	}
+}

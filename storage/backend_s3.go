@@ -217,9 +217,10 @@ func (b *s3Backend) mkdir(ctx context.Context, l loc) error {
 	return b.marker(ctx, b.key(l)+"/")
 }
 
-// marker puts an empty folder marker, never over an existing object.
+// marker puts an empty folder marker, never over an existing object
+// (with no body to sign: see put).
 func (b *s3Backend) marker(ctx context.Context, k string) error {
-	opts := minio.PutObjectOptions{ContentType: "application/x-directory"}
+	opts := minio.PutObjectOptions{ContentType: "application/x-directory", DisableContentSha256: true}
 	opts.SetMatchETagExcept("*")
 	_, err := b.c.PutObject(ctx, b.bucket, k, strings.NewReader(""), 0, opts)
 	return s3Err(err)

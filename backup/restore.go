@@ -313,11 +313,12 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (re
 	if err != nil {
 		return res, err
 	}
-	ctx, unlock, err := r.lockRestore(ctx, id)
+	held, unlock, err := r.lockRestore(ctx, id)
 	if err != nil {
 		return res, err
 	}
 	defer unlock()
+	ctx = held
 	if err := r.fresh(ctx, id); err != nil {
 		return res, err
 	}

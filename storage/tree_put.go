@@ -66,16 +66,9 @@ func (f *Files) PutTree(ctx context.Context, dir, spath string, sum func(rel str
 			}
 		}
 	}()
-	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	err = walkStaged(ctx, root, ".", func(p string, isDir bool) error {
 		k := b.key(locOf(path.Join(spath, p)))
-		switch {
-		case d.IsDir():
+		if isDir {
 			err := b.marker(ctx, k+"/")
 			if err == nil {
 				put = append(put, k+"/")
@@ -84,8 +77,6 @@ func (f *Files) PutTree(ctx context.Context, dir, spath string, sum func(rel str
 				return nil // a folder may be shared; the top must be new
 			}
 			return err
-		case !d.Type().IsRegular():
-			return fmt.Errorf("%s is not a regular file", p)
 		}
 		want, ok := sum(p)
 		if !ok {
@@ -107,14 +98,13 @@ func (f *Files) PutTree(ctx context.Context, dir, spath string, sum func(rel str
 // putChecked hashes the staged file name of root, and puts it at key k
 // only when its sha256 is want.
 func (b *s3Backend) putChecked(ctx context.Context, root *os.Root, name, k, want string) error {
-	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, fi, err := openServed(root, name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", name)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size())); err != nil {
@@ -124,6 +114,45 @@ func (b *s3Backend) putChecked(ctx context.Context, root *os.Root, name, k, want
 		return fmt.Errorf("the staged bytes have sha256 %s, the backup says %s: not put", got, want)
 	}
 	return b.put(ctx, k, f, fi.Size(), false)
+}
+
+// walkStaged calls fn with the folder name of root, then with each
+// folder and file below it, in lexical order, a folder before what it
+// holds; what is neither (a symbolic link, a FIFO) stops it with an error.
+func walkStaged(ctx context.Context, root *os.Root, name string, fn func(name string, isDir bool) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := fn(name, true); err != nil {
+		return err
+	}
+	folder, err := openDir(root, name)
+	if err != nil {
+		return err
+	}
+	entries, err := folder.ReadDir(-1)
+	folder.Close()
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	for _, e := range entries {
+		p := path.Join(name, e.Name())
+		switch {
+		case e.IsDir():
+			err = walkStaged(ctx, root, p, fn)
+		case e.Type().IsRegular():
+			if err = ctx.Err(); err == nil {
+				err = fn(p, false)
+			}
+		default:
+			err = fmt.Errorf("%s is not a regular file or a folder", p)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkTreePath refuses what is not a clean storage path below the top.

@@ -92,7 +92,7 @@ func openFiles(ctx context.Context, cfg config.Config) (*storage.Files, error) {
 	o := cfg.Storage.S3
 	return storage.OpenFilesS3(ctx, cfg.FilesDir(), cfg.Departments, storage.S3Options{
 		Endpoint: o.Endpoint, Bucket: o.Bucket, Prefix: o.Prefix, Region: o.Region,
-		AccessKey: o.AccessKey, SecretKey: o.SecretKey, Insecure: o.Insecure,
+		AccessKey: o.AccessKey, SecretKey: o.SecretKey, Insecure: o.Insecure, IgnoreTimes: o.Times == config.TimesIgnore,
 	})
 }
 

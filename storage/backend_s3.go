@@ -27,6 +27,10 @@ type S3Options struct {
 	SecretKey string // never logged, never in an error
 	// Insecure speaks plain HTTP; only to a loopback endpoint.
 	Insecure bool
+	// IgnoreTimes answers a client's change of a file's times with
+	// success and stores nothing (an object's time is when it was put);
+	// otherwise it is refused as unsupported.
+	IgnoreTimes bool
 }
 
 // s3PartSize is the part of a multipart put: an upload larger than this
@@ -66,7 +70,7 @@ func OpenFilesS3(ctx context.Context, dir string, departments []string, o S3Opti
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3 endpoint %q: %w", o.Endpoint, err)
 	}
-	b := &s3Backend{c: c, bucket: o.Bucket, prefix: keyPrefix(o.Prefix)}
+	b := &s3Backend{c: c, bucket: o.Bucket, prefix: keyPrefix(o.Prefix), ignoreTimes: o.IgnoreTimes}
 	ok, err := c.BucketExists(ctx, o.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3 bucket %q at %s: %w", o.Bucket, o.Endpoint, err)
@@ -99,10 +103,11 @@ func keyPrefix(p string) string {
 // or the prefix of keys below it. Names come only from clean storage
 // paths: no key the view makes has "..", "." or empty segments.
 type s3Backend struct {
-	f      *Files
-	c      *minio.Client
-	bucket string
-	prefix string
+	f           *Files
+	c           *minio.Client
+	bucket      string
+	prefix      string
+	ignoreTimes bool // a client's times: success, not stored (errTimesIgnored)
 }
 
 var _ backend = (*s3Backend)(nil)
@@ -284,7 +289,7 @@ func (b *s3Backend) copy(ctx context.Context, from, to string) error {
 }
 
 func (b *s3Backend) chtimes(context.Context, loc, time.Time, time.Time) error {
-	return ErrUnsupported // an object's time is when it was put
+	return b.f.keepsTimes() // an object's time is when it was put
 }
 
 func (b *s3Backend) props(context.Context, loc) ([]byte, error) { return nil, nil }

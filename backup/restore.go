@@ -278,22 +278,22 @@ type Restored struct {
 
 // Restore runs an approved request: it decrypts the backup's chain (its
 // full backup, then each incremental) with the identities, and writes the
-// files under the request's path into a fresh files/restores/<id>/,
+// files under the request's path into a fresh folder restores/<id>/,
 // never over live files. Only what the requester may read under the
 // current rules is written (a client: the PDFs of their own folders), so
 // the grant of the whole folder shows them no more than their role shows
-// them of the original. The folder appears only once it is whole; the
-// requester is then granted reading it until the grant expires.
+// them of the original. The files are staged whole on local disk first;
+// then the requester is granted reading the folder until the grant
+// expires, and the folder is put in place (publish): renamed into the
+// files tree on local disk, where it appears at once, or put into the
+// bucket file by file, each checked against its backup's sha256 and
+// visible only whole. The request is done once all of it is there.
 func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (res Restored, err error) {
 	defer func() { r.auditRestore(ctx, "backup.restore.run", res.Request, "", err) }()
 	if res.Request, err = r.o.Store.RestoreRequestByID(ctx, id); err != nil {
 		return res, err
 	}
 	q := res.Request
-	if r.o.Tree != nil {
-		return res, badState("restore %s: restores write into the files tree on local disk, and the files live in an object store "+
-			"(storage.backend = s3), where the restored files would not be served; restoring into S3 is not supported", id)
-	}
 	if q.Status != store.RestoreApproved {
 		return res, badState("restore request %s is %s: it runs only once a manager approved it", id, q.Status)
 	}
@@ -313,43 +313,41 @@ func (r *Runner) Restore(ctx context.Context, id string, ids []age.Identity) (re
 	if err != nil {
 		return res, err
 	}
-	areas := filepath.Join(r.o.FilesDir, filepath.FromSlash(tarName(store.AreaRestores)))
-	final := filepath.Join(areas, id)
-	if _, err := os.Lstat(final); err == nil {
-		return res, badState("%s already exists: a restore never writes over files", RestoreDir(id))
-	}
-	// The working folder is made exclusively: it is the lock that keeps
-	// two runs of one request apart.
-	part := filepath.Join(areas, "."+id+".part")
-	if err := os.Mkdir(part, 0o750); errors.Is(err, fs.ErrExist) {
-		return res, badState("restore %s is already running (if a run crashed, remove %s and run it again)", id, part)
-	} else if err != nil {
+	held, unlock, err := r.lockRestore(ctx, id)
+	if err != nil {
 		return res, err
 	}
+	defer unlock()
+	ctx = held
+	if err := r.fresh(ctx, id); err != nil {
+		return res, err
+	}
+	part, err := r.stageDir(id)
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(part) // gone once renamed into place
 	root, err := os.OpenRoot(part)
 	if err != nil {
 		return res, err
 	}
 	defer root.Close()
+	sums := map[string]string{}
 	for _, cb := range backups {
-		if err := r.apply(ctx, root, cb, q.Path, ids, keep); err != nil {
-			os.RemoveAll(part)
+		if err := r.apply(ctx, root, cb, q.Path, ids, keep, sums); err != nil {
 			return res, err
 		}
 	}
 	files, err := countFiles(part)
 	if err != nil {
-		os.RemoveAll(part)
 		return res, err
 	}
 	// Granted before the folder appears, so that a failure leaves the
 	// request to be run again rather than a folder nobody may read.
 	if err := r.grant(ctx, q, u); err != nil {
-		os.RemoveAll(part)
 		return res, err
 	}
-	if err := os.Rename(part, final); err != nil {
-		os.RemoveAll(part)
+	if err := r.publish(ctx, part, id, sums); err != nil {
 		return res, err
 	}
 	res.Files = files
@@ -377,9 +375,12 @@ func countFiles(dir string) (int, error) {
 // what it records as deleted.
 // keep says whether a file (or, its path ending in "/", a folder) is
 // restored.
+// sums is told the sha256 of each file written, by its name in root, from
+// the archive's manifest once the archive proved to match it.
 func (r *Runner) apply(ctx context.Context, root *os.Root, b store.Backup, prefix string, ids []age.Identity,
-	keep func(spath string) (bool, error)) error {
-	_, err := r.verify(ctx, b, ids, visitor{
+	keep func(spath string) (bool, error), sums map[string]string) error {
+	written := map[string]bool{}
+	m, err := r.verify(ctx, b, ids, visitor{
 		deleted: func(paths []string) error {
 			for _, p := range paths {
 				var err error
@@ -430,11 +431,17 @@ func (r *Runner) apply(ctx context.Context, root *os.Root, b store.Backup, prefi
 			if err == nil {
 				err = root.Chtimes(rel, e.MTime, e.MTime)
 			}
+			written[rel] = true
 			return err
 		},
 	})
 	if err != nil {
 		return fmt.Errorf("restore from %s: %w", b.ID, err)
+	}
+	for _, e := range m.Entries {
+		if rel := tarName(e.Path); written[rel] {
+			sums[rel] = e.SHA256
+		}
 	}
 	return nil
 }

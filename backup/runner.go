@@ -28,8 +28,8 @@ type Options struct {
 	FilesDir string // the files/ tree
 	// Tree, when set, is where the files are read from instead of
 	// FilesDir: the files live in an object store (storage.Files with
-	// storage.backend = "s3"). Restores are refused then: they write
-	// into FilesDir.
+	// storage.backend = "s3"). Restores are staged in FilesDir then, and
+	// put into it.
 	Tree       Tree
 	Local      Local
 	Remotes    []Remote
@@ -344,11 +344,19 @@ func (r *Runner) addDatabase(ctx context.Context, aw *archiveWriter, id string) 
 }
 
 // Tree is the files where they live (storage.Files), for files that are
-// not in FilesDir on local disk.
+// not in FilesDir on local disk: backups read them, restores put theirs.
 type Tree interface {
 	// WalkTree calls fn with the folder or file at spath and everything
 	// below it; open reads a file.
 	WalkTree(ctx context.Context, spath string, fn func(spath string, fi fs.FileInfo, open func() (io.ReadCloser, error)) error) error
+	// StatTree describes the folder or file at spath (fs.ErrNotExist
+	// when there is none).
+	StatTree(ctx context.Context, spath string) (fs.FileInfo, error)
+	// PutTree puts the folder dir, staged on local disk, at spath, a new
+	// folder: each file visible only whole, never over another, its
+	// sha256 checked against sum(its name in dir) first; on an error it
+	// takes back what it put.
+	PutTree(ctx context.Context, dir, spath string, sum func(rel string) (string, bool)) (int, error)
 }
 
 // addTree adds a storage folder with everything below it: folders and

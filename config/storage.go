@@ -35,7 +35,7 @@ type MaxFileSize struct {
 // publisher move PDFs and office files; staff and managers, who also keep
 // scans and archives, fall back to Default.
 func defaultStorage() Storage {
-	return Storage{Backend: "local", MinFree: "5%", MaxFileSize: MaxFileSize{
+	return Storage{Backend: "local", S3: StorageS3{Times: TimesIgnore}, MinFree: "5%", MaxFileSize: MaxFileSize{
 		Default: "4GiB", Client: "256MiB", Correspondent: "256MiB", Publisher: "256MiB",
 	}}
 }

@@ -16,14 +16,28 @@ type StorageS3 struct {
 	SecretKey string `toml:"secret_key"` // CUSTODIA_STORAGE_S3_SECRET_KEY; check-config shows "(set)"
 	// Insecure speaks plain HTTP: allowed only to a loopback endpoint.
 	Insecure bool `toml:"insecure"`
+	// Times is what a client's change of a file's times gets (SFTP
+	// setstat, FTP MFMT), which an object cannot keep: "ignore" answers
+	// success and stores nothing (the default: WinSCP and `sftp put -p`
+	// set times after every upload), "refuse" answers unsupported.
+	Times string `toml:"times"`
 }
+
+// S3 time modes (StorageS3.Times).
+const (
+	TimesIgnore = "ignore"
+	TimesRefuse = "refuse"
+)
 
 // validateS3 checks the backend and, for "s3", the bucket's settings.
 func (s Storage) validateS3() Problems {
 	var ps Problems
+	if t := s.S3.Times; t != TimesIgnore && t != TimesRefuse {
+		ps = append(ps, Problem{"storage.s3.times", fmt.Sprintf("%q: want ignore or refuse", t)})
+	}
 	switch s.Backend {
 	case "local":
-		return nil
+		return ps
 	case "s3":
 	default:
 		return Problems{{"storage.backend", fmt.Sprintf("%q: want local or s3", s.Backend)}}

@@ -96,7 +96,7 @@ func openFiles(ctx context.Context, cfg config.Config) (*storage.Files, error) {
 	}
 	return storage.OpenFilesS3(ctx, cfg.FilesDir(), cfg.Departments, storage.S3Options{
 		Endpoint: o.Endpoint, Bucket: o.Bucket, Prefix: o.Prefix, Region: o.Region,
-		AccessKey: o.AccessKey, SecretKey: o.SecretKey, Insecure: o.Insecure, Gateway: id,
+		AccessKey: o.AccessKey, SecretKey: o.SecretKey, Insecure: o.Insecure, Gateway: id, IgnoreTimes: o.Times == config.TimesIgnore,
 	})
 }
 

@@ -32,6 +32,10 @@ type S3Options struct {
 	// live under <Prefix>/.incoming/<Gateway>/, and only those are
 	// cleaned when it opens the bucket. "" keeps them under .incoming/.
 	Gateway string
+	// IgnoreTimes answers a client's change of a file's times with
+	// success and stores nothing (an object's time is when it was put);
+	// otherwise it is refused as unsupported.
+	IgnoreTimes bool
 }
 
 // s3PartSize is the part of a multipart put: an upload larger than this
@@ -74,7 +78,7 @@ func OpenFilesS3(ctx context.Context, dir string, departments []string, o S3Opti
 	if strings.ContainsAny(o.Gateway, "/\\") || o.Gateway == "." || o.Gateway == ".." {
 		return nil, fmt.Errorf("storage: s3 gateway name %q: no slashes", o.Gateway)
 	}
-	b := &s3Backend{c: c, bucket: o.Bucket, prefix: keyPrefix(o.Prefix), aside: keyPrefix(o.Prefix) + incomingDir + "/"}
+	b := &s3Backend{c: c, bucket: o.Bucket, prefix: keyPrefix(o.Prefix), aside: keyPrefix(o.Prefix) + incomingDir + "/", ignoreTimes: o.IgnoreTimes}
 	if o.Gateway != "" {
 		b.aside += o.Gateway + "/"
 	}
@@ -116,11 +120,12 @@ func keyPrefix(p string) string {
 // or the prefix of keys below it. Names come only from clean storage
 // paths: no key the view makes has "..", "." or empty segments.
 type s3Backend struct {
-	f      *Files
-	c      *minio.Client
-	bucket string
-	prefix string
-	aside  string // where this gateway's overwrites keep the objects they replace: <prefix>.incoming/[<gateway>/]
+	f           *Files
+	c           *minio.Client
+	bucket      string
+	prefix      string
+	aside       string // where this gateway's overwrites keep the objects they replace: <prefix>.incoming/[<gateway>/]
+	ignoreTimes bool   // a client's times: success, not stored (errTimesIgnored)
 }
 
 var _ backend = (*s3Backend)(nil)
@@ -235,9 +240,10 @@ func (b *s3Backend) mkdir(ctx context.Context, l loc) error {
 	return b.marker(ctx, b.key(l)+"/")
 }
 
-// marker puts an empty folder marker, never over an existing object.
+// marker puts an empty folder marker, never over an existing object
+// (with no body to sign: see put).
 func (b *s3Backend) marker(ctx context.Context, k string) error {
-	opts := minio.PutObjectOptions{ContentType: "application/x-directory"}
+	opts := minio.PutObjectOptions{ContentType: "application/x-directory", DisableContentSha256: true}
 	opts.SetMatchETagExcept("*")
 	_, err := b.c.PutObject(ctx, b.bucket, k, strings.NewReader(""), 0, opts)
 	return s3Err(err)
@@ -301,7 +307,7 @@ func (b *s3Backend) copy(ctx context.Context, from, to string) error {
 }
 
 func (b *s3Backend) chtimes(context.Context, loc, time.Time, time.Time) error {
-	return ErrUnsupported // an object's time is when it was put
+	return b.f.keepsTimes() // an object's time is when it was put
 }
 
 func (b *s3Backend) props(context.Context, loc) ([]byte, error) { return nil, nil }

@@ -14,8 +14,15 @@ import (
 // file larger than one part is put in parts, each read from f in turn,
 // and is visible only when the store completes it; the condition goes on
 // the completion (minio-go's own multipart put does not send it there).
+//
+// An empty file goes with no body to sign: over plain HTTP minio-go signs
+// a PUT's body in chunks (aws-chunked), and versitygw answers an empty
+// chunked body and closes the connection before the client has written
+// its last chunk; minio-go then sees a broken pipe and sends the PUT
+// again, and the retry of a conditional put is refused as if another had
+// put the object first (6 in 1,600 empty PUTs under -race; none since).
 func (b *s3Backend) put(ctx context.Context, k string, f *os.File, size int64, replace bool) error {
-	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true}
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true, DisableContentSha256: size == 0}
 	if !replace {
 		opts.SetMatchETagExcept("*")
 	}

@@ -122,9 +122,8 @@ func (h *handlers) Filecmd(r *gosftp.Request) error {
 			return nil // sizes, modes and owners are the gateway's; times are the only thing a client may set
 		}
 		a := r.Attributes()
-		if u := h.openUpload(r.Filepath); u != nil {
-			u.SetTimes(a.AccessTime(), a.ModTime()) // applied when the upload is in place
-			return nil
+		if u := h.openUpload(r.Filepath); u != nil { // applied when the upload is in place
+			return h.fail(r.Method, u.SetTimesAsked(a.AccessTime(), a.ModTime()))
 		}
 		err = h.view.Chtimes(h.ctx, r.Filepath, a.AccessTime(), a.ModTime())
 	default: // Link, Symlink

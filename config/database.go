@@ -3,6 +3,8 @@ package config
 import (
 	"net/url"
 	"strings"
+
+	"github.com/oaq/custodia/internal/dburl"
 )
 
 // Database names the store's database.
@@ -18,25 +20,7 @@ func (d Database) Postgres() bool { return d.URL != "" }
 
 // RedactedURL is the URL with its password, if any, replaced by xxxxx:
 // what check-config and the logs show.
-func (d Database) RedactedURL() string { return redactURL(d.URL) }
-
-func redactURL(s string) string {
-	if s == "" {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(not a URL)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
+func (d Database) RedactedURL() string { return dburl.Redact(d.URL) }
 
 func (c Config) validateDatabase() Problems {
 	d := c.Database
@@ -44,7 +28,7 @@ func (c Config) validateDatabase() Problems {
 		return nil
 	}
 	bad := func(msg string) Problems {
-		return Problems{{"database.url", redactURL(d.URL) + ": " + msg}}
+		return Problems{{"database.url", dburl.Redact(d.URL) + ": " + msg}}
 	}
 	u, err := url.Parse(d.URL)
 	switch {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
+	"github.com/oaq/custodia/internal/dburl"
 )
 
 // pgInfo is what a store on PostgreSQL keeps of its URL: the URL itself
@@ -34,21 +35,7 @@ func IsPostgresURL(u string) bool {
 }
 
 // RedactURL is u with its password, if any, replaced by "xxxxx".
-func RedactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(an unparsable URL)"
-	}
-	if _, ok := p.User.Password(); ok {
-		p.User = url.UserPassword(p.User.Username(), "xxxxx")
-	}
-	q := p.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		p.RawQuery = q.Encode()
-	}
-	return p.String()
-}
+func RedactURL(u string) string { return dburl.Redact(u) }
 
 // OpenURL opens the store a configuration names: the PostgreSQL database
 // of dbURL (postgres://… or postgresql://…), or, when dbURL is empty, the

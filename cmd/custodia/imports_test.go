@@ -14,8 +14,8 @@ import (
 // (backup schedules: a cron expression parsed one way for config and
 // backup) imports nothing of ours.
 var allowedImports = map[string][]string{
-	"store":          {},
-	"config":         {"internal/schedule", "internal/clamd"},
+	"store":          {"internal/dburl"},
+	"config":         {"internal/schedule", "internal/clamd", "internal/dburl"},
 	"authz":          {"store"},
 	"storage":        {"authz", "store"},
 	"events":         {"store"},
@@ -36,6 +36,7 @@ var allowedImports = map[string][]string{
 	"cmd/custodia":       {"server", "config", "account", "backup", "letter", "gateway", "storage", "authz", "store"},
 	"internal/testkit":   {"server", "config", "gateway", "store", "internal/testpg"},
 	"internal/testpg":    {}, // a real PostgreSQL for tests (store's own tests use it)
+	"internal/dburl":     {}, // a database URL with its password hidden (config and store)
 	"internal/schedule":  {},
 	"internal/clamd":     {},
 	"internal/soak":      {}, // drives a custodia process from outside

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -30,11 +31,16 @@ type Backup struct {
 	// ApproverMinAge is how old a manager's account must be to approve a
 	// restore (separation of duties: no stand-in manager made for the
 	// occasion). Default 168h (7 days); 0 turns the rule off.
-	ApproverMinAge Duration                  `toml:"approver_min_age"`
-	SFTP           BackupSFTP                `toml:"sftp"`
-	S3             BackupS3                  `toml:"s3"`
-	Jobs           map[string]Job            `toml:"-"`    // the defaults, merged with the file's [backup.jobs.NAME]
-	JobTables      map[string]toml.Primitive `toml:"jobs"` // as read, before merging
+	ApproverMinAge Duration `toml:"approver_min_age"`
+	// TimeZone is the calendar of the schedules and retention (an IANA
+	// name such as America/Mexico_City); empty: the server's local time.
+	// Gateways sharing a database must agree on it, or each counts other
+	// due times: set it on every one.
+	TimeZone  string                    `toml:"time_zone"`
+	SFTP      BackupSFTP                `toml:"sftp"`
+	S3        BackupS3                  `toml:"s3"`
+	Jobs      map[string]Job            `toml:"-"`    // the defaults, merged with the file's [backup.jobs.NAME]
+	JobTables map[string]toml.Primitive `toml:"jobs"` // as read, before merging
 }
 
 // BackupSFTP is the off-site target: an SFTP server reached with a key,
@@ -111,6 +117,9 @@ func Scheduled(expr string) bool { return expr != "" && expr != Off }
 func (c Config) validateBackup() Problems {
 	var ps Problems
 	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
+	if _, err := c.Backup.Location(); err != nil {
+		add("backup.time_zone", "%q: want an IANA time zone name such as America/Mexico_City, or nothing for the server's local time", c.Backup.TimeZone)
+	}
 	for _, r := range c.Backup.Recipients {
 		if !strings.HasPrefix(r, "age1") || strings.ContainsAny(r, " \t") {
 			add("backup.recipients", "%q: want an age public key (age1…, from custodia backup keygen)", r)
@@ -206,3 +215,14 @@ func validateJob(name string, j Job) Problems {
 }
 
 func inArea(p, area string) bool { return p == area || strings.HasPrefix(p, area+"/") }
+
+// Location is the calendar TimeZone names (time.Local when empty).
+func (b Backup) Location() (*time.Location, error) {
+	if b.TimeZone == "" {
+		return time.Local, nil
+	}
+	if strings.ContainsAny(b.TimeZone, ":") || strings.EqualFold(b.TimeZone, "local") {
+		return nil, fmt.Errorf("backup.time_zone %q: not an IANA name", b.TimeZone)
+	}
+	return time.LoadLocation(b.TimeZone)
+}

@@ -87,8 +87,12 @@ func BackupRunner(cfg config.Config, st *store.Store, files *storage.Files, rule
 	if files != nil && files.Remote() {
 		tree = files
 	}
+	loc, err := b.Location()
+	if err != nil {
+		return nil, err
+	}
 	return backup.New(backup.Options{
-		Store: st, FilesDir: cfg.FilesDir(), Tree: tree, Local: backup.Local{Dir: cfg.BackupDir()}, Remotes: remotes,
+		Location: loc, Store: st, FilesDir: cfg.FilesDir(), Tree: tree, Local: backup.Local{Dir: cfg.BackupDir()}, Remotes: remotes,
 		Recipients: recips, Jobs: jobs, ClientApprovers: b.ClientApprovers, ApproverMinAge: b.ApproverMinAge.Duration, Rules: rules,
 		GrantTTL: b.RestoreGrantTTL.Duration, Logger: log, Metrics: reg,
 	}), nil

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // backup.time_zone works where the system has no zoneinfo
 
 	"github.com/spf13/cobra"
 

@@ -55,8 +55,10 @@ func Build(ctx context.Context, dir string) (string, error) {
 var listening = regexp.MustCompile(`msg="(sftp|ftp|webdav|web portal|admin api) listening" addr=(\S+)(?: scheme=(\S+))?`)
 
 // Start runs `custodia init` and then `custodia serve` on dir with every
-// listener on 127.0.0.1 (admin API off) and the given settings, and
-// waits until SFTP, FTPS and WebDAV listen. The server's log goes to
+// listener on 127.0.0.1 (admin API and portal off: the portal's default,
+// :8444 on every interface, would take the port from tests that bind it
+// on another loopback address) and the given settings, and waits until
+// SFTP, FTPS and WebDAV listen. The server's log goes to
 // dir/server.log.
 func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, error) {
 	s := &Server{Bin: bin, DataDir: filepath.Join(dir, "data"), log: filepath.Join(dir, "server.log")}
@@ -67,7 +69,7 @@ func Start(ctx context.Context, bin, dir string, settings ...string) (*Server, e
 	}
 	s.Env = append(s.Env, "CUSTODIA_DATA_DIR="+s.DataDir,
 		"CUSTODIA_SFTP_LISTEN=127.0.0.1:0", "CUSTODIA_FTP_LISTEN=127.0.0.1:0", "CUSTODIA_WEBDAV_LISTEN=127.0.0.1:0",
-		"CUSTODIA_ADMIN_LISTEN=off", "CUSTODIA_LOG_LEVEL=info")
+		"CUSTODIA_ADMIN_LISTEN=off", "CUSTODIA_WEB_LISTEN=off", "CUSTODIA_LOG_LEVEL=info")
 	s.Env = append(s.Env, settings...)
 	out, err := s.CLI(ctx, "", "init")
 	if err != nil {

@@ -40,16 +40,7 @@ func (c *Clamd) ClamdEnv() string { return "CUSTODIA_ANTIVIRUS_CLAMD=" + c.Addr 
 // clamdPath finds clamd, which Debian installs in /usr/sbin.
 func clamdPath(t testing.TB) string {
 	t.Helper()
-	for _, p := range []string{"clamd", "/usr/sbin/clamd"} {
-		if found, err := exec.LookPath(p); err == nil {
-			return found
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("clamd is not installed, and CI is set: .ci/run must install clamav-daemon")
-	}
-	t.Skipf("skipping: clamd is not installed (apt-get install clamav clamav-daemon)")
-	return ""
+	return findTool(t, "clamd", "apt-get install clamav clamav-daemon", "clamd", "/usr/sbin/clamd")
 }
 
 // StartClamd starts clamd in a temporary dir: its own clamd.conf (extra

@@ -44,16 +44,7 @@ type HAProxy struct {
 // haproxyPath finds haproxy, which Debian installs in /usr/sbin.
 func haproxyPath(t testing.TB) string {
 	t.Helper()
-	for _, p := range []string{"haproxy", "/usr/sbin/haproxy"} {
-		if found, err := exec.LookPath(p); err == nil {
-			return found
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("haproxy is not installed, and CI is set: .ci/run must install haproxy")
-	}
-	t.Skipf("skipping: haproxy is not installed (apt-get install haproxy)")
-	return ""
+	return findTool(t, "haproxy", "apt-get install haproxy", "haproxy", "/usr/sbin/haproxy")
 }
 
 // StartHAProxy runs haproxy (-db: in the foreground) with one TCP

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -40,30 +41,11 @@ func versitygwPath(t testing.TB) string {
 		candidates = append(candidates, filepath.Join(gobin, "versitygw"))
 	}
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, p := range filepath.SplitList(string(trimNL(out))) {
+		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
 			candidates = append(candidates, filepath.Join(p, "bin", "versitygw"))
 		}
 	}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if found, err := exec.LookPath(c); err == nil {
-			return found
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("versitygw is not installed, and CI is set: .ci/run must go install github.com/versity/versitygw/cmd/versitygw@%s", VersityGWVersion)
-	}
-	t.Skipf("skipping: versitygw is not installed (go install github.com/versity/versitygw/cmd/versitygw@%s)", VersityGWVersion)
-	return ""
-}
-
-func trimNL(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
+	return findTool(t, "versitygw", "go install github.com/versity/versitygw/cmd/versitygw@"+VersityGWVersion, candidates...)
 }
 
 // StartS3 starts versitygw on a free loopback port with fresh root

@@ -19,14 +19,27 @@ const BenchSize = 256 << 20
 // NeedTool skips when an external client is missing, unless CI is set.
 func NeedTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed, and CI is set: .ci/run must install it", name)
+	return findTool(t, name, "apt-get install the package that has "+name, name)
+}
+
+// findTool is the first of candidates (names on PATH or paths) found. When
+// none is, the test skips, saying how to install it (install), or fails
+// when CI is set: .ci/run must install what the tests use.
+func findTool(t testing.TB, name, install string, candidates ...string) string {
+	t.Helper()
+	for _, c := range candidates {
+		if c == "" {
+			continue
 		}
-		t.Skipf("skipping: %s is not installed (apt-get install openssh-client curl)", name)
+		if found, err := exec.LookPath(c); err == nil {
+			return found
+		}
 	}
-	return p
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed, and CI is set: .ci/run must %s", name, install)
+	}
+	t.Skipf("skipping: %s is not installed (%s)", name, install)
+	return ""
 }
 
 // BenchFile is a BenchSize file of random bytes in b's temporary dir.

@@ -40,6 +40,7 @@ type Upload struct {
 	aheadN  int
 	spare   [][]byte // buffers of ahead copies already hashed, for the next ones
 	size    int64
+	written int64 // the data below it is written back to disk already, or being (writeBehind)
 	failed  error // set by TransferError
 	closed  bool
 	digest  string    // the sha256, once committed (SHA256)
@@ -165,6 +166,10 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	u.hash(p[:n], off)
 	if end := off + int64(n); n > 0 && end > u.size {
 		u.size = end
+	}
+	if u.size >= u.written+writeBehind {
+		u.v.files.startWriteback(u.file, u.name, u.written, u.size-u.written)
+		u.written = u.size
 	}
 	if err != nil {
 		u.failed = err // a file with a failed write is never put in place

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
 )
 
@@ -49,7 +50,7 @@ type upload struct {
 // ReadFrom copies the data connection into the upload and checks how the
 // connection ended.
 func (t *upload) ReadFrom(r io.Reader) (int64, error) {
-	n, err := io.Copy(writerOnly{t}, r)
+	n, err := gateway.Copy(writerOnly{t}, r)
 	if err == nil {
 		err = t.endOf(r)
 	}
@@ -147,6 +148,15 @@ func (t *download) Read(p []byte) (int, error) {
 	}
 	return n, replyOf(err)
 }
+
+// WriteTo sends the download to the data connection: ftpserverlib's
+// io.Copy hands it here, to copy through a shared buffer.
+func (t *download) WriteTo(w io.Writer) (int64, error) {
+	return gateway.Copy(w, readerOnly{t})
+}
+
+// readerOnly hides download's WriteTo from io.Copy.
+type readerOnly struct{ io.Reader }
 
 func (t *download) Write([]byte) (int, error) { return 0, errNotWritable }
 

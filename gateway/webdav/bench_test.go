@@ -1,6 +1,8 @@
 package webdav_test
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -67,6 +69,34 @@ func BenchmarkWebDAVDownload(b *testing.B) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || err != nil || n != testkit.BenchSize {
 			b.Fatalf("GET: %s, %d bytes: %v", resp.Status, n, err)
+		}
+	}
+}
+
+// BenchmarkWebDAVSmallFiles PUTs 4 KiB files one after another on one
+// keep-alive connection, as a sync tool sends a folder of small files;
+// one op is one file.
+func BenchmarkWebDAVSmallFiles(b *testing.B) {
+	_, d := benchDav(b)
+	body := bytes.Repeat([]byte("x"), 4<<10)
+	i := 0
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for b.Loop() {
+		req, err := http.NewRequest("PUT", d.URL(fmt.Sprintf("/departments/operaciones/small-%05d.txt", i)), bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+		req.SetBasicAuth(d.User, d.Pass)
+		resp, err := d.HTTP.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			b.Fatalf("PUT: %s", resp.Status)
 		}
 	}
 }

@@ -1393,11 +1393,60 @@ func (p *sshFxpExtendedPacket) UnmarshalBinary(b []byte) error {
 		p.SpecificPacket = &sshFxpExtendedPacketPosixRename{}
 	case "hardlink@openssh.com":
 		p.SpecificPacket = &sshFxpExtendedPacketHardlink{}
+	case "limits@openssh.com":
+		p.SpecificPacket = &sshFxpExtendedPacketLimits{}
 	default:
 		return fmt.Errorf("packet type %v: %w", p.SpecificPacket, errUnknownExtendedPacket)
 	}
 
 	return p.SpecificPacket.UnmarshalBinary(bOrig)
+}
+
+// sshFxpExtendedPacketLimits is OpenSSH's limits@openssh.com request
+// (PROTOCOL, section 4.8): the client asks the largest packet, read and
+// write the server accepts, and sizes its requests to them.
+type sshFxpExtendedPacketLimits struct {
+	ID              uint32
+	ExtendedRequest string
+}
+
+func (p *sshFxpExtendedPacketLimits) id() uint32     { return p.ID }
+func (p *sshFxpExtendedPacketLimits) readonly() bool { return true }
+
+// respond: Server does not advertise limits@openssh.com (RequestServer does).
+func (p *sshFxpExtendedPacketLimits) respond(svr *Server) responsePacket {
+	return statusFromError(p.ID, ErrSSHFxOpUnsupported)
+}
+func (p *sshFxpExtendedPacketLimits) UnmarshalBinary(b []byte) error {
+	var err error
+	if p.ID, b, err = unmarshalUint32Safe(b); err != nil {
+		return err
+	} else if p.ExtendedRequest, _, err = unmarshalStringSafe(b); err != nil {
+		return err
+	}
+	return nil
+}
+
+// sshFxpLimitsReplyPacket answers limits@openssh.com; zero means no limit.
+type sshFxpLimitsReplyPacket struct {
+	ID              uint32
+	MaxPacketLength uint64
+	MaxReadLength   uint64
+	MaxWriteLength  uint64
+	MaxOpenHandles  uint64
+}
+
+func (p *sshFxpLimitsReplyPacket) id() uint32 { return p.ID }
+
+func (p *sshFxpLimitsReplyPacket) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 4, 4+1+4+4*8)
+	b = append(b, sshFxpExtendedReply)
+	b = marshalUint32(b, p.ID)
+	b = marshalUint64(b, p.MaxPacketLength)
+	b = marshalUint64(b, p.MaxReadLength)
+	b = marshalUint64(b, p.MaxWriteLength)
+	b = marshalUint64(b, p.MaxOpenHandles)
+	return b, nil
 }
 
 type sshFxpExtendedPacketStatVFS struct {

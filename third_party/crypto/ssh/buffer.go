@@ -24,8 +24,35 @@ type buffer struct {
 
 // An element represents a single link in a linked list.
 type element struct {
-	buf  []byte
-	next *element
+	buf    []byte
+	packet []byte // the recycled data packet buf points into, if any
+	next   *element
+}
+
+// dataPacketSize is the size of the recycled buffers that channel data
+// packets are read into: the largest payload a channel accepts
+// (channelMaxPacket) with the header of an extended data message.
+const dataPacketSize = channelMaxPacket + 13
+
+// dataPackets recycles the buffers of channel data packets: a transfer
+// would otherwise allocate a new buffer for every packet it receives,
+// and the garbage collector would reclaim each once it has been read.
+var dataPackets = sync.Pool{New: func() any { return new([dataPacketSize]byte) }}
+
+// newDataPacket returns a buffer for a channel data packet of n bytes.
+func newDataPacket(n int) []byte {
+	if n > dataPacketSize {
+		return make([]byte, n) // refused by handleData, never recycled
+	}
+	return dataPackets.Get().(*[dataPacketSize]byte)[:n]
+}
+
+// freeDataPacket gives back a buffer from newDataPacket; nothing may
+// refer to it afterwards.
+func freeDataPacket(p []byte) {
+	if cap(p) == dataPacketSize {
+		dataPackets.Put((*[dataPacketSize]byte)(p[:dataPacketSize]))
+	}
 }
 
 // newBuffer returns an empty buffer that is not closed.
@@ -41,9 +68,13 @@ func newBuffer() *buffer {
 
 // write makes buf available for Read to receive.
 // buf must not be modified after the call to write.
-func (b *buffer) write(buf []byte) {
+func (b *buffer) write(buf []byte) { b.writePacket(buf, nil) }
+
+// writePacket is write of data that points into packet, a buffer from
+// newDataPacket, which Read recycles once it has read all of buf.
+func (b *buffer) writePacket(buf, packet []byte) {
 	b.Cond.L.Lock()
-	e := &element{buf: buf}
+	e := &element{buf: buf, packet: packet}
 	b.tail.next = e
 	b.tail = e
 	b.Cond.Signal()
@@ -71,6 +102,13 @@ func (b *buffer) Read(buf []byte) (n int, err error) {
 			r := copy(buf, b.head.buf)
 			buf, b.head.buf = buf[r:], b.head.buf[r:]
 			n += r
+			if len(b.head.buf) == 0 && b.head.packet != nil {
+				// All read: recycled now, not when the next
+				// data arrives, so an idle channel holds none.
+				b.head.buf = nil
+				freeDataPacket(b.head.packet)
+				b.head.packet = nil
+			}
 			continue
 		}
 		// if there is a next buffer, make it the head

@@ -172,8 +172,14 @@ func (s *connectionState) readPacket(r *bufio.Reader, strictMode bool) ([]byte, 
 	}
 
 	// The packet may point to an internal buffer, so copy the
-	// packet out here.
-	fresh := make([]byte, len(packet))
+	// packet out here. Channel data goes into a recycled buffer,
+	// which the channel's buffer gives back once it has been read.
+	var fresh []byte
+	if len(packet) > 0 && (packet[0] == msgChannelData || packet[0] == msgChannelExtendedData) {
+		fresh = newDataPacket(len(packet))
+	} else {
+		fresh = make([]byte, len(packet))
+	}
 	copy(fresh, packet)
 
 	return fresh, err

@@ -6,16 +6,17 @@ import (
 
 type allocator struct {
 	sync.Mutex
-	available [][]byte
 	// map key is the request order
 	used map[uint32][][]byte
 }
 
+// pages holds the pages no request uses, for every allocator: an idle
+// session keeps none, and sessions that transfer in turn share them.
+var pages = sync.Pool{New: func() any { return new([maxMsgLength]byte) }}
+
 func newAllocator() *allocator {
 	return &allocator{
-		// micro optimization: initialize available pages with an initial capacity
-		available: make([][]byte, 0, SftpServerWorkerCount*2),
-		used:      make(map[uint32][][]byte),
+		used: make(map[uint32][][]byte),
 	}
 }
 
@@ -23,25 +24,10 @@ func newAllocator() *allocator {
 // The slice have a fixed size = maxMsgLength, this value is suitable for both
 // receiving new packets and reading the files to serve
 func (a *allocator) GetPage(requestOrderID uint32) []byte {
+	result := pages.Get().(*[maxMsgLength]byte)[:]
+
 	a.Lock()
 	defer a.Unlock()
-
-	var result []byte
-
-	// get an available page and remove it from the available ones.
-	if len(a.available) > 0 {
-		truncLength := len(a.available) - 1
-		result = a.available[truncLength]
-
-		a.available[truncLength] = nil          // clear out the internal pointer
-		a.available = a.available[:truncLength] // truncate the slice
-	}
-
-	// no preallocated slice found, just allocate a new one
-	if result == nil {
-		result = make([]byte, maxMsgLength)
-	}
-
 	// put result in used pages
 	a.used[requestOrderID] = append(a.used[requestOrderID], result)
 
@@ -53,8 +39,8 @@ func (a *allocator) ReleasePages(requestOrderID uint32) {
 	a.Lock()
 	defer a.Unlock()
 
-	if used := a.used[requestOrderID]; len(used) > 0 {
-		a.available = append(a.available, used...)
+	for _, p := range a.used[requestOrderID] {
+		pages.Put((*[maxMsgLength]byte)(p))
 	}
 	delete(a.used, requestOrderID)
 }
@@ -65,7 +51,6 @@ func (a *allocator) Free() {
 	a.Lock()
 	defer a.Unlock()
 
-	a.available = nil
 	a.used = make(map[uint32][][]byte)
 }
 
@@ -78,13 +63,6 @@ func (a *allocator) countUsedPages() int {
 		num += len(p)
 	}
 	return num
-}
-
-func (a *allocator) countAvailablePages() int {
-	a.Lock()
-	defer a.Unlock()
-
-	return len(a.available)
 }
 
 func (a *allocator) isRequestOrderIDUsed(requestOrderID uint32) bool {

@@ -235,7 +235,7 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 		h := &handlers{ctx: ctx, view: view, log: log}
 		cf := countedFiles{h: h, count: files}
 		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: cf, FilePut: cf, FileCmd: h, FileList: h},
-			gosftp.WithRSMaxTxPacket(maxRead))
+			gosftp.WithRSMaxTxPacket(maxRead), gosftp.WithRSAllocator())
 		if err := rs.Serve(); err != nil && !errors.Is(err, net.ErrClosed) && err.Error() != "EOF" {
 			log.Debug("sftp session ended", "err", err)
 		}

@@ -10,9 +10,43 @@ type allocator struct {
 	used map[uint32][][]byte
 }
 
-// pages holds the pages no request uses, for every allocator: an idle
-// session keeps none, and sessions that transfer in turn share them.
-var pages = sync.Pool{New: func() any { return new([maxMsgLength]byte) }}
+// The pages no request uses wait in pools shared by every allocator: an
+// idle session keeps none, and sessions that transfer in turn share them.
+// They come in three sizes, so that a command or a 32 KiB write (most
+// clients' size) does not hold a page of the largest packet.
+const (
+	smallPage = 4 << 10
+	midPage   = 33 << 10 // a 32 KiB read or write and its header
+)
+
+var (
+	smallPages = sync.Pool{New: func() any { return new([smallPage]byte) }}
+	midPages   = sync.Pool{New: func() any { return new([midPage]byte) }}
+	pages      = sync.Pool{New: func() any { return new([maxMsgLength]byte) }}
+)
+
+// newPage returns a page of at least n bytes, at most maxMsgLength.
+func newPage(n int) []byte {
+	switch {
+	case n <= smallPage:
+		return smallPages.Get().(*[smallPage]byte)[:]
+	case n <= midPage:
+		return midPages.Get().(*[midPage]byte)[:]
+	}
+	return pages.Get().(*[maxMsgLength]byte)[:]
+}
+
+// freePage gives back a page from newPage.
+func freePage(p []byte) {
+	switch cap(p) {
+	case smallPage:
+		smallPages.Put((*[smallPage]byte)(p[:smallPage]))
+	case midPage:
+		midPages.Put((*[midPage]byte)(p[:midPage]))
+	case maxMsgLength:
+		pages.Put((*[maxMsgLength]byte)(p[:maxMsgLength]))
+	}
+}
 
 func newAllocator() *allocator {
 	return &allocator{
@@ -24,7 +58,12 @@ func newAllocator() *allocator {
 // The slice have a fixed size = maxMsgLength, this value is suitable for both
 // receiving new packets and reading the files to serve
 func (a *allocator) GetPage(requestOrderID uint32) []byte {
-	result := pages.Get().(*[maxMsgLength]byte)[:]
+	return a.getPage(requestOrderID, maxMsgLength)
+}
+
+// getPage returns a page of at least n bytes for the request.
+func (a *allocator) getPage(requestOrderID uint32, n int) []byte {
+	result := newPage(n)
 
 	a.Lock()
 	defer a.Unlock()
@@ -40,7 +79,7 @@ func (a *allocator) ReleasePages(requestOrderID uint32) {
 	defer a.Unlock()
 
 	for _, p := range a.used[requestOrderID] {
-		pages.Put((*[maxMsgLength]byte)(p))
+		freePage(p)
 	}
 	delete(a.used, requestOrderID)
 }

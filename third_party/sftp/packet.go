@@ -361,12 +361,10 @@ func sendPacket(w io.Writer, m encoding.BinaryMarshaler) error {
 }
 
 func recvPacket(r io.Reader, alloc *allocator, orderID uint32) (fxp, []byte, error) {
-	var b []byte
-	if alloc != nil {
-		b = alloc.GetPage(orderID)
-	} else {
-		b = make([]byte, 4)
-	}
+	// The length first, then a page of that size: a session waiting
+	// for its next packet holds no page.
+	var l [4]byte
+	b := l[:]
 
 	if n, err := io.ReadFull(r, b[:4]); err != nil {
 		if err == io.EOF {
@@ -386,7 +384,9 @@ func recvPacket(r io.Reader, alloc *allocator, orderID uint32) (fxp, []byte, err
 		return 0, nil, errShortPacket
 	}
 
-	if alloc == nil {
+	if alloc != nil {
+		b = alloc.getPage(orderID, int(length))
+	} else {
 		b = make([]byte, length)
 	}
 
@@ -907,9 +907,9 @@ func (p *sshFxpReadPacket) getDataSlice(alloc *allocator, orderID uint32, maxTxP
 	}
 
 	if alloc != nil {
-		// GetPage returns a slice with capacity = maxMsgLength this is enough to avoid new allocations in
+		// a page with room for the header avoids new allocations in
 		// sshFxpDataPacket.MarshalBinary
-		return alloc.GetPage(orderID)[:dataLen]
+		return alloc.getPage(orderID, int(dataLen)+dataHeaderLen)[:dataLen]
 	}
 
 	// allocate with extra space for the header

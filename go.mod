@@ -75,3 +75,5 @@ require (
 )
 
 replace github.com/pkg/sftp => ./third_party/sftp
+
+replace golang.org/x/crypto => ./third_party/crypto

@@ -35,10 +35,9 @@ type Upload struct {
 	name    string // in .incoming
 	mu      sync.Mutex
 	sum     hash.Hash
-	hashed  int64            // bytes hashed so far, in order; -1 once Close must re-read
-	ahead   map[int64][]byte // copies of writes past hashed, until the gap fills
+	hashed  int64         // bytes hashed so far, in order; -1 once Close must re-read
+	ahead   map[int64]int // offset and length of writes past hashed, read back once the gap fills
 	aheadN  int
-	spare   [][]byte // buffers of ahead copies already hashed, for the next ones
 	size    int64
 	written int64 // the data below it is written back to disk already, or being (writeBehind)
 	failed  error // set by TransferError
@@ -178,16 +177,17 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// maxAhead bounds the out-of-order data kept for hashing; pipelined SFTP
-// clients keep a few MiB in flight.
+// maxAhead bounds the out-of-order data waiting to be hashed; pipelined
+// SFTP clients keep a few MiB in flight.
 const maxAhead = 16 << 20
 
-// hash feeds the sha256 in file order. Writes that arrive early are kept
-// until the gap before them fills; past maxAhead, or on a rewrite, Close
-// re-reads the file instead. Pipelined clients send writes of one size,
-// and a server's workers reorder them, so about half arrive early: their
-// copies go into buffers already hashed (spare), not new ones, and an
-// upload allocates only as many as it ever held at once.
+// hash feeds the sha256 in file order. Writes that arrive early are noted
+// (offset and length, not copied) and read back from the file, still in
+// the page cache, once the gap before them fills; past maxAhead, or on a
+// rewrite, Close re-reads the whole file instead. Pipelined clients send
+// writes of one size and a server's workers reorder them, so about half
+// arrive early: copies of them cost an upload as much memory as its
+// clients kept in flight (up to maxAhead), reading them back costs none.
 func (u *Upload) hash(p []byte, off int64) {
 	switch {
 	case u.hashed < 0 || len(p) == 0:
@@ -195,34 +195,45 @@ func (u *Upload) hash(p []byte, off int64) {
 	case off == u.hashed:
 		u.sum.Write(p)
 		u.hashed += int64(len(p))
-		for next, ok := u.ahead[u.hashed]; ok; next, ok = u.ahead[u.hashed] {
+		for n, ok := u.ahead[u.hashed]; ok; n, ok = u.ahead[u.hashed] {
 			delete(u.ahead, u.hashed)
-			u.aheadN -= len(next)
-			u.sum.Write(next)
-			u.hashed += int64(len(next))
-			u.spare = append(u.spare, next)
+			u.aheadN -= n
+			if err := u.hashBack(u.hashed, n); err != nil {
+				u.hashed, u.ahead, u.aheadN = -1, nil, 0 // Close re-reads, and says why if it fails again
+				return
+			}
+			u.hashed += int64(n)
 		}
-	case off > u.hashed && u.aheadN+len(p) <= maxAhead && u.ahead[off] == nil:
+	case off > u.hashed && u.aheadN+len(p) <= maxAhead && u.ahead[off] == 0:
 		if u.ahead == nil {
-			u.ahead = make(map[int64][]byte)
+			u.ahead = make(map[int64]int)
 		}
-		u.ahead[off] = append(u.spareBuf(len(p)), p...)
+		u.ahead[off] = len(p)
 		u.aheadN += len(p)
 	default:
-		u.hashed, u.ahead, u.aheadN, u.spare = -1, nil, 0, nil
+		u.hashed, u.ahead, u.aheadN = -1, nil, 0
 	}
 }
 
-// spareBuf returns an empty buffer of at least n bytes: the last spare
-// one when it is large enough (writes have one size), else a new one.
-func (u *Upload) spareBuf(n int) []byte {
-	if last := len(u.spare) - 1; last >= 0 && cap(u.spare[last]) >= n {
-		b := u.spare[last]
-		u.spare[last] = nil
-		u.spare = u.spare[:last]
-		return b[:0]
+// hashBuffers are the buffers hashBack reads through, shared by uploads.
+var hashBuffers = sync.Pool{New: func() any { return new([256 << 10]byte) }}
+
+// hashBack hashes n bytes of the file at off, written earlier.
+func (u *Upload) hashBack(off int64, n int) error {
+	buf := hashBuffers.Get().(*[256 << 10]byte)
+	defer hashBuffers.Put(buf)
+	for n > 0 {
+		m, err := u.file.ReadAt(buf[:min(n, len(buf))], off)
+		if m == 0 {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		u.sum.Write(buf[:m])
+		off, n = off+int64(m), n-m
 	}
-	return make([]byte, 0, n)
+	return nil
 }
 
 // TransferError tells the upload that its transfer failed (pkg/sftp calls
@@ -361,7 +372,7 @@ func (u *Upload) finish() (string, error) {
 			return "", fmt.Errorf("hash: %w", err)
 		}
 	}
-	u.ahead, u.spare = nil, nil // a closed upload holds no copies
+	u.ahead = nil
 	if err := u.file.Close(); err != nil {
 		return "", err
 	}

@@ -214,6 +214,12 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	}
 }
 
+// maxRead is the largest read answered in one packet, advertised to
+// OpenSSH's client with the write limit (limits@openssh.com, third_party/sftp):
+// 255 KiB reads and writes, as OpenSSH's own sftp-server, move a file in an
+// eighth of the requests, syscalls and replies of 32 KiB ones.
+const maxRead = 255 << 10
+
 // session serves one channel: it accepts only "subsystem sftp".
 func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request, view *storage.View,
 	files *gateway.FileCounter, log *slog.Logger) {
@@ -228,7 +234,8 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 		go ssh.DiscardRequests(reqs)
 		h := &handlers{ctx: ctx, view: view, log: log}
 		cf := countedFiles{h: h, count: files}
-		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: cf, FilePut: cf, FileCmd: h, FileList: h})
+		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: cf, FilePut: cf, FileCmd: h, FileList: h},
+			gosftp.WithRSMaxTxPacket(maxRead), gosftp.WithRSAllocator())
 		if err := rs.Serve(); err != nil && !errors.Is(err, net.ErrClosed) && err.Error() != "EOF" {
 			log.Debug("sftp session ended", "err", err)
 		}

@@ -6,16 +6,51 @@ import (
 
 type allocator struct {
 	sync.Mutex
-	available [][]byte
 	// map key is the request order
 	used map[uint32][][]byte
 }
 
+// The pages no request uses wait in pools shared by every allocator: an
+// idle session keeps none, and sessions that transfer in turn share them.
+// They come in three sizes, so that a command or a 32 KiB write (most
+// clients' size) does not hold a page of the largest packet.
+const (
+	smallPage = 4 << 10
+	midPage   = 33 << 10 // a 32 KiB read or write and its header
+)
+
+var (
+	smallPages = sync.Pool{New: func() any { return new([smallPage]byte) }}
+	midPages   = sync.Pool{New: func() any { return new([midPage]byte) }}
+	pages      = sync.Pool{New: func() any { return new([maxMsgLength]byte) }}
+)
+
+// newPage returns a page of at least n bytes, at most maxMsgLength.
+func newPage(n int) []byte {
+	switch {
+	case n <= smallPage:
+		return smallPages.Get().(*[smallPage]byte)[:]
+	case n <= midPage:
+		return midPages.Get().(*[midPage]byte)[:]
+	}
+	return pages.Get().(*[maxMsgLength]byte)[:]
+}
+
+// freePage gives back a page from newPage.
+func freePage(p []byte) {
+	switch cap(p) {
+	case smallPage:
+		smallPages.Put((*[smallPage]byte)(p[:smallPage]))
+	case midPage:
+		midPages.Put((*[midPage]byte)(p[:midPage]))
+	case maxMsgLength:
+		pages.Put((*[maxMsgLength]byte)(p[:maxMsgLength]))
+	}
+}
+
 func newAllocator() *allocator {
 	return &allocator{
-		// micro optimization: initialize available pages with an initial capacity
-		available: make([][]byte, 0, SftpServerWorkerCount*2),
-		used:      make(map[uint32][][]byte),
+		used: make(map[uint32][][]byte),
 	}
 }
 
@@ -23,25 +58,15 @@ func newAllocator() *allocator {
 // The slice have a fixed size = maxMsgLength, this value is suitable for both
 // receiving new packets and reading the files to serve
 func (a *allocator) GetPage(requestOrderID uint32) []byte {
+	return a.getPage(requestOrderID, maxMsgLength)
+}
+
+// getPage returns a page of at least n bytes for the request.
+func (a *allocator) getPage(requestOrderID uint32, n int) []byte {
+	result := newPage(n)
+
 	a.Lock()
 	defer a.Unlock()
-
-	var result []byte
-
-	// get an available page and remove it from the available ones.
-	if len(a.available) > 0 {
-		truncLength := len(a.available) - 1
-		result = a.available[truncLength]
-
-		a.available[truncLength] = nil          // clear out the internal pointer
-		a.available = a.available[:truncLength] // truncate the slice
-	}
-
-	// no preallocated slice found, just allocate a new one
-	if result == nil {
-		result = make([]byte, maxMsgLength)
-	}
-
 	// put result in used pages
 	a.used[requestOrderID] = append(a.used[requestOrderID], result)
 
@@ -53,8 +78,8 @@ func (a *allocator) ReleasePages(requestOrderID uint32) {
 	a.Lock()
 	defer a.Unlock()
 
-	if used := a.used[requestOrderID]; len(used) > 0 {
-		a.available = append(a.available, used...)
+	for _, p := range a.used[requestOrderID] {
+		freePage(p)
 	}
 	delete(a.used, requestOrderID)
 }
@@ -65,7 +90,6 @@ func (a *allocator) Free() {
 	a.Lock()
 	defer a.Unlock()
 
-	a.available = nil
 	a.used = make(map[uint32][][]byte)
 }
 
@@ -78,13 +102,6 @@ func (a *allocator) countUsedPages() int {
 		num += len(p)
 	}
 	return num
-}
-
-func (a *allocator) countAvailablePages() int {
-	a.Lock()
-	defer a.Unlock()
-
-	return len(a.available)
 }
 
 func (a *allocator) isRequestOrderIDUsed(requestOrderID uint32) bool {

@@ -361,12 +361,10 @@ func sendPacket(w io.Writer, m encoding.BinaryMarshaler) error {
 }
 
 func recvPacket(r io.Reader, alloc *allocator, orderID uint32) (fxp, []byte, error) {
-	var b []byte
-	if alloc != nil {
-		b = alloc.GetPage(orderID)
-	} else {
-		b = make([]byte, 4)
-	}
+	// The length first, then a page of that size: a session waiting
+	// for its next packet holds no page.
+	var l [4]byte
+	b := l[:]
 
 	if n, err := io.ReadFull(r, b[:4]); err != nil {
 		if err == io.EOF {
@@ -386,7 +384,9 @@ func recvPacket(r io.Reader, alloc *allocator, orderID uint32) (fxp, []byte, err
 		return 0, nil, errShortPacket
 	}
 
-	if alloc == nil {
+	if alloc != nil {
+		b = alloc.getPage(orderID, int(length))
+	} else {
 		b = make([]byte, length)
 	}
 
@@ -907,9 +907,9 @@ func (p *sshFxpReadPacket) getDataSlice(alloc *allocator, orderID uint32, maxTxP
 	}
 
 	if alloc != nil {
-		// GetPage returns a slice with capacity = maxMsgLength this is enough to avoid new allocations in
+		// a page with room for the header avoids new allocations in
 		// sshFxpDataPacket.MarshalBinary
-		return alloc.GetPage(orderID)[:dataLen]
+		return alloc.getPage(orderID, int(dataLen)+dataHeaderLen)[:dataLen]
 	}
 
 	// allocate with extra space for the header
@@ -1393,11 +1393,60 @@ func (p *sshFxpExtendedPacket) UnmarshalBinary(b []byte) error {
 		p.SpecificPacket = &sshFxpExtendedPacketPosixRename{}
 	case "hardlink@openssh.com":
 		p.SpecificPacket = &sshFxpExtendedPacketHardlink{}
+	case "limits@openssh.com":
+		p.SpecificPacket = &sshFxpExtendedPacketLimits{}
 	default:
 		return fmt.Errorf("packet type %v: %w", p.SpecificPacket, errUnknownExtendedPacket)
 	}
 
 	return p.SpecificPacket.UnmarshalBinary(bOrig)
+}
+
+// sshFxpExtendedPacketLimits is OpenSSH's limits@openssh.com request
+// (PROTOCOL, section 4.8): the client asks the largest packet, read and
+// write the server accepts, and sizes its requests to them.
+type sshFxpExtendedPacketLimits struct {
+	ID              uint32
+	ExtendedRequest string
+}
+
+func (p *sshFxpExtendedPacketLimits) id() uint32     { return p.ID }
+func (p *sshFxpExtendedPacketLimits) readonly() bool { return true }
+
+// respond: Server does not advertise limits@openssh.com (RequestServer does).
+func (p *sshFxpExtendedPacketLimits) respond(svr *Server) responsePacket {
+	return statusFromError(p.ID, ErrSSHFxOpUnsupported)
+}
+func (p *sshFxpExtendedPacketLimits) UnmarshalBinary(b []byte) error {
+	var err error
+	if p.ID, b, err = unmarshalUint32Safe(b); err != nil {
+		return err
+	} else if p.ExtendedRequest, _, err = unmarshalStringSafe(b); err != nil {
+		return err
+	}
+	return nil
+}
+
+// sshFxpLimitsReplyPacket answers limits@openssh.com; zero means no limit.
+type sshFxpLimitsReplyPacket struct {
+	ID              uint32
+	MaxPacketLength uint64
+	MaxReadLength   uint64
+	MaxWriteLength  uint64
+	MaxOpenHandles  uint64
+}
+
+func (p *sshFxpLimitsReplyPacket) id() uint32 { return p.ID }
+
+func (p *sshFxpLimitsReplyPacket) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 4, 4+1+4+4*8)
+	b = append(b, sshFxpExtendedReply)
+	b = marshalUint32(b, p.ID)
+	b = marshalUint64(b, p.MaxPacketLength)
+	b = marshalUint64(b, p.MaxReadLength)
+	b = marshalUint64(b, p.MaxWriteLength)
+	b = marshalUint64(b, p.MaxOpenHandles)
+	return b, nil
 }
 
 type sshFxpExtendedPacketStatVFS struct {

@@ -101,6 +101,20 @@ func NewRequestServer(rwc io.ReadWriteCloser, h Handlers, options ...RequestServ
 	return rs
 }
 
+// maxWriteLength is the largest write a request server takes in one
+// packet: a packet's largest size less room for its header, as OpenSSH's
+// sftp-server advertises.
+const maxWriteLength = maxMsgLength - 1024
+
+// rsExtensions are the extensions a request server advertises: those of
+// the package, and limits@openssh.com, with which OpenSSH's client sends
+// writes of up to maxWriteLength and reads of up to the server's
+// maxTxPacket rather than 32 KiB each.
+func rsExtensions() []sshExtensionPair {
+	return append(sftpExtensions[:len(sftpExtensions):len(sftpExtensions)],
+		sshExtensionPair{"limits@openssh.com", "1"})
+}
+
 // New Open packet/Request
 func (rs *RequestServer) nextRequest(r *Request) string {
 	rs.mu.Lock()
@@ -231,7 +245,14 @@ func (rs *RequestServer) packetWorker(ctx context.Context, pktChan chan orderedR
 		var rpkt responsePacket
 		switch pkt := pkt.requestPacket.(type) {
 		case *sshFxInitPacket:
-			rpkt = &sshFxVersionPacket{Version: sftpProtocolVersion, Extensions: sftpExtensions}
+			rpkt = &sshFxVersionPacket{Version: sftpProtocolVersion, Extensions: rsExtensions()}
+		case *sshFxpExtendedPacketLimits:
+			rpkt = &sshFxpLimitsReplyPacket{
+				ID:              pkt.ID,
+				MaxPacketLength: maxMsgLength,
+				MaxReadLength:   uint64(rs.maxTxPacket),
+				MaxWriteLength:  maxWriteLength,
+			}
 		case *sshFxpClosePacket:
 			handle := pkt.getHandle()
 			rpkt = statusFromError(pkt.ID, rs.closeRequest(handle))

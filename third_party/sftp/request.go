@@ -1,6 +1,7 @@
 package sftp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -194,7 +195,9 @@ func requestFromPacket(ctx context.Context, pkt hasPath, baseDir string) *Reques
 	switch p := pkt.(type) {
 	case *sshFxpOpenPacket:
 		request.Flags = p.Pflags
-		request.Attrs = p.Attrs.([]byte)
+		// A copy: the request outlives the packet, whose page the
+		// allocator gives to another packet once this one is answered.
+		request.Attrs = bytes.Clone(p.Attrs.([]byte))
 	case *sshFxpSetstatPacket:
 		request.Flags = p.Flags
 		request.Attrs = p.Attrs.([]byte)

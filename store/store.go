@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -81,11 +82,13 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
 	f.Close()
-	db, err := sqlx.Open("sqlite", "file:"+file+"?"+q.Encode())
+	conn, err := newCachingConnector("file:" + file + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
+	db := sqlx.NewDb(sql.OpenDB(conn), "sqlite")
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8) // a connection kept keeps its prepared statements
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", file, err)

@@ -24,7 +24,7 @@ func (s *Store) BeginUpload(ctx context.Context, e AuditEntry) (int64, error) {
 		e.At = s.now()
 	}
 	var id int64
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.grouped(func(ctx context.Context, tx *sqlx.Tx) error {
 		return tx.GetContext(ctx, &id, `INSERT INTO pending_uploads
 			(begun_at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256, gateway)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
@@ -47,7 +47,7 @@ func (s *Store) CommitUpload(ctx context.Context, id int64, e AuditEntry) (int64
 		e.At = s.now()
 	}
 	var row int64
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.grouped(func(ctx context.Context, tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM pending_uploads WHERE id = $1`, id)
 		if err != nil {
 			return err

@@ -49,6 +49,7 @@ type Store struct {
 	// gateway names the gateway this store serves among those sharing the
 	// database (ForGateway); "" for the command line.
 	gateway string
+	group   *commitGroup // the uploads' transactions, run together (group.go)
 }
 
 // Audited is the store whose changes each write e (and its event, if it
@@ -93,7 +94,7 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, now: time.Now, group: &commitGroup{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

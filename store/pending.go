@@ -18,7 +18,8 @@ type PendingUpload struct {
 // to be renamed into place (its path, size and sha256), and returns the
 // record's id. CommitUpload settles it; until then PendingUploads lists it,
 // so a crash between the rename and the audit row is found at the next
-// start.
+// start. Notes and commits of concurrent uploads share a transaction
+// (grouped); each returns once its own is committed.
 func (s *Store) BeginUpload(ctx context.Context, e AuditEntry) (int64, error) {
 	if e.At.IsZero() {
 		e.At = s.now()

@@ -249,7 +249,12 @@ func (p *localPlacement) sync() error {
 	return p.u.v.files.fsync(p.dir, "fsync folder", path.Dir(p.u.t.spath))
 }
 
-func (p *localPlacement) keep() { p.u.v.files.removeTemp(p.u.name) } // the file an overwrite replaced
+// keep removes the file an overwrite replaced; a new file replaced none.
+func (p *localPlacement) keep() {
+	if p.exchanged {
+		p.u.v.files.removeTemp(p.u.name)
+	}
+}
 
 func (p *localPlacement) undo() error { return p.u.takeBack(p.dir, p.exchanged) }
 

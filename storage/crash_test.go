@@ -95,6 +95,9 @@ func TestCrashBetweenRenameAndAuditIsSettledAtStart(t *testing.T) {
 	}{
 		{"pending", false, false},
 		{"pending", true, false},
+		// The note is durable, the data not yet: they are written at once.
+		{"pending before fsync data", false, false},
+		{"pending before fsync data", true, false},
 		{"rename", false, true},
 		{"rename", true, true},
 		{"fsync folder", false, true},

@@ -42,6 +42,7 @@ type Upload struct {
 	written int64 // the data below it is written back to disk already, or being (writeBehind)
 	failed  error // set by TransferError
 	closed  bool
+	synced  bool      // the data is durable and the file closed (syncData)
 	digest  string    // the sha256, once committed (SHA256)
 	auditID int64     // the audit row of the committed upload (AuditID)
 	mtime   time.Time // applied once in place, when set
@@ -250,9 +251,10 @@ func (u *Upload) TransferError(err error) {
 }
 
 // Close finishes the upload. After a clean transfer it makes the data
-// durable, notes the upload as pending in the store, renames the file into
-// place, makes its folder durable and commits the audit row and event,
-// and only then returns nil. After a failed transfer it removes the data.
+// durable and notes the upload as pending in the store (at once: neither
+// depends on the other, and both are durable before the rename), renames
+// the file into place, makes its folder durable and commits the audit row
+// and event, and only then returns nil. After a failed transfer it removes the data.
 // When anything fails once the file is in place (the folder's fsync, the
 // audit row), the file is taken back out (an overwritten file is put back)
 // and the upload is refused; if even that fails, the pending note remains
@@ -276,7 +278,10 @@ func (u *Upload) Close() error {
 		}
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: u.failed}
 	}
-	sum, err := u.finish()
+	sum, err := u.digest256()
+	if err == nil && u.v.files.av != nil {
+		err = u.syncData() // a file the scan quarantines is kept durable
+	}
 	if err != nil {
 		u.discard()
 		pe := pathErr("close", vpath, err).(*PathError)
@@ -298,19 +303,42 @@ func (u *Upload) Close() error {
 		return pe
 	}
 	ok := u.v.entry(string(u.act), u.t, nil, u.size, sum, store.ResultOK, note)
-	id, err := u.v.auditor.BeginUpload(ctx, ok)
-	if err != nil {
+	// The pending note and the data's fsync do not depend on each other:
+	// the note is written while the data is made durable, and the rename
+	// waits for both. A crash between them leaves a note whose file is not
+	// in place (Reconcile audits it as failed) or data in .incoming that
+	// no note names (removed at the next start): nothing visible either way.
+	var id int64
+	noted := make(chan error, 1)
+	go func() {
+		var err error
+		id, err = u.v.auditor.BeginUpload(ctx, ok)
+		noted <- err
+	}()
+	var syncErr error
+	if u.v.files.crashes("pending before fsync data") {
+		syncErr = errCrashed // the note goes in; the process dies before the data is durable
+	} else {
+		syncErr = u.syncData()
+	}
+	if err := <-noted; err != nil {
 		u.discard()
 		u.v.audit(ctx, string(u.act), u.t, nil, u.size, "", store.ResultFailed, "audit: "+err.Error())
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: err}
 	}
-	if u.v.files.crashes("pending") {
+	if errors.Is(syncErr, errCrashed) || u.v.files.crashes("pending") {
 		return &PathError{Op: "close", Path: vpath, Err: ErrFailed, Cause: errCrashed}
 	}
 	failed := func(reason string) {
 		// Best effort: when the store is down this fails too, and the
 		// pending note is settled at the next start.
 		u.v.auditor.CommitUpload(ctx, id, u.v.entry(string(u.act), u.t, nil, u.size, "", store.ResultFailed, reason))
+	}
+	if syncErr != nil {
+		u.discard()
+		pe := pathErr("close", vpath, syncErr).(*PathError)
+		failed(pe.Err.Error())
+		return pe
 	}
 	placed, err := u.v.files.objects.place(ctx, u)
 	if err != nil {
@@ -360,12 +388,8 @@ func (u *Upload) discard() {
 	u.v.files.removeTemp(u.name)
 }
 
-// finish fsyncs the data, hashes what was not hashed in order, and closes
-// the file; it returns the sha256.
-func (u *Upload) finish() (string, error) {
-	if err := u.v.files.fsync(u.file, "fsync data", u.name); err != nil {
-		return "", err
-	}
+// digest256 hashes what was not hashed in order and returns the sha256.
+func (u *Upload) digest256() (string, error) {
 	if u.hashed != u.size || len(u.ahead) > 0 {
 		u.sum.Reset()
 		if _, err := io.Copy(u.sum, io.NewSectionReader(u.file, 0, u.size)); err != nil {
@@ -373,10 +397,23 @@ func (u *Upload) finish() (string, error) {
 		}
 	}
 	u.ahead = nil
-	if err := u.file.Close(); err != nil {
-		return "", err
-	}
 	return hex.EncodeToString(u.sum.Sum(nil)), nil
+}
+
+// syncData makes the data durable and closes the file; once done, it
+// does nothing.
+func (u *Upload) syncData() error {
+	if u.synced {
+		return nil
+	}
+	if err := u.v.files.fsync(u.file, "fsync data", u.name); err != nil {
+		return err
+	}
+	if err := u.file.Close(); err != nil {
+		return err
+	}
+	u.synced = true
+	return nil
 }
 
 // folder opens the folder the file goes into.

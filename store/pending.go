@@ -18,13 +18,14 @@ type PendingUpload struct {
 // to be renamed into place (its path, size and sha256), and returns the
 // record's id. CommitUpload settles it; until then PendingUploads lists it,
 // so a crash between the rename and the audit row is found at the next
-// start.
+// start. Notes and commits of concurrent uploads share a transaction
+// (grouped); each returns once its own is committed.
 func (s *Store) BeginUpload(ctx context.Context, e AuditEntry) (int64, error) {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
 	var id int64
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.grouped(func(ctx context.Context, tx *sqlx.Tx) error {
 		return tx.GetContext(ctx, &id, `INSERT INTO pending_uploads
 			(begun_at, session, user_name, role, protocol, remote, action, vpath, spath, bytes, sha256, gateway)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
@@ -47,7 +48,7 @@ func (s *Store) CommitUpload(ctx context.Context, id int64, e AuditEntry) (int64
 		e.At = s.now()
 	}
 	var row int64
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.grouped(func(ctx context.Context, tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM pending_uploads WHERE id = $1`, id)
 		if err != nil {
 			return err

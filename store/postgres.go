@@ -76,7 +76,7 @@ func openPostgres(ctx context.Context, dbURL string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Store{db: db, pg: info, now: time.Now}
+	s := &Store{db: db, pg: info, now: time.Now, group: &commitGroup{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -48,6 +49,7 @@ type Store struct {
 	// gateway names the gateway this store serves among those sharing the
 	// database (ForGateway); "" for the command line.
 	gateway string
+	group   *commitGroup // the uploads' transactions, run together (group.go)
 }
 
 // Audited is the store whose changes each write e (and its event, if it
@@ -81,16 +83,18 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
 	f.Close()
-	db, err := sqlx.Open("sqlite", "file:"+file+"?"+q.Encode())
+	conn, err := newCachingConnector("file:" + file + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
+	db := sqlx.NewDb(sql.OpenDB(conn), "sqlite")
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8) // a connection kept keeps its prepared statements
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, now: time.Now, group: &commitGroup{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -143,7 +143,8 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 
 // classRules lists the loaded rules for decision classes, or nil when a
 // rule's glob is malformed: then every decision goes to Casbin, which
-// fails it (a class would skip a rule that cannot apply, and its error).
+// fails it as before. (A plan leaves out the rules that cannot apply to
+// its subject and action, so it could skip the bad glob and its error.)
 func classRules(ce *casbin.Enforcer) ([]policyRule, error) {
 	ps, err := ce.GetPolicy()
 	if err != nil {

@@ -81,6 +81,12 @@ func TestClassDecisionsMatchCasbin(t *testing.T) {
 	}{
 		{"defaults", nil, nil},
 		{"extra", extra, []Inheritance{{"publisher", "correspondent"}, {"admin", "manager"}, {"auditor", "client"}}},
+		{"odd", []Rule{ // a {CLIENT} the matcher lowers into a placeholder; negated classes; a deny on all
+			{"client", "/Clients/{CLIENT}/**/*.PDF", "list|read", Allow},
+			{"staff", "/departments/*/{department}/**", "*", Deny},
+			{"user:u-staff", "/**/[!a]*", "list", Allow},
+			{"correspondent", "/**", "delete", Deny},
+		}, []Inheritance{{"manager", "correspondent"}}},
 	}
 	// Paths are mostly shaped like storage paths (an area, then a client
 	// or department, then anything), with a few of any shape.

@@ -98,7 +98,7 @@ func TestClassDecisionsMatchCasbin(t *testing.T) {
 	any := append(append(append([]string(nil), areas...), ids...), rest...)
 	pick := func(rng *rand.Rand, from []string) string { return from[rng.IntN(len(from))] }
 	rng := rand.New(rand.NewPCG(17, 17))
-	paths := make([]string, 0, 600)
+	paths := make([]string, 0, 400)
 	for range cap(paths) {
 		var b strings.Builder
 		if rng.IntN(8) == 0 {

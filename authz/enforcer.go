@@ -197,16 +197,20 @@ func (e *Enforcer) Decide(ctx context.Context, req Request) (Decision, error) {
 		return Decision{}, fmt.Errorf("authz: object %q is not a storage path", req.Object)
 	}
 	key := cacheKey{subject: req.Subject.key, action: req.Action, object: req.Object}
-	pk := planKey{subject: req.Subject.key, action: req.Action}
 	e.mu.RLock()
 	d, ok := e.cache[key]
-	ce, rules, pl := e.ce, e.rules, e.plans[pk]
+	ce, rules := e.ce, e.rules
 	e.mu.RUnlock()
 	if ok {
 		return d, nil
 	}
+	pk := planKey{subject: req.Subject.key, action: req.Action}
+	var pl *plan
 	var class []byte
 	if rules != nil {
+		e.mu.RLock()
+		pl = e.plans[pk]
+		e.mu.RUnlock()
 		if pl == nil {
 			pl = newPlan(rules, ce.GetRoleManager(), req.Subject, req.Action)
 		}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -49,8 +50,9 @@ func (d Decision) Reason() string {
 }
 
 // Enforcer decides requests against the rules in the store. Decisions are
-// cached; the cache is dropped whenever the rules change, in this process
-// (AddRule, RemoveRule) or another one (Watch polls the store's revision).
+// cached, by request and by class of objects (class.go); the caches are
+// dropped whenever the rules change, in this process (AddRule, RemoveRule)
+// or another one (Watch polls the store's revision).
 type Enforcer struct {
 	st *store.Store
 
@@ -58,6 +60,10 @@ type Enforcer struct {
 	ce       *casbin.Enforcer
 	revision int64
 	cache    map[cacheKey]Decision
+	rules    []policyRule      // the loaded rules, for plans; nil: no class cache
+	plans    map[planKey]*plan // by subject and action
+
+	enforced atomic.Int64 // requests Casbin decided, for tests
 }
 
 // cacheKey identifies a cached decision. A struct of the request's own
@@ -124,10 +130,34 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 		acts, _ := args[1].(string)
 		return actionMatch(act, acts), nil
 	})
+	rules, err := classRules(ce)
+	if err != nil {
+		return err
+	}
 	e.mu.Lock()
 	e.ce, e.revision, e.cache = ce, rev, make(map[cacheKey]Decision)
+	e.rules, e.plans = rules, make(map[planKey]*plan)
 	e.mu.Unlock()
 	return nil
+}
+
+// classRules lists the loaded rules for decision classes, or nil when a
+// rule's glob is malformed: then every decision goes to Casbin, which
+// fails it as before. (A plan leaves out the rules that cannot apply to
+// its subject and action, so it could skip the bad glob and its error.)
+func classRules(ce *casbin.Enforcer) ([]policyRule, error) {
+	ps, err := ce.GetPolicy()
+	if err != nil {
+		return nil, fmt.Errorf("authz: rules: %w", err)
+	}
+	rules := make([]policyRule, 0, len(ps))
+	for _, p := range ps {
+		if len(p) < 3 || !doublestar.ValidatePattern(p[1]) {
+			return nil, nil
+		}
+		rules = append(rules, policyRule{sub: p[0], obj: p[1], acts: p[2]})
+	}
+	return rules, nil
 }
 
 // Watch reloads the rules whenever another process changed them, checking
@@ -169,18 +199,37 @@ func (e *Enforcer) Decide(ctx context.Context, req Request) (Decision, error) {
 	key := cacheKey{subject: req.Subject.key, action: req.Action, object: req.Object}
 	e.mu.RLock()
 	d, ok := e.cache[key]
-	ce := e.ce
+	ce, rules := e.ce, e.rules
 	e.mu.RUnlock()
 	if ok {
 		return d, nil
 	}
-	allow, explain, err := ce.EnforceEx(req.Subject, req.Object, string(req.Action))
-	if err != nil {
-		return Decision{}, fmt.Errorf("authz: decide %s %s: %w", req.Action, req.Object, err)
+	pk := planKey{subject: req.Subject.key, action: req.Action}
+	var pl *plan
+	var class []byte
+	if rules != nil {
+		e.mu.RLock()
+		pl = e.plans[pk]
+		e.mu.RUnlock()
+		if pl == nil {
+			pl = newPlan(rules, ce.GetRoleManager(), req.Subject, req.Action)
+		}
+		var buf [32]byte
+		class = pl.class(buf[:0], req.Object)
+		e.mu.RLock()
+		d, ok = pl.classes[string(class)]
+		e.mu.RUnlock()
 	}
-	d = Decision{Allow: allow}
-	if len(explain) > 0 {
-		d.Rule = "p, " + strings.Join(explain, ", ")
+	if !ok {
+		e.enforced.Add(1)
+		allow, explain, err := ce.EnforceEx(req.Subject, req.Object, string(req.Action))
+		if err != nil {
+			return Decision{}, fmt.Errorf("authz: decide %s %s: %w", req.Action, req.Object, err)
+		}
+		d = Decision{Allow: allow}
+		if len(explain) > 0 {
+			d.Rule = "p, " + strings.Join(explain, ", ")
+		}
 	}
 	e.mu.Lock()
 	if e.ce == ce {
@@ -188,9 +237,32 @@ func (e *Enforcer) Decide(ctx context.Context, req Request) (Decision, error) {
 			clear(e.cache)
 		}
 		e.cache[key] = d
+		if pl != nil {
+			e.remember(pk, pl, class, d)
+		}
 	}
 	e.mu.Unlock()
 	return d, nil
+}
+
+// remember keeps d as the decision of class in plan pl (made for pk), or in
+// the plan another request stored for pk meanwhile. e.mu is held.
+func (e *Enforcer) remember(pk planKey, pl *plan, class []byte, d Decision) {
+	if have, ok := e.plans[pk]; ok {
+		pl = have
+	} else {
+		if len(e.plans) >= maxPlans {
+			clear(e.plans)
+		}
+		e.plans[pk] = pl
+	}
+	if _, ok := pl.classes[string(class)]; ok {
+		return
+	}
+	if len(pl.classes) >= maxClasses {
+		clear(pl.classes)
+	}
+	pl.classes[string(class)] = d
 }
 
 // Policy lists the rules and inheritances currently loaded.

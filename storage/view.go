@@ -9,7 +9,7 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -353,7 +353,7 @@ func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) 
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	slices.SortFunc(out, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
 	return out, v.done(ctx, "list", authz.List, t, nil, nil)
 }
 

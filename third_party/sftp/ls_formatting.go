@@ -2,11 +2,11 @@ package sftp
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/user"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	sshfx "github.com/pkg/sftp/internal/encoding/ssh/filexfer"
 )
@@ -75,14 +75,49 @@ func runLs(idLookup NameLookupFileLister, dirent os.FileInfo) string {
 	}
 
 	mtime := dirent.ModTime()
-	date := mtime.Format("Jan 2")
-
-	var yearOrTime string
+	var when [16]byte
+	yearOrTime := "15:04"
 	if mtime.Before(time.Now().AddDate(0, -6, 0)) {
-		yearOrTime = mtime.Format("2006")
-	} else {
-		yearOrTime = mtime.Format("15:04")
+		yearOrTime = "2006"
 	}
 
-	return fmt.Sprintf("%s %4d %-8s %-8s %8d %s %5s %s", symPerms, numLinks, uid, gid, dirent.Size(), date, yearOrTime, dirent.Name())
+	// fmt.Sprintf("%s %4d %-8s %-8s %8d %s %5s %s", symPerms, numLinks, uid,
+	// gid, dirent.Size(), date, yearOrTime, dirent.Name()), without fmt: a
+	// listing formats one line per entry.
+	name := dirent.Name()
+	b := make([]byte, 0, 64+len(uid)+len(gid)+len(name))
+	b = append(b, symPerms...)
+	b = append(b, ' ')
+	b = lsPadDigits(b, strconv.AppendUint(when[:0], numLinks, 10), 4)
+	b = append(b, ' ')
+	b = lsPadRight(b, uid, 8)
+	b = append(b, ' ')
+	b = lsPadRight(b, gid, 8)
+	b = append(b, ' ')
+	b = lsPadDigits(b, strconv.AppendInt(when[:0], dirent.Size(), 10), 8)
+	b = append(b, ' ')
+	b = mtime.AppendFormat(b, "Jan 2")
+	b = append(b, ' ')
+	b = lsPadDigits(b, mtime.AppendFormat(when[:0], yearOrTime), 5)
+	b = append(b, ' ')
+	b = append(b, name...)
+	return string(b)
+}
+
+// lsPadDigits appends ASCII digits (or a time) right-aligned in width, as
+// fmt's %Nd and %Ns do.
+func lsPadDigits(b, digits []byte, width int) []byte {
+	for pad := width - len(digits); pad > 0; pad-- {
+		b = append(b, ' ')
+	}
+	return append(b, digits...)
+}
+
+// lsPadRight appends s left-aligned in width runes, as fmt's %-Ns does.
+func lsPadRight(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for pad := width - utf8.RuneCountInString(s); pad > 0; pad-- {
+		b = append(b, ' ')
+	}
+	return b
 }

@@ -750,13 +750,17 @@ type sshFxpNameAttr struct {
 }
 
 func (p *sshFxpNameAttr) MarshalBinary() ([]byte, error) {
-	var b []byte
+	return p.appendTo(nil), nil
+}
+
+// appendTo appends the entry's wire form to b.
+func (p *sshFxpNameAttr) appendTo(b []byte) []byte {
 	b = marshalString(b, p.Name)
 	b = marshalString(b, p.LongName)
 	for _, attr := range p.Attrs {
 		b = marshal(b, attr)
 	}
-	return b, nil
+	return b
 }
 
 type sshFxpNamePacket struct {
@@ -764,26 +768,27 @@ type sshFxpNamePacket struct {
 	NameAttrs []*sshFxpNameAttr
 }
 
+// marshalPacket builds the whole packet in one buffer, sized for the
+// entries (their attributes without extensions take at most 32 bytes), and
+// returns no payload: a listing sends one SSH write per packet of entries,
+// without copying each entry from a buffer of its own.
 func (p *sshFxpNamePacket) marshalPacket() ([]byte, []byte, error) {
 	l := 4 + 1 + 4 + // uint32(length) + byte(type) + uint32(id)
 		4
+	for _, na := range p.NameAttrs {
+		l += 4 + len(na.Name) + 4 + len(na.LongName) + 32
+	}
 
 	b := make([]byte, 4, l)
 	b = append(b, sshFxpName)
 	b = marshalUint32(b, p.ID)
 	b = marshalUint32(b, uint32(len(p.NameAttrs)))
 
-	var payload []byte
 	for _, na := range p.NameAttrs {
-		ab, err := na.MarshalBinary()
-		if err != nil {
-			return nil, nil, err
-		}
-
-		payload = append(payload, ab...)
+		b = na.appendTo(b)
 	}
 
-	return b, payload, nil
+	return b, nil, nil
 }
 
 func (p *sshFxpNamePacket) MarshalBinary() ([]byte, error) {

@@ -122,15 +122,6 @@ func (p *hashPool) verify(ctx context.Context, hash, pw string) (bool, error) {
 	p.enter()
 	defer func() {
 		p.leave()
-		// The check's 19 MiB are garbage now: collected before the slot
-		// is free, the next check reuses them. Left to the collector, whose
-		// goal is twice the heap it last saw with checks running, logins
-		// one after another each took 19 MiB more from the system until a
-		// collection came (issue 17: ten logins, then 91 MiB held while
-		// ten uploads ran, 38 MiB without the logins). The heap the
-		// sessions hold is small, so the collection costs far less than
-		// the check.
-		runtime.GC()
 		<-p.slots
 	}()
 	return VerifyPassword(hash, pw)
@@ -161,14 +152,16 @@ func (p *hashPool) leave() {
 
 // releaseMemory returns the heap a burst of checks left behind to the
 // system once the pool has been idle for releaseAfter. Each check
-// allocates its 19 MiB afresh (x/crypto/argon2 takes no buffer), so a
-// burst of n checks leaves n×19 MiB of garbage, and the collector, which
-// saw them live, sets its next goal at twice that: the process would
-// keep hundreds of MiB it no longer uses until something allocates that
-// much again, which the upload paths never do (they copy through fixed
-// buffers). One forced collection when the burst is over costs a few
+// running at once holds 19 MiB of argon2 blocks (our copy of
+// x/crypto/argon2 holds the last area weakly for the next check, so
+// checks one after another reuse one), and the collector, which saw them live,
+// sets its next goal at twice that: the process would keep hundreds of
+// MiB it no longer uses until something allocates that much again, which
+// the upload paths never do (they copy through fixed buffers). When the
+// burst is over, a forced collection and the return of the freed pages
+// (debug.FreeOSMemory collects too) cost a few
 // milliseconds of a CPU, against the seconds of CPU the burst took; a
-// check still running postpones it.
+// check still running postpones them.
 func (p *hashPool) releaseMemory() {
 	p.mu.Lock()
 	idle := p.inUse == 0

@@ -81,9 +81,9 @@ func TestPasswordChecksMemoryReleased(t *testing.T) {
 }
 
 // TestPasswordChecksReuseMemory: logins one after another, each checking
-// a password at the real argon2id cost (19 MiB allocated afresh), hold
-// no more than one check's memory: what a check leaves is collected when
-// it ends, so the next one reuses it, instead of the heap growing by 19
+// a password at the real argon2id cost (19 MiB of memory blocks), hold
+// no more than one check's memory: argon2 (our copy of x/crypto) gives a
+// check's blocks to the next one, instead of the heap growing by 19
 // MiB per login until the collector's goal (issue 17: the logins of 10
 // uploads left the server at 91 MiB while the uploads ran, 38 MiB
 // without them).

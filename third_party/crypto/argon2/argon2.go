@@ -40,6 +40,7 @@ package argon2
 import (
 	"encoding/binary"
 	"sync"
+	"weak"
 
 	"golang.org/x/crypto/blake2b"
 )
@@ -117,7 +118,47 @@ func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint3
 	}
 	B := initBlocks(&h0, memory, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), mode)
-	return extractKey(B, memory, uint32(threads), keyLen)
+	key := extractKey(B, memory, uint32(threads), keyLen)
+	putBlocks(B)
+	return key
+}
+
+// spare is the memory of the last finished derivation, held weakly: a
+// server checking passwords one after another at 19 MiB each reuses one
+// area instead of leaving 19 MiB of garbage per check, which the
+// collector, whose goal counts the areas it saw live, took long to
+// reclaim, and the heap grew by an area per check meanwhile. Held weakly,
+// the area is the collector's at its next cycle, as garbage would be;
+// one slot for the whole process (a sync.Pool keeps one per processor,
+// and a check on another processor missed it). A recycled area is
+// cleared first: processBlocks XORs each new block into what the area
+// holds, which must be zero in the first pass.
+var spare struct {
+	sync.Mutex
+	area weak.Pointer[[]block]
+}
+
+// getBlocks returns an area of memory blocks, the spare one when it is
+// still there and large enough.
+func getBlocks(memory uint32) []block {
+	spare.Lock()
+	p := spare.area.Value()
+	spare.area = weak.Pointer[[]block]{}
+	spare.Unlock()
+	if p != nil && uint32(cap(*p)) >= memory {
+		B := (*p)[:memory]
+		clear(B)
+		return B
+	}
+	return make([]block, memory)
+}
+
+// putBlocks makes B the spare area; nothing may use it after.
+func putBlocks(B []block) {
+	p := &B
+	spare.Lock()
+	spare.area = weak.Make(p)
+	spare.Unlock()
 }
 
 const (
@@ -160,7 +201,7 @@ func initHash(password, salt, key, data []byte, time, memory, threads, keyLen ui
 
 func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32) []block {
 	var block0 [1024]byte
-	B := make([]block, memory)
+	B := getBlocks(memory)
 	for lane := uint32(0); lane < threads; lane++ {
 		j := lane * (memory / threads)
 		binary.LittleEndian.PutUint32(h0[blake2b.Size+4:], lane)

@@ -172,10 +172,15 @@ func (s *connectionState) readPacket(r *bufio.Reader, strictMode bool) ([]byte, 
 	}
 
 	// The packet may point to an internal buffer, so copy the
-	// packet out here. Channel data goes into a recycled buffer,
-	// which the channel's buffer gives back once it has been read.
+	// packet out here. Channel data of at least half a recycled
+	// buffer goes into one, which the channel's buffer gives back once
+	// it has been read. Smaller data, and extended data (stderr, which
+	// a server's sftp subsystem never reads), are allocated at their
+	// size: the window counts data bytes, not buffers, so a peer sending
+	// 1-byte packets to a channel nobody reads would otherwise pin a
+	// whole buffer per byte of its window.
 	var fresh []byte
-	if len(packet) > 0 && (packet[0] == msgChannelData || packet[0] == msgChannelExtendedData) {
+	if len(packet) >= dataPacketSize/2 && packet[0] == msgChannelData {
 		fresh = newDataPacket(len(packet))
 	} else {
 		fresh = make([]byte, len(packet))

@@ -167,9 +167,12 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	if end := off + int64(n); n > 0 && end > u.size {
 		u.size = end
 	}
-	if u.size >= u.written+writeBehind {
-		u.v.files.startWriteback(u.file, u.name, u.written, u.size-u.written)
-		u.written = u.size
+	// The writeback starts on the data written in order (hashed): out
+	// of order writes leave gaps that a range up to size would pass over
+	// before they fill, leaving those for Close's fsync.
+	if done := u.hashed; done >= 0 && done >= u.written+writeBehind {
+		u.v.files.startWriteback(u.file, u.name, u.written, done-u.written)
+		u.written = done
 	}
 	if err != nil {
 		u.failed = err // a file with a failed write is never put in place

@@ -905,6 +905,10 @@ func (p *sshFxpReadPacket) UnmarshalBinary(b []byte) error {
 // So, we need: uint32(length) + byte(type) + uint32(id) + uint32(data_length)
 const dataHeaderLen = 4 + 1 + 4 + 4
 
+// getDataSlice returns the buffer of the read's DATA reply: its first
+// dataHeaderLen bytes are room for the reply's header, the rest is for
+// the data (see dataReply), so the reply goes out without moving the
+// data to make room for its header.
 func (p *sshFxpReadPacket) getDataSlice(alloc *allocator, orderID uint32, maxTxPacket uint32) []byte {
 	dataLen := p.Len
 	if dataLen > maxTxPacket {
@@ -912,13 +916,16 @@ func (p *sshFxpReadPacket) getDataSlice(alloc *allocator, orderID uint32, maxTxP
 	}
 
 	if alloc != nil {
-		// a page with room for the header avoids new allocations in
-		// sshFxpDataPacket.MarshalBinary
-		return alloc.getPage(orderID, int(dataLen)+dataHeaderLen)[:dataLen]
+		return alloc.getPage(orderID, int(dataLen)+dataHeaderLen)[:dataHeaderLen+dataLen]
 	}
 
-	// allocate with extra space for the header
-	return make([]byte, dataLen, dataLen+dataHeaderLen)
+	return make([]byte, dataHeaderLen+dataLen)
+}
+
+// dataReply is the DATA reply to id whose data are the n bytes read into
+// frame[dataHeaderLen:], frame being from getDataSlice.
+func dataReply(id uint32, frame []byte, n int) *sshFxpDataPacket {
+	return &sshFxpDataPacket{ID: id, Length: uint32(n), Data: frame[dataHeaderLen : dataHeaderLen+n], frame: frame}
 }
 
 type sshFxpRenamePacket struct {
@@ -1228,6 +1235,10 @@ type sshFxpDataPacket struct {
 	ID     uint32
 	Length uint32
 	Data   []byte
+
+	// frame, when set (dataReply), holds Data after room for the
+	// header: Data is frame[dataHeaderLen:][:Length].
+	frame []byte
 }
 
 func (p *sshFxpDataPacket) marshalPacket() ([]byte, []byte, error) {
@@ -1248,6 +1259,14 @@ func (p *sshFxpDataPacket) marshalPacket() ([]byte, []byte, error) {
 // This is hand-coded rather than just append(header, payload...),
 // in order to try and reuse the r.Data backing store in the packet.
 func (p *sshFxpDataPacket) MarshalBinary() ([]byte, error) {
+	if p.frame != nil {
+		// The data is in place after the header's room.
+		b := p.frame[:dataHeaderLen+int(p.Length)]
+		b[4] = sshFxpData
+		binary.BigEndian.PutUint32(b[5:9], p.ID)
+		binary.BigEndian.PutUint32(b[9:13], p.Length)
+		return b, nil
+	}
 	b := append(p.Data, make([]byte, dataHeaderLen)...)
 	copy(b[dataHeaderLen:], p.Data[:p.Length])
 	// b[0:4] will be overwritten with the length in sendPacket

@@ -401,19 +401,15 @@ func fileget(h FileReader, r *Request, pkt requestPacket, alloc *allocator, orde
 		return statusFromError(pkt.id(), errors.New("unexpected read packet"))
 	}
 
-	data, offset, _ := packetData(pkt, alloc, orderID, maxTxPacket)
+	frame, offset, _ := packetData(pkt, alloc, orderID, maxTxPacket)
 
-	n, err := rd.ReadAt(data, offset)
+	n, err := rd.ReadAt(frame[dataHeaderLen:], offset)
 	// only return EOF error if no data left to read
 	if err != nil && (err != io.EOF || n == 0) {
 		return statusFromError(pkt.id(), err)
 	}
 
-	return &sshFxpDataPacket{
-		ID:     pkt.id(),
-		Length: uint32(n),
-		Data:   data[:n],
-	}
+	return dataReply(pkt.id(), frame, n)
 }
 
 // wrap FileWriter handler
@@ -438,19 +434,15 @@ func fileputget(h FileWriter, r *Request, pkt requestPacket, alloc *allocator, o
 
 	switch p := pkt.(type) {
 	case *sshFxpReadPacket:
-		data, offset := p.getDataSlice(alloc, orderID, maxTxPacket), int64(p.Offset)
+		frame, offset := p.getDataSlice(alloc, orderID, maxTxPacket), int64(p.Offset)
 
-		n, err := rw.ReadAt(data, offset)
+		n, err := rw.ReadAt(frame[dataHeaderLen:], offset)
 		// only return EOF error if no data left to read
 		if err != nil && (err != io.EOF || n == 0) {
 			return statusFromError(pkt.id(), err)
 		}
 
-		return &sshFxpDataPacket{
-			ID:     pkt.id(),
-			Length: uint32(n),
-			Data:   data[:n],
-		}
+		return dataReply(pkt.id(), frame, n)
 
 	case *sshFxpWritePacket:
 		data, offset := p.Data, int64(p.Offset)
@@ -464,6 +456,7 @@ func fileputget(h FileWriter, r *Request, pkt requestPacket, alloc *allocator, o
 }
 
 // file data for additional read/write packets
+// packetData returns a write's data, or a read's buffer from getDataSlice.
 func packetData(p requestPacket, alloc *allocator, orderID uint32, maxTxPacket uint32) (data []byte, offset int64, length uint32) {
 	switch p := p.(type) {
 	case *sshFxpReadPacket:

@@ -329,17 +329,12 @@ func handlePacket(s *Server, p orderedRequest) error {
 		f, ok := s.getHandle(p.Handle)
 		if ok {
 			err = nil
-			data := p.getDataSlice(s.pktMgr.alloc, orderID, s.maxTxPacket)
-			n, _err := f.ReadAt(data, int64(p.Offset))
+			frame := p.getDataSlice(s.pktMgr.alloc, orderID, s.maxTxPacket)
+			n, _err := f.ReadAt(frame[dataHeaderLen:], int64(p.Offset))
 			if _err != nil && (_err != io.EOF || n == 0) {
 				err = _err
 			}
-			rpkt = &sshFxpDataPacket{
-				ID:     p.ID,
-				Length: uint32(n),
-				Data:   data[:n],
-				// do not use data[:n:n] here to clamp the capacity, we allocated extra capacity above to avoid reallocations
-			}
+			rpkt = dataReply(p.ID, frame, n)
 		}
 		if err != nil {
 			rpkt = statusFromError(p.ID, err)

@@ -338,22 +338,25 @@ func (c *gcmCipher) writeCipherPacket(seqNum uint32, w io.Writer, rand io.Reader
 
 	length := uint32(len(packet) + int(padding) + 1)
 	binary.BigEndian.PutUint32(c.prefix[:], length)
-	if _, err := w.Write(c.prefix[:]); err != nil {
-		return err
-	}
 
-	if cap(c.buf) < int(length) {
-		c.buf = make([]byte, length)
+	// The length, the sealed packet and its tag go out in one Write:
+	// written apart, the length went into w's buffer, which then took
+	// the start of the packet and was flushed, a write of its own
+	// before the rest of each large packet.
+	n := len(c.prefix) + int(length) + gcmTagSize
+	if cap(c.buf) < n {
+		c.buf = make([]byte, n)
 	} else {
-		c.buf = c.buf[:length]
+		c.buf = c.buf[:n]
 	}
-
-	c.buf[0] = padding
-	copy(c.buf[1:], packet)
-	if _, err := io.ReadFull(rand, c.buf[1+len(packet):]); err != nil {
+	copy(c.buf, c.prefix[:])
+	plain := c.buf[len(c.prefix) : len(c.prefix)+int(length)]
+	plain[0] = padding
+	copy(plain[1:], packet)
+	if _, err := io.ReadFull(rand, plain[1+len(packet):]); err != nil {
 		return err
 	}
-	c.buf = c.aead.Seal(c.buf[:0], c.iv, c.buf, c.prefix[:])
+	c.aead.Seal(plain[:0], c.iv, plain, c.prefix[:])
 	if _, err := w.Write(c.buf); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package sftp_test
 
 import (
+	"fmt"
 	"regexp"
 	"runtime"
 	"strings"
@@ -13,10 +14,11 @@ import (
 
 // maxIdleGoroutines is what one idle logged-in SFTP session may hold on
 // the server: the connection's (1), x/crypto/ssh's transport and mux (3),
-// the sftp channel's request drain (1) and serve loop (1), and pkg/sftp's
+// the sftp channel's serve loop (1: its requests are refused by the
+// connection's goroutine), and pkg/sftp's
 // packet controller, dispatcher and command worker (3). Read/write
 // workers start only when packets wait for one (third_party/sftp).
-const maxIdleGoroutines = 9
+const maxIdleGoroutines = 8
 
 // TestIdleSessionGoroutines holds idle logged-in SFTP sessions and
 // counts the server goroutines each one keeps: every goroutine started,
@@ -102,4 +104,48 @@ func serverGoroutines(t *testing.T, want int) int {
 		}
 	}
 	return count
+}
+
+// TestRequestsAfterSubsystemRefused sends channel requests once the sftp
+// subsystem runs, on two channels of one connection (the first channel's
+// requests are refused by the connection's goroutine, the second's by a
+// goroutine of its own): each is refused, and both channels still serve.
+func TestRequestsAfterSubsystemRefused(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	conn, err := tg.Dial("ana", testkit.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := range 2 {
+		s, err := conn.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		w, err := s.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RequestSubsystem("sftp"); err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range []string{"exec", "shell", "env", "pty-req"} {
+			if ok, err := s.SendRequest(req, true, nil); ok || err != nil {
+				t.Errorf("channel %d: %s after the subsystem answers %v, %v; want refused", i, req, ok, err)
+			}
+		}
+		c, err := gosftp.NewClientPipe(r, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		put(t, c, fmt.Sprintf("/operaciones/after-requests-%d.bin", i), 64<<10)
+	}
 }

@@ -179,6 +179,13 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	files := s.o.Core.OpenFiles(u.Name) // one count for every channel of the connection
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// A channel whose sftp subsystem runs hands its further requests
+	// (they are all refused) to this loop through drain, so that they
+	// need no goroutine of their own; the first such channel's are
+	// refused here, any other channel's by a goroutine.
+	drain, done := make(chan (<-chan *ssh.Request)), make(chan struct{})
+	defer close(done) // before wg.Wait: a channel no longer hands its requests over
+	var drained <-chan *ssh.Request
 	for {
 		// Global requests (tcpip-forward and every other) are refused
 		// here rather than by a goroutine of their own: an idle session
@@ -190,6 +197,20 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 				reqs = nil
 			} else if req.WantReply {
 				req.Reply(false, nil)
+			}
+			continue
+		case req, ok := <-drained:
+			if !ok {
+				drained = nil
+			} else if req.WantReply {
+				req.Reply(false, nil)
+			}
+			continue
+		case r := <-drain:
+			if drained == nil {
+				drained = r
+			} else {
+				go ssh.DiscardRequests(r)
 			}
 			continue
 		case c, ok := <-chans:
@@ -209,7 +230,13 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.session(ctx, ch, creqs, view, files, log)
+			s.session(ctx, ch, creqs, view, files, log, func(reqs <-chan *ssh.Request) {
+				select {
+				case drain <- reqs:
+				case <-done:
+					go ssh.DiscardRequests(reqs)
+				}
+			})
 		}()
 	}
 }
@@ -220,9 +247,10 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 // eighth of the requests, syscalls and replies of 32 KiB ones.
 const maxRead = 255 << 10
 
-// session serves one channel: it accepts only "subsystem sftp".
+// session serves one channel: it accepts only "subsystem sftp". Once the
+// subsystem runs, it hands the channel's further requests to discard.
 func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request, view *storage.View,
-	files *gateway.FileCounter, log *slog.Logger) {
+	files *gateway.FileCounter, log *slog.Logger, discard func(<-chan *ssh.Request)) {
 	defer ch.Close()
 	for req := range reqs {
 		if req.Type != "subsystem" || len(req.Payload) < 4 || string(req.Payload[4:]) != "sftp" {
@@ -231,7 +259,7 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 			continue
 		}
 		req.Reply(true, nil)
-		go ssh.DiscardRequests(reqs)
+		discard(reqs)
 		h := &handlers{ctx: ctx, view: view, log: log}
 		cf := countedFiles{h: h, count: files}
 		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: cf, FilePut: cf, FileCmd: h, FileList: h},

@@ -10,9 +10,7 @@ import (
 // order as the incoming as is requires by section 7 of the RFC.
 
 type packetManager struct {
-	requests    chan orderedPacket
-	responses   chan orderedPacket
-	fini        chan struct{}
+	mu          sync.Mutex // guards incoming and outgoing, and orders the sends
 	incoming    orderedPackets
 	outgoing    orderedPackets
 	sender      packetSender // connection object
@@ -28,15 +26,11 @@ type packetSender interface {
 
 func newPktMgr(sender packetSender) *packetManager {
 	s := &packetManager{
-		requests:  make(chan orderedPacket, SftpServerWorkerCount),
-		responses: make(chan orderedPacket, SftpServerWorkerCount),
-		fini:      make(chan struct{}),
-		incoming:  make([]orderedPacket, 0, SftpServerWorkerCount),
-		outgoing:  make([]orderedPacket, 0, SftpServerWorkerCount),
-		sender:    sender,
-		working:   &sync.WaitGroup{},
+		incoming: make([]orderedPacket, 0, SftpServerWorkerCount),
+		outgoing: make([]orderedPacket, 0, SftpServerWorkerCount),
+		sender:   sender,
+		working:  &sync.WaitGroup{},
 	}
-	go s.controller()
 	return s
 }
 
@@ -91,20 +85,30 @@ func (o orderedPackets) Sort() {
 // register incoming packets to be handled
 func (s *packetManager) incomingPacket(pkt orderedRequest) {
 	s.working.Add(1)
-	s.requests <- pkt
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	debug("incoming id (oid): %v (%v)", pkt.id(), pkt.orderID())
+	s.incoming = append(s.incoming, pkt)
+	s.incoming.Sort()
+	s.maybeSendPackets()
 }
 
-// register outgoing packets as being ready
+// register outgoing packets as being ready, and send every response
+// that is next in order: the goroutine that completes the order sends
+// (no goroutine of its own waits for responses).
 func (s *packetManager) readyPacket(pkt orderedResponse) {
-	s.responses <- pkt
+	s.mu.Lock()
+	debug("outgoing id (oid): %v (%v)", pkt.id(), pkt.orderID())
+	s.outgoing = append(s.outgoing, pkt)
+	s.outgoing.Sort()
+	s.maybeSendPackets()
+	s.mu.Unlock()
 	s.working.Done()
 }
 
-// shut down packetManager controller
+// close waits until every packet registered has been answered.
 func (s *packetManager) close() {
-	// pause until current packets are processed
 	s.working.Wait()
-	close(s.fini)
 }
 
 // Passed a worker function, returns a channel for incoming packets.
@@ -155,26 +159,7 @@ func (s *packetManager) workerChan(runWorker func(chan orderedRequest),
 	return pktChan
 }
 
-// process packets
-func (s *packetManager) controller() {
-	for {
-		select {
-		case pkt := <-s.requests:
-			debug("incoming id (oid): %v (%v)", pkt.id(), pkt.orderID())
-			s.incoming = append(s.incoming, pkt)
-			s.incoming.Sort()
-		case pkt := <-s.responses:
-			debug("outgoing id (oid): %v (%v)", pkt.id(), pkt.orderID())
-			s.outgoing = append(s.outgoing, pkt)
-			s.outgoing.Sort()
-		case <-s.fini:
-			return
-		}
-		s.maybeSendPackets()
-	}
-}
-
-// send as many packets as are ready
+// send as many packets as are ready; s.mu is held
 func (s *packetManager) maybeSendPackets() {
 	for {
 		if len(s.outgoing) == 0 || len(s.incoming) == 0 {

@@ -15,10 +15,11 @@ import (
 // maxIdleGoroutines is what one idle logged-in SFTP session may hold on
 // the server: the connection's (1), x/crypto/ssh's transport and mux (3),
 // the sftp channel's serve loop (1: its requests are refused by the
-// connection's goroutine), and pkg/sftp's
-// packet controller, dispatcher and command worker (3). Read/write
-// workers start only when packets wait for one (third_party/sftp).
-const maxIdleGoroutines = 8
+// connection's goroutine), and pkg/sftp's dispatcher and command worker
+// (2: responses are sent in order by the goroutine that answers, without
+// a controller). Read/write workers start only when packets wait for one
+// (third_party/sftp).
+const maxIdleGoroutines = 7
 
 // TestIdleSessionGoroutines holds idle logged-in SFTP sessions and
 // counts the server goroutines each one keeps: every goroutine started,

@@ -106,57 +106,51 @@ func (s *packetManager) readyPacket(pkt orderedResponse) {
 	s.working.Done()
 }
 
-// close waits until every packet registered has been answered.
-func (s *packetManager) close() {
-	s.working.Wait()
-}
-
-// Passed a worker function, returns a channel for incoming packets.
-// Keep process packet responses in the order they are received while
-// maximizing throughput of file transfers.
+// workerChan starts the workers, with runWorker, and returns dispatch,
+// which hands a request to them, and done, to call once no more will come
+// (the workers then end). Responses keep the order of the requests
+// (section 7 of the RFC) while reads and writes run in parallel. dispatch
+// runs in the caller's goroutine, the one that reads the requests: it
+// waits while the command worker is busy with the previous command, and
+// no goroutine of its own waits for requests.
 func (s *packetManager) workerChan(runWorker func(chan orderedRequest),
-) chan orderedRequest {
+) (dispatch func(orderedRequest), done func()) {
 	// multiple workers for faster read/writes, started on demand (below):
 	// an idle session holds none of them, a busy one up to
 	// SftpServerWorkerCount.
 	rwChan := make(chan orderedRequest, SftpServerWorkerCount)
 	rwWorkers := 0
 
-	// single worker to enforce sequential processing of everything else;
-	// it runs until the end, so that the callers' WaitGroup never drops
-	// to zero while read/write workers may still be started.
+	// single worker to enforce sequential processing of everything else
 	cmdChan := make(chan orderedRequest)
 	runWorker(cmdChan)
 
-	pktChan := make(chan orderedRequest, SftpServerWorkerCount)
-	go func() {
-		for pkt := range pktChan {
-			switch pkt.requestPacket.(type) {
-			case *sshFxpReadPacket, *sshFxpWritePacket:
-				s.incomingPacket(pkt)
-				rwChan <- pkt
-				// A packet left in the buffer found no worker waiting
-				// for one: start another, up to the limit.
-				if len(rwChan) > 0 && rwWorkers < SftpServerWorkerCount {
-					runWorker(rwChan)
-					rwWorkers++
-				}
-				continue
-			case *sshFxpClosePacket:
-				// wait for reads/writes to finish when file is closed
-				// incomingPacket() call must occur after this
-				s.working.Wait()
-			}
+	dispatch = func(pkt orderedRequest) {
+		switch pkt.requestPacket.(type) {
+		case *sshFxpReadPacket, *sshFxpWritePacket:
 			s.incomingPacket(pkt)
-			// all non-RW use sequential cmdChan
-			cmdChan <- pkt
+			rwChan <- pkt
+			// A packet left in the buffer found no worker waiting
+			// for one: start another, up to the limit.
+			if len(rwChan) > 0 && rwWorkers < SftpServerWorkerCount {
+				runWorker(rwChan)
+				rwWorkers++
+			}
+			return
+		case *sshFxpClosePacket:
+			// wait for reads/writes to finish when file is closed
+			// incomingPacket() call must occur after this
+			s.working.Wait()
 		}
+		s.incomingPacket(pkt)
+		// all non-RW use sequential cmdChan
+		cmdChan <- pkt
+	}
+	done = func() {
 		close(rwChan)
 		close(cmdChan)
-		s.close()
-	}()
-
-	return pktChan
+	}
+	return dispatch, done
 }
 
 // send as many packets as are ready; s.mu is held

@@ -15,11 +15,11 @@ import (
 // maxIdleGoroutines is what one idle logged-in SFTP session may hold on
 // the server: the connection's (1), x/crypto/ssh's transport and mux (3),
 // the sftp channel's serve loop (1: its requests are refused by the
-// connection's goroutine), and pkg/sftp's dispatcher and command worker
-// (2: responses are sent in order by the goroutine that answers, without
-// a controller). Read/write workers start only when packets wait for one
-// (third_party/sftp).
-const maxIdleGoroutines = 7
+// connection's goroutine; it also hands each request to pkg/sftp's
+// workers), and pkg/sftp's command worker (1: responses are sent in order
+// by the goroutine that answers, without a controller). Read/write
+// workers start only when packets wait for one (third_party/sftp).
+const maxIdleGoroutines = 6
 
 // TestIdleSessionGoroutines holds idle logged-in SFTP sessions and
 // counts the server goroutines each one keeps: every goroutine started,

@@ -13,12 +13,13 @@ import (
 )
 
 // maxIdleGoroutines is what one idle logged-in SFTP session may hold on
-// the server: the connection's (1), x/crypto/ssh's transport and mux (3),
-// the sftp channel's serve loop (1: its requests are refused by the
-// connection's goroutine; it also hands each request to pkg/sftp's
-// workers), and pkg/sftp's command worker (1: responses are sent in order
-// by the goroutine that answers, without a controller). Read/write
-// workers start only when packets wait for one (third_party/sftp).
+// the server: the connection's session (1: the login's goroutine has
+// ended), x/crypto/ssh's transport and mux (3), the sftp channel's serve
+// loop (1: its requests are refused by the connection's goroutine; it
+// also hands each request to pkg/sftp's workers), and pkg/sftp's command
+// worker (1: responses are sent in order by the goroutine that answers,
+// without a controller). Read/write workers start only when packets wait
+// for one (third_party/sftp).
 const maxIdleGoroutines = 6
 
 // TestIdleSessionGoroutines holds idle logged-in SFTP sessions and
@@ -68,8 +69,8 @@ var (
 	createdBy     = regexp.MustCompile(`created by .* in goroutine (\d+)`)
 )
 
-// serverGoroutines counts the goroutines of want SFTP connection
-// handlers and of everything they started, once want handlers run.
+// serverGoroutines counts the goroutines that want SFTP logins started,
+// directly or not, once want sessions run.
 func serverGoroutines(t *testing.T, want int) int {
 	t.Helper()
 	buf := make([]byte, 8<<20)
@@ -81,15 +82,19 @@ func serverGoroutines(t *testing.T, want int) int {
 		if m == nil {
 			continue
 		}
-		if p := createdBy.FindStringSubmatch(g); p != nil {
-			parent[m[1]] = p[1]
+		p := createdBy.FindStringSubmatch(g)
+		if p == nil {
+			continue
 		}
-		if strings.Contains(g, "gateway/sftp.(*Server).handle(") {
-			roots = append(roots, m[1])
+		parent[m[1]] = p[1]
+		// A connection's session runs in a goroutine started by its
+		// login's, which has ended: that one's id is the root.
+		if strings.Contains(g, "gateway/sftp.(*Server).channels(") {
+			roots = append(roots, p[1])
 		}
 	}
 	if len(roots) != want {
-		t.Fatalf("%d SFTP connection handlers run; want %d", len(roots), want)
+		t.Fatalf("%d SFTP sessions run; want %d", len(roots), want)
 	}
 	isRoot := map[string]bool{}
 	for _, r := range roots {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,8 +116,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("sftp: accept: %w", err)
 		}
 		s.conns.Go(func() {
-			defer c.Close()
-			s.handle(ctx, c)
+			// The session runs in a goroutine of its own, not the
+			// login's: the login's deep calls (the password check, the
+			// store) grow a stack to tens of KiB, which an idle session
+			// would otherwise keep until the GC shrank it, a half at a
+			// time.
+			if serve := s.handle(ctx, c); serve != nil {
+				s.conns.Go(func() {
+					defer c.Close()
+					serve()
+				})
+			} else {
+				c.Close()
+			}
 		})
 	}
 }
@@ -125,13 +137,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // goroutines (uploads in flight are discarded, as after a dropped link).
 func (s *Server) Shutdown(ctx context.Context) error { return s.conns.Shutdown(ctx) }
 
-// handle runs one connection: handshake and login, then its channels.
-func (s *Server) handle(ctx context.Context, c net.Conn) {
+// handle runs one connection's handshake and login, and returns what
+// serves its channels, or nil if the login failed.
+func (s *Server) handle(ctx context.Context, c net.Conn) (serve func()) {
+	// What serve undoes when it ends, in reverse order; handle undoes it
+	// itself if the login fails.
+	var undo []func()
+	defer func() {
+		if serve == nil {
+			slices.Reverse(undo)
+			for _, f := range undo {
+				f()
+			}
+		}
+	}()
 	remote := gateway.AddrOf(c.RemoteAddr())
 	sid := gateway.NewSessionID()
 	log := s.log.With("session", sid, "remote", remote.String())
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	undo = append(undo, cancel)
 	// The login's checks and its success reach the limits through ctx: a
 	// connection whose password is being checked is not evicted, and one
 	// that logged in is no longer subject to the login deadline.
@@ -148,9 +172,9 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	if err != nil {
 		l.finish(nil)
 		log.Debug("handshake failed", "err", err)
-		return
+		return nil
 	}
-	defer sconn.Close()
+	undo = append(undo, func() { sconn.Close() })
 	c.SetDeadline(time.Time{})
 	ic.start()
 	// A key login is over once the handshake succeeded: it leaves the
@@ -158,25 +182,40 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	// its audit row (a password login left them in its callback).
 	if sconn.Permissions != nil && !gateway.LoggedIn(c) {
 		log.Debug("login finished after the connection gave up its slot")
-		return
+		return nil
 	}
 	u := l.finish(sconn.Permissions)
 	if u == nil {
-		return
+		return nil
 	}
 	log = log.With("user", u.Name, "role", string(u.Role))
 	// A kick closes the connection: the channels end, an open upload is
 	// discarded, and the client's next request fails.
 	live := s.o.Core.Register(sid, u.Name, "sftp", remote, func() { c.Close() })
-	defer live.End()
+	undo = append(undo, live.End)
 	view, err := s.o.Core.View(ctx, u, storage.Session{ID: sid, Protocol: "sftp", Remote: remote.String()})
 	if err != nil {
 		log.Error("view not built", "err", err)
-		return
+		return nil
 	}
 	log.Info("session started")
-	defer log.Info("session ended")
 	files := s.o.Core.OpenFiles(u.Name) // one count for every channel of the connection
+	return func() {
+		defer func() {
+			log.Info("session ended")
+			slices.Reverse(undo)
+			for _, f := range undo {
+				f()
+			}
+		}()
+		s.channels(ctx, chans, reqs, view, files, log)
+	}
+}
+
+// channels serves a logged-in connection's channels and refuses its
+// global requests, until the connection ends.
+func (s *Server) channels(ctx context.Context, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request,
+	view *storage.View, files *gateway.FileCounter, log *slog.Logger) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	// A channel whose sftp subsystem runs hands its further requests

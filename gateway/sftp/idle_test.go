@@ -1,6 +1,7 @@
 package sftp_test
 
 import (
+	"fmt"
 	"regexp"
 	"runtime"
 	"strings"
@@ -12,11 +13,14 @@ import (
 )
 
 // maxIdleGoroutines is what one idle logged-in SFTP session may hold on
-// the server: the connection's (1), x/crypto/ssh's transport and mux (3),
-// the sftp channel's request drain (1) and serve loop (1), and pkg/sftp's
-// packet controller, dispatcher and command worker (3). Read/write
-// workers start only when packets wait for one (third_party/sftp).
-const maxIdleGoroutines = 9
+// the server: the connection's session (1: the login's goroutine has
+// ended), x/crypto/ssh's transport and mux (3), the sftp channel's serve
+// loop (1: its requests are refused by the connection's goroutine; it
+// also hands each request to pkg/sftp's workers), and pkg/sftp's command
+// worker (1: responses are sent in order by the goroutine that answers,
+// without a controller). Read/write workers start only when packets wait
+// for one (third_party/sftp).
+const maxIdleGoroutines = 6
 
 // TestIdleSessionGoroutines holds idle logged-in SFTP sessions and
 // counts the server goroutines each one keeps: every goroutine started,
@@ -65,8 +69,8 @@ var (
 	createdBy     = regexp.MustCompile(`created by .* in goroutine (\d+)`)
 )
 
-// serverGoroutines counts the goroutines of want SFTP connection
-// handlers and of everything they started, once want handlers run.
+// serverGoroutines counts the goroutines that want SFTP logins started,
+// directly or not, once want sessions run.
 func serverGoroutines(t *testing.T, want int) int {
 	t.Helper()
 	buf := make([]byte, 8<<20)
@@ -78,15 +82,19 @@ func serverGoroutines(t *testing.T, want int) int {
 		if m == nil {
 			continue
 		}
-		if p := createdBy.FindStringSubmatch(g); p != nil {
-			parent[m[1]] = p[1]
+		p := createdBy.FindStringSubmatch(g)
+		if p == nil {
+			continue
 		}
-		if strings.Contains(g, "gateway/sftp.(*Server).handle(") {
-			roots = append(roots, m[1])
+		parent[m[1]] = p[1]
+		// A connection's session runs in a goroutine started by its
+		// login's, which has ended: that one's id is the root.
+		if strings.Contains(g, "gateway/sftp.(*Server).channels(") {
+			roots = append(roots, p[1])
 		}
 	}
 	if len(roots) != want {
-		t.Fatalf("%d SFTP connection handlers run; want %d", len(roots), want)
+		t.Fatalf("%d SFTP sessions run; want %d", len(roots), want)
 	}
 	isRoot := map[string]bool{}
 	for _, r := range roots {
@@ -102,4 +110,48 @@ func serverGoroutines(t *testing.T, want int) int {
 		}
 	}
 	return count
+}
+
+// TestRequestsAfterSubsystemRefused sends channel requests once the sftp
+// subsystem runs, on two channels of one connection (the first channel's
+// requests are refused by the connection's goroutine, the second's by a
+// goroutine of its own): each is refused, and both channels still serve.
+func TestRequestsAfterSubsystemRefused(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	conn, err := tg.Dial("ana", testkit.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := range 2 {
+		s, err := conn.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		w, err := s.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RequestSubsystem("sftp"); err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range []string{"exec", "shell", "env", "pty-req"} {
+			if ok, err := s.SendRequest(req, true, nil); ok || err != nil {
+				t.Errorf("channel %d: %s after the subsystem answers %v, %v; want refused", i, req, ok, err)
+			}
+		}
+		c, err := gosftp.NewClientPipe(r, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		put(t, c, fmt.Sprintf("/operaciones/after-requests-%d.bin", i), 64<<10)
+	}
 }

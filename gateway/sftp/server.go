@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,8 +116,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("sftp: accept: %w", err)
 		}
 		s.conns.Go(func() {
-			defer c.Close()
-			s.handle(ctx, c)
+			// The session runs in a goroutine of its own, not the
+			// login's: the login's deep calls (the password check, the
+			// store) grow a stack to tens of KiB, which an idle session
+			// would otherwise keep until the GC shrank it, a half at a
+			// time.
+			if serve := s.handle(ctx, c); serve != nil {
+				s.conns.Go(func() {
+					defer c.Close()
+					serve()
+				})
+			} else {
+				c.Close()
+			}
 		})
 	}
 }
@@ -125,13 +137,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // goroutines (uploads in flight are discarded, as after a dropped link).
 func (s *Server) Shutdown(ctx context.Context) error { return s.conns.Shutdown(ctx) }
 
-// handle runs one connection: handshake and login, then its channels.
-func (s *Server) handle(ctx context.Context, c net.Conn) {
+// handle runs one connection's handshake and login, and returns what
+// serves its channels, or nil if the login failed.
+func (s *Server) handle(ctx context.Context, c net.Conn) (serve func()) {
+	// What serve undoes when it ends, in reverse order; handle undoes it
+	// itself if the login fails.
+	var undo []func()
+	defer func() {
+		if serve == nil {
+			slices.Reverse(undo)
+			for _, f := range undo {
+				f()
+			}
+		}
+	}()
 	remote := gateway.AddrOf(c.RemoteAddr())
 	sid := gateway.NewSessionID()
 	log := s.log.With("session", sid, "remote", remote.String())
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	undo = append(undo, cancel)
 	// The login's checks and its success reach the limits through ctx: a
 	// connection whose password is being checked is not evicted, and one
 	// that logged in is no longer subject to the login deadline.
@@ -148,9 +172,9 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	if err != nil {
 		l.finish(nil)
 		log.Debug("handshake failed", "err", err)
-		return
+		return nil
 	}
-	defer sconn.Close()
+	undo = append(undo, func() { sconn.Close() })
 	c.SetDeadline(time.Time{})
 	ic.start()
 	// A key login is over once the handshake succeeded: it leaves the
@@ -158,27 +182,49 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	// its audit row (a password login left them in its callback).
 	if sconn.Permissions != nil && !gateway.LoggedIn(c) {
 		log.Debug("login finished after the connection gave up its slot")
-		return
+		return nil
 	}
 	u := l.finish(sconn.Permissions)
 	if u == nil {
-		return
+		return nil
 	}
 	log = log.With("user", u.Name, "role", string(u.Role))
 	// A kick closes the connection: the channels end, an open upload is
 	// discarded, and the client's next request fails.
 	live := s.o.Core.Register(sid, u.Name, "sftp", remote, func() { c.Close() })
-	defer live.End()
+	undo = append(undo, live.End)
 	view, err := s.o.Core.View(ctx, u, storage.Session{ID: sid, Protocol: "sftp", Remote: remote.String()})
 	if err != nil {
 		log.Error("view not built", "err", err)
-		return
+		return nil
 	}
 	log.Info("session started")
-	defer log.Info("session ended")
 	files := s.o.Core.OpenFiles(u.Name) // one count for every channel of the connection
+	return func() {
+		defer func() {
+			log.Info("session ended")
+			slices.Reverse(undo)
+			for _, f := range undo {
+				f()
+			}
+		}()
+		s.channels(ctx, chans, reqs, view, files, log)
+	}
+}
+
+// channels serves a logged-in connection's channels and refuses its
+// global requests, until the connection ends.
+func (s *Server) channels(ctx context.Context, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request,
+	view *storage.View, files *gateway.FileCounter, log *slog.Logger) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// A channel whose sftp subsystem runs hands its further requests
+	// (they are all refused) to this loop through drain, so that they
+	// need no goroutine of their own; the first such channel's are
+	// refused here, any other channel's by a goroutine.
+	drain, done := make(chan (<-chan *ssh.Request)), make(chan struct{})
+	defer close(done) // before wg.Wait: a channel no longer hands its requests over
+	var drained <-chan *ssh.Request
 	for {
 		// Global requests (tcpip-forward and every other) are refused
 		// here rather than by a goroutine of their own: an idle session
@@ -190,6 +236,20 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 				reqs = nil
 			} else if req.WantReply {
 				req.Reply(false, nil)
+			}
+			continue
+		case req, ok := <-drained:
+			if !ok {
+				drained = nil
+			} else if req.WantReply {
+				req.Reply(false, nil)
+			}
+			continue
+		case r := <-drain:
+			if drained == nil {
+				drained = r
+			} else {
+				go ssh.DiscardRequests(r)
 			}
 			continue
 		case c, ok := <-chans:
@@ -209,7 +269,13 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.session(ctx, ch, creqs, view, files, log)
+			s.session(ctx, ch, creqs, view, files, log, func(reqs <-chan *ssh.Request) {
+				select {
+				case drain <- reqs:
+				case <-done:
+					go ssh.DiscardRequests(reqs)
+				}
+			})
 		}()
 	}
 }
@@ -220,9 +286,10 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 // eighth of the requests, syscalls and replies of 32 KiB ones.
 const maxRead = 255 << 10
 
-// session serves one channel: it accepts only "subsystem sftp".
+// session serves one channel: it accepts only "subsystem sftp". Once the
+// subsystem runs, it hands the channel's further requests to discard.
 func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request, view *storage.View,
-	files *gateway.FileCounter, log *slog.Logger) {
+	files *gateway.FileCounter, log *slog.Logger, discard func(<-chan *ssh.Request)) {
 	defer ch.Close()
 	for req := range reqs {
 		if req.Type != "subsystem" || len(req.Payload) < 4 || string(req.Payload[4:]) != "sftp" {
@@ -231,7 +298,7 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 			continue
 		}
 		req.Reply(true, nil)
-		go ssh.DiscardRequests(reqs)
+		discard(reqs)
 		h := &handlers{ctx: ctx, view: view, log: log}
 		cf := countedFiles{h: h, count: files}
 		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: cf, FilePut: cf, FileCmd: h, FileList: h},

@@ -10,9 +10,7 @@ import (
 // order as the incoming as is requires by section 7 of the RFC.
 
 type packetManager struct {
-	requests    chan orderedPacket
-	responses   chan orderedPacket
-	fini        chan struct{}
+	mu          sync.Mutex // guards incoming and outgoing, and orders the sends
 	incoming    orderedPackets
 	outgoing    orderedPackets
 	sender      packetSender // connection object
@@ -28,15 +26,11 @@ type packetSender interface {
 
 func newPktMgr(sender packetSender) *packetManager {
 	s := &packetManager{
-		requests:  make(chan orderedPacket, SftpServerWorkerCount),
-		responses: make(chan orderedPacket, SftpServerWorkerCount),
-		fini:      make(chan struct{}),
-		incoming:  make([]orderedPacket, 0, SftpServerWorkerCount),
-		outgoing:  make([]orderedPacket, 0, SftpServerWorkerCount),
-		sender:    sender,
-		working:   &sync.WaitGroup{},
+		incoming: make([]orderedPacket, 0, SftpServerWorkerCount),
+		outgoing: make([]orderedPacket, 0, SftpServerWorkerCount),
+		sender:   sender,
+		working:  &sync.WaitGroup{},
 	}
-	go s.controller()
 	return s
 }
 
@@ -91,90 +85,75 @@ func (o orderedPackets) Sort() {
 // register incoming packets to be handled
 func (s *packetManager) incomingPacket(pkt orderedRequest) {
 	s.working.Add(1)
-	s.requests <- pkt
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	debug("incoming id (oid): %v (%v)", pkt.id(), pkt.orderID())
+	s.incoming = append(s.incoming, pkt)
+	s.incoming.Sort()
+	s.maybeSendPackets()
 }
 
-// register outgoing packets as being ready
+// register outgoing packets as being ready, and send every response
+// that is next in order: the goroutine that completes the order sends
+// (no goroutine of its own waits for responses).
 func (s *packetManager) readyPacket(pkt orderedResponse) {
-	s.responses <- pkt
+	s.mu.Lock()
+	debug("outgoing id (oid): %v (%v)", pkt.id(), pkt.orderID())
+	s.outgoing = append(s.outgoing, pkt)
+	s.outgoing.Sort()
+	s.maybeSendPackets()
+	s.mu.Unlock()
 	s.working.Done()
 }
 
-// shut down packetManager controller
-func (s *packetManager) close() {
-	// pause until current packets are processed
-	s.working.Wait()
-	close(s.fini)
-}
-
-// Passed a worker function, returns a channel for incoming packets.
-// Keep process packet responses in the order they are received while
-// maximizing throughput of file transfers.
+// workerChan starts the workers, with runWorker, and returns dispatch,
+// which hands a request to them, and done, to call once no more will come
+// (the workers then end). Responses keep the order of the requests
+// (section 7 of the RFC) while reads and writes run in parallel. dispatch
+// runs in the caller's goroutine, the one that reads the requests: it
+// waits while the command worker is busy with the previous command, and
+// no goroutine of its own waits for requests.
 func (s *packetManager) workerChan(runWorker func(chan orderedRequest),
-) chan orderedRequest {
+) (dispatch func(orderedRequest), done func()) {
 	// multiple workers for faster read/writes, started on demand (below):
 	// an idle session holds none of them, a busy one up to
 	// SftpServerWorkerCount.
 	rwChan := make(chan orderedRequest, SftpServerWorkerCount)
 	rwWorkers := 0
 
-	// single worker to enforce sequential processing of everything else;
-	// it runs until the end, so that the callers' WaitGroup never drops
-	// to zero while read/write workers may still be started.
+	// single worker to enforce sequential processing of everything else
 	cmdChan := make(chan orderedRequest)
 	runWorker(cmdChan)
 
-	pktChan := make(chan orderedRequest, SftpServerWorkerCount)
-	go func() {
-		for pkt := range pktChan {
-			switch pkt.requestPacket.(type) {
-			case *sshFxpReadPacket, *sshFxpWritePacket:
-				s.incomingPacket(pkt)
-				rwChan <- pkt
-				// A packet left in the buffer found no worker waiting
-				// for one: start another, up to the limit.
-				if len(rwChan) > 0 && rwWorkers < SftpServerWorkerCount {
-					runWorker(rwChan)
-					rwWorkers++
-				}
-				continue
-			case *sshFxpClosePacket:
-				// wait for reads/writes to finish when file is closed
-				// incomingPacket() call must occur after this
-				s.working.Wait()
-			}
+	dispatch = func(pkt orderedRequest) {
+		switch pkt.requestPacket.(type) {
+		case *sshFxpReadPacket, *sshFxpWritePacket:
 			s.incomingPacket(pkt)
-			// all non-RW use sequential cmdChan
-			cmdChan <- pkt
+			rwChan <- pkt
+			// A packet left in the buffer found no worker waiting
+			// for one: start another, up to the limit.
+			if len(rwChan) > 0 && rwWorkers < SftpServerWorkerCount {
+				runWorker(rwChan)
+				rwWorkers++
+			}
+			return
+		case *sshFxpClosePacket:
+			// wait for reads/writes to finish when file is closed
+			// incomingPacket() call must occur after this
+			s.working.Wait()
 		}
+		s.incomingPacket(pkt)
+		// all non-RW use sequential cmdChan
+		cmdChan <- pkt
+	}
+	done = func() {
 		close(rwChan)
 		close(cmdChan)
-		s.close()
-	}()
-
-	return pktChan
-}
-
-// process packets
-func (s *packetManager) controller() {
-	for {
-		select {
-		case pkt := <-s.requests:
-			debug("incoming id (oid): %v (%v)", pkt.id(), pkt.orderID())
-			s.incoming = append(s.incoming, pkt)
-			s.incoming.Sort()
-		case pkt := <-s.responses:
-			debug("outgoing id (oid): %v (%v)", pkt.id(), pkt.orderID())
-			s.outgoing = append(s.outgoing, pkt)
-			s.outgoing.Sort()
-		case <-s.fini:
-			return
-		}
-		s.maybeSendPackets()
 	}
+	return dispatch, done
 }
 
-// send as many packets as are ready
+// send as many packets as are ready; s.mu is held
 func (s *packetManager) maybeSendPackets() {
 	for {
 		if len(s.outgoing) == 0 || len(s.incoming) == 0 {

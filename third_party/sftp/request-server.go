@@ -157,8 +157,7 @@ func (rs *RequestServer) closeRequest(handle string) error {
 // Close the read/write/closer to trigger exiting the main server loop
 func (rs *RequestServer) Close() error { return rs.conn.Close() }
 
-func (rs *RequestServer) serveLoop(pktChan chan<- orderedRequest) error {
-	defer close(pktChan) // shuts down sftpServerWorkers
+func (rs *RequestServer) serveLoop(dispatch func(orderedRequest)) error {
 
 	var err error
 	var pkt requestPacket
@@ -184,7 +183,7 @@ func (rs *RequestServer) serveLoop(pktChan chan<- orderedRequest) error {
 			}
 		}
 
-		pktChan <- rs.pktMgr.newOrderedRequest(pkt)
+		dispatch(rs.pktMgr.newOrderedRequest(pkt))
 	}
 }
 
@@ -209,10 +208,11 @@ func (rs *RequestServer) Serve() error {
 			}
 		}()
 	}
-	pktChan := rs.pktMgr.workerChan(runWorker)
+	dispatch, done := rs.pktMgr.workerChan(runWorker)
 
-	err := rs.serveLoop(pktChan)
+	err := rs.serveLoop(dispatch)
 
+	done()    // shuts down the workers
 	wg.Wait() // wait for all workers to exit
 
 	rs.mu.Lock()

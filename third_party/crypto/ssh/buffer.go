@@ -39,10 +39,17 @@ const dataPacketSize = channelMaxPacket + 13
 // and the garbage collector would reclaim each once it has been read.
 var dataPackets = sync.Pool{New: func() any { return new([dataPacketSize]byte) }}
 
+// smallDataPacket is the largest channel data packet allocated to its
+// size rather than recycled: a small packet (such as the header of an
+// SFTP write that a client sends apart from its data) would otherwise
+// hold a whole recycled buffer while it waits to be read, and a window
+// of them many times the memory the window stands for.
+const smallDataPacket = 1024
+
 // newDataPacket returns a buffer for a channel data packet of n bytes.
 func newDataPacket(n int) []byte {
-	if n > dataPacketSize {
-		return make([]byte, n) // refused by handleData, never recycled
+	if n > dataPacketSize || n <= smallDataPacket {
+		return make([]byte, n) // refused by handleData or small, never recycled
 	}
 	return dataPackets.Get().(*[dataPacketSize]byte)[:n]
 }

@@ -153,12 +153,7 @@ func chargeAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 		if err := unchargeFile(ctx, tx, e.SPath); err != nil {
 			return err
 		}
-		var uid sql.NullInt64
-		err := tx.GetContext(ctx, &uid, `SELECT id FROM users WHERE name_key = $1`, nameKey(e.User))
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		return chargeFile(ctx, tx, e.SPath, Charge{UserID: uid.Int64, Client: ClientOf(e.SPath), Bytes: e.Bytes})
+		return chargeUpload(ctx, tx, e.SPath, e.User, Charge{Client: ClientOf(e.SPath), Bytes: e.Bytes})
 	case "delete":
 		return unchargeFile(ctx, tx, e.SPath) // a folder (only empty ones are deleted) has no row
 	case "rename":
@@ -170,13 +165,19 @@ func chargeAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 	return nil
 }
 
-// chargeFile records c as the charge of the file at spath.
-func chargeFile(ctx context.Context, tx *sqlx.Tx, spath string, c Charge) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO quota_files (spath, user_id, client_id, bytes) VALUES ($1, $2, $3, $4)`,
-		spath, nullID(c.UserID), nullString(c.Client), c.Bytes)
+// chargeUpload records c as the charge of the file at spath, uploaded by
+// the named user (none when no user has the name): the user's id is looked
+// up in the statement that writes the charge, which runs in the commit
+// that holds the database's write lock.
+func chargeUpload(ctx context.Context, tx *sqlx.Tx, spath, user string, c Charge) error {
+	var uid sql.NullInt64
+	err := tx.GetContext(ctx, &uid, `INSERT INTO quota_files (spath, user_id, client_id, bytes)
+		VALUES ($1, (SELECT id FROM users WHERE name_key = $2), $3, $4) RETURNING user_id`,
+		spath, nameKey(user), nullString(c.Client), c.Bytes)
 	if err != nil {
 		return err
 	}
+	c.UserID = uid.Int64
 	return addUsage(ctx, tx, c, 1)
 }
 

@@ -914,12 +914,16 @@ func (c *clientHandler) multilineAnswer(code int, message string) func() {
 	}
 }
 
+// getMessageLines splits a reply's message into lines as bufio.ScanLines
+// does, without a scanner (and its 4 KiB buffer) for every reply.
 func getMessageLines(message string) []string {
 	lines := make([]string, 0, 1)
-	sc := bufio.NewScanner(strings.NewReader(message))
 
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
+	for message != "" {
+		var line string
+
+		line, message, _ = strings.Cut(message, "\n")
+		lines = append(lines, strings.TrimSuffix(line, "\r"))
 	}
 
 	if len(lines) == 0 {

@@ -36,6 +36,7 @@ type Files struct {
 	// objects is where the files live: the local disk (localBackend) or
 	// an object store. Uploads are received in .incoming either way.
 	objects backend
+	spares  spareFiles // upload files made ahead (spare_linux.go)
 }
 
 // errCrashed is what an upload stopped by crashAt returns.
@@ -79,7 +80,7 @@ func openFiles(ctx context.Context, dir string, departments []string, objects fu
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	f := &Files{root: root}
+	f := &Files{root: root, spares: spareFiles{fds: make(chan int, spareCount)}}
 	f.objects = objects(f)
 	if err := f.init(ctx, departments); err != nil {
 		f.Close()
@@ -121,6 +122,7 @@ func (f *Files) init(ctx context.Context, departments []string) error {
 // Close releases the tree's handles.
 func (f *Files) Close() error {
 	var errs []error
+	f.closeSpares()
 	if f.inDir != nil {
 		errs = append(errs, f.inDir.Close())
 	}
@@ -151,8 +153,11 @@ func tempName(prefix string) string {
 }
 
 // createTemp creates the upload file name (from tempName), new and empty,
-// in .incoming.
+// in .incoming: a spare made ahead (spare_linux.go) when one is ready.
 func (f *Files) createTemp(name string) (*os.File, error) {
+	if file := f.takeSpare(name); file != nil {
+		return file, nil
+	}
 	file, _, err := openServed(f.incoming, name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 	return file, err
 }

@@ -31,3 +31,20 @@ func TestAuditByUserUsesItsIndex(t *testing.T) {
 		t.Errorf("a user's audit rows are read by %q, want the index audit_user_lower", got)
 	}
 }
+
+// Every index on the audit log is written by every audit row (each
+// upload's commit writes and fsyncs its pages): the log keeps only those
+// a query reads, audit_at (QueryAudit's Since and Until) and
+// audit_user_lower (TestAuditByUserUsesItsIndex).
+func TestAuditKeepsOnlyTheIndexesQueriesUse(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	var names []string
+	if err := s.db.SelectContext(context.Background(), &names,
+		`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' ORDER BY name`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(names, ","), "audit_at,audit_user_lower"; got != want {
+		t.Errorf("indexes on audit: %s, want %s", got, want)
+	}
+}

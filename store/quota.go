@@ -76,45 +76,48 @@ func ClientOf(spath string) string {
 	return ""
 }
 
-// UploadAccounts loads what an upload to spath by the named user may take.
+// UploadAccounts loads what an upload to spath by the named user may take,
+// in one statement (an upload asks twice: when it opens and when it
+// closes; three statements cost each small file about 0.1 ms more).
 func (s *Store) UploadAccounts(ctx context.Context, user, spath string) (UploadAccounts, error) {
 	var out UploadAccounts
-	var u struct {
-		ID   int64  `db:"id"`
-		QB   int64  `db:"quota_bytes"`
-		QF   int64  `db:"quota_files"`
-		UB   int64  `db:"used_bytes"`
-		UF   int64  `db:"used_files"`
-		Name string `db:"name"`
+	var r struct {
+		ID     int64          `db:"id"`
+		Name   string         `db:"name"`
+		QB     int64          `db:"quota_bytes"`
+		QF     int64          `db:"quota_files"`
+		UB     int64          `db:"used_bytes"`
+		UF     int64          `db:"used_files"`
+		Client sql.NullString `db:"client"` // NULL: spath is in no client's folders, or the client has no account
+		CQB    sql.NullInt64  `db:"client_quota_bytes"`
+		CQF    sql.NullInt64  `db:"client_quota_files"`
+		CUB    sql.NullInt64  `db:"client_used_bytes"`
+		CUF    sql.NullInt64  `db:"client_used_files"`
+		File   sql.NullString `db:"file"` // NULL: nothing is charged at spath
+		FUser  sql.NullInt64  `db:"file_user"`
+		FCli   sql.NullString `db:"file_client"`
+		FBytes sql.NullInt64  `db:"file_bytes"`
 	}
-	err := s.db.GetContext(ctx, &u, `SELECT id, name, quota_bytes, quota_files, used_bytes, used_files
-		FROM users WHERE name_key = $1`, nameKey(user))
+	// A folder with no client account (no row) has no client quota.
+	err := s.db.GetContext(ctx, &r, `SELECT u.id, u.name, u.quota_bytes, u.quota_files, u.used_bytes, u.used_files,
+		c.id AS client, c.quota_bytes AS client_quota_bytes, c.quota_files AS client_quota_files,
+		c.used_bytes AS client_used_bytes, c.used_files AS client_used_files,
+		f.spath AS file, f.user_id AS file_user, f.client_id AS file_client, f.bytes AS file_bytes
+		FROM users u
+		LEFT JOIN clients c ON c.id = $2
+		LEFT JOIN quota_files f ON f.spath = $3
+		WHERE u.name_key = $1`, nameKey(user), ClientOf(spath), spath)
 	if err != nil {
 		return out, fmt.Errorf("store: quota of user %q: %w", user, wrapDBError(err))
 	}
-	out.UserID = u.ID
-	out.User = Account{Name: u.Name, Quota: Limit{u.QB, u.QF}, Used: Usage{u.UB, u.UF}}
-	if id := ClientOf(spath); id != "" {
-		var c struct {
-			QB int64 `db:"quota_bytes"`
-			QF int64 `db:"quota_files"`
-			UB int64 `db:"used_bytes"`
-			UF int64 `db:"used_files"`
-		}
-		err := s.db.GetContext(ctx, &c, `SELECT quota_bytes, quota_files, used_bytes, used_files
-			FROM clients WHERE id = $1`, id)
-		switch {
-		case err == nil:
-			out.Client = Account{Name: id, Quota: Limit{c.QB, c.QF}, Used: Usage{c.UB, c.UF}}
-		case !errors.Is(err, sql.ErrNoRows): // a folder with no account: no client quota
-			return out, fmt.Errorf("store: quota of client %q: %w", id, wrapDBError(err))
-		}
+	out.UserID = r.ID
+	out.User = Account{Name: r.Name, Quota: Limit{r.QB, r.QF}, Used: Usage{r.UB, r.UF}}
+	if r.Client.Valid && r.Client.String != "" {
+		out.Client = Account{Name: r.Client.String, Quota: Limit{r.CQB.Int64, r.CQF.Int64}, Used: Usage{r.CUB.Int64, r.CUF.Int64}}
 	}
-	ch, err := chargeOf(ctx, s.db, spath)
-	if err != nil {
-		return out, fmt.Errorf("store: charge of %s: %w", spath, err)
+	if r.File.Valid {
+		out.Existing = &Charge{UserID: r.FUser.Int64, Client: r.FCli.String, Bytes: r.FBytes.Int64}
 	}
-	out.Existing = ch
 	return out, nil
 }
 
@@ -150,12 +153,7 @@ func chargeAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 		if err := unchargeFile(ctx, tx, e.SPath); err != nil {
 			return err
 		}
-		var uid sql.NullInt64
-		err := tx.GetContext(ctx, &uid, `SELECT id FROM users WHERE name_key = $1`, nameKey(e.User))
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		return chargeFile(ctx, tx, e.SPath, Charge{UserID: uid.Int64, Client: ClientOf(e.SPath), Bytes: e.Bytes})
+		return chargeUpload(ctx, tx, e.SPath, e.User, Charge{Client: ClientOf(e.SPath), Bytes: e.Bytes})
 	case "delete":
 		return unchargeFile(ctx, tx, e.SPath) // a folder (only empty ones are deleted) has no row
 	case "rename":
@@ -167,13 +165,19 @@ func chargeAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 	return nil
 }
 
-// chargeFile records c as the charge of the file at spath.
-func chargeFile(ctx context.Context, tx *sqlx.Tx, spath string, c Charge) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO quota_files (spath, user_id, client_id, bytes) VALUES ($1, $2, $3, $4)`,
-		spath, nullID(c.UserID), nullString(c.Client), c.Bytes)
+// chargeUpload records c as the charge of the file at spath, uploaded by
+// the named user (none when no user has the name): the user's id is looked
+// up in the statement that writes the charge, which runs in the commit
+// that holds the database's write lock.
+func chargeUpload(ctx context.Context, tx *sqlx.Tx, spath, user string, c Charge) error {
+	var uid sql.NullInt64
+	err := tx.GetContext(ctx, &uid, `INSERT INTO quota_files (spath, user_id, client_id, bytes)
+		VALUES ($1, (SELECT id FROM users WHERE name_key = $2), $3, $4) RETURNING user_id`,
+		spath, nameKey(user), nullString(c.Client), c.Bytes)
 	if err != nil {
 		return err
 	}
+	c.UserID = uid.Int64
 	return addUsage(ctx, tx, c, 1)
 }
 

@@ -24,6 +24,10 @@ type file struct {
 	q    *request
 	name string
 	fi   fileInfo
+
+	// listed: the folder's listing gave fi and props (request.listing).
+	listed bool
+	props  map[string][]byte
 }
 
 func (f *file) Stat() (fs.FileInfo, error)                  { return f.fi, nil }
@@ -45,9 +49,12 @@ var (
 // free space: the room the user's and the folder's client account's quotas
 // and the disk reserve leave (storage.View.QuotaSpace).
 func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
-	stored, err := f.q.view.DeadProps(f.ctx, f.name)
-	if err != nil {
-		return nil, f.q.note(err)
+	stored := f.props
+	if !f.listed {
+		var err error
+		if stored, err = f.q.view.DeadProps(f.ctx, f.name); err != nil {
+			return nil, f.q.note(err)
+		}
 	}
 	out := make(map[xml.Name]webdav.Property, len(stored)+2)
 	for _, data := range stored {
@@ -119,7 +126,17 @@ func (d *dirFile) Readdir(count int) ([]fs.FileInfo, error) {
 		return nil, nil
 	}
 	d.listed = true
-	fis, err := d.q.view.ReadDir(d.ctx, d.name)
+	var fis []fs.FileInfo
+	var err error
+	if d.q.lists(d.name) {
+		var props map[string]map[string][]byte
+		fis, props, err = d.q.view.ReadDirProps(d.ctx, d.name)
+		if err == nil {
+			d.q.listing(fis, props)
+		}
+	} else {
+		fis, err = d.q.view.ReadDir(d.ctx, d.name)
+	}
 	if err != nil {
 		return nil, d.q.note(err)
 	}

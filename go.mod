@@ -77,3 +77,5 @@ require (
 replace github.com/pkg/sftp => ./third_party/sftp
 
 replace golang.org/x/crypto => ./third_party/crypto
+
+replace golang.org/x/net => ./third_party/net

@@ -315,7 +315,15 @@ type multistatusWriter struct {
 
 	w   http.ResponseWriter
 	enc *ixml.Encoder
+	// buf holds responses appended by appendResponse, not yet written
+	// to w: they go out in large writes, before anything the encoder
+	// writes.
+	buf []byte
 }
+
+// flushLimit is how much of the responses appendResponse writes is
+// buffered before it goes to the http.ResponseWriter.
+const flushLimit = 64 << 10
 
 // Write validates and emits a DAV response as part of a multistatus response
 // element.
@@ -342,7 +350,84 @@ func (w *multistatusWriter) write(r *response) error {
 	if err != nil {
 		return err
 	}
+	if b, ok := appendResponse(w.buf, r); ok {
+		w.buf = b
+		if len(w.buf) < flushLimit {
+			return nil
+		}
+		return w.flushBuf()
+	}
+	if err := w.flushBuf(); err != nil {
+		return err
+	}
 	return w.enc.Encode(r)
+}
+
+// flushBuf writes the responses buffered by appendResponse.
+func (w *multistatusWriter) flushBuf() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.w.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// appendResponse appends to b the XML the Encoder writes for r, for the
+// responses a PROPFIND writes for each resource it lists: one href, and
+// propstats of properties in the DAV: namespace without xml:lang and with
+// neither an error nor a description. It reports false, and appends
+// nothing, for any other response, which the Encoder is left to write.
+// The Encoder's reflection was most of the cost of listing a large
+// collection.
+func appendResponse(b []byte, r *response) ([]byte, bool) {
+	if len(r.Href) != 1 || r.Status != "" || r.Error != nil || r.ResponseDescription != "" {
+		return b, false
+	}
+	for _, ps := range r.Propstat {
+		if ps.Error != nil || ps.ResponseDescription != "" {
+			return b, false
+		}
+		for _, p := range ps.Prop {
+			if p.XMLName.Space != "DAV:" || p.XMLName.Local == "" || p.Lang != "" {
+				return b, false
+			}
+		}
+	}
+	b = append(b, "<D:response><D:href>"...)
+	b = appendEscaped(b, r.Href[0])
+	b = append(b, "</D:href>"...)
+	for _, ps := range r.Propstat {
+		b = append(b, "<D:propstat><D:prop>"...)
+		for _, p := range ps.Prop {
+			b = append(b, "<D:"...)
+			b = append(b, p.XMLName.Local...)
+			b = append(b, '>')
+			b = append(b, p.InnerXML...)
+			b = append(b, "</D:"...)
+			b = append(b, p.XMLName.Local...)
+			b = append(b, '>')
+		}
+		b = append(b, "</D:prop><D:status>"...)
+		b = appendEscaped(b, ps.Status)
+		b = append(b, "</D:status></D:propstat>"...)
+	}
+	return append(b, "</D:response>"...), true
+}
+
+// appendEscaped appends s to b escaped as the Encoder escapes character
+// data (ixml.EscapeText).
+func appendEscaped(b []byte, s string) []byte {
+	w := appendWriter{b}
+	ixml.EscapeText(&w, []byte(s))
+	return w.b
+}
+
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
 }
 
 // writeHeader writes a XML multistatus start element on w's underlying
@@ -359,7 +444,7 @@ func (w *multistatusWriter) writeHeader() error {
 		return err
 	}
 	w.enc = ixml.NewEncoder(w.w)
-	return w.enc.EncodeToken(ixml.StartElement{
+	err = w.enc.EncodeToken(ixml.StartElement{
 		Name: ixml.Name{
 			Space: "DAV:",
 			Local: "multistatus",
@@ -369,6 +454,11 @@ func (w *multistatusWriter) writeHeader() error {
 			Value: "DAV:",
 		}},
 	})
+	if err != nil {
+		return err
+	}
+	// What appendResponse writes goes after the start tag.
+	return w.enc.Flush()
 }
 
 // Close completes the marshalling of the multistatus response. It returns
@@ -378,6 +468,9 @@ func (w *multistatusWriter) writeHeader() error {
 func (w *multistatusWriter) close() error {
 	if w.enc == nil {
 		return nil
+	}
+	if err := w.flushBuf(); err != nil {
+		return err
 	}
 	var end []ixml.Token
 	if w.responseDescription != "" {

@@ -56,6 +56,9 @@ func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 			return nil, f.q.note(err)
 		}
 	}
+	if len(stored) == 0 && !f.fi.IsDir() {
+		return nil, nil // most files of a large folder: nothing to allocate
+	}
 	out := make(map[xml.Name]webdav.Property, len(stored)+2)
 	for _, data := range stored {
 		var p webdav.Property

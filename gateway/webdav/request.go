@@ -162,6 +162,10 @@ func (q *request) lookupListed(name string) (listedEntry, bool) {
 	if q.listed == nil {
 		return listedEntry{}, false
 	}
+	// x/net/webdav asks with the clean paths it joined from the listing.
+	if e, ok := q.listed[name]; ok {
+		return e, true
+	}
 	e, ok := q.listed[path.Clean("/"+name)]
 	return e, ok
 }

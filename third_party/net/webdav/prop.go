@@ -186,7 +186,7 @@ func props(ctx context.Context, fs FileSystem, ls LockSystem, name string, pname
 		}
 	}
 
-	pstatOK := Propstat{Status: http.StatusOK}
+	pstatOK := Propstat{Status: http.StatusOK, Props: make([]Property, 0, len(pnames))}
 	pstatNotFound := Propstat{Status: http.StatusNotFound}
 	for _, pn := range pnames {
 		// If this file has dead properties, check if they contain pn.

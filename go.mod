@@ -79,3 +79,5 @@ replace github.com/pkg/sftp => ./third_party/sftp
 replace golang.org/x/crypto => ./third_party/crypto
 
 replace github.com/fclairamb/ftpserverlib => ./third_party/ftpserverlib
+
+replace golang.org/x/net => ./third_party/net

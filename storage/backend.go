@@ -34,6 +34,10 @@ type backend interface {
 	// with a file or folder (JSON; empty data removes them).
 	props(ctx context.Context, l loc) ([]byte, error)
 	setProps(ctx context.Context, l loc, data []byte) error
+	// dirProps returns the dead properties of entries of the folder at
+	// dir (as its readDir listed them), by name; entries without any are
+	// left out.
+	dirProps(ctx context.Context, dir loc, entries []fs.FileInfo) (map[string][]byte, error)
 	// place puts a complete, hashed upload at its name (see Upload.Close).
 	place(ctx context.Context, u *Upload) (placement, error)
 	// mkdirAll makes a folder of the tree (storage path) and its parents.

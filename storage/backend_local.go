@@ -1,11 +1,13 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -124,6 +126,57 @@ func (b localBackend) props(_ context.Context, l loc) ([]byte, error) {
 		return nil
 	})
 	return data, err
+}
+
+// dirProps reads the attribute of each entry of a folder through the
+// folder's descriptor, one lgetxattr by name under /proc/self/fd, instead
+// of opening the mount, and then each entry, for each (props). An entry
+// listed through a symlink (renamedInfo) carries its target's attribute,
+// as props reads it, and so does every entry when /proc is not there.
+func (b localBackend) dirProps(_ context.Context, dir loc, entries []fs.FileInfo) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := b.withMount(dir, func(r *RootFs) error {
+		d, err := openDir(r.root, relName(dir.rel))
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		prefix := "/proc/self/fd/" + strconv.Itoa(int(d.Fd())) + "/"
+		if _, err := os.Lstat(prefix); err != nil {
+			prefix = ""
+		}
+		buf := make([]byte, maxProps)
+		for _, e := range entries {
+			var n int
+			var err error
+			if _, link := e.(renamedInfo); link || prefix == "" {
+				n, err = servedProps(r, path.Join(relName(dir.rel), e.Name()), buf)
+			} else {
+				n, err = unix.Lgetxattr(prefix+e.Name(), propsAttr, buf)
+			}
+			switch {
+			case errors.Is(err, unix.ENODATA), errors.Is(err, unix.ENOTSUP), errors.Is(err, fs.ErrNotExist):
+				// None, or gone since the listing.
+			case err != nil:
+				return err
+			case n > 0:
+				out[e.Name()] = bytes.Clone(buf[:n])
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// servedProps reads the attribute of the file or folder at name through
+// the gate (openServed) into buf.
+func servedProps(r *RootFs, name string, buf []byte) (int, error) {
+	f, _, err := openServed(r.root, name, os.O_RDONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return unix.Fgetxattr(int(f.Fd()), propsAttr, buf)
 }
 
 func (b localBackend) setProps(_ context.Context, l loc, data []byte) error {

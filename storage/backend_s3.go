@@ -312,6 +312,10 @@ func (b *s3Backend) chtimes(context.Context, loc, time.Time, time.Time) error {
 
 func (b *s3Backend) props(context.Context, loc) ([]byte, error) { return nil, nil }
 
+func (b *s3Backend) dirProps(context.Context, loc, []fs.FileInfo) (map[string][]byte, error) {
+	return nil, nil
+}
+
 func (b *s3Backend) setProps(context.Context, loc, []byte) error { return ErrUnsupported }
 
 func (b *s3Backend) mkdirAll(ctx context.Context, spath string) error {

@@ -46,6 +46,33 @@ func (v *View) DeadProps(ctx context.Context, name string) (map[string][]byte, e
 	return props, nil
 }
 
+// ReadDirProps lists a folder as ReadDir does, with the dead properties
+// of the entries listed, by entry name (as DeadProps returns them; an
+// entry without any is left out), read in one pass over the folder
+// rather than one DeadProps for each: a WebDAV listing of a large folder
+// asks for them all. The properties are nil, not known, for the root of
+// the view, whose entries are mounts, and when they could not be read
+// together: ask DeadProps for each, which has the error to give.
+func (v *View) ReadDirProps(ctx context.Context, name string) ([]fs.FileInfo, map[string]map[string][]byte, error) {
+	t, out, err := v.readDir(ctx, name)
+	if err != nil || t.mount == nil {
+		return out, nil, err
+	}
+	raw, err := v.files.objects.dirProps(ctx, t.loc(), out)
+	if err != nil {
+		return out, nil, nil // DeadProps, for each, has the error to give
+	}
+	props := make(map[string]map[string][]byte, len(raw))
+	for entry, data := range raw {
+		p := map[string][]byte{}
+		if json.Unmarshal(data, &p) != nil {
+			return out, nil, nil
+		}
+		props[entry] = p
+	}
+	return out, props, nil
+}
+
 // SetDeadProps replaces the dead properties of a file or folder. It needs
 // what changing its times needs: the right to overwrite it (modify).
 func (v *View) SetDeadProps(ctx context.Context, name string, props map[string][]byte) error {

@@ -319,16 +319,23 @@ func (v *View) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
 
 // ReadDir lists a folder: the entries the user may list, sorted by name.
 func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) {
+	_, out, err := v.readDir(ctx, name)
+	return out, err
+}
+
+// readDir lists a folder for ReadDir and ReadDirProps, and returns it
+// resolved.
+func (v *View) readDir(ctx context.Context, name string) (target, []fs.FileInfo, error) {
 	t, err := v.resolve(name)
 	if err != nil {
-		return nil, pathErr("list", name, err)
+		return t, nil, pathErr("list", name, err)
 	}
 	fi, err := v.existing(ctx, "list", t)
 	if err != nil {
-		return nil, err
+		return t, nil, err
 	}
 	if !fi.IsDir() {
-		return nil, &PathError{Op: "list", Path: t.vpath.String(), Err: ErrNotDir}
+		return t, nil, &PathError{Op: "list", Path: t.vpath.String(), Err: ErrNotDir}
 	}
 	var out []fs.FileInfo
 	if t.mount == nil {
@@ -341,7 +348,7 @@ func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) 
 	} else {
 		entries, err := v.files.objects.readDir(ctx, t.loc())
 		if err != nil {
-			return nil, v.done(ctx, "list", authz.List, t, nil, err)
+			return t, nil, v.done(ctx, "list", authz.List, t, nil, err)
 		}
 		out = make([]fs.FileInfo, 0, len(entries))
 		for _, e := range entries {
@@ -354,7 +361,7 @@ func (v *View) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) 
 		}
 	}
 	slices.SortFunc(out, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
-	return out, v.done(ctx, "list", authz.List, t, nil, nil)
+	return t, out, v.done(ctx, "list", authz.List, t, nil, nil)
 }
 
 // Mkdir creates a folder.

@@ -24,6 +24,10 @@ type file struct {
 	q    *request
 	name string
 	fi   fileInfo
+
+	// listed: the folder's listing gave fi and props (request.listing).
+	listed bool
+	props  map[string][]byte
 }
 
 func (f *file) Stat() (fs.FileInfo, error)                  { return f.fi, nil }
@@ -45,9 +49,15 @@ var (
 // free space: the room the user's and the folder's client account's quotas
 // and the disk reserve leave (storage.View.QuotaSpace).
 func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
-	stored, err := f.q.view.DeadProps(f.ctx, f.name)
-	if err != nil {
-		return nil, f.q.note(err)
+	stored := f.props
+	if !f.listed {
+		var err error
+		if stored, err = f.q.view.DeadProps(f.ctx, f.name); err != nil {
+			return nil, f.q.note(err)
+		}
+	}
+	if len(stored) == 0 && !f.fi.IsDir() {
+		return nil, nil // most files of a large folder: nothing to allocate
 	}
 	out := make(map[xml.Name]webdav.Property, len(stored)+2)
 	for _, data := range stored {
@@ -119,7 +129,17 @@ func (d *dirFile) Readdir(count int) ([]fs.FileInfo, error) {
 		return nil, nil
 	}
 	d.listed = true
-	fis, err := d.q.view.ReadDir(d.ctx, d.name)
+	var fis []fs.FileInfo
+	var err error
+	if d.q.lists(d.name) {
+		var props map[string]map[string][]byte
+		fis, props, err = d.q.view.ReadDirProps(d.ctx, d.name)
+		if err == nil {
+			d.q.listing(fis, props)
+		}
+	} else {
+		fis, err = d.q.view.ReadDir(d.ctx, d.name)
+	}
 	if err != nil {
 		return nil, d.q.note(err)
 	}
@@ -209,9 +229,9 @@ func (u *uploadFile) Write(p []byte) (int, error) {
 
 // ReadFrom takes the request body: x/net/webdav's PUT copies it with
 // io.Copy, which hands it here, to copy through a shared buffer instead
-// of one allocated per request.
+// of one allocated per request, in large writes (gateway.CopyIn).
 func (u *uploadFile) ReadFrom(r io.Reader) (int64, error) {
-	return gateway.Copy(writerOnly{u}, r)
+	return gateway.CopyIn(writerOnly{u}, r)
 }
 
 // writerOnly hides uploadFile's ReadFrom from io.Copy.

@@ -50,6 +50,10 @@ func (fsys fileSystem) Mkdir(ctx context.Context, name string, _ os.FileMode) er
 
 func (fsys fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 	q := fsys.q
+	if e, ok := q.lookupListed(name); ok {
+		q.note(nil)
+		return e.fi, nil
+	}
 	fi, err := q.view.Stat(ctx, name)
 	if err != nil {
 		return nil, q.note(err)
@@ -142,6 +146,14 @@ func (fsys fileSystem) OpenFile(ctx context.Context, name string, flag int, _ os
 		return &uploadFile{ctx: ctx, q: q, u: u, name: path.Base(name)}, nil
 	}
 	// Read, or O_RDWR for PROPPATCH: nothing is opened yet.
+	if e, ok := q.lookupListed(name); ok && flag == os.O_RDONLY {
+		q.note(nil)
+		f := &file{ctx: ctx, q: q, name: name, fi: e.fi, listed: true, props: e.props}
+		if e.fi.IsDir() {
+			return &dirFile{file: f}, nil
+		}
+		return &readFile{file: f}, nil
+	}
 	fi, err := q.view.Stat(ctx, name)
 	if err != nil {
 		return nil, q.note(err)

@@ -23,6 +23,11 @@ type request struct {
 	body    *bodyTracker      // PUT's body; nil otherwise
 	copy    *storage.TreeCopy // a folder COPY in progress, all or nothing
 
+	// listed holds what a PROPFIND's listing of its folder said of each
+	// entry, by clean path, for x/net/webdav's Stat, OpenFile and
+	// DeadProps of each entry that follow it (listing).
+	listed map[string]listedEntry
+
 	mu       sync.Mutex
 	last     error // the last storage call's error, nil when it succeeded
 	ioFailed bool  // a read or write of file data failed
@@ -124,4 +129,43 @@ func (b *bodyTracker) complete() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.eof && b.err == nil && (b.want < 0 || b.n == b.want)
+}
+
+// listedEntry is an entry of the folder a PROPFIND lists, as the listing
+// described it: the view listed only what the user may list, as Stat
+// would have answered, and read its dead properties with the listing.
+type listedEntry struct {
+	fi    fileInfo
+	props map[string][]byte // nil: none
+}
+
+// lists reports whether folder dir is the one a PROPFIND lists (its own:
+// a Depth: 1 PROPFIND lists no other), whose listing is recorded.
+func (q *request) lists(dir string) bool {
+	return q.method == "PROPFIND" && path.Clean("/"+dir) == q.src
+}
+
+// listing records the entries of the folder a PROPFIND lists, with their
+// dead properties (props nil: not known, nothing is recorded).
+func (q *request) listing(fis []fs.FileInfo, props map[string]map[string][]byte) {
+	if props == nil {
+		return
+	}
+	q.listed = make(map[string]listedEntry, len(fis))
+	for _, fi := range fis {
+		q.listed[path.Join(q.src, fi.Name())] = listedEntry{fi: fileInfo{fi}, props: props[fi.Name()]}
+	}
+}
+
+// lookupListed returns what the listing said of name, if it listed it.
+func (q *request) lookupListed(name string) (listedEntry, bool) {
+	if q.listed == nil {
+		return listedEntry{}, false
+	}
+	// x/net/webdav asks with the clean paths it joined from the listing.
+	if e, ok := q.listed[name]; ok {
+		return e, true
+	}
+	e, ok := q.listed[path.Clean("/"+name)]
+	return e, ok
 }

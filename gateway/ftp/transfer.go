@@ -50,7 +50,7 @@ type upload struct {
 // ReadFrom copies the data connection into the upload and checks how the
 // connection ended.
 func (t *upload) ReadFrom(r io.Reader) (int64, error) {
-	n, err := gateway.CopyIn(writerOnly{t}, r)
+	n, err := gateway.Copy(writerOnly{t}, r)
 	if err == nil {
 		err = t.endOf(r)
 	}

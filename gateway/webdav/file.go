@@ -229,9 +229,9 @@ func (u *uploadFile) Write(p []byte) (int, error) {
 
 // ReadFrom takes the request body: x/net/webdav's PUT copies it with
 // io.Copy, which hands it here, to copy through a shared buffer instead
-// of one allocated per request, in large writes (gateway.CopyIn).
+// of one allocated per request.
 func (u *uploadFile) ReadFrom(r io.Reader) (int64, error) {
-	return gateway.CopyIn(writerOnly{u}, r)
+	return gateway.Copy(writerOnly{u}, r)
 }
 
 // writerOnly hides uploadFile's ReadFrom from io.Copy.

@@ -146,6 +146,7 @@ func (b localBackend) dirProps(_ context.Context, dir loc, entries []fs.FileInfo
 			prefix = ""
 		}
 		buf := make([]byte, maxProps)
+		total := 0
 		for _, e := range entries {
 			var n int
 			var err error
@@ -160,6 +161,9 @@ func (b localBackend) dirProps(_ context.Context, dir loc, entries []fs.FileInfo
 			case err != nil:
 				return err
 			case n > 0:
+				if total += n; total > maxListedProps {
+					return errManyProps
+				}
 				out[e.Name()] = bytes.Clone(buf[:n])
 			}
 		}

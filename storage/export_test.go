@@ -40,3 +40,11 @@ func SpareInodes(f *Files) []uint64 {
 	}
 	return nil
 }
+
+// SetMaxListedProps sets how many bytes of dead properties one listing
+// reads at once (ReadDirProps), until the test ends.
+func SetMaxListedProps(t interface{ Cleanup(func()) }, n int) {
+	old := maxListedProps
+	maxListedProps = n
+	t.Cleanup(func() { maxListedProps = old })
+}

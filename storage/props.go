@@ -46,13 +46,26 @@ func (v *View) DeadProps(ctx context.Context, name string) (map[string][]byte, e
 	return props, nil
 }
 
+// maxListedProps bounds the dead properties ReadDirProps reads for one
+// listing: past it, the listing gives none and each entry's are read when
+// asked (DeadProps), one at a time, as a response is written. Without a
+// bound, a user who stored the most (maxProps) on each file of a large
+// folder made every listing of it hold them all at once (100,000 files:
+// hundreds of MB per PROPFIND; a review finding).
+var maxListedProps = 8 << 20
+
+// errManyProps: a folder's entries hold more dead properties than one
+// listing reads at once (maxListedProps).
+var errManyProps = errors.New("more dead properties than a listing reads at once")
+
 // ReadDirProps lists a folder as ReadDir does, with the dead properties
 // of the entries listed, by entry name (as DeadProps returns them; an
 // entry without any is left out), read in one pass over the folder
 // rather than one DeadProps for each: a WebDAV listing of a large folder
 // asks for them all. The properties are nil, not known, for the root of
-// the view, whose entries are mounts, and when they could not be read
-// together: ask DeadProps for each, which has the error to give.
+// the view, whose entries are mounts, when they could not be read
+// together (ask DeadProps for each, which has the error to give), and
+// when they hold more than maxListedProps.
 func (v *View) ReadDirProps(ctx context.Context, name string) ([]fs.FileInfo, map[string]map[string][]byte, error) {
 	t, out, err := v.readDir(ctx, name)
 	if err != nil || t.mount == nil {

@@ -2,17 +2,13 @@ package sftp_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 
 	gosftp "github.com/pkg/sftp"
 
-	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/internal/yardstick"
 	"github.com/oaq/custodia/store"
@@ -76,19 +72,9 @@ func BenchmarkSSHClientList100000(b *testing.B) {
 		b.Skipf("skipping: %v", err)
 	}
 	dir := b.TempDir()
-	key, err := yardstick.NewSSHKey(filepath.Join(dir, "id_ed25519"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	k, err := gateway.ParseKeyFile(key.AuthorizedKey)
-	if err != nil {
-		b.Fatal(err)
-	}
+	key, k := clientKey(b, dir)
 	tg, folder := startListBench(b, k)
-	_, port, _ := net.SplitHostPort(tg.SFTPAddr)
-	p, _ := strconv.Atoi(port)
-	client := &yardstick.SFTPClient{Port: p, User: "carla", Key: key.File, Dir: dir}
-	args, err := client.Args()
+	args, err := sftpClient(tg, "carla", key, dir).Args()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,8 +84,7 @@ func BenchmarkSSHClientList100000(b *testing.B) {
 	}
 	args = append(args, "-b", batch, "carla@127.0.0.1")
 	b.ReportAllocs()
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	before := processCPU()
 	b.ResetTimer()
 	for b.Loop() {
 		cmd := exec.Command(args[0], args[1:]...) // its output to /dev/null
@@ -108,9 +93,7 @@ func BenchmarkSSHClientList100000(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := syscall.TimevalToNsec(after.Utime) + syscall.TimevalToNsec(after.Stime) -
-		syscall.TimevalToNsec(before.Utime) - syscall.TimevalToNsec(before.Stime)
+	cpu := processCPU() - before
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/list")
-	b.ReportMetric(float64(cpu)/1e6/float64(b.N), "server-cpu-ms/list")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "server-cpu-ms/list")
 }

@@ -3,14 +3,10 @@ package sftp_test
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 
-	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
 	"github.com/oaq/custodia/internal/yardstick"
 	"github.com/oaq/custodia/store"
@@ -31,19 +27,11 @@ func newSSHClientBench(b *testing.B) *sshClientBench {
 	}
 	tg := testkit.Start(b)
 	dir := b.TempDir()
-	key, err := yardstick.NewSSHKey(filepath.Join(dir, "id_ed25519"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	k, err := gateway.ParseKeyFile(key.AuthorizedKey)
-	if err != nil {
-		b.Fatal(err)
-	}
+	key, k := clientKey(b, dir)
 	tg.AddUser(store.NewUser{Name: "bench", Role: store.RoleAdmin, Keys: []store.NewKey{k}})
-	_, port, _ := net.SplitHostPort(tg.SFTPAddr)
-	p, _ := strconv.Atoi(port)
-	return &sshClientBench{tg: tg, client: &yardstick.SFTPClient{Port: p, User: "bench", Key: key.File,
-		Cipher: os.Getenv("CUSTODIA_BENCH_CIPHER"), Dir: dir}}
+	c := sftpClient(tg, "bench", key, dir)
+	c.Cipher = os.Getenv("CUSTODIA_BENCH_CIPHER")
+	return &sshClientBench{tg: tg, client: c}
 }
 
 // run runs one batch command b.N times and reports the server's CPU time
@@ -51,8 +39,7 @@ func newSSHClientBench(b *testing.B) *sshClientBench {
 func (s *sshClientBench) run(b *testing.B, cmd string) {
 	b.SetBytes(testkit.BenchSize)
 	b.ReportAllocs()
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	before := processCPU()
 	b.ResetTimer()
 	for b.Loop() {
 		if err := s.client.Batch(context.Background(), cmd); err != nil {
@@ -60,9 +47,7 @@ func (s *sshClientBench) run(b *testing.B, cmd string) {
 		}
 	}
 	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := float64(syscall.TimevalToNsec(after.Utime)+syscall.TimevalToNsec(after.Stime)-
-		syscall.TimevalToNsec(before.Utime)-syscall.TimevalToNsec(before.Stime)) / 1e6
+	cpu := float64((processCPU() - before).Milliseconds())
 	b.ReportMetric(cpu/float64(b.N)/(testkit.BenchSize/1e6), "server-cpu-ms/MB")
 }
 

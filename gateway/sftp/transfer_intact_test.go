@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
-	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/internal/testkit"
-	"github.com/oaq/custodia/internal/yardstick"
 	"github.com/oaq/custodia/store"
 )
 
@@ -27,18 +23,9 @@ func TestOpenSSHTransferIntact(t *testing.T) {
 	testkit.NeedTool(t, "sftp")
 	tg := testkit.Start(t)
 	dir := t.TempDir()
-	key, err := yardstick.NewSSHKey(filepath.Join(dir, "id_ed25519"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := gateway.ParseKeyFile(key.AuthorizedKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, k := clientKey(t, dir)
 	tg.AddUser(store.NewUser{Name: "intact", Role: store.RoleAdmin, Keys: []store.NewKey{k}})
-	_, port, _ := net.SplitHostPort(tg.SFTPAddr)
-	p, _ := strconv.Atoi(port)
-	c := &yardstick.SFTPClient{Port: p, User: "intact", Key: key.File, Dir: dir}
+	c := sftpClient(tg, "intact", key, dir)
 
 	want := make([]byte, 5<<20+12345) // not a multiple of any packet size
 	rand.Read(want)

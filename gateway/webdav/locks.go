@@ -20,6 +20,11 @@ const (
 	maxLockTime = time.Hour
 	// maxLocksPerUser bounds what one user can put in the shared table.
 	maxLocksPerUser = 1000
+	// tempWait bounds how long a request waits for another request here
+	// that changes the same resource (two MKCOLs of one folder from a
+	// client's parallel transfers, two PUTs of one file) before it is
+	// answered 423 Locked.
+	tempWait = 30 * time.Second
 )
 
 // locks is the one lock table of all the gateways that share the store,
@@ -37,16 +42,54 @@ const (
 // conflicting lock; a LOCK holds one there too while it writes its lock
 // to the store, so the two never pass each other here. (Between gateways
 // a LOCK may begin while such a request, begun before it, still writes.)
+// Such a lock is the gateway's own serialisation, not a client's: a
+// request that meets one waits for it (up to wait), as it would wait for
+// a file system's lock; only a client's lock, in the store, is 423 at once.
 type locks struct {
 	st   *store.Store
 	temp webdav.LockSystem
+	wait time.Duration
 
-	mu   sync.Mutex
-	held map[string]bool // store tokens a request here is confirmed under, for its duration
+	mu    sync.Mutex
+	held  map[string]bool // store tokens a request here is confirmed under, for its duration
+	freed chan struct{}   // closed, and replaced, whenever a lock in temp is released
 }
 
 func newLocks(st *store.Store) *locks {
-	return &locks{st: st, temp: webdav.NewMemLS(), held: map[string]bool{}}
+	return &locks{st: st, temp: webdav.NewMemLS(), wait: tempWait, held: map[string]bool{}, freed: make(chan struct{})}
+}
+
+// takeTemp takes a lock in temp, waiting while another request here holds
+// a conflicting one, until it is released, ctx ends or l.wait has passed.
+func (l *locks) takeTemp(ctx context.Context, details webdav.LockDetails) (string, error) {
+	deadline := time.NewTimer(l.wait)
+	defer deadline.Stop()
+	for {
+		l.mu.Lock()
+		freed := l.freed // taken before trying, so a release in between is not missed
+		l.mu.Unlock()
+		tok, err := l.temp.Create(time.Now(), details)
+		if !errors.Is(err, webdav.ErrLocked) {
+			return tok, err
+		}
+		select {
+		case <-freed:
+		case <-deadline.C:
+			return "", webdav.ErrLocked
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// releaseTemp releases a lock in temp and wakes the requests waiting.
+func (l *locks) releaseTemp(tok string) error {
+	err := l.temp.Unlock(time.Now(), tok)
+	l.mu.Lock()
+	close(l.freed)
+	l.freed = make(chan struct{})
+	l.mu.Unlock()
+	return err
 }
 
 func capDuration(d time.Duration) time.Duration {
@@ -174,14 +217,14 @@ func (u *userLocks) Create(now time.Time, details webdav.LockDetails) (string, e
 	root := details.Root
 	details.Root = u.key(root)
 	details.Duration = capDuration(details.Duration)
-	tok, err := u.l.temp.Create(now, details)
+	tok, err := u.l.takeTemp(u.ctx, details)
 	if err != nil {
 		return "", err
 	}
 	if !u.lock {
 		busy, err := u.l.st.DAVLockConflicts(u.ctx, details.Root, details.ZeroDepth, now)
 		if err != nil || busy {
-			u.l.temp.Unlock(now, tok)
+			u.l.releaseTemp(tok)
 			if err != nil {
 				return "", err
 			}
@@ -190,7 +233,7 @@ func (u *userLocks) Create(now time.Time, details webdav.LockDetails) (string, e
 		u.temps[tok] = true
 		return tok, nil
 	}
-	defer u.l.temp.Unlock(now, tok)
+	defer u.l.releaseTemp(tok)
 	l, err := u.l.st.CreateDAVLock(u.ctx, store.DAVLock{Root: details.Root, VRoot: root, User: u.user,
 		ZeroDepth: details.ZeroDepth, OwnerXML: details.OwnerXML}, now, details.Duration, maxLocksPerUser)
 	if errors.Is(err, store.ErrDAVLocked) {
@@ -217,7 +260,7 @@ func (u *userLocks) Refresh(now time.Time, token string, duration time.Duration)
 func (u *userLocks) Unlock(now time.Time, token string) error {
 	if u.temps[token] {
 		delete(u.temps, token)
-		return u.l.temp.Unlock(now, token)
+		return u.l.releaseTemp(token)
 	}
 	l, err := u.l.st.DAVLockByToken(u.ctx, token, now)
 	if errors.Is(err, store.ErrNotFound) {

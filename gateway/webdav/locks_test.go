@@ -1,6 +1,8 @@
 package webdav_test
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +103,57 @@ func TestWebDAVExpiredLockReleases(t *testing.T) {
 			t.Fatalf("a lock with a 1 s timeout still blocks luis after 6 s: %d", r.Code)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Two requests that change one resource at once, as a client's parallel
+// transfers do (rclone creates a folder's parent once per file): the
+// second waits for the first instead of being answered 423 Locked, which
+// only a client's lock earns.
+func TestWebDAVConcurrentWritesWaitForEachOther(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	const p = "/operaciones/mismo.txt"
+	ana := tg.DAV("ana")
+	body, feed := io.Pipe()
+	defer feed.Close() // a failure below does not leave the first PUT hanging
+	req, err := http.NewRequest("PUT", ana.URL(p), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(ana.User, ana.Pass)
+	first := make(chan int, 1)
+	go func() {
+		resp, err := ana.HTTP.Do(req)
+		if err != nil {
+			t.Errorf("the first PUT: %v", err)
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	if _, err := feed.Write([]byte("primera ")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the first PUT is in the handler, writing
+	second := make(chan int, 1)
+	go func() { second <- tg.DAV("ana").Do("PUT", p, "segunda").Code }()
+	select {
+	case code := <-second:
+		t.Fatalf("a PUT of a file another PUT is writing answered %d at once, want it to wait", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	feed.Write([]byte("versión"))
+	feed.Close()
+	if code := <-first; code/100 != 2 {
+		t.Errorf("the first PUT: %d, want 2xx", code)
+	}
+	if code := <-second; code/100 != 2 {
+		t.Errorf("the second PUT, after the first: %d, want 2xx", code)
+	}
+	if got, _ := os.ReadFile(filepath.Join(tg.DataDir, "files/departments/operaciones/mismo.txt")); string(got) != "segunda" {
+		t.Errorf("the file holds %q, want the second PUT's body", got)
 	}
 }

@@ -48,3 +48,11 @@ func SetMaxListedProps(t interface{ Cleanup(func()) }, n int) {
 	maxListedProps = n
 	t.Cleanup(func() { maxListedProps = old })
 }
+
+// HashedBehind is how many bytes of u the goroutine behind its writes has
+// hashed so far.
+func HashedBehind(u *Upload) int64 {
+	u.hash.mu.Lock()
+	defer u.hash.mu.Unlock()
+	return u.hash.hashed
+}

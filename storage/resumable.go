@@ -156,7 +156,7 @@ func (u *Upload) adopt(name string) error {
 	if err := nf.Chmod(fileMode); err != nil {
 		return err
 	}
-	u.size, u.hashed, u.ahead, u.aheadN = nfi.Size(), -1, nil, 0 // Close re-reads it for the sha256
+	u.size, u.inOrder, u.ahead, u.aheadN = nfi.Size(), -1, nil, 0 // Close re-reads it for the sha256
 	return nil
 }
 

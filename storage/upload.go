@@ -3,11 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"hash"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -34,9 +30,9 @@ type Upload struct {
 	flow    Flow   // counts the bytes written
 	name    string // in .incoming
 	mu      sync.Mutex
-	sum     hash.Hash
-	hashed  int64         // bytes hashed so far, in order; -1 once Close must re-read
-	ahead   map[int64]int // offset and length of writes past hashed, read back once the gap fills
+	hash    hashing       // the sha256, computed behind the writes (upload_hash.go)
+	inOrder int64         // the data below it is written without gaps; -1 once Close must re-read
+	ahead   map[int64]int // offset and length of writes past inOrder, until the gap before them fills
 	aheadN  int
 	size    int64
 	written int64 // the data below it is written back to disk already, or being (writeBehind)
@@ -112,8 +108,8 @@ func (v *View) upload(ctx context.Context, t target, act authz.Action, c *TreeCo
 	if err != nil {
 		return nil, v.done(ctx, "create", act, t, nil, err)
 	}
-	return &Upload{v: v, t: t, act: act, file: f, flow: v.begin(t, true), name: tmp, sum: sha256.New(),
-		limit: limit, limitErr: why, nextFree: freeCheckEvery, stage: c}, nil
+	return &Upload{v: v, t: t, act: act, file: f, flow: v.begin(t, true), name: tmp,
+		hash: hashing{sum: sha256.New()}, limit: limit, limitErr: why, nextFree: freeCheckEvery, stage: c}, nil
 }
 
 // WriteAt writes at an offset; out-of-order writes are fine.
@@ -163,14 +159,14 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 		return 0, &PathError{Op: "write", Path: u.t.vpath.String(), Err: ErrUnsupported}
 	}
 	n, err := u.file.WriteAt(p, off)
-	u.hash(p[:n], off)
+	u.noteWritten(off, n)
 	if end := off + int64(n); n > 0 && end > u.size {
 		u.size = end
 	}
-	// The writeback starts on the data written in order (hashed): out
-	// of order writes leave gaps that a range up to size would pass over
-	// before they fill, leaving those for Close's fsync.
-	if done := u.hashed; done >= 0 && done >= u.written+writeBehind {
+	// The writeback starts on the data written in order: out of order
+	// writes leave gaps that a range up to size would pass over before
+	// they fill, leaving those for Close's fsync.
+	if done := u.inOrder; done >= 0 && done >= u.written+writeBehind {
 		u.v.files.startWriteback(u.file, u.name, u.written, done-u.written)
 		u.written = done
 	}
@@ -179,65 +175,6 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 		return n, pathErr("write", u.t.vpath.String(), err)
 	}
 	return n, nil
-}
-
-// maxAhead bounds the out-of-order data waiting to be hashed; pipelined
-// SFTP clients keep a few MiB in flight.
-const maxAhead = 16 << 20
-
-// hash feeds the sha256 in file order. Writes that arrive early are noted
-// (offset and length, not copied) and read back from the file, still in
-// the page cache, once the gap before them fills; past maxAhead, or on a
-// rewrite, Close re-reads the whole file instead. Pipelined clients send
-// writes of one size and a server's workers reorder them, so about half
-// arrive early: copies of them cost an upload as much memory as its
-// clients kept in flight (up to maxAhead), reading them back costs none.
-func (u *Upload) hash(p []byte, off int64) {
-	switch {
-	case u.hashed < 0 || len(p) == 0:
-		return
-	case off == u.hashed:
-		u.sum.Write(p)
-		u.hashed += int64(len(p))
-		for n, ok := u.ahead[u.hashed]; ok; n, ok = u.ahead[u.hashed] {
-			delete(u.ahead, u.hashed)
-			u.aheadN -= n
-			if err := u.hashBack(u.hashed, n); err != nil {
-				u.hashed, u.ahead, u.aheadN = -1, nil, 0 // Close re-reads, and says why if it fails again
-				return
-			}
-			u.hashed += int64(n)
-		}
-	case off > u.hashed && u.aheadN+len(p) <= maxAhead && u.ahead[off] == 0:
-		if u.ahead == nil {
-			u.ahead = make(map[int64]int)
-		}
-		u.ahead[off] = len(p)
-		u.aheadN += len(p)
-	default:
-		u.hashed, u.ahead, u.aheadN = -1, nil, 0
-	}
-}
-
-// hashBuffers are the buffers hashBack reads through, shared by uploads.
-var hashBuffers = sync.Pool{New: func() any { return new([256 << 10]byte) }}
-
-// hashBack hashes n bytes of the file at off, written earlier.
-func (u *Upload) hashBack(off int64, n int) error {
-	buf := hashBuffers.Get().(*[256 << 10]byte)
-	defer hashBuffers.Put(buf)
-	for n > 0 {
-		m, err := u.file.ReadAt(buf[:min(n, len(buf))], off)
-		if m == 0 {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		u.sum.Write(buf[:m])
-		off, n = off+int64(m), n-m
-	}
-	return nil
 }
 
 // TransferError tells the upload that its transfer failed (pkg/sftp calls
@@ -271,6 +208,7 @@ func (u *Upload) Close() error {
 	}
 	u.closed = true
 	u.flow.End()
+	u.hash.stop() // before anything closes the file it reads
 	ctx := context.Background()
 	vpath := u.t.vpath.String()
 	if u.failed != nil {
@@ -389,18 +327,6 @@ func (u *Upload) Size() int64 {
 func (u *Upload) discard() {
 	u.file.Close()
 	u.v.files.removeTemp(u.name)
-}
-
-// digest256 hashes what was not hashed in order and returns the sha256.
-func (u *Upload) digest256() (string, error) {
-	if u.hashed != u.size || len(u.ahead) > 0 {
-		u.sum.Reset()
-		if _, err := io.Copy(u.sum, io.NewSectionReader(u.file, 0, u.size)); err != nil {
-			return "", fmt.Errorf("hash: %w", err)
-		}
-	}
-	u.ahead = nil
-	return hex.EncodeToString(u.sum.Sum(nil)), nil
 }
 
 // syncData makes the data durable and closes the file; once done, it

@@ -25,6 +25,17 @@ var (
 	pages      = sync.Pool{New: func() any { return new([maxMsgLength]byte) }}
 )
 
+// pageSize is the size of the page newPage(n) returns.
+func pageSize(n int) int {
+	switch {
+	case n <= smallPage:
+		return smallPage
+	case n <= midPage:
+		return midPage
+	}
+	return maxMsgLength
+}
+
 // newPage returns a page of at least n bytes, at most maxMsgLength.
 func newPage(n int) []byte {
 	switch {

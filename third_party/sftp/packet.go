@@ -993,6 +993,8 @@ type sshFxpWritePacket struct {
 	Offset uint64
 	Handle string
 	Data   []byte
+
+	budget int64 // taken from the request server's WriteBudget, given back once written
 }
 
 func (p *sshFxpWritePacket) id() uint32 { return p.ID }

@@ -29,6 +29,7 @@ type RequestServer struct {
 
 	startDirectory string
 	maxTxPacket    uint32
+	writeBudget    WriteBudget
 
 	mu           sync.RWMutex
 	handleCount  int
@@ -48,6 +49,26 @@ func WithRSAllocator() RequestServerOption {
 		rs.pktMgr.alloc = alloc
 		rs.conn.alloc = alloc
 	}
+}
+
+// A WriteBudget bounds the memory that the write requests of request
+// servers sharing it hold: a write's packet is read, then its size is taken
+// from the budget before the request is handed to a worker, and given back
+// once the worker has written it (before its reply is sent, so a client that
+// stops reading replies keeps back at most the writes queued for its workers).
+// While the budget is exhausted, the server reads no further request: the
+// client's writes wait in the transport (SSH's channel window then closes).
+// Acquire must be fair (first come, first served), so that no session
+// starves; golang.org/x/sync/semaphore.Weighted is one. Its size must be at
+// least one page of the largest packet (256 KiB).
+type WriteBudget interface {
+	Acquire(ctx context.Context, n int64) error
+	Release(n int64)
+}
+
+// WithRSWriteBudget shares b between request servers (see WriteBudget).
+func WithRSWriteBudget(b WriteBudget) RequestServerOption {
+	return func(rs *RequestServer) { rs.writeBudget = b }
 }
 
 // WithStartDirectory sets a start directory to use as base for relative paths.
@@ -179,6 +200,16 @@ func (rs *RequestServer) serveLoop(dispatch func(orderedRequest)) error {
 			default:
 				debug("makePacket err: %v", err)
 				rs.conn.Close() // shuts down recvPacket
+				return err
+			}
+		}
+
+		if w, ok := pkt.(*sshFxpWritePacket); ok && rs.writeBudget != nil {
+			w.budget = int64(1 + len(pktBytes)) // the packet, its type byte included
+			if rs.pktMgr.alloc != nil {
+				w.budget = int64(pageSize(1 + len(pktBytes))) // the page that holds it
+			}
+			if err := rs.writeBudget.Acquire(context.Background(), w.budget); err != nil {
 				return err
 			}
 		}
@@ -340,6 +371,9 @@ func (rs *RequestServer) packetWorker(ctx context.Context, pktChan chan orderedR
 			request.close()
 		default:
 			rpkt = statusFromError(pkt.id(), ErrSSHFxOpUnsupported)
+		}
+		if w, ok := pkt.requestPacket.(*sshFxpWritePacket); ok && w.budget > 0 {
+			rs.writeBudget.Release(w.budget)
 		}
 
 		rs.pktMgr.readyPacket(

@@ -209,6 +209,11 @@ type channel struct {
 	windowMu   sync.Mutex
 	myWindow   uint32
 	myConsumed uint32
+	// limit is the server's WindowLimit (nil: none); limitExtra is what
+	// this channel counts in it, none once it is closed. Guarded by
+	// windowMu.
+	limit      *WindowLimit
+	limitExtra int64
 
 	// writeMu serializes calls to mux.conn.writePacket() and
 	// protects sentClose and packetPool. This mutex must be
@@ -366,18 +371,22 @@ func (ch *channel) handleData(packet []byte) error {
 	return nil
 }
 
+// limitClosed reports whether the channel was closed under a WindowLimit:
+// it then counts nothing in it and grants no more window. windowMu is held.
+func (c *channel) limitClosed() bool { return c.limit != nil && c.limitExtra < 0 }
+
 func (c *channel) adjustWindow(adj uint32) error {
 	c.windowMu.Lock()
 	// Since myConsumed and myWindow are managed on our side, and can never
 	// exceed the initial window setting, we don't worry about overflow.
 	c.myConsumed += adj
+	held := channelWindowSize - c.myWindow - c.myConsumed
 	var sendAdj uint32
-	if (channelWindowSize-c.myWindow > 3*channelMaxPacket) ||
-		(c.myWindow < channelWindowSize/2) {
-		sendAdj = c.myConsumed
-		c.myConsumed = 0
-		c.myWindow += sendAdj
+	if !c.limitClosed() {
+		sendAdj = c.limit.windowAdjust(c.myWindow, held, c.myConsumed, &c.limitExtra)
 	}
+	c.myConsumed -= sendAdj
+	c.myWindow += sendAdj
 	c.windowMu.Unlock()
 	if sendAdj == 0 {
 		return nil
@@ -413,6 +422,13 @@ func (c *channel) ReadExtended(data []byte, extended uint32) (n int, err error) 
 
 func (c *channel) close() {
 	c.closeOnce.Do(func() {
+		c.windowMu.Lock()
+		if c.limit != nil {
+			// Its window and unread data no longer count.
+			c.limit.extra.Add(-c.limitExtra)
+			c.limitExtra = -1
+		}
+		c.windowMu.Unlock()
 		c.pending.eof()
 		c.extPending.eof()
 		close(c.msg)
@@ -536,6 +552,13 @@ func (m *mux) newChannel(chanType string, direction channelDirection, extraData 
 		extraData:        extraData,
 		mux:              m,
 		packetPool:       make(map[uint32][]byte),
+		limit:            m.windowLimit,
+	}
+	if l := m.windowLimit; l != nil {
+		// A channel starts with the window it may always have; it grows
+		// as its reader reads, within the limit.
+		ch.myWindow = l.min()
+		ch.myConsumed = channelWindowSize - ch.myWindow
 	}
 	if !m.chanList.add(ch) {
 		// The mux has shut down and will not close the channel.

@@ -108,6 +108,8 @@ func (c *chanList) isClosed() bool {
 type mux struct {
 	conn     packetConn
 	chanList chanList
+	// windowLimit is the server's ServerConfig.WindowLimit, nil on a client.
+	windowLimit *WindowLimit
 
 	incomingChannels chan NewChannel
 
@@ -134,8 +136,12 @@ func (m *mux) Wait() error {
 }
 
 // newMux returns a mux that runs over the given connection.
-func newMux(p packetConn) *mux {
+func newMux(p packetConn) *mux { return newLimitedMux(p, nil) }
+
+// newLimitedMux returns a mux whose channels share limit (nil: none).
+func newLimitedMux(p packetConn, limit *WindowLimit) *mux {
 	m := &mux{
+		windowLimit:      limit,
 		conn:             p,
 		incomingChannels: make(chan NewChannel, chanSize),
 		globalResponses:  make(chan interface{}, 1),

@@ -180,6 +180,11 @@ type ServerConfig struct {
 	// Config contains configuration shared between client and server.
 	Config
 
+	// WindowLimit, if not nil, bounds the channel data that the
+	// connections sharing it hold received and not yet read (see
+	// WindowLimit).
+	WindowLimit *WindowLimit
+
 	// PublicKeyAuthAlgorithms specifies the supported client public key
 	// authentication algorithms. Note that this should not include certificate
 	// types since those use the underlying algorithm. This list is sent to the
@@ -450,7 +455,7 @@ func (s *connection) serverHandshake(config *ServerConfig) (*Permissions, error)
 	if err != nil {
 		return nil, err
 	}
-	s.mux = newMux(s.transport)
+	s.mux = newLimitedMux(s.transport, config.WindowLimit)
 	return perms, err
 }
 

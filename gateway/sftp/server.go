@@ -16,6 +16,7 @@ import (
 
 	gosftp "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/oaq/custodia/gateway"
 	"github.com/oaq/custodia/storage"
@@ -31,15 +32,27 @@ type Options struct {
 	// LegacyClients also offers AES-CTR with SHA-2 MACs, for libssh2 < 1.11,
 	// and ChaCha20-Poly1305 where AES-GCM is the fast cipher (ciphers.go).
 	LegacyClients bool
-	Logger        *slog.Logger
+	// WriteBudget bounds the bytes of write requests that all sessions
+	// hold at once between reading them and writing them to their files
+	// (pkg/sftp's WriteBudget): a session waits, first come first served,
+	// while others hold it all. 0 means DefaultWriteBudget; at least 256 KiB.
+	WriteBudget int64
+	Logger      *slog.Logger
 }
+
+// DefaultWriteBudget is the default Options.WriteBudget: four times a
+// lone session's pipeline (OpenSSH's and pkg/sftp's clients send at most
+// 2 MiB ahead, SSH's channel window), so one upload never waits for it,
+// while 20 at once hold 8 MiB of writes rather than about 33 (issue 17).
+const DefaultWriteBudget = 8 << 20
 
 // Server serves SFTP.
 type Server struct {
 	o      Options
 	config *ssh.ServerConfig
 	log    *slog.Logger
-	conns  gateway.Conns // the listener, connections and their goroutines
+	conns  gateway.Conns       // the listener, connections and their goroutines
+	writes *semaphore.Weighted // Options.WriteBudget, shared by every session
 }
 
 // New returns a server.
@@ -56,10 +69,14 @@ func New(o Options) (*Server, error) {
 	if o.MaxAuthTries <= 0 {
 		o.MaxAuthTries = 3
 	}
+	if o.WriteBudget <= 0 {
+		o.WriteBudget = DefaultWriteBudget
+	}
+	o.WriteBudget = max(o.WriteBudget, 256<<10) // one page of the largest packet
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{o: o, log: o.Logger.With("proto", "sftp")}
+	s := &Server{o: o, log: o.Logger.With("proto", "sftp"), writes: semaphore.NewWeighted(o.WriteBudget)}
 	s.config = &ssh.ServerConfig{
 		Config: ssh.Config{
 			KeyExchanges: []string{"mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org"},
@@ -72,6 +89,12 @@ func New(o Options) (*Server, error) {
 		},
 		MaxAuthTries:  o.MaxAuthTries,
 		ServerVersion: "SSH-2.0-custodia",
+		// Channel data received and not yet read, by all connections:
+		// past 8 MiB each channel's window shrinks from 2 MiB to 128 KiB
+		// (x/crypto/ssh's WindowLimit, third_party/crypto), so that 20
+		// uploads whose writes wait for WriteBudget do not each hold a
+		// full window; a lone upload keeps the whole window.
+		WindowLimit: &ssh.WindowLimit{Limit: 8 << 20, Min: 128 << 10},
 	}
 	if o.LegacyClients {
 		c := &s.config.Config
@@ -302,7 +325,7 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 		h := &handlers{ctx: ctx, view: view, log: log}
 		cf := countedFiles{h: h, count: files}
 		rs := gosftp.NewRequestServer(ch, gosftp.Handlers{FileGet: cf, FilePut: cf, FileCmd: h, FileList: h},
-			gosftp.WithRSMaxTxPacket(maxRead), gosftp.WithRSAllocator())
+			gosftp.WithRSMaxTxPacket(maxRead), gosftp.WithRSAllocator(), gosftp.WithRSWriteBudget(s.writes))
 		if err := rs.Serve(); err != nil && !errors.Is(err, net.ErrClosed) && err.Error() != "EOF" {
 			log.Debug("sftp session ended", "err", err)
 		}

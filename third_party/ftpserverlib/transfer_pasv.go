@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -29,15 +30,19 @@ var _ transferHandler = (*passiveTransferHandler)(nil)
 
 // Passive connection
 type passiveTransferHandler struct {
-	listener       net.Listener          // TCP or SSL Listener
-	deadlineSetter passiveDeadlineSetter // Listener used to set accept deadlines
-	Port           int                   // TCP Port we are listening on
-	connection     net.Conn              // TCP Connection established
-	settings       *Settings             // Settings
-	info           string                // transfer info
-	logger         *slog.Logger          // Logger
+	listener   net.Listener // TCP or SSL Listener
+	Port       int          // TCP Port we are listening on
+	connection net.Conn     // TCP Connection established
+	settings   *Settings    // Settings
+	info       string       // transfer info
+	logger     *slog.Logger // Logger
 	// data connection requirement checker
 	checkDataConn func(dataConnIP net.IP, channelType DataChannel) error
+
+	// accept takes the data connection from the PASV/EPSV reply on, and
+	// closes ready once connection or err is set.
+	ready chan struct{}
+	err   error
 }
 
 type ipValidationError struct {
@@ -149,7 +154,7 @@ func (c *clientHandler) findListenerWithinPortRange(portMapping PasvPortGetter) 
 
 func (c *clientHandler) handlePASV(_ string) error {
 	command := c.GetLastCommand()
-	exposedPort, listener, deadlineSetter, err := c.getPassiveListener()
+	exposedPort, listener, _, err := c.getPassiveListener()
 
 	if err != nil {
 		c.logger.Error("Could not listen for passive connection", "err", err)
@@ -184,12 +189,11 @@ func (c *clientHandler) handlePASV(_ string) error {
 		}
 	}
 	transferHandler := &passiveTransferHandler{
-		listener:       listener,
-		deadlineSetter: deadlineSetter,
-		Port:           exposedPort,
-		settings:       c.server.settings,
-		logger:         c.logger,
-		checkDataConn:  c.checkDataConnectionRequirement,
+		listener:      listener,
+		Port:          exposedPort,
+		settings:      c.server.settings,
+		logger:        c.logger,
+		checkDataConn: c.checkDataConnectionRequirement,
 	}
 
 	// We should rewrite this part
@@ -200,6 +204,9 @@ func (c *clientHandler) handlePASV(_ string) error {
 	} else {
 		c.writeMessage(StatusEnteringEPSV, fmt.Sprintf("Entering Extended Passive Mode (|||%d|)", transferHandler.Port))
 	}
+
+	transferHandler.ready = make(chan struct{})
+	go transferHandler.accept()
 
 	c.transferMu.Lock()
 	if c.transfer != nil {
@@ -266,39 +273,63 @@ func (c *clientHandler) handlePassivePASV(transferHandler *passiveTransferHandle
 	return false
 }
 
-func (p *passiveTransferHandler) ConnectionWait(wait time.Duration) (net.Conn, error) {
-	if p.connection != nil {
-		return p.connection, nil
-	}
-
-	var err error
-	if p.deadlineSetter != nil {
-		err = p.deadlineSetter.SetDeadline(time.Now().Add(wait))
-	}
+// accept takes the data connection as soon as the client opens it and
+// checks where it comes from; over TLS it then starts the handshake at
+// once. The client's next command (a STOR or RETR, the driver opening the
+// file) overlaps both instead of preceding them. The transfer's first read
+// or write waits for a handshake still under way and sees its error; the
+// transfer's deadlines, or Close, end a handshake that does not complete.
+// Clients that start TLS only after the 150 reply (jlaffaye/ftp) are
+// handshaken then, as before.
+func (p *passiveTransferHandler) accept() {
+	conn, err := p.listener.Accept()
 	if err != nil {
-		return nil, fmt.Errorf("failed to set deadline: %w", err)
+		p.err = fmt.Errorf("failed to accept passive transfer connection: %w", err)
+		close(p.ready)
+
+		return
 	}
 
-	p.connection, err = p.listener.Accept()
-	if err != nil {
-		return nil, fmt.Errorf("failed to accept passive transfer connection: %w", err)
-	}
-
-	ipAddress, err := getIPFromRemoteAddr(p.connection.RemoteAddr())
+	ipAddress, err := getIPFromRemoteAddr(conn.RemoteAddr())
 	if err != nil {
 		p.logger.Warn("Could get remote passive IP address", "err", err)
+		conn.Close() //nolint:errcheck,gosec
+		p.err = err
+		close(p.ready)
 
-		return nil, err
+		return
 	}
 
 	if err := p.checkDataConn(ipAddress, DataChannelPassive); err != nil {
 		// we don't want to expose the full error to the client, we just log it
 		p.logger.Warn("Could not validate passive data connection requirement", "err", err)
+		conn.Close() //nolint:errcheck,gosec
+		p.err = &ipValidationError{error: "data connection security requirements not met"}
+		close(p.ready)
 
-		return nil, &ipValidationError{error: "data connection security requirements not met"}
+		return
 	}
 
-	return p.connection, nil
+	p.connection = conn
+	close(p.ready)
+
+	if tlsConn, ok := conn.(*tls.Conn); ok {
+		// an error is kept by the connection and returned by its next
+		// read or write
+		tlsConn.Handshake() //nolint:errcheck,gosec
+	}
+}
+
+func (p *passiveTransferHandler) ConnectionWait(wait time.Duration) (net.Conn, error) {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+
+	select {
+	case <-p.ready:
+		return p.connection, p.err
+	case <-timer.C:
+		return nil, fmt.Errorf("failed to accept passive transfer connection: %w", os.ErrDeadlineExceeded)
+	}
 }
 
 func (p *passiveTransferHandler) GetInfo() string {
@@ -321,6 +352,10 @@ func (p *passiveTransferHandler) Close() error {
 		if err := p.listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			p.logger.Warn("Problem closing passive listener", "err", err)
 		}
+	}
+
+	if p.ready != nil {
+		<-p.ready // accept has ended or set the connection
 	}
 
 	if p.connection != nil {

@@ -101,7 +101,12 @@ func TestVsftpdTakesAnFTPSUploadAndItsSessionCPUCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := bigFile(t, 32<<20)
+	// Long enough (about half a second) for the meter, which reads the
+	// tree every 20 ms, to see the session's processes even on a machine
+	// busy with other tests: with 32 MiB a whole session once came and
+	// went between two readings of a starved meter (0 s counted).
+	const size = 128 << 20
+	src := bigFile(t, size)
 	ctx := context.Background()
 	if err := curl.Run(ctx, "", "--connect-to", "localhost::"+v.Addr, "-T", src, "ftp://localhost/upload/plain.bin"); err == nil {
 		t.Error("vsftpd took an upload without TLS")
@@ -110,11 +115,11 @@ func TestVsftpdTakesAnFTPSUploadAndItsSessionCPUCounts(t *testing.T) {
 		return curl.Run(ctx, "", "--ssl-reqd", "--tls-max", "1.2", "--connect-to", "localhost::"+v.Addr,
 			"-T", src, "ftp://localhost/upload/up.bin")
 	})
-	if st, err := os.Stat(filepath.Join(v.Root, "upload", "up.bin")); err != nil || st.Size() != 32<<20 {
+	if st, err := os.Stat(filepath.Join(v.Root, "upload", "up.bin")); err != nil || st.Size() != size {
 		t.Fatalf("the upload arrived as %v, %v", st, err)
 	}
 	if used <= 0 {
-		t.Errorf("vsftpd's session used %v of CPU for 32 MiB over TLS", used)
+		t.Errorf("vsftpd's session used %v of CPU for %d MiB over TLS", used, size>>20)
 	}
 }
 

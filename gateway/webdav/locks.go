@@ -60,8 +60,13 @@ func newLocks(st *store.Store) *locks {
 }
 
 // takeTemp takes a lock in temp, waiting while another request here holds
-// a conflicting one, until it is released, ctx ends or l.wait has passed.
-func (l *locks) takeTemp(ctx context.Context, details webdav.LockDetails) (string, error) {
+// a conflicting one, until it is released, ctx ends or l.wait has passed;
+// with wait false it does not wait (a request that holds a lock already:
+// MOVE a→b and MOVE b→a would each hold one and wait for the other's).
+func (l *locks) takeTemp(ctx context.Context, details webdav.LockDetails, wait bool) (string, error) {
+	if !wait {
+		return l.temp.Create(time.Now(), details)
+	}
 	deadline := time.NewTimer(l.wait)
 	defer deadline.Stop()
 	for {
@@ -217,7 +222,7 @@ func (u *userLocks) Create(now time.Time, details webdav.LockDetails) (string, e
 	root := details.Root
 	details.Root = u.key(root)
 	details.Duration = capDuration(details.Duration)
-	tok, err := u.l.takeTemp(u.ctx, details)
+	tok, err := u.l.takeTemp(u.ctx, details, len(u.temps) == 0)
 	if err != nil {
 		return "", err
 	}

@@ -17,12 +17,12 @@ func TestTakeTempWaitsForTheReleaseThenGivesUp(t *testing.T) {
 	l.wait = 100 * time.Millisecond
 	d := webdav.LockDetails{Root: "/operaciones/acta.docx", Duration: -1, ZeroDepth: true}
 	ctx := context.Background()
-	held, err := l.takeTemp(ctx, d)
+	held, err := l.takeTemp(ctx, d, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := l.takeTemp(ctx, d); !errors.Is(err, webdav.ErrLocked) {
+	if _, err := l.takeTemp(ctx, d, true); !errors.Is(err, webdav.ErrLocked) {
 		t.Fatalf("taking a held lock: %v, want ErrLocked once the wait has passed", err)
 	}
 	if waited := time.Since(start); waited < l.wait {
@@ -31,7 +31,7 @@ func TestTakeTempWaitsForTheReleaseThenGivesUp(t *testing.T) {
 	l.wait = time.Minute
 	got := make(chan error, 1)
 	go func() {
-		_, err := l.takeTemp(ctx, d)
+		_, err := l.takeTemp(ctx, d, true)
 		got <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
@@ -46,9 +46,12 @@ func TestTakeTempWaitsForTheReleaseThenGivesUp(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a waiting request was not woken by the release")
 	}
+	if _, err := l.takeTemp(ctx, d, false); !errors.Is(err, webdav.ErrLocked) {
+		t.Errorf("without waiting, a held lock: %v, want ErrLocked at once", err)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := l.takeTemp(cancelled, d); !errors.Is(err, context.Canceled) {
+	if _, err := l.takeTemp(cancelled, d, true); !errors.Is(err, context.Canceled) {
 		t.Errorf("a request whose client has gone: %v, want context.Canceled", err)
 	}
 }

@@ -157,3 +157,53 @@ func TestWebDAVConcurrentWritesWaitForEachOther(t *testing.T) {
 		t.Errorf("the file holds %q, want the second PUT's body", got)
 	}
 }
+
+// A request that holds a lock of its own already (MOVE holds its source)
+// does not wait for a second: MOVE a→b and MOVE b→a would each hold one
+// and wait for the other's. A MOVE onto a file a PUT is writing is 423 at
+// once, as before requests waited for each other.
+func TestWebDAVMoveOntoAFileBeingWrittenDoesNotWait(t *testing.T) {
+	t.Parallel()
+	tg := testkit.Start(t)
+	tg.Fixture()
+	tg.Put("departments/operaciones/origen.txt", "origen")
+	const p = "/operaciones/destino.txt"
+	ana := tg.DAV("ana")
+	body, feed := io.Pipe()
+	defer feed.Close()
+	req, err := http.NewRequest("PUT", ana.URL(p), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(ana.User, ana.Pass)
+	first := make(chan int, 1)
+	go func() {
+		resp, err := ana.HTTP.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	if _, err := feed.Write([]byte("escribiendo")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the PUT is in the handler, holding its lock
+	moved := make(chan int, 1)
+	go func() {
+		moved <- tg.DAV("ana").Do("MOVE", "/operaciones/origen.txt", "", "Destination", ana.URL(p), "Overwrite", "T").Code
+	}()
+	select {
+	case code := <-moved:
+		if code != 423 {
+			t.Errorf("MOVE onto a file being written: %d, want 423", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("a MOVE holding its source's lock waited for its destination's")
+	}
+	feed.Close()
+	if code := <-first; code/100 != 2 {
+		t.Errorf("the PUT: %d, want 2xx", code)
+	}
+}

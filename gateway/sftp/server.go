@@ -34,8 +34,9 @@ type Options struct {
 	LegacyClients bool
 	// WriteBudget bounds the bytes of write requests that all sessions
 	// hold at once between reading them and writing them to their files
-	// (pkg/sftp's WriteBudget): a session waits, first come first served,
-	// while others hold it all. 0 means DefaultWriteBudget; at least 256 KiB.
+	// (pkg/sftp's WriteBudget): while others hold it all, a session uses a
+	// share of its own (256 KiB) and waits for its own writes, never for
+	// another session's. 0 means DefaultWriteBudget; at least 256 KiB.
 	WriteBudget int64
 	Logger      *slog.Logger
 }

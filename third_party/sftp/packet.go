@@ -994,7 +994,8 @@ type sshFxpWritePacket struct {
 	Handle string
 	Data   []byte
 
-	budget int64 // taken from the request server's WriteBudget, given back once written
+	budget int64 // taken from the request server's WriteBudget (shared) or its own share, given back once written
+	shared bool
 }
 
 func (p *sshFxpWritePacket) id() uint32 { return p.ID }

@@ -30,6 +30,7 @@ type RequestServer struct {
 	startDirectory string
 	maxTxPacket    uint32
 	writeBudget    WriteBudget
+	ownBudget      ownBudget // this session's share, while writeBudget is spent
 
 	mu           sync.RWMutex
 	handleCount  int
@@ -54,21 +55,60 @@ func WithRSAllocator() RequestServerOption {
 // A WriteBudget bounds the memory that the write requests of request
 // servers sharing it hold: a write's packet is read, then its size is taken
 // from the budget before the request is handed to a worker, and given back
-// once the worker has written it (before its reply is sent, so a client that
-// stops reading replies keeps back at most the writes queued for its workers).
-// While the budget is exhausted, the server reads no further request: the
-// client's writes wait in the transport (SSH's channel window then closes).
-// Acquire must be fair (first come, first served), so that no session
-// starves; golang.org/x/sync/semaphore.Weighted is one. Its size must be at
-// least one page of the largest packet (256 KiB).
+// once the worker has written it (before its reply is sent). When the
+// budget is spent, a session takes from a share of its own instead (one
+// page of the largest packet), which only its own writes hold, and waits
+// for that when it is spent too: the server then reads no further request
+// of that session, whose client's writes wait in the transport (SSH's
+// channel window then closes). So a session whose writes are stuck (a
+// client that stops reading replies, a slow Close) never makes another
+// wait; all it can keep from the others is what it took from the budget.
 type WriteBudget interface {
-	Acquire(ctx context.Context, n int64) error
+	TryAcquire(n int64) bool
 	Release(n int64)
 }
 
 // WithRSWriteBudget shares b between request servers (see WriteBudget).
 func WithRSWriteBudget(b WriteBudget) RequestServerOption {
-	return func(rs *RequestServer) { rs.writeBudget = b }
+	return func(rs *RequestServer) {
+		rs.writeBudget = b
+		rs.ownBudget = ownBudget{free: maxMsgLength, freed: make(chan struct{}, 1)}
+	}
+}
+
+// ownBudget is a session's own share of write memory, used while the
+// shared WriteBudget is spent: taken by the serve loop alone, given back
+// by the workers.
+type ownBudget struct {
+	mu    sync.Mutex
+	free  int64
+	freed chan struct{} // a token when some was given back
+}
+
+// take waits until n is free and takes it. Only this session's writes
+// hold it, and they are written whatever the client does, so it is free
+// again once they are; the wait ends then.
+func (b *ownBudget) take(n int64) {
+	for {
+		b.mu.Lock()
+		if b.free >= n {
+			b.free -= n
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		<-b.freed
+	}
+}
+
+func (b *ownBudget) give(n int64) {
+	b.mu.Lock()
+	b.free += n
+	b.mu.Unlock()
+	select {
+	case b.freed <- struct{}{}:
+	default:
+	}
 }
 
 // WithStartDirectory sets a start directory to use as base for relative paths.
@@ -209,8 +249,9 @@ func (rs *RequestServer) serveLoop(dispatch func(orderedRequest)) error {
 			if rs.pktMgr.alloc != nil {
 				w.budget = int64(pageSize(1 + len(pktBytes))) // the page that holds it
 			}
-			if err := rs.writeBudget.Acquire(context.Background(), w.budget); err != nil {
-				return err
+			w.shared = rs.writeBudget.TryAcquire(w.budget)
+			if !w.shared {
+				rs.ownBudget.take(w.budget)
 			}
 		}
 
@@ -373,7 +414,11 @@ func (rs *RequestServer) packetWorker(ctx context.Context, pktChan chan orderedR
 			rpkt = statusFromError(pkt.id(), ErrSSHFxOpUnsupported)
 		}
 		if w, ok := pkt.requestPacket.(*sshFxpWritePacket); ok && w.budget > 0 {
-			rs.writeBudget.Release(w.budget)
+			if w.shared {
+				rs.writeBudget.Release(w.budget)
+			} else {
+				rs.ownBudget.give(w.budget)
+			}
 		}
 
 		rs.pktMgr.readyPacket(

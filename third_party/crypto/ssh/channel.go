@@ -209,11 +209,11 @@ type channel struct {
 	windowMu   sync.Mutex
 	myWindow   uint32
 	myConsumed uint32
-	// limit is the server's WindowLimit (nil: none); limitExtra is what
-	// this channel counts in it, none once it is closed. Guarded by
-	// windowMu.
-	limit      *WindowLimit
-	limitExtra int64
+	// limit is the server's WindowLimit (nil: none); share is what this
+	// channel counts in it (none once it is closed) and the window it may
+	// grow to. Guarded by windowMu.
+	limit *WindowLimit
+	share windowShare
 
 	// writeMu serializes calls to mux.conn.writePacket() and
 	// protects sentClose and packetPool. This mutex must be
@@ -373,7 +373,7 @@ func (ch *channel) handleData(packet []byte) error {
 
 // limitClosed reports whether the channel was closed under a WindowLimit:
 // it then counts nothing in it and grants no more window. windowMu is held.
-func (c *channel) limitClosed() bool { return c.limit != nil && c.limitExtra < 0 }
+func (c *channel) limitClosed() bool { return c.limit != nil && c.share.extra < 0 }
 
 func (c *channel) adjustWindow(adj uint32) error {
 	c.windowMu.Lock()
@@ -383,7 +383,7 @@ func (c *channel) adjustWindow(adj uint32) error {
 	held := channelWindowSize - c.myWindow - c.myConsumed
 	var sendAdj uint32
 	if !c.limitClosed() {
-		sendAdj = c.limit.windowAdjust(c.myWindow, held, c.myConsumed, &c.limitExtra)
+		sendAdj = c.limit.windowAdjust(c.myWindow, held, c.myConsumed, &c.share)
 	}
 	c.myConsumed -= sendAdj
 	c.myWindow += sendAdj
@@ -425,8 +425,8 @@ func (c *channel) close() {
 		c.windowMu.Lock()
 		if c.limit != nil {
 			// Its window and unread data no longer count.
-			c.limit.extra.Add(-c.limitExtra)
-			c.limitExtra = -1
+			c.limit.extra.Add(-c.share.extra)
+			c.share.extra = -1
 		}
 		c.windowMu.Unlock()
 		c.pending.eof()

@@ -128,3 +128,61 @@ func TestWindowLimitEveryChannelProgresses(t *testing.T) {
 		t.Errorf("%d bytes still counted in the limit once every channel closed", n)
 	}
 }
+
+// simChannel follows one channel's window accounting as channel.go does.
+type simChannel struct {
+	l                      *WindowLimit
+	window, held, consumed uint32
+	share                  windowShare
+}
+
+func newSimChannel(l *WindowLimit) *simChannel {
+	return &simChannel{l: l, window: l.min(), consumed: channelWindowSize - l.min()}
+}
+
+// transfer has the peer send n bytes (at most its window) and the reader
+// read them, as adjustWindow sees it.
+func (c *simChannel) transfer(n uint32) {
+	n = min(n, c.window)
+	c.window -= n
+	c.held += n
+	c.held -= n
+	c.consumed += n
+	grant := c.l.windowAdjust(c.window, c.held, c.consumed, &c.share)
+	c.consumed -= grant
+	c.window += grant
+}
+
+// A session that sends a little (an SFTP session's INIT and a few small
+// requests, a mapped drive left open) takes nothing from the limit beyond
+// Min; one that keeps its window busy grows to the usual window, within
+// the limit; two busy ones share it.
+func TestWindowLimitGrowsOnlyForBusyChannels(t *testing.T) {
+	t.Parallel()
+	l := &WindowLimit{Limit: 2 << 20, Min: 128 << 10}
+	quiet := newSimChannel(l)
+	for range 100 {
+		quiet.transfer(200)
+	}
+	if n := l.Extra(); n != 0 {
+		t.Fatalf("a channel that sent 100 small messages counts %d beyond Min", n)
+	}
+	busy := newSimChannel(l)
+	for range 100 {
+		busy.transfer(channelWindowSize)
+	}
+	if busy.window != channelWindowSize {
+		t.Errorf("a busy channel's window grew to %d, want the usual %d", busy.window, channelWindowSize)
+	}
+	other := newSimChannel(l)
+	for range 100 {
+		other.transfer(channelWindowSize)
+		busy.transfer(channelWindowSize)
+	}
+	if n := l.Extra(); n > l.Limit {
+		t.Errorf("two busy channels count %d beyond Min, over the limit of %d", n, l.Limit)
+	}
+	if other.window < l.min() {
+		t.Errorf("the second busy channel's window is %d, less than Min", other.window)
+	}
+}

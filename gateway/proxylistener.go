@@ -159,8 +159,9 @@ type proxyDataListener struct {
 	core *Core
 }
 
-// Accept waits as long as the listener's own deadline lets it (the
-// library sets one on each passive listener).
+// Accept waits until a connection comes or the listener is closed (the
+// library closes a passive listener with its transfer, or when its
+// session ends).
 func (l *proxyDataListener) Accept() (net.Conn, error) {
 	for {
 		raw, err := l.Listener.Accept()

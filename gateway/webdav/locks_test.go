@@ -106,6 +106,37 @@ func TestWebDAVExpiredLockReleases(t *testing.T) {
 	}
 }
 
+// slowPut starts a PUT of vpath whose body arrives through the returned
+// writer, writes first to it, and leaves the request in the handler,
+// holding the resource; its status arrives on the channel once the writer
+// is closed (0 when the request failed). The writer is closed when the
+// test ends, so a failure does not leave the PUT hanging.
+func slowPut(t *testing.T, d *testkit.DAVClient, vpath, first string) (*io.PipeWriter, <-chan int) {
+	t.Helper()
+	body, feed := io.Pipe()
+	t.Cleanup(func() { feed.Close() })
+	req, err := http.NewRequest("PUT", d.URL(vpath), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(d.User, d.Pass)
+	status := make(chan int, 1)
+	go func() {
+		resp, err := d.HTTP.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	if _, err := feed.Write([]byte(first)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the PUT is in the handler, writing
+	return feed, status
+}
+
 // Two requests that change one resource at once, as a client's parallel
 // transfers do (rclone creates a folder's parent once per file): the
 // second waits for the first instead of being answered 423 Locked, which
@@ -115,29 +146,7 @@ func TestWebDAVConcurrentWritesWaitForEachOther(t *testing.T) {
 	tg := testkit.Start(t)
 	tg.Fixture()
 	const p = "/operaciones/mismo.txt"
-	ana := tg.DAV("ana")
-	body, feed := io.Pipe()
-	defer feed.Close() // a failure below does not leave the first PUT hanging
-	req, err := http.NewRequest("PUT", ana.URL(p), body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(ana.User, ana.Pass)
-	first := make(chan int, 1)
-	go func() {
-		resp, err := ana.HTTP.Do(req)
-		if err != nil {
-			t.Errorf("the first PUT: %v", err)
-			first <- 0
-			return
-		}
-		resp.Body.Close()
-		first <- resp.StatusCode
-	}()
-	if _, err := feed.Write([]byte("primera ")); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond) // the first PUT is in the handler, writing
+	feed, first := slowPut(t, tg.DAV("ana"), p, "primera ")
 	second := make(chan int, 1)
 	go func() { second <- tg.DAV("ana").Do("PUT", p, "segunda").Code }()
 	select {
@@ -169,27 +178,7 @@ func TestWebDAVMoveOntoAFileBeingWrittenDoesNotWait(t *testing.T) {
 	tg.Put("departments/operaciones/origen.txt", "origen")
 	const p = "/operaciones/destino.txt"
 	ana := tg.DAV("ana")
-	body, feed := io.Pipe()
-	defer feed.Close()
-	req, err := http.NewRequest("PUT", ana.URL(p), body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(ana.User, ana.Pass)
-	first := make(chan int, 1)
-	go func() {
-		resp, err := ana.HTTP.Do(req)
-		if err != nil {
-			first <- 0
-			return
-		}
-		resp.Body.Close()
-		first <- resp.StatusCode
-	}()
-	if _, err := feed.Write([]byte("escribiendo")); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond) // the PUT is in the handler, holding its lock
+	feed, first := slowPut(t, ana, p, "escribiendo")
 	moved := make(chan int, 1)
 	go func() {
 		moved <- tg.DAV("ana").Do("MOVE", "/operaciones/origen.txt", "", "Destination", ana.URL(p), "Overwrite", "T").Code

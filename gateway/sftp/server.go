@@ -36,7 +36,7 @@ type Options struct {
 	// hold at once between reading them and writing them to their files
 	// (pkg/sftp's WriteBudget): while others hold it all, a session uses a
 	// share of its own (256 KiB) and waits for its own writes, never for
-	// another session's. 0 means DefaultWriteBudget; at least 256 KiB.
+	// another session's. 0 means DefaultWriteBudget.
 	WriteBudget int64
 	Logger      *slog.Logger
 }
@@ -75,7 +75,6 @@ func New(o Options) (*Server, error) {
 	if o.WriteBudget <= 0 {
 		o.WriteBudget = DefaultWriteBudget
 	}
-	o.WriteBudget = max(o.WriteBudget, 256<<10) // one page of the largest packet
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
